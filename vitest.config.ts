@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+import { resolve } from 'node:path';
+
+// Unit tests import workspace packages from source; integration and e2e tests
+// drive the built `shoald`/`shoal` binaries, so `pnpm build` must run first.
+const alias = [{ find: /^@shoal\/([a-z-]+)$/, replacement: resolve(__dirname, 'packages/$1/src/index.ts') }];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
