@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
 
 // Unit tests import workspace packages from source; integration and e2e tests
 // drive the built `shoald`/`shoal` binaries, so `pnpm build` must run first.
-const alias = [{ find: /^@shoal\/([a-z-]+)$/, replacement: resolve(__dirname, 'packages/$1/src/index.ts') }];
+const alias = [{ find: /^@shoal\/([a-z-]+)$/, replacement: resolve(root, 'packages/$1/src/index.ts') }];
 
 export default defineConfig({
   test: {

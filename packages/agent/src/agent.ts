@@ -1,0 +1,155 @@
+// The agent on every node: holds one dispatcher session with a manager, heartbeats
+// at the period the manager asks for, and reconnects (to any known manager) with
+// capped exponential backoff when the session breaks.
+import {
+  DispatcherMethods,
+  DispatcherService,
+  GrpcStatus,
+  clientCredentials,
+  createClient,
+  isGrpcStatus,
+  type ManagerPeer,
+  type NodeDescription,
+  type SessionMessage,
+  type TlsMaterial,
+  type TypedClient,
+} from '@shoal/wire';
+import type { Logger } from 'pino';
+
+export interface AgentOptions {
+  nodeId: string;
+  tls: TlsMaterial;
+  /** host:port of managers to try, in order. */
+  managers: string[];
+  describe: () => NodeDescription;
+  logger: Logger;
+  /** Called when a manager says this node was removed from the swarm. */
+  onRemoved: () => void;
+  /** Called when the manager list changes (to persist it for restarts). */
+  onManagers?: (managers: ManagerPeer[]) => void;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+type Dispatcher = TypedClient<typeof DispatcherMethods>;
+
+export class Agent {
+  private stopped = false;
+  private managers: string[];
+  private next = 0;
+  private client: Dispatcher | null = null;
+  private abort: AbortController | null = null;
+  private readonly lifetime = new AbortController();
+  private loop: Promise<void> | null = null;
+  private connectedTo: string | null = null;
+
+  constructor(private readonly options: AgentOptions) {
+    this.managers = [...options.managers];
+  }
+
+  get connectedManager(): string | null {
+    return this.connectedTo;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.lifetime.abort();
+    this.abort?.abort();
+    this.client?.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 100, maxMs: 2000 };
+    let delay = initialMs;
+    while (!this.stopped) {
+      const addr = this.managers[this.next++ % this.managers.length] ?? '';
+      const established = await this.session(addr).catch((err: unknown) => {
+        this.options.logger.warn({ manager: addr, err: (err as Error).message }, 'dispatcher session ended');
+        return false;
+      });
+      this.connectedTo = null;
+      if (this.stopped) break;
+      delay = established ? initialMs : Math.min(maxMs, delay * 2);
+      await sleep(delay, this.lifetime.signal);
+    }
+  }
+
+  /** Runs one session to its end; true when it got as far as being registered. */
+  private async session(addr: string): Promise<boolean> {
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    if (this.lifetime.signal.aborted) return false;
+    const client: Dispatcher = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(this.options.tls));
+    this.client = client;
+    let registered = false;
+    try {
+      const stream = client.stream.Session({ description: this.options.describe() }, { signal });
+      let heartbeat: Promise<void> | null = null;
+      for await (const msg of stream as AsyncIterable<SessionMessage>) {
+        switch (msg.type) {
+          case 'session':
+            registered = true;
+            this.connectedTo = addr;
+            this.options.logger.info({ manager: addr, sessionId: msg.sessionId }, 'dispatcher session established');
+            this.updateManagers(msg.managers);
+            heartbeat = this.heartbeat(client, msg.sessionId, msg.heartbeatPeriodMs, signal).finally(() =>
+              this.abort?.abort(),
+            );
+            break;
+          case 'node-removed':
+            this.options.logger.warn('this node was removed from the swarm');
+            this.stopped = true;
+            this.options.onRemoved();
+            return registered;
+        }
+      }
+      await heartbeat;
+    } catch (err) {
+      if (!signal.aborted || !isGrpcStatus(err, GrpcStatus.CANCELLED)) throw err;
+    } finally {
+      client.close();
+      this.client = null;
+    }
+    return registered;
+  }
+
+  private async heartbeat(client: Dispatcher, sessionId: string, periodMs: number, signal: AbortSignal): Promise<void> {
+    let period = periodMs;
+    while (!signal.aborted) {
+      await sleep(period, signal);
+      if (signal.aborted) return;
+      try {
+        const res = await client.unary.Heartbeat({ sessionId }, { timeoutMs: Math.max(1000, period * 2), signal });
+        period = res.periodMs;
+      } catch (err) {
+        if (!signal.aborted) this.options.logger.warn({ err: (err as Error).message }, 'heartbeat failed');
+        return;
+      }
+    }
+  }
+
+  private updateManagers(peers: ManagerPeer[]): void {
+    const addrs = peers.map((p) => p.addr).filter(Boolean);
+    if (addrs.length === 0) return;
+    const merged = [...new Set([...addrs, ...this.managers])];
+    this.managers = merged;
+    this.options.onManagers?.(peers);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,3 @@
+export * from './engine/types';
+export * from './client';
+export * from './server';

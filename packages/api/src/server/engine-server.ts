@@ -1,0 +1,209 @@
+// The Docker Engine API (swarm subset) over HTTP on a unix socket, so both the
+// shoal CLI and the unmodified docker CLI drive a node.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { InvalidArgumentError, type ShoalError } from '@shoal/store';
+import type { Logger } from 'pino';
+import type { SwarmInitRequest, SwarmJoinRequest, SwarmSpec, NodeSpec as EngineNodeSpec } from '../engine/types';
+import type { EngineBackend } from './backend';
+import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
+import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
+import { Router, type RouteContext } from './router';
+
+export const API_VERSION = '1.51';
+export const MIN_API_VERSION = '1.24';
+export const SHOAL_VERSION = '0.1.0';
+
+const STATUS_BY_CODE: Record<ShoalError['code'], number> = {
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 400,
+  OUT_OF_SEQUENCE: 500,
+  UNAVAILABLE: 503,
+  PERMISSION_DENIED: 403,
+  NOT_MANAGER: 503,
+  NOT_IN_SWARM: 503,
+  ALREADY_IN_SWARM: 503,
+  INTERNAL: 500,
+};
+
+export interface EngineServerOptions {
+  backend: EngineBackend;
+  logger: Logger;
+}
+
+/** A 2xx answer with no body (Docker answers several POSTs this way). */
+const NO_CONTENT = Symbol('no-content');
+
+export function buildRouter(backend: EngineBackend): Router {
+  const r = new Router();
+  r.add('GET', '/_ping', async () => 'OK');
+  r.add('GET', '/version', async () => backend.version());
+  r.add('GET', '/info', async () => backend.info());
+
+  r.add('POST', '/swarm/init', async (ctx) => backend.swarmInit((await ctx.body()) as SwarmInitRequest));
+  r.add('POST', '/swarm/join', async (ctx) => {
+    await backend.swarmJoin((await ctx.body()) as SwarmJoinRequest);
+    return NO_CONTENT;
+  });
+  r.add('POST', '/swarm/leave', async (ctx) => {
+    await backend.swarmLeave(boolParam(ctx.query, 'force'));
+    return NO_CONTENT;
+  });
+  r.add('GET', '/swarm', async () => toEngineSwarm(await backend.cluster(), backend.tlsInfo()));
+  r.add('POST', '/swarm/update', async (ctx) => {
+    const version = versionParam(ctx.query);
+    const cluster = await backend.cluster();
+    const spec = fromEngineSwarmSpec((await ctx.body()) as SwarmSpec, cluster.spec);
+    await backend.updateCluster(version, spec, {
+      rotateWorkerToken: boolParam(ctx.query, 'rotateWorkerToken'),
+      rotateManagerToken: boolParam(ctx.query, 'rotateManagerToken'),
+    });
+    return NO_CONTENT;
+  });
+
+  r.add('GET', '/nodes', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'), NODE_FILTERS);
+    const tls = backend.tlsInfo();
+    return filterNodes(await backend.nodes(), filters).map((n) => toEngineNode(n, tls));
+  });
+  r.add('GET', '/nodes/{id}', async (ctx) => toEngineNode(await backend.node(ctx.params.id ?? ''), backend.tlsInfo()));
+  r.add('POST', '/nodes/{id}/update', async (ctx) => {
+    const spec = fromEngineNodeSpec((await ctx.body()) as EngineNodeSpec);
+    await backend.updateNode(ctx.params.id ?? '', versionParam(ctx.query), spec);
+    return NO_CONTENT;
+  });
+  r.add('DELETE', '/nodes/{id}', async (ctx) => {
+    await backend.removeNode(ctx.params.id ?? '', boolParam(ctx.query, 'force'));
+    return NO_CONTENT;
+  });
+  return r;
+}
+
+export class EngineServer {
+  private readonly server: http.Server;
+  private readonly router: Router;
+
+  constructor(private readonly options: EngineServerOptions) {
+    this.router = buildRouter(options.backend);
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 60_000;
+  }
+
+  async listen(socketPath: string): Promise<void> {
+    if (fs.existsSync(socketPath)) fs.unlinkSync(socketPath); // a stale socket from a crash
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(socketPath, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    fs.chmodSync(socketPath, 0o660);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://shoal');
+    const status = this.options.backend.swarmStatus();
+    res.setHeader('Api-Version', API_VERSION);
+    res.setHeader('Ostype', 'linux');
+    res.setHeader('Server', `Shoal/${SHOAL_VERSION} (linux)`);
+    res.setHeader('Docker-Experimental', 'false');
+    res.setHeader('Swarm', swarmHeader(status));
+    res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+    try {
+      const { path, version } = splitVersion(url.pathname);
+      const route = this.router.match(req.method ?? 'GET', path);
+      if (route === null) return sendError(res, 404, 'page not found');
+      if (route === 'method') return sendError(res, 405, 'method not allowed');
+      const ctx: RouteContext = { req, res, params: route.params, query: url.searchParams, body: () => readJson(req), apiVersion: version };
+      const result = await route.handler(ctx);
+      if (path === '/_ping') {
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end(req.method === 'HEAD' ? undefined : 'OK');
+        return;
+      }
+      if (result === NO_CONTENT) {
+        res.statusCode = 200;
+        res.end();
+        return;
+      }
+      sendJson(res, req.method === 'POST' && path.endsWith('/create') ? 201 : 200, result);
+    } catch (err) {
+      const code = (err as { code?: string }).code as ShoalError['code'] | undefined;
+      const statusCode = (code && STATUS_BY_CODE[code]) || 500;
+      if (statusCode >= 500 && code !== 'NOT_MANAGER' && code !== 'NOT_IN_SWARM' && code !== 'ALREADY_IN_SWARM') {
+        this.options.logger.error({ err, method: req.method, path: url.pathname }, 'API call failed');
+      }
+      sendError(res, statusCode, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+function swarmHeader(status: { state: string; controlAvailable: boolean }): string {
+  if (status.state !== 'active') return status.state;
+  return `active/${status.controlAvailable ? 'manager' : 'worker'}`;
+}
+
+function splitVersion(pathname: string): { path: string; version: string } {
+  const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(pathname);
+  if (!m) return { path: pathname, version: API_VERSION };
+  const version = m[1] as string;
+  if (compare(version, API_VERSION) > 0) {
+    throw new InvalidArgumentError(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+  }
+  if (compare(version, MIN_API_VERSION) < 0) {
+    throw new InvalidArgumentError(
+      `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+    );
+  }
+  return { path: m[2] as string, version };
+}
+
+function compare(a: string, b: string): number {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 !== b1 ? a1 - b1 : a2 - b2;
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function versionParam(q: URLSearchParams): number {
+  const raw = q.get('version');
+  const n = raw === null ? NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`invalid version: ${JSON.stringify(raw ?? '')}`);
+  return n;
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body) + '\n';
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { message });
+}

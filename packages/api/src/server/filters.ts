@@ -1,0 +1,62 @@
+// Docker list filters (`filters={"role":{"manager":true}}`, or the legacy array form).
+import { InvalidArgumentError, type NodeObject } from '@shoal/store';
+
+export type ParsedFilters = Map<string, string[]>;
+
+export function parseFilters(raw: string | null, accepted: readonly string[]): ParsedFilters {
+  const out: ParsedFilters = new Map();
+  if (!raw) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid filter: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new InvalidArgumentError('invalid filter');
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!accepted.includes(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+    const values = Array.isArray(value)
+      ? value.map(String)
+      : Object.entries(value as Record<string, unknown>)
+          .filter(([, on]) => on === true)
+          .map(([v]) => v);
+    out.set(key, values);
+  }
+  return out;
+}
+
+export const NODE_FILTERS = ['id', 'label', 'node.label', 'membership', 'name', 'role'] as const;
+
+/** Each filter key must match (AND); within a key any value may match (OR). */
+export function filterNodes(nodes: NodeObject[], filters: ParsedFilters): NodeObject[] {
+  return nodes.filter((node) =>
+    [...filters.entries()].every(([key, values]) => values.length === 0 || values.some((v) => nodeMatches(node, key, v))),
+  );
+}
+
+function nodeMatches(node: NodeObject, key: string, value: string): boolean {
+  switch (key) {
+    case 'id':
+      return node.id.startsWith(value);
+    case 'name':
+      return node.spec.name.startsWith(value) || node.description.hostname.startsWith(value);
+    case 'role':
+      if (value !== 'manager' && value !== 'worker') throw new InvalidArgumentError(`Invalid role filter value: ${value}`);
+      return node.spec.role === value;
+    case 'membership':
+      if (value !== 'accepted' && value !== 'pending') throw new InvalidArgumentError(`Invalid membership filter value: ${value}`);
+      return value === 'accepted';
+    case 'node.label':
+      return labelMatches(node.spec.labels, value);
+    case 'label':
+      return false; // engine labels: Shoal nodes carry none yet
+    default:
+      return false;
+  }
+}
+
+function labelMatches(labels: Record<string, string>, expr: string): boolean {
+  const eq = expr.indexOf('=');
+  if (eq < 0) return expr in labels;
+  return labels[expr.slice(0, eq)] === expr.slice(eq + 1);
+}

@@ -1,0 +1,386 @@
+// shoald's composition root: the local Engine API, and — once in a swarm — the
+// agent on every node plus the manager on managers. It implements EngineBackend by
+// routing cluster calls to the local manager or refusing them on a worker.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EngineServer, SHOAL_VERSION, API_VERSION, MIN_API_VERSION, fromEngineSwarmSpec, toEngineClusterInfo } from '@shoal/api';
+import type {
+  EngineBackend,
+  LocalSwarmStatus,
+  SwarmInitRequest,
+  SwarmJoinRequest,
+  SystemInfo,
+  SystemVersion,
+  TLSInfo,
+} from '@shoal/api';
+import { Agent } from '@shoal/agent';
+import { DEFAULT_CLUSTER_SPEC, Manager } from '@shoal/manager';
+import {
+  createNodeCertificate,
+  generateClusterId,
+  generateJoinToken,
+  generateNodeId,
+  generateRootCA,
+  parseNodeCertificate,
+  tlsInfo,
+} from '@shoal/pki';
+import {
+  AlreadyInSwarmError,
+  InvalidArgumentError,
+  NotInSwarmError,
+  NotManagerError,
+  ShoalError,
+  type ClusterObject,
+  type ClusterSpec,
+  type NodeDescription,
+  type NodeObject,
+  type NodeSpec,
+} from '@shoal/store';
+import type { TlsMaterial } from '@shoal/wire';
+import type { Logger } from 'pino';
+import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
+import { joinCluster } from './join';
+import { NodeStateFiles, type PersistedNode } from './node-state';
+
+export interface DaemonOptions {
+  dataDir: string;
+  hostname: string;
+  logger: Logger;
+}
+
+interface Active {
+  node: PersistedNode;
+  tls: TlsMaterial;
+  agent: Agent;
+  manager: Manager | null;
+}
+
+export class Daemon implements EngineBackend {
+  private readonly files: NodeStateFiles;
+  private readonly api: EngineServer;
+  private active: Active | null = null;
+  /** Serialises init/join/leave so two cannot interleave. */
+  private transition: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: DaemonOptions) {
+    this.files = new NodeStateFiles(options.dataDir);
+    this.api = new EngineServer({ backend: this, logger: options.logger.child({ module: 'api' }) });
+  }
+
+  get socketPath(): string {
+    return path.join(this.options.dataDir, 'shoald.sock');
+  }
+
+  /** Resumes the swarm membership found in the data dir, then serves the local API. */
+  async start(): Promise<void> {
+    const saved = this.files.load();
+    if (saved) {
+      this.options.logger.info({ nodeId: saved.node.nodeId, role: saved.node.role }, 'resuming swarm membership');
+      await this.activate(saved.node, saved.tls, null);
+    }
+    await this.api.listen(this.socketPath);
+    this.options.logger.info({ socket: this.socketPath }, 'local API listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.api.close();
+    await this.deactivate();
+  }
+
+  // ---- EngineBackend: local state ----
+
+  swarmStatus(): LocalSwarmStatus {
+    if (!this.active) return { state: 'inactive', controlAvailable: false };
+    return { state: 'active', controlAvailable: this.active.manager !== null };
+  }
+
+  tlsInfo(): TLSInfo {
+    return this.active ? tlsInfo(this.active.tls.caCertPem) : {};
+  }
+
+  version(): SystemVersion {
+    const details = {
+      ApiVersion: API_VERSION,
+      Arch: goArch(),
+      BuildTime: '',
+      Experimental: 'false',
+      GitCommit: '',
+      GoVersion: `node${process.versions.node}`,
+      KernelVersion: os.release(),
+      MinAPIVersion: MIN_API_VERSION,
+      Os: 'linux',
+    };
+    return {
+      Platform: { Name: 'Shoal' },
+      Components: [{ Name: 'Engine', Version: SHOAL_VERSION, Details: details }],
+      Version: SHOAL_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: '',
+      GoVersion: details.GoVersion,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: os.release(),
+      BuildTime: '',
+    };
+  }
+
+  async info(): Promise<SystemInfo> {
+    const a = this.active;
+    const swarm: SystemInfo['Swarm'] = {
+      NodeID: a?.node.nodeId ?? '',
+      NodeAddr: a?.node.advertiseAddr ?? '',
+      LocalNodeState: a ? 'active' : 'inactive',
+      ControlAvailable: Boolean(a?.manager),
+      Error: '',
+      RemoteManagers: a ? this.remoteManagers(a) : null,
+    };
+    if (a?.manager) {
+      const nodes = a.manager.control.nodes();
+      swarm.Nodes = nodes.length;
+      swarm.Managers = nodes.filter((n) => n.role === 'manager').length;
+      swarm.Cluster = toEngineClusterInfo(a.manager.control.cluster(), this.tlsInfo());
+    }
+    return {
+      ID: a?.node.nodeId ?? '',
+      Name: this.options.hostname,
+      NCPU: os.cpus().length,
+      MemTotal: os.totalmem(),
+      OperatingSystem: 'Shoal',
+      OSType: 'linux',
+      Architecture: goArch(),
+      KernelVersion: os.release(),
+      ServerVersion: SHOAL_VERSION,
+      DockerRootDir: this.options.dataDir,
+      Swarm: swarm,
+      Warnings: null,
+    };
+  }
+
+  // ---- EngineBackend: swarm membership ----
+
+  swarmInit(req: SwarmInitRequest): Promise<string> {
+    return this.serialised(() => this.init(req));
+  }
+
+  swarmJoin(req: SwarmJoinRequest): Promise<void> {
+    return this.serialised(() => this.join(req));
+  }
+
+  swarmLeave(force: boolean): Promise<void> {
+    return this.serialised(() => this.leave(force));
+  }
+
+  // ---- EngineBackend: cluster state (managers only) ----
+
+  async cluster(): Promise<ClusterObject> {
+    return this.manager().control.cluster();
+  }
+  async updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean }) {
+    await this.manager().control.updateCluster(version, spec, rotate);
+  }
+  async nodes(): Promise<NodeObject[]> {
+    return this.manager().control.nodes();
+  }
+  async node(input: string): Promise<NodeObject> {
+    return this.manager().control.node(input);
+  }
+  async updateNode(input: string, version: number, spec: NodeSpec): Promise<void> {
+    await this.manager().control.updateNode(input, version, spec);
+  }
+  async removeNode(input: string, force: boolean): Promise<void> {
+    await this.manager().control.removeNode(input, force);
+  }
+
+  // ---- transitions ----
+
+  private async init(req: SwarmInitRequest): Promise<string> {
+    if (this.active) throw new AlreadyInSwarmError();
+    const listen = resolveListenAddr(req.ListenAddr);
+    const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+    const availability = parseAvailability(req.Availability);
+    const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
+    const clusterId = generateClusterId();
+    const nodeId = generateNodeId();
+    const rootCA = await generateRootCA();
+    const nodeCert = await createNodeCertificate({
+      caCertPem: rootCA.certPem,
+      caKeyPem: rootCA.keyPem,
+      nodeId,
+      role: 'manager',
+      clusterId,
+      validityHours: Math.round(spec.nodeCertExpiryMs / 3600_000),
+    });
+    const tls: TlsMaterial = { caCertPem: rootCA.certPem, certPem: nodeCert.certPem, keyPem: nodeCert.keyPem };
+    const node: PersistedNode = {
+      nodeId,
+      clusterId,
+      role: 'manager',
+      listenAddr: joinHostPort(listen),
+      advertiseAddr: advertise.host,
+      managers: [joinHostPort(advertise)],
+    };
+    const cert = parseNodeCertificate(nodeCert.certPem);
+    await this.activateFresh(node, tls, async (manager) => {
+      await manager.initCluster({
+        clusterId,
+        rootCA,
+        joinTokens: { worker: generateJoinToken(rootCA.certPem), manager: generateJoinToken(rootCA.certPem) },
+        spec,
+        description: this.describe(advertise.host),
+        availability,
+        certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
+      });
+    });
+    this.options.logger.info({ nodeId, clusterId, advertise: joinHostPort(advertise) }, 'swarm initialized');
+    return nodeId;
+  }
+
+  private async join(req: SwarmJoinRequest): Promise<void> {
+    if (this.active) throw new AlreadyInSwarmError();
+    const remote = req.RemoteAddrs?.[0];
+    if (!remote) throw new InvalidArgumentError('at least 1 RemoteAddr is required to join');
+    const listen = resolveListenAddr(req.ListenAddr);
+    // With no advertise address, advertise the address we reach the manager from.
+    const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+    const remoteAddr = joinHostPort(splitHostPort(remote));
+    const { tls, issued } = await joinCluster({
+      remoteAddr,
+      token: req.JoinToken,
+      hostname: this.options.hostname,
+      advertiseAddr: advertise.host,
+      ...(req.Availability ? { availability: parseAvailability(req.Availability) } : {}),
+    });
+    const node: PersistedNode = {
+      nodeId: issued.nodeId,
+      clusterId: issued.clusterId,
+      role: issued.role,
+      listenAddr: joinHostPort(listen),
+      advertiseAddr: advertise.host,
+      managers: [...new Set([remoteAddr, ...issued.managers.map((m) => m.addr)])],
+    };
+    await this.activateFresh(node, tls, null);
+    this.options.logger.info({ nodeId: node.nodeId, role: node.role, manager: remoteAddr }, 'joined swarm');
+  }
+
+  private async leave(force: boolean): Promise<void> {
+    if (!this.active) throw new NotInSwarmError();
+    if (this.active.manager && !force) {
+      throw new ShoalError(
+        'UNAVAILABLE',
+        'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ',
+      );
+    }
+    await this.deactivate();
+    this.files.clear();
+    this.options.logger.info('left the swarm');
+  }
+
+  /** Activates a new membership; a failure leaves the data dir as it was (no swarm). */
+  private async activateFresh(
+    node: PersistedNode,
+    tls: TlsMaterial,
+    bootstrap: ((m: Manager) => Promise<void>) | null,
+  ): Promise<void> {
+    try {
+      await this.activate(node, tls, bootstrap);
+    } catch (err) {
+      this.files.clear();
+      throw err;
+    }
+  }
+
+  /** Starts the manager (managers) and the agent; `bootstrap` runs on a fresh manager before it serves. */
+  private async activate(node: PersistedNode, tls: TlsMaterial, bootstrap: ((m: Manager) => Promise<void>) | null): Promise<void> {
+    let manager: Manager | null = null;
+    if (node.role === 'manager') {
+      manager = new Manager({
+        dataDir: this.options.dataDir,
+        nodeId: node.nodeId,
+        listenAddr: node.listenAddr,
+        advertiseAddr: joinHostPort({ host: node.advertiseAddr, port: splitHostPort(node.listenAddr).port }),
+        tls,
+        logger: this.options.logger.child({ module: 'manager' }),
+      });
+      manager.recover();
+      if (bootstrap) await bootstrap(manager);
+      try {
+        await manager.start();
+      } catch (err) {
+        await manager.stop();
+        throw new InvalidArgumentError((err as Error).message, { cause: err });
+      }
+    }
+    this.files.save(node, tls);
+    const agent = new Agent({
+      nodeId: node.nodeId,
+      tls,
+      managers: node.managers,
+      describe: () => this.describe(node.advertiseAddr),
+      logger: this.options.logger.child({ module: 'agent' }),
+      onRemoved: () => void this.serialised(() => this.removedByManager()),
+      onManagers: (peers) => {
+        const addrs = [...new Set([...peers.map((p) => p.addr), ...node.managers])];
+        if (addrs.join() !== node.managers.join()) {
+          node.managers = addrs;
+          this.files.save(node);
+        }
+      },
+    });
+    agent.start();
+    this.active = { node, tls, agent, manager };
+  }
+
+  private async deactivate(): Promise<void> {
+    const a = this.active;
+    this.active = null;
+    if (!a) return;
+    await a.agent.stop();
+    await a.manager?.stop();
+  }
+
+  private async removedByManager(): Promise<void> {
+    this.options.logger.warn('removed from the swarm by a manager: leaving');
+    await this.deactivate();
+    this.files.clear();
+  }
+
+  private manager(): Manager {
+    if (!this.active) throw new NotInSwarmError();
+    if (!this.active.manager) throw new NotManagerError();
+    return this.active.manager;
+  }
+
+  private remoteManagers(a: Active): Array<{ NodeID: string; Addr: string }> {
+    if (a.manager) return a.manager.managers().map((m) => ({ NodeID: m.nodeId, Addr: m.addr }));
+    return a.node.managers.map((addr) => ({ NodeID: '', Addr: addr }));
+  }
+
+  private describe(addr: string): NodeDescription {
+    return {
+      hostname: this.options.hostname,
+      addr,
+      platform: { os: 'linux', architecture: goArch() },
+      resources: { nanoCpus: os.cpus().length * 1e9, memoryBytes: os.totalmem() },
+      engineVersion: SHOAL_VERSION,
+    };
+  }
+
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.transition.then(fn, fn);
+    this.transition = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function parseAvailability(value: string | undefined): 'active' | 'pause' | 'drain' {
+  if (value === undefined || value === '') return 'active';
+  if (value === 'active' || value === 'pause' || value === 'drain') return value;
+  throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(value)}`);
+}
+
+/** Docker reports Go's architecture names. */
+function goArch(): string {
+  const map: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i386' };
+  return map[process.arch] ?? process.arch;
+}

@@ -1,0 +1,3 @@
+export * from './daemon';
+export * from './config';
+export * from './addr';

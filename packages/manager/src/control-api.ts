@@ -1,0 +1,110 @@
+// Cluster-state operations behind the Engine API's /swarm and /nodes endpoints,
+// with swarmkit's validation and error texts. Runs on the leader.
+import { generateJoinToken } from '@shoal/pki';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  OutOfSequenceError,
+  deleteOp,
+  rpcText,
+  updateOp,
+  type ClusterObject,
+  type ClusterSpec,
+  type ClusterStore,
+  type NodeObject,
+  type NodeSpec,
+} from '@shoal/store';
+import { findNode } from './node-lookup';
+
+export const CLUSTER_ID_KEY = 'cluster';
+
+export interface RotateOptions {
+  rotateWorkerToken?: boolean;
+  rotateManagerToken?: boolean;
+}
+
+const AVAILABILITIES = ['active', 'pause', 'drain'];
+const ROLES = ['manager', 'worker'];
+
+export class ControlApi {
+  constructor(private readonly store: ClusterStore) {}
+
+  cluster(): ClusterObject {
+    const [cluster] = this.store.memory.list('cluster');
+    if (!cluster) throw new NotFoundError('cluster not found');
+    return cluster;
+  }
+
+  async updateCluster(version: number, spec: ClusterSpec, rotate: RotateOptions = {}): Promise<void> {
+    const cluster = this.cluster();
+    if (version !== cluster.version) throw new OutOfSequenceError();
+    validateClusterSpec(spec);
+    if (spec.name !== cluster.spec.name) {
+      throw new InvalidArgumentError(rpcText('InvalidArgument', 'modification of cluster name is not allowed'));
+    }
+    const joinTokens = { ...cluster.joinTokens };
+    if (rotate.rotateWorkerToken) joinTokens.worker = generateJoinToken(cluster.rootCA.certPem);
+    if (rotate.rotateManagerToken) joinTokens.manager = generateJoinToken(cluster.rootCA.certPem);
+    await this.store.commit([updateOp('cluster', { ...cluster, spec, joinTokens }, version)]);
+  }
+
+  nodes(): NodeObject[] {
+    return this.store.memory.list('node');
+  }
+
+  node(input: string): NodeObject {
+    return findNode(this.nodes(), input);
+  }
+
+  async updateNode(input: string, version: number, spec: NodeSpec): Promise<void> {
+    if (!AVAILABILITIES.includes(spec.availability)) {
+      throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(spec.availability)}`);
+    }
+    if (!ROLES.includes(spec.role)) throw new InvalidArgumentError(`invalid Role: ${JSON.stringify(spec.role)}`);
+    const node = this.node(input);
+    if (node.spec.role === 'manager' && spec.role === 'worker') {
+      const managers = this.nodes().filter((n) => n.spec.role === 'manager');
+      if (managers.length === 1 && managers[0]?.id === node.id) {
+        throw new FailedPreconditionError(rpcText('FailedPrecondition', 'attempting to demote the last manager of the swarm'));
+      }
+    }
+    if (node.spec.role === 'worker' && spec.role === 'manager') {
+      throw new FailedPreconditionError(
+        rpcText('FailedPrecondition', 'promotion to manager needs the replicated manager log (Raft), which this build does not have yet'),
+      );
+    }
+    const next: NodeObject = { ...node, spec: { ...spec, labels: { ...spec.labels } } };
+    await this.store.commit([updateOp('node', next, version)]);
+  }
+
+  async removeNode(input: string, force: boolean): Promise<void> {
+    const node = this.node(input);
+    if (node.spec.role === 'manager') {
+      throw new FailedPreconditionError(
+        rpcText(
+          'FailedPrecondition',
+          `node ${node.id} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`,
+        ),
+      );
+    }
+    if (!force && node.status.state === 'ready') {
+      throw new FailedPreconditionError(rpcText('FailedPrecondition', `node ${node.id} is not down and can't be removed`));
+    }
+    const cluster = this.cluster();
+    const revokedNodes = [...new Set([...cluster.revokedNodes, node.id])];
+    await this.store.commit([
+      deleteOp('node', node.id, node.version),
+      updateOp('cluster', { ...cluster, revokedNodes }, cluster.version),
+    ]);
+  }
+}
+
+function validateClusterSpec(spec: ClusterSpec): void {
+  if (spec.heartbeatPeriodMs < 0) {
+    throw new InvalidArgumentError(rpcText('InvalidArgument', 'heartbeat time period cannot be a negative duration'));
+  }
+  if (spec.nodeCertExpiryMs !== 0 && spec.nodeCertExpiryMs < 3600_000) {
+    throw new InvalidArgumentError(rpcText('InvalidArgument', 'minimum certificate expiry time is: 1h0m0s'));
+  }
+}

@@ -1,0 +1,195 @@
+// Agent sessions on 2377: an agent opens a session stream, then heartbeats. The
+// dispatcher keeps node status in the store (ready on a session, down after
+// missed heartbeats) and tells removed nodes to leave.
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { updateOp, type ClusterStore, type NodeObject, type StoreEvent } from '@shoal/store';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  ManagerPeer,
+  NodeDescription,
+  SessionMessage,
+  SessionRequest,
+} from '@shoal/wire';
+import type { Logger } from 'pino';
+import type { ControlApi } from './control-api';
+import { HeartbeatMonitor } from './heartbeat-monitor';
+import { GrpcError, callerIdentity, toServiceError } from './identity';
+
+interface Session {
+  id: string;
+  nodeId: string;
+  stream: grpc.ServerWritableStream<SessionRequest, SessionMessage>;
+}
+
+export interface DispatcherDeps {
+  store: ClusterStore;
+  control: ControlApi;
+  managers: () => ManagerPeer[];
+  logger: Logger;
+  now?: () => number;
+  /** How often expired heartbeats are checked (default: a quarter period, ≤ 250 ms). */
+  checkIntervalMs?: number;
+}
+
+export class Dispatcher {
+  private readonly sessions = new Map<string, Session>();
+  private readonly monitor: HeartbeatMonitor;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.now = deps.now ?? Date.now;
+    this.monitor = new HeartbeatMonitor({ periodMs: 1000 });
+  }
+
+  start(): void {
+    this.monitor.setPeriod(this.periodMs());
+    // After a manager restart every known-ready node gets a full grace window to come back.
+    const now = this.now();
+    for (const node of this.deps.store.memory.list('node')) {
+      if (node.status.state === 'ready') this.monitor.beat(node.id, now);
+    }
+    this.unwatch = this.deps.store.memory.watch((events) => this.onStoreEvents(events));
+    const interval = this.deps.checkIntervalMs ?? Math.min(250, Math.max(20, this.periodMs() / 4));
+    this.timer = setInterval(() => this.checkExpired(), interval);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unwatch?.();
+    for (const s of this.sessions.values()) s.stream.end();
+    this.sessions.clear();
+  }
+
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      Session: (stream: grpc.ServerWritableStream<SessionRequest, SessionMessage>) => {
+        this.openSession(stream).catch((err: unknown) => {
+          stream.destroy(Object.assign(new Error(String((err as Error).message)), toServiceError(err)));
+        });
+      },
+      Heartbeat: (
+        call: grpc.ServerUnaryCall<HeartbeatRequest, HeartbeatResponse>,
+        cb: grpc.sendUnaryData<HeartbeatResponse>,
+      ) => {
+        try {
+          cb(null, this.heartbeat(call));
+        } catch (err) {
+          cb(toServiceError(err));
+        }
+      },
+    };
+  }
+
+  private periodMs(): number {
+    return this.deps.control.cluster().spec.heartbeatPeriodMs;
+  }
+
+  private async openSession(stream: grpc.ServerWritableStream<SessionRequest, SessionMessage>): Promise<void> {
+    const cluster = this.deps.control.cluster();
+    const caller = callerIdentity(stream, cluster.id, ['worker', 'manager']);
+    const node = this.deps.store.memory.get('node', caller.nodeId);
+    if (!node || cluster.revokedNodes.includes(caller.nodeId)) {
+      this.deps.logger.info({ nodeId: caller.nodeId }, 'session refused: node was removed');
+      stream.write({ type: 'node-removed' });
+      stream.end();
+      return;
+    }
+    const session: Session = { id: randomBytes(12).toString('hex'), nodeId: node.id, stream };
+    for (const old of this.sessions.values()) {
+      if (old.nodeId === node.id) this.closeSession(old);
+    }
+    this.sessions.set(session.id, session);
+    stream.on('cancelled', () => this.sessions.delete(session.id));
+    stream.on('close', () => this.sessions.delete(session.id));
+    this.monitor.beat(node.id, this.now());
+    await this.markReady(node, stream.request.description);
+    stream.write({
+      type: 'session',
+      sessionId: session.id,
+      nodeId: node.id,
+      heartbeatPeriodMs: this.periodMs(),
+      managers: this.deps.managers(),
+    });
+    this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
+  }
+
+  private heartbeat(call: grpc.ServerUnaryCall<HeartbeatRequest, HeartbeatResponse>): HeartbeatResponse {
+    const cluster = this.deps.control.cluster();
+    const caller = callerIdentity(call, cluster.id, ['worker', 'manager']);
+    const session = this.sessions.get(call.request.sessionId);
+    if (!session || session.nodeId !== caller.nodeId) {
+      throw new GrpcError(grpc.status.NOT_FOUND, 'session invalid');
+    }
+    const wasExpired = !this.monitor.has(caller.nodeId);
+    this.monitor.beat(caller.nodeId, this.now());
+    if (wasExpired) {
+      const node = this.deps.store.memory.get('node', caller.nodeId);
+      if (node) void this.markReady(node, node.description);
+    }
+    return { periodMs: this.periodMs() };
+  }
+
+  private async markReady(node: NodeObject, description: NodeDescription): Promise<void> {
+    const current = this.deps.store.memory.get('node', node.id) ?? node;
+    const next: NodeObject = {
+      ...current,
+      description: { ...description },
+      status: { state: 'ready', message: '', addr: description.addr },
+    };
+    if (JSON.stringify(next) === JSON.stringify(current)) return;
+    await this.commitNode(next);
+  }
+
+  private checkExpired(): void {
+    this.monitor.setPeriod(this.periodMs());
+    for (const nodeId of this.monitor.expired(this.now())) {
+      const node = this.deps.store.memory.get('node', nodeId);
+      if (!node || node.status.state === 'down') continue;
+      this.deps.logger.warn({ nodeId, hostname: node.description.hostname }, 'node missed its heartbeats: down');
+      void this.commitNode({ ...node, status: { ...node.status, state: 'down', message: 'heartbeat failure' } });
+    }
+  }
+
+  private async commitNode(next: NodeObject): Promise<void> {
+    // Retry on a concurrent write: status changes must not be lost to a race with a user update.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = this.deps.store.memory.get('node', next.id);
+      if (!current) return;
+      const merged: NodeObject = { ...current, description: next.description, status: next.status };
+      try {
+        await this.deps.store.commit([updateOp('node', merged, current.version)]);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'OUT_OF_SEQUENCE') {
+          this.deps.logger.error({ err, nodeId: next.id }, 'could not record node status');
+          return;
+        }
+      }
+    }
+  }
+
+  private onStoreEvents(events: StoreEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'node' && ev.action === 'delete') {
+        this.monitor.forget(ev.object.id);
+        for (const s of this.sessions.values()) {
+          if (s.nodeId === ev.object.id) {
+            s.stream.write({ type: 'node-removed' });
+            this.closeSession(s);
+          }
+        }
+      }
+    }
+  }
+
+  private closeSession(session: Session): void {
+    this.sessions.delete(session.id);
+    session.stream.end();
+  }
+}

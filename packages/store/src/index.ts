@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './objects';
+export * from './commands';
+export * from './memory-store';
+export * from './proposer';
+export * from './local-log';

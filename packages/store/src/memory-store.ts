@@ -1,0 +1,135 @@
+// The deterministic state machine every manager applies the log to, with typed
+// events published after each applied command (swarmkit's memory store, smaller).
+import type { StoreCommand, StoreEvent, StoreOp } from './commands';
+import { assertNever, type ErrorCode } from './errors';
+import { KINDS, type AnyObject, type Kind, type ObjectsByKind } from './objects';
+
+export type ApplyResult = { ok: true; events: StoreEvent[] } | { ok: false; code: ErrorCode; message: string };
+
+export interface StoreSnapshot {
+  index: number;
+  tables: { [K in Kind]?: ObjectsByKind[K][] };
+}
+
+type Tables = { [K in Kind]: Map<string, ObjectsByKind[K]> };
+
+export type StoreListener = (events: StoreEvent[], index: number) => void;
+
+export class MemoryStore {
+  private tables: Tables = emptyTables();
+  private listeners = new Set<StoreListener>();
+  private applied = 0;
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  get<K extends Kind>(kind: K, id: string): ObjectsByKind[K] | undefined {
+    return this.tables[kind].get(id);
+  }
+
+  list<K extends Kind>(kind: K): ObjectsByKind[K][] {
+    return [...this.tables[kind].values()];
+  }
+
+  /** Applies one committed command. Rejections change nothing and are returned, not thrown. */
+  apply(index: number, command: StoreCommand): ApplyResult {
+    if (index <= this.applied) {
+      return { ok: false, code: 'INTERNAL', message: `index ${index} already applied (at ${this.applied})` };
+    }
+    this.applied = index;
+    const rejection = this.check(command.ops);
+    if (rejection) return rejection;
+    const events = command.ops.map((op) => this.write(op, index, command.at));
+    for (const listener of this.listeners) listener(events, index);
+    return { ok: true, events };
+  }
+
+  /** Marks an index applied without a store command (e.g. a Raft no-op or config entry). */
+  skip(index: number): void {
+    if (index > this.applied) this.applied = index;
+  }
+
+  watch(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): StoreSnapshot {
+    const tables: StoreSnapshot['tables'] = {};
+    for (const kind of KINDS) {
+      (tables as Record<Kind, AnyObject[]>)[kind] = [...this.tables[kind].values()];
+    }
+    return { index: this.applied, tables };
+  }
+
+  restore(snapshot: StoreSnapshot): void {
+    this.tables = emptyTables();
+    for (const kind of KINDS) {
+      const rows = (snapshot.tables as Record<Kind, AnyObject[] | undefined>)[kind] ?? [];
+      const table = this.tables[kind] as Map<string, AnyObject>;
+      for (const row of rows) table.set(row.id, row);
+    }
+    this.applied = snapshot.index;
+  }
+
+  private check(ops: StoreOp[]): ApplyResult | undefined {
+    // Validate the whole batch against the state as each op would see it.
+    const seen = new Map<string, number | null>();
+    const current = (kind: Kind, id: string): number | null => {
+      const key = `${kind}/${id}`;
+      if (seen.has(key)) return seen.get(key) ?? null;
+      return this.tables[kind].get(id)?.version ?? null;
+    };
+    for (const op of ops) {
+      const id = op.op === 'delete' ? op.id : op.object.id;
+      const version = current(op.kind, id);
+      const key = `${op.kind}/${id}`;
+      switch (op.op) {
+        case 'create':
+          if (version !== null) return { ok: false, code: 'ALREADY_EXISTS', message: `${op.kind} ${id} already exists` };
+          seen.set(key, 0);
+          break;
+        case 'update':
+        case 'delete':
+          if (version === null) return { ok: false, code: 'NOT_FOUND', message: `${op.kind} ${id} not found` };
+          if (op.expectVersion !== undefined && op.expectVersion !== version) {
+            return { ok: false, code: 'OUT_OF_SEQUENCE', message: 'update out of sequence' };
+          }
+          seen.set(key, op.op === 'delete' ? null : -1);
+          break;
+        default:
+          return assertNever(op);
+      }
+    }
+    return undefined;
+  }
+
+  private write(op: StoreOp, index: number, at: string): StoreEvent {
+    const table = this.tables[op.kind] as Map<string, AnyObject>;
+    switch (op.op) {
+      case 'create': {
+        const object = { ...op.object, version: index, createdAt: at, updatedAt: at } as AnyObject;
+        table.set(object.id, object);
+        return { kind: op.kind, action: 'create', object } as StoreEvent;
+      }
+      case 'update': {
+        const previous = table.get(op.object.id) as AnyObject;
+        const object = { ...op.object, version: index, createdAt: previous.createdAt, updatedAt: at } as AnyObject;
+        table.set(object.id, object);
+        return { kind: op.kind, action: 'update', object, previous } as StoreEvent;
+      }
+      case 'delete': {
+        const object = table.get(op.id) as AnyObject;
+        table.delete(op.id);
+        return { kind: op.kind, action: 'delete', object } as StoreEvent;
+      }
+      default:
+        return assertNever(op);
+    }
+  }
+}
+
+function emptyTables(): Tables {
+  return { cluster: new Map(), node: new Map() };
+}

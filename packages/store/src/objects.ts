@@ -1,0 +1,76 @@
+// Cluster objects held by the store and replicated by the manager log.
+
+export type NodeRole = 'manager' | 'worker';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+export type NodeState = 'unknown' | 'down' | 'ready' | 'disconnected';
+export type Reachability = 'unknown' | 'unreachable' | 'reachable';
+
+export interface Meta {
+  id: string;
+  /** Log index of the last write; writes compare-and-set on it. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ClusterSpec {
+  name: string;
+  labels: Record<string, string>;
+  heartbeatPeriodMs: number;
+  taskHistoryRetentionLimit: number;
+  nodeCertExpiryMs: number;
+  snapshotInterval: number;
+  electionTick: number;
+  heartbeatTick: number;
+}
+
+export interface ClusterObject extends Meta {
+  spec: ClusterSpec;
+  rootCA: { certPem: string; keyPem: string };
+  /** Full join tokens; the secret part decides the role. */
+  joinTokens: { worker: string; manager: string };
+  /** Node ids whose certificates are revoked (removed nodes). */
+  revokedNodes: string[];
+}
+
+export interface NodeSpec {
+  name: string;
+  labels: Record<string, string>;
+  /** Desired role. */
+  role: NodeRole;
+  availability: NodeAvailability;
+}
+
+export interface NodeDescription {
+  hostname: string;
+  addr: string;
+  platform: { os: string; architecture: string };
+  resources: { nanoCpus: number; memoryBytes: number };
+  engineVersion: string;
+}
+
+export interface ManagerStatus {
+  leader: boolean;
+  reachability: Reachability;
+  /** host:2377 */
+  addr: string;
+}
+
+export interface NodeObject extends Meta {
+  spec: NodeSpec;
+  /** Observed role: the role its certificate carries. */
+  role: NodeRole;
+  description: NodeDescription;
+  status: { state: NodeState; message: string; addr: string };
+  managerStatus?: ManagerStatus;
+  certificate: { serial: string; notAfter: string };
+}
+
+export interface ObjectsByKind {
+  cluster: ClusterObject;
+  node: NodeObject;
+}
+
+export type Kind = keyof ObjectsByKind;
+export type AnyObject = ObjectsByKind[Kind];
+export const KINDS: readonly Kind[] = ['cluster', 'node'];

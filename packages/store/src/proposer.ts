@@ -1,0 +1,34 @@
+// Callers change cluster state only through a Proposer. The single-manager
+// implementation persists to a local log; the Raft one replicates first. Both
+// resolve once the command is applied to the local MemoryStore.
+import type { StoreCommand, StoreEvent, StoreOp } from './commands';
+import { errorFromCode } from './errors';
+import type { ApplyResult, MemoryStore } from './memory-store';
+
+export interface Proposer {
+  /** Resolves with the events once applied; rejects with a typed ShoalError when refused. */
+  propose(command: StoreCommand): Promise<StoreEvent[]>;
+}
+
+export function resultToEvents(result: ApplyResult): StoreEvent[] {
+  if (result.ok) return result.events;
+  throw errorFromCode(result.code, result.message);
+}
+
+/** The store as callers use it: reads from memory, writes through the proposer. */
+export class ClusterStore {
+  constructor(
+    readonly memory: MemoryStore,
+    private proposer: Proposer,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Swaps the write path (e.g. local log → Raft) without touching callers. */
+  setProposer(proposer: Proposer): void {
+    this.proposer = proposer;
+  }
+
+  commit(ops: StoreOp[]): Promise<StoreEvent[]> {
+    return this.proposer.propose({ type: 'batch', at: this.now().toISOString(), ops });
+  }
+}

@@ -1,0 +1,7 @@
+export * from './codec';
+export * from './grpc-service';
+export * from './messages';
+export * from './services';
+export * from './credentials';
+export * from './client';
+export { status as GrpcStatus } from '@grpc/grpc-js';
