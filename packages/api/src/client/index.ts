@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './host';
+export * from './api-version';
+export * from './filters';
+export { encodeQuery, type Query, type QueryValue } from './transport';
+export * from './engine-client';

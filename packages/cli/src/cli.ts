@@ -1,0 +1,79 @@
+// Builds the `shoal` command tree and runs it, mapping every failure to
+// docker's stderr text and exit status. Each command group registers itself
+// from its own file under commands/.
+import { Command, CommanderError } from 'commander';
+import { translateCommanderError, commandPath } from './command-kit';
+import { registerNodeCommands } from './commands/node';
+import { registerSwarmCommands } from './commands/swarm';
+import { registerSystemCommands } from './commands/system';
+import { BIN_NAME, CLI_VERSION, createContext, defaultClientFactory, type ClientFactory, type CliContext, type CliIO } from './context';
+import { UsageError, describeError, exitCodeOf } from './errors';
+
+export interface RunCliOptions {
+  io?: Partial<CliIO>;
+  /** Replaces the HTTP client, e.g. with a fake in tests. */
+  clientFactory?: ClientFactory;
+}
+
+type Register = (root: Command, ctx: CliContext) => void;
+
+/** Command groups in help order; `service`, `network` and `logs` slot in here. */
+const GROUPS: readonly Register[] = [registerSystemCommands, registerNodeCommands, registerSwarmCommands];
+
+export function buildProgram(io: CliIO, factory: ClientFactory): Command {
+  const program = new Command(BIN_NAME);
+  const ctx = createContext(io, factory, () => program.opts<{ host?: string }>().host);
+  program
+    .usage('[OPTIONS] COMMAND')
+    .description('A self-sufficient swarm orchestrator')
+    .option('-H, --host <host>', 'Daemon socket to connect to (env SHOAL_HOST)')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('-v, --version', 'Print version information and quit')
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => undefined })
+    .helpCommand(false)
+    // Sub-commands inherit this: list them by name only, as docker does.
+    .configureHelp({ subcommandTerm: (c) => c.name(), sortSubcommands: true })
+    .exitOverride((err) => {
+      throw translateCommanderError(program, err);
+    })
+    .argument('[command...]')
+    .action((args: string[]) => {
+      if (program.opts<{ version?: boolean }>().version === true) {
+        io.out(`Shoal version ${CLI_VERSION}\n`);
+        return;
+      }
+      if (args.length > 0) {
+        throw new UsageError(
+          `${BIN_NAME}: unknown command: ${commandPath(program)} ${args[0]}\n\nRun '${BIN_NAME} --help' for more information`,
+        );
+      }
+      io.out(program.helpInformation());
+    });
+  for (const register of GROUPS) register(program, ctx);
+  return program;
+}
+
+/** Runs one invocation; resolves with the process exit status. */
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
+  const env = options.io?.env ?? process.env;
+  const io: CliIO = {
+    out: options.io?.out ?? ((s) => void process.stdout.write(s)),
+    err: options.io?.err ?? ((s) => void process.stderr.write(s)),
+    env,
+  };
+  const program = buildProgram(io, options.clientFactory ?? defaultClientFactory(env));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and friends end parsing with exit code 0.
+      if (err.exitCode === 0) return 0;
+      io.err(`${err.message.replace(/^error: /, '')}\n`);
+      return err.exitCode;
+    }
+    const text = describeError(err);
+    if (text !== '') io.err(`${text}\n`);
+    return exitCodeOf(err);
+  }
+}

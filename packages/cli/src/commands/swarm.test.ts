@@ -1,0 +1,173 @@
+import { EngineApiError } from '@shoal/api';
+import { describe, expect, it } from 'vitest';
+import { asManager, buildInfo, buildNode } from '../test-support/builders';
+import { FakeEngine, run } from '../test-support/fake-engine';
+
+function engineWithManager(): FakeEngine {
+  const engine = new FakeEngine();
+  engine.nodes = [buildNode(asManager(true, '192.168.99.100:2377'))];
+  return engine;
+}
+
+describe('swarm init', () => {
+  it('prints the docker text with the worker join command', async () => {
+    const engine = engineWithManager();
+    const r = await run(engine, 'swarm', 'init', '--advertise-addr', '192.168.99.100');
+    expect(r).toEqual({
+      code: 0,
+      err: '',
+      out:
+        'Swarm initialized: current node (nodeID) is now a manager.\n\n' +
+        'To add a worker to this swarm, run the following command:\n\n' +
+        '    shoal swarm join --token worker-join-token 192.168.99.100:2377\n\n' +
+        "To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.\n",
+    });
+    expect(engine.calls).toEqual(['swarmInit', 'nodeInspect(nodeID)', 'swarmInspect']);
+  });
+
+  it('sends docker-shaped request fields', async () => {
+    const engine = engineWithManager();
+    await run(engine, 'swarm', 'init', '--listen-addr', '10.0.0.5', '--dispatcher-heartbeat', '2s', '--availability', 'DRAIN', '--force-new-cluster');
+    expect(engine.lastInit).toEqual({
+      ListenAddr: '10.0.0.5:2377',
+      AdvertiseAddr: '',
+      DataPathAddr: '',
+      DataPathPort: 0,
+      DefaultAddrPool: [],
+      ForceNewCluster: true,
+      Spec: { Dispatcher: { HeartbeatPeriod: 2e9 } },
+      AutoLockManagers: false,
+      SubnetSize: 24,
+      Availability: 'drain',
+    });
+  });
+
+  it('takes address pools as comma-separated CIDRs', async () => {
+    const engine = engineWithManager();
+    await run(engine, 'swarm', 'init', '--default-addr-pool', '10.10.0.0/16,10.20.0.0/16', '--default-addr-pool', '10.30.0.0/16');
+    expect(engine.lastInit?.DefaultAddrPool).toEqual(['10.10.0.0/16', '10.20.0.0/16', '10.30.0.0/16']);
+    const bad = await run(engine, 'swarm', 'init', '--default-addr-pool', '10.0.0.0');
+    expect(bad.code).toBe(125);
+    expect(bad.err.split('\n')[0]).toBe(
+      'invalid argument "10.0.0.0" for "--default-addr-pool" flag: invalid string being converted to CIDR: 10.0.0.0',
+    );
+  });
+
+  it('appends the unlock key block with --autolock', async () => {
+    const r = await run(engineWithManager(), 'swarm', 'init', '--autolock');
+    expect(r.out).toContain(
+      "follow the instructions.\nTo unlock a swarm manager after it restarts, run the `shoal swarm unlock`\ncommand and provide the following key:\n\n    unlock-key\n\n",
+    );
+  });
+
+  it('rejects a bad availability before calling the daemon', async () => {
+    const engine = engineWithManager();
+    const r = await run(engine, 'swarm', 'init', '--availability', 'foo');
+    expect(r).toEqual({ code: 1, out: '', err: 'invalid availability "foo", only active, pause and drain are supported\n' });
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('reports daemon errors docker-style and hints at --advertise-addr', async () => {
+    const engine = engineWithManager();
+    engine.failWith = new EngineApiError(400, 'could not choose an IP address to advertise since this system has multiple addresses');
+    const r = await run(engine, 'swarm', 'init');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'Error response from daemon: could not choose an IP address to advertise since this system has multiple addresses - specify one with --advertise-addr\n',
+    );
+  });
+});
+
+describe('swarm join-token', () => {
+  it('prints the worker command (docker golden jointoken-worker)', async () => {
+    const engine = engineWithManager();
+    const r = await run(engine, 'swarm', 'join-token', 'worker');
+    expect(r.out).toBe(
+      'To add a worker to this swarm, run the following command:\n\n    shoal swarm join --token worker-join-token 192.168.99.100:2377\n\n',
+    );
+    expect(engine.calls).toEqual(['swarmInspect', 'info', 'nodeInspect(nodeID)', 'swarmInspect']);
+  });
+
+  it('rotates with the current version and spec, then prints the new token', async () => {
+    const engine = engineWithManager();
+    const r = await run(engine, 'swarm', 'join-token', '--rotate', 'manager');
+    expect(r.out).toBe(
+      'Successfully rotated manager join token.\n\nTo add a manager to this swarm, run the following command:\n\n' +
+        '    shoal swarm join --token rotated-manager-token 192.168.99.100:2377\n\n',
+    );
+    expect(engine.swarmUpdates).toEqual([
+      { version: 11, spec: engine.swarm.Spec, flags: { rotateWorkerToken: false, rotateManagerToken: true } },
+    ]);
+  });
+
+  it('prints only the token with -q', async () => {
+    expect((await run(engineWithManager(), 'swarm', 'join-token', '-q', 'worker')).out).toBe('worker-join-token\n');
+    expect((await run(engineWithManager(), 'swarm', 'join-token', '-q', '--rotate', 'worker')).out).toBe('rotated-worker-token\n');
+  });
+
+  it('rejects an unknown role without a daemon call', async () => {
+    const engine = engineWithManager();
+    expect(await run(engine, 'swarm', 'join-token', 'admin')).toEqual({ code: 1, out: '', err: 'unknown role admin\n' });
+    expect(engine.calls).toEqual([]);
+  });
+});
+
+describe('swarm join, leave, update', () => {
+  it('joins and reports the role from /info', async () => {
+    const engine = new FakeEngine();
+    engine.infoData = buildInfo('w1', false);
+    const r = await run(engine, 'swarm', 'join', '--token', 'SWMTKN-1-x', '--advertise-addr', '10.0.0.2', '10.0.0.1:2377');
+    expect(r.out).toBe('This node joined a swarm as a worker.\n');
+    expect(engine.lastJoin).toEqual({
+      JoinToken: 'SWMTKN-1-x',
+      ListenAddr: '0.0.0.0:2377',
+      AdvertiseAddr: '10.0.0.2',
+      DataPathAddr: '',
+      RemoteAddrs: ['10.0.0.1:2377'],
+    });
+    engine.infoData = buildInfo('m2', true);
+    expect((await run(engine, 'swarm', 'join', '--token', 't', '10.0.0.1:2377')).out).toBe('This node joined a swarm as a manager.\n');
+  });
+
+  it('needs exactly one address', async () => {
+    const engine = new FakeEngine();
+    const r = await run(engine, 'swarm', 'join', '--token', 't');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      "shoal: 'shoal swarm join' requires 1 argument\n\nUsage:  shoal swarm join [OPTIONS] HOST:PORT\n\nRun 'shoal swarm join --help' for more information\n",
+    );
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('leaves', async () => {
+    const engine = new FakeEngine();
+    expect((await run(engine, 'swarm', 'leave', '--force')).out).toBe('Node left the swarm.\n');
+    expect(engine.calls).toEqual(['swarmLeave(true)']);
+  });
+
+  it('updates the spec it read, changing only the given flags', async () => {
+    const engine = new FakeEngine();
+    const r = await run(engine, 'swarm', 'update', '--task-history-limit', '10', '--cert-expiry', '720h');
+    expect(r.out).toBe('Swarm updated.\n');
+    const [update] = engine.swarmUpdates;
+    expect(update?.version).toBe(11);
+    expect(update?.flags).toEqual({});
+    expect(update?.spec.Orchestration?.TaskHistoryRetentionLimit).toBe(10);
+    expect(update?.spec.CAConfig?.NodeCertExpiry).toBe(720 * 3600e9);
+    expect(update?.spec.Dispatcher?.HeartbeatPeriod).toBe(5e9);
+  });
+
+  it('prints help and calls nothing without flags; rejects bad durations as flag errors', async () => {
+    const engine = new FakeEngine();
+    const help = await run(engine, 'swarm', 'update');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('Update the swarm');
+    const bad = await run(engine, 'swarm', 'update', '--dispatcher-heartbeat', '5');
+    expect(bad.code).toBe(125);
+    expect(bad.err).toBe(
+      'invalid argument "5" for "--dispatcher-heartbeat" flag: time: missing unit in duration "5"\n\n' +
+        "Usage:  shoal swarm update [OPTIONS]\n\nRun 'shoal swarm update --help' for more information\n",
+    );
+    expect(engine.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,168 @@
+// `shoal info` and `shoal version` (docker/cli cli/command/system).
+import type { Command } from 'commander';
+import { DEFAULT_API_VERSION, type ComponentVersion, type SystemInfo, type SystemVersion } from '@shoal/api';
+import { defineLeaf, noArgs } from '../command-kit';
+import { CLI_VERSION, type CliContext } from '../context';
+import { StatusError, describeError } from '../errors';
+import { bytesSize, humanDuration } from '../format/display';
+import { TabWriter } from '../format/tabwriter';
+
+/** Go's fmt.Println: operands joined by spaces. */
+const line = (...parts: Array<string | number | boolean>): string => `${parts.join(' ')}\n`;
+const nonEmpty = (label: string, value: string | undefined): string => (value ? line(label, value) : '');
+
+const goArch = (): string => ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm' })[process.arch as string] ?? process.arch;
+
+function clientSection(): string {
+  return `Client:\n${line(' Version:   ', CLI_VERSION)}${line(' Context:   ', 'default')}${line(' Debug Mode:', false)}`;
+}
+
+/** printSwarmInfo from docker's info.go. */
+export function swarmSection(info: SystemInfo): string {
+  const sw = info.Swarm;
+  let s = line(' Swarm:', sw.LocalNodeState);
+  if (sw.LocalNodeState === 'inactive' || sw.LocalNodeState === 'locked') return s;
+  s += line('  NodeID:', sw.NodeID);
+  if (sw.Error) s += line('  Error:', sw.Error);
+  s += line('  Is Manager:', sw.ControlAvailable);
+  const cluster = sw.Cluster;
+  if (cluster && sw.ControlAvailable && !sw.Error && sw.LocalNodeState !== 'error') {
+    const spec = cluster.Spec;
+    s += line('  ClusterID:', cluster.ID) + line('  Managers:', sw.Managers ?? 0) + line('  Nodes:', sw.Nodes ?? 0);
+    if (cluster.DefaultAddrPool) {
+      s += line('  Default Address Pool:', cluster.DefaultAddrPool.map((p) => `${p}  `).join(''));
+      s += line('  SubnetSize:', cluster.SubnetSize ?? 0);
+    }
+    if ((cluster.DataPathPort ?? 0) > 0) s += line('  Data Path Port:', cluster.DataPathPort ?? 0);
+    s += line('  Orchestration:') + line('   Task History Retention Limit:', spec.Orchestration?.TaskHistoryRetentionLimit ?? 0);
+    s += line('  Raft:') + line('   Snapshot Interval:', spec.Raft?.SnapshotInterval ?? 0);
+    if (spec.Raft?.KeepOldSnapshots !== undefined) s += `   Number of Old Snapshots to Retain: ${spec.Raft.KeepOldSnapshots}\n`;
+    s += line('   Heartbeat Tick:', spec.Raft?.HeartbeatTick ?? 0) + line('   Election Tick:', spec.Raft?.ElectionTick ?? 0);
+    s += line('  Dispatcher:') + line('   Heartbeat Period:', humanDuration(spec.Dispatcher?.HeartbeatPeriod ?? 0));
+    s += line('  CA Configuration:') + line('   Expiry Duration:', humanDuration(spec.CAConfig?.NodeCertExpiry ?? 0));
+    s += line('   Force Rotate:', spec.CAConfig?.ForceRotate ?? 0);
+    const caCert = (spec.CAConfig?.SigningCACert ?? '').trim();
+    if (caCert !== '') s += `   Signing CA Certificate: \n${caCert}\n\n`;
+    const externals = spec.CAConfig?.ExternalCAs ?? [];
+    if (externals.length > 0) s += line('   External CAs:') + externals.map((e) => `     ${e.Protocol}: ${e.URL}\n`).join('');
+    s += line('  Autolock Managers:', spec.EncryptionConfig?.AutoLockManagers === true);
+    s += line('  Root Rotation In Progress:', cluster.RootRotationInProgress);
+  }
+  s += line('  Node Address:', sw.NodeAddr);
+  const managers = (sw.RemoteManagers ?? []).map((m) => m.Addr).sort();
+  if (managers.length > 0) s += line('  Manager Addresses:') + managers.map((m) => `   ${m}\n`).join('');
+  return s;
+}
+
+export function serverSection(info: SystemInfo): string {
+  let s = '';
+  if (info.Containers !== undefined) {
+    s += line(' Containers:', info.Containers) + line('  Running:', info.ContainersRunning ?? 0);
+    s += line('  Paused:', info.ContainersPaused ?? 0) + line('  Stopped:', info.ContainersStopped ?? 0);
+  }
+  if (info.Images !== undefined) s += line(' Images:', info.Images);
+  s += nonEmpty(' Server Version:', info.ServerVersion);
+  s += nonEmpty(' Logging Driver:', info.LoggingDriver);
+  s += swarmSection(info);
+  s += nonEmpty(' Kernel Version:', info.KernelVersion);
+  s += nonEmpty(' Operating System:', info.OperatingSystem);
+  s += nonEmpty(' OSType:', info.OSType);
+  s += nonEmpty(' Architecture:', info.Architecture);
+  s += line(' CPUs:', info.NCPU ?? 0) + line(' Total Memory:', bytesSize(info.MemTotal ?? 0));
+  s += nonEmpty(' Name:', info.Name) + nonEmpty(' ID:', info.ID);
+  s += nonEmpty(' Shoal Root Dir:', info.DockerRootDir);
+  s += line(' Debug Mode:', info.Debug === true);
+  if (info.Labels && info.Labels.length > 0) s += line(' Labels:') + info.Labels.map((l) => `  ${l}\n`).join('');
+  s += line(' Experimental:', info.ExperimentalBuild === true);
+  return s;
+}
+
+async function runInfo(ctx: CliContext): Promise<void> {
+  ctx.io.out(`${clientSection()}\nServer:\n`);
+  let info: SystemInfo;
+  try {
+    info = await ctx.client().info();
+  } catch (err) {
+    // docker keeps the client section and reports the server failure on stderr.
+    ctx.io.err(`ERROR: ${describeError(err)}\n`);
+    throw new StatusError('errors pretty printing info', 1, { cause: err });
+  }
+  ctx.io.out(`${serverSection(info)}\n`);
+  for (const w of info.Warnings ?? []) ctx.io.err(`${w}\n`);
+}
+
+function engineComponent(v: SystemVersion): ComponentVersion {
+  const found = v.Components?.find((c) => c.Name === 'Engine');
+  if (found) return found;
+  // Older daemons have no Components: build the Engine entry from the top-level fields.
+  const details: Record<string, string> = {
+    ApiVersion: v.ApiVersion,
+    MinAPIVersion: v.MinAPIVersion ?? '',
+    GoVersion: v.GoVersion ?? '',
+    GitCommit: v.GitCommit ?? '',
+    BuildTime: v.BuildTime ?? '',
+    Os: v.Os,
+    Arch: v.Arch,
+    Experimental: String(v.Experimental === true),
+  };
+  return { Name: 'Engine', Version: v.Version, Details: details };
+}
+
+/** docker's defaultVersionTemplate, written out; the tabwriter aligns at column 20. */
+export function formatVersion(apiVersion: string, server: SystemVersion | undefined): string {
+  let s = 'Client:\n';
+  s += ` Version:\t${CLI_VERSION}\n`;
+  s += ` API version:\t${apiVersion}${apiVersion !== DEFAULT_API_VERSION ? ` (downgraded from ${DEFAULT_API_VERSION})` : ''}\n`;
+  s += ` Node version:\t${process.version}\n`;
+  s += ` OS/Arch:\t${process.platform}/${goArch()}\n`;
+  s += ` Context:\tdefault`;
+  if (server !== undefined) {
+    s += `\n\nServer:${server.Platform?.Name ? ` ${server.Platform.Name}` : ''}`;
+    const components = server.Components && server.Components.length > 0 ? server.Components : [engineComponent(server)];
+    for (const c of components) {
+      const d = c.Details ?? {};
+      s += `\n ${c.Name}:`;
+      if (c.Name === 'Engine') {
+        s += `\n  Version:\t${c.Version}`;
+        s += `\n  API version:\t${d.ApiVersion ?? ''} (minimum version ${d.MinAPIVersion ?? ''})`;
+        s += `\n  Node version:\t${d.GoVersion ?? ''}\n  Git commit:\t${d.GitCommit ?? ''}\n  Built:\t${d.BuildTime ?? ''}`;
+        s += `\n  OS/Arch:\t${d.Os ?? ''}/${d.Arch ?? ''}\n  Experimental:\t${d.Experimental ?? ''}`;
+      } else {
+        s += `\n  Version:\t${c.Version}`;
+        for (const key of Object.keys(d).sort()) s += `\n  ${key}:\t${d[key] ?? ''}`;
+      }
+    }
+  }
+  const tw = new TabWriter({ minwidth: 20, tabwidth: 1, padding: 1, padchar: ' ' });
+  tw.write(`${s}\n`);
+  return tw.flush();
+}
+
+async function runVersion(ctx: CliContext): Promise<void> {
+  const client = ctx.client();
+  let server: SystemVersion | undefined;
+  let failure: unknown;
+  try {
+    server = await client.version();
+  } catch (err) {
+    failure = err;
+  }
+  const apiVersion = failure === undefined ? await client.apiVersion() : DEFAULT_API_VERSION;
+  ctx.io.out(formatVersion(apiVersion, server));
+  if (failure !== undefined) throw failure;
+}
+
+export function registerSystemCommands(root: Command, ctx: CliContext): void {
+  defineLeaf(root, ctx, {
+    use: 'info [OPTIONS]',
+    short: 'Display system-wide information',
+    args: noArgs,
+    run: (c) => runInfo(c),
+  });
+  defineLeaf(root, ctx, {
+    use: 'version [OPTIONS]',
+    short: 'Show the Shoal version information',
+    args: noArgs,
+    run: (c) => runVersion(c),
+  });
+}

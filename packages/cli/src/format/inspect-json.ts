@@ -1,0 +1,24 @@
+// JSON as Go's encoding/json writes it, for `inspect` output and the `json`
+// template function.
+
+export interface GoJsonOptions {
+  /** MarshalIndent's indent; docker's inspect uses four spaces. */
+  indent?: string;
+  /** json.Marshal escapes <, > and & unless an encoder turns it off. */
+  escapeHtml?: boolean;
+}
+
+export function goJson(value: unknown, opts: GoJsonOptions = {}): string {
+  let s = JSON.stringify(value ?? null, null, opts.indent) ?? 'null';
+  s = s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  if (opts.escapeHtml !== false) {
+    s = s.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  }
+  return s;
+}
+
+/** `docker … inspect` with no --format: a 4-space indented array and a newline. */
+export function inspectJson(items: readonly unknown[]): string {
+  if (items.length === 0) return '[]\n';
+  return `${goJson(items, { indent: '    ' })}\n`;
+}

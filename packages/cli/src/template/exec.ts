@@ -1,0 +1,208 @@
+// Executes parsed templates over plain JSON-like data, printing values the way
+// Go's fmt does for the shapes docker templates meet (strings, numbers, maps, lists).
+import { goJson } from '../format/inspect-json';
+import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, type TemplateNode } from './parse';
+import { sprintf } from './sprintf';
+import { NO_VALUE, printValue, truthy } from './values';
+
+export { printValue, truthy } from './values';
+
+export type TemplateFunc = (...args: unknown[]) => unknown;
+
+const text = (v: unknown): string => printValue(v);
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = text(a);
+  const sb = text(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+const equal = (a: unknown, b: unknown): boolean =>
+  (a === null || a === undefined || a === NO_VALUE) && (b === null || b === undefined || b === NO_VALUE) ? true : a === b;
+
+/** Go builtins plus docker's additions (templates/templates.go). */
+export const BASE_FUNCS: Record<string, TemplateFunc> = {
+  json: (v) => goJson(v === NO_VALUE ? null : v, { escapeHtml: false }),
+  split: (s, sep) => text(s).split(text(sep)),
+  join: (list, sep) => (Array.isArray(list) ? list.map(text).join(text(sep)) : text(list)),
+  title: (s) => text(s).replace(/(^|[\s])(\S)/g, (_m, pre: string, c: string) => pre + c.toUpperCase()),
+  lower: (s) => text(s).toLowerCase(),
+  upper: (s) => text(s).toUpperCase(),
+  pad: (s, left, right) => ' '.repeat(Number(left)) + text(s) + ' '.repeat(Number(right)),
+  truncate: (s, n) => [...text(s)].slice(0, Number(n)).join(''),
+  print: (...args) => args.map(text).join(''),
+  println: (...args) => `${args.map(text).join(' ')}\n`,
+  printf: (fmt, ...args) => sprintf(text(fmt), args),
+  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : 0),
+  index: (v, ...keys) => keys.reduce((acc: unknown, k) => (acc as Record<string, unknown> | null)?.[text(k)], v),
+  not: (v) => !truthy(v),
+  and: (...args) => args.find((a) => !truthy(a)) ?? args[args.length - 1],
+  or: (...args) => args.find((a) => truthy(a)) ?? args[args.length - 1],
+  eq: (a, ...bs) => bs.some((b) => equal(a, b)),
+  ne: (a, b) => !equal(a, b),
+  lt: (a, b) => compare(a, b) < 0,
+  le: (a, b) => compare(a, b) <= 0,
+  gt: (a, b) => compare(a, b) > 0,
+  ge: (a, b) => compare(a, b) >= 0,
+};
+
+/**
+ * docker's HeaderFunctions: when rendering a table header the context values are
+ * header strings, so the formatting functions just pass them through.
+ */
+export const HEADER_FUNCS: Record<string, TemplateFunc> = {
+  ...BASE_FUNCS,
+  json: () => '',
+  split: (s) => text(s),
+  join: (s) => text(s),
+  title: (s) => text(s),
+  lower: (s) => text(s),
+  upper: (s) => text(s),
+  pad: (s) => text(s),
+  truncate: (s) => text(s),
+};
+
+type Scope = Map<string, unknown>;
+
+class Executor {
+  private out = '';
+  constructor(
+    private readonly funcs: Record<string, TemplateFunc>,
+    private readonly root: unknown,
+  ) {}
+
+  run(nodes: TemplateNode[]): string {
+    this.walk(nodes, this.root, [new Map([['$', this.root]])]);
+    return this.out;
+  }
+
+  private walk(nodes: TemplateNode[], dot: unknown, scopes: Scope[]): void {
+    for (const node of nodes) {
+      switch (node.kind) {
+        case 'text':
+          this.out += node.text;
+          break;
+        case 'action': {
+          const v = this.pipeline(node.pipe, dot, scopes);
+          if (node.pipe.decl.length === 0) this.out += printValue(v);
+          break;
+        }
+        case 'if': {
+          const inner = [...scopes, new Map()];
+          const v = this.pipeline(node.pipe, dot, inner);
+          this.walk(truthy(v) ? node.list : node.elseList, dot, inner);
+          break;
+        }
+        case 'with': {
+          const inner = [...scopes, new Map()];
+          const v = this.pipeline(node.pipe, dot, inner);
+          if (truthy(v)) this.walk(node.list, v, inner);
+          else this.walk(node.elseList, dot, inner);
+          break;
+        }
+        case 'range':
+          this.range(node, dot, scopes);
+          break;
+      }
+    }
+  }
+
+  private range(node: BlockNode, dot: unknown, scopes: Scope[]): void {
+    const decl = node.pipe.decl;
+    const v = this.pipeline({ decl: [], cmds: node.pipe.cmds }, dot, scopes);
+    let entries: Array<[unknown, unknown]> = [];
+    if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
+    else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      entries = Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]]);
+    } else if (typeof v === 'number') entries = Array.from({ length: v }, (_x, i) => [i, i]);
+    if (entries.length === 0) {
+      this.walk(node.elseList, dot, scopes);
+      return;
+    }
+    for (const [key, elem] of entries) {
+      const frame: Scope = new Map();
+      if (decl.length === 1) frame.set(decl[0] as string, elem);
+      if (decl.length === 2) {
+        frame.set(decl[0] as string, key);
+        frame.set(decl[1] as string, elem);
+      }
+      this.walk(node.list, elem, [...scopes, frame]);
+    }
+  }
+
+  private pipeline(pipe: Pipeline, dot: unknown, scopes: Scope[]): unknown {
+    let value: unknown = undefined;
+    pipe.cmds.forEach((cmd, i) => {
+      const piped = i > 0 ? [value] : [];
+      const [first, ...rest] = cmd.args;
+      if (first?.kind === 'func') {
+        const fn = this.funcs[first.name];
+        if (fn === undefined) throw new TemplateError(`template: :1: function "${first.name}" not defined`);
+        value = fn(...rest.map((a) => this.arg(a, dot, scopes)), ...piped);
+      } else if (first !== undefined) {
+        if (rest.length > 0 || piped.length > 0) throw new TemplateError(`template: :1: can't give argument to non-function`);
+        value = this.arg(first, dot, scopes);
+      }
+    });
+    if (pipe.decl.length > 0) {
+      const name = pipe.decl[0] as string;
+      const owner = [...scopes].reverse().find((s) => s.has(name)) ?? scopes[scopes.length - 1];
+      owner?.set(name, value);
+    }
+    return value;
+  }
+
+  private arg(arg: Arg, dot: unknown, scopes: Scope[]): unknown {
+    switch (arg.kind) {
+      case 'dot':
+        return dot;
+      case 'string':
+      case 'number':
+      case 'bool':
+        return arg.value;
+      case 'nil':
+        return null;
+      case 'func': {
+        const fn = this.funcs[arg.name];
+        if (fn === undefined) throw new TemplateError(`template: :1: function "${arg.name}" not defined`);
+        return fn();
+      }
+      case 'pipe':
+        return this.pipeline(arg.pipe, dot, scopes);
+      case 'var': {
+        const scope = [...scopes].reverse().find((s) => s.has(arg.name));
+        if (scope === undefined) throw new TemplateError(`template: :1: undefined variable "${arg.name}"`);
+        return walkPath(scope.get(arg.name), arg.path);
+      }
+      case 'field':
+        return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path);
+    }
+  }
+}
+
+function walkPath(start: unknown, path: string[]): unknown {
+  let v = start;
+  for (const name of path) {
+    if (v === null || v === undefined || v === NO_VALUE) return NO_VALUE;
+    if (typeof v !== 'object') throw new TemplateError(`template: :1: can't evaluate field ${name} in type ${typeof v}`);
+    const o = v as Record<string, unknown>;
+    v = Object.prototype.hasOwnProperty.call(o, name) ? o[name] : NO_VALUE;
+  }
+  return v;
+}
+
+export interface CompiledTemplate {
+  execute(data: unknown, funcs?: Record<string, TemplateFunc>): string;
+}
+
+/** Parses once; execute with BASE_FUNCS (default) or HEADER_FUNCS. */
+export function compileTemplate(src: string): CompiledTemplate {
+  const nodes = parseTemplate(src);
+  return {
+    execute: (data, funcs = BASE_FUNCS) => new Executor(funcs, data).run(nodes),
+  };
+}

@@ -1,0 +1,29 @@
+// How template values print and test, following Go's fmt %v and template truth.
+
+/** Marker for a missing map key; Go prints it as `<no value>`. */
+export const NO_VALUE: unique symbol = Symbol('no value');
+
+/** Go's fmt %v for JSON-like data. */
+export function printValue(v: unknown): string {
+  if (v === NO_VALUE) return '<no value>';
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return `[${v.map(printValue).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `map[${Object.keys(o)
+      .sort()
+      .map((k) => `${k}:${printValue(o[k])}`)
+      .join(' ')}]`;
+  }
+  return String(v);
+}
+
+/** Go's template truth: zero values are false. */
+export function truthy(v: unknown): boolean {
+  if (v === NO_VALUE || v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}

@@ -1,0 +1,52 @@
+// The user's story on three "machines": network namespaces manager/worker1/worker2
+// (10.77.0.100-102, own hostnames) made by scripts/netns-cluster. Needs root.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  netnsAvailable,
+  netnsDown,
+  netnsUp,
+  registerCleanup,
+  startCluster,
+  waitFor,
+  type Cluster,
+  type ClusterNodeJson,
+} from '@shoal/testkit';
+
+registerCleanup();
+
+let cluster: Cluster;
+
+describe('three namespaces as three hosts', () => {
+  beforeAll(async () => {
+    if (!netnsAvailable()) {
+      throw new Error('the e2e tier needs root and iproute2 (ip netns); run it as root: scripts/test e2e');
+    }
+    await netnsUp();
+    cluster = await startCluster({ size: 3, netns: true });
+  });
+  afterAll(async () => {
+    await cluster?.stopAll();
+    await netnsDown();
+  });
+
+  it('inits on 10.77.0.100, joins both workers, lists three Ready nodes', async () => {
+    const ls = (await cluster.manager.cliOk(['node', 'ls'])).stdout;
+    const rows = ls.trimEnd().split('\n').slice(1);
+    expect(rows).toHaveLength(3);
+    expect(rows.join('\n')).toMatch(/ \* +manager +Ready +Active +Leader/);
+    const nodes = await cluster.manager.api.get<ClusterNodeJson[]>('/v1.41/nodes');
+    expect(nodes.map((n) => n.Status?.Addr).sort()).toEqual(['10.77.0.100', '10.77.0.101', '10.77.0.102']);
+    const joinCmd = (await cluster.manager.cliOk(['swarm', 'join-token', 'worker'])).stdout;
+    expect(joinCmd).toContain(' 10.77.0.100:2377\n');
+  });
+
+  it('marks a killed worker Down and brings it back Ready', async () => {
+    const w = cluster.byName('worker2');
+    await w.kill('SIGKILL');
+    const state = async () =>
+      (await cluster.manager.api.get<ClusterNodeJson[]>('/v1.41/nodes')).find((n) => n.Description?.Hostname === 'worker2')?.Status?.State;
+    await waitFor(async () => (await state()) === 'down', { timeoutMs: 5_000, what: 'worker2 Down' });
+    await w.restart();
+    await waitFor(async () => (await state()) === 'ready', { timeoutMs: 10_000, what: 'worker2 Ready' });
+  });
+});

@@ -1,0 +1,62 @@
+// The unmodified docker CLI against a shoald socket prints what it prints against Docker.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCleanup, startCluster, type Cluster } from '@shoal/testkit';
+
+registerCleanup();
+
+let cluster: Cluster;
+
+describe('docker CLI compatibility', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({ size: 2, baseIp: '127.0.13.' });
+  });
+  afterAll(async () => {
+    await cluster?.stopAll();
+  });
+
+  it('docker node ls', async () => {
+    const out = (await cluster.manager.dockerOk(['node', 'ls'])).stdout;
+    const [header, ...rows] = out.trimEnd().split('\n');
+    expect(header).toMatch(/^ID +HOSTNAME +STATUS +AVAILABILITY +MANAGER STATUS +ENGINE VERSION$/);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^[a-z0-9]{25} \* +manager +Ready +Active +Leader +0\.1\.0$/);
+    expect(rows[1]).toMatch(/^[a-z0-9]{25}   +worker1 +Ready +Active +0\.1\.0$/);
+    // Both CLIs print the same table.
+    expect((await cluster.manager.cliOk(['node', 'ls'])).stdout).toBe(out);
+  });
+
+  it('docker swarm join-token', async () => {
+    const out = (await cluster.manager.dockerOk(['swarm', 'join-token', 'worker'])).stdout;
+    expect(out).toMatch(
+      /^To add a worker to this swarm, run the following command:\n\n {4}docker swarm join --token SWMTKN-1-[a-z0-9]{50}-[a-z0-9]{25} 127\.0\.13\.1:2377\n\n$/,
+    );
+    const q = (await cluster.manager.dockerOk(['swarm', 'join-token', '-q', 'manager'])).stdout.trim();
+    expect(q).toMatch(/^SWMTKN-1-[a-z0-9]{50}-[a-z0-9]{25}$/);
+  });
+
+  it('docker node inspect and --pretty', async () => {
+    const json = JSON.parse((await cluster.manager.dockerOk(['node', 'inspect', 'self'])).stdout) as Array<{
+      Description: { TLSInfo: { TrustRoot: string } };
+    }>;
+    expect(json).toHaveLength(1);
+    expect(json[0]).toMatchObject({
+      Spec: { Role: 'manager', Availability: 'active' },
+      Description: { Hostname: 'manager', Engine: { EngineVersion: '0.1.0' } },
+      Status: { State: 'ready', Addr: '127.0.13.1' },
+      ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: '127.0.13.1:2377' },
+    });
+    expect(json[0]?.Description.TLSInfo.TrustRoot).toContain('BEGIN CERTIFICATE');
+    const pretty = (await cluster.manager.dockerOk(['node', 'inspect', '--pretty', 'worker1'])).stdout;
+    expect(pretty).toMatch(/^ID:\s+[a-z0-9]{25}\nHostname:\s+worker1\n/);
+    expect(pretty).toMatch(/Status:\n State:\s+Ready\n Availability:\s+Active\n Address:\s+127\.0\.13\.2\n/);
+  });
+
+  it('docker node update and a worker refusing cluster commands', async () => {
+    await cluster.manager.dockerOk(['node', 'update', '--label-add', 'tier=web', 'worker1']);
+    const ls = (await cluster.manager.dockerOk(['node', 'ls', '--filter', 'node.label=tier=web', '-q'])).stdout.trim().split('\n');
+    expect(ls).toHaveLength(1);
+    const res = await cluster.byName('worker1').docker(['node', 'ls']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('This node is not a swarm manager.');
+  });
+});
