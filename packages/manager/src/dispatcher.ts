@@ -69,9 +69,8 @@ export class Dispatcher {
   handlers(): grpc.UntypedServiceImplementation {
     return {
       Session: (stream: grpc.ServerWritableStream<SessionRequest, SessionMessage>) => {
-        this.openSession(stream).catch((err: unknown) => {
-          stream.destroy(Object.assign(new Error(String((err as Error).message)), toServiceError(err)));
-        });
+        // grpc-js turns an 'error' event on a server stream into the call's status.
+        this.openSession(stream).catch((err: unknown) => stream.emit('error', toServiceError(err)));
       },
       Heartbeat: (
         call: grpc.ServerUnaryCall<HeartbeatRequest, HeartbeatResponse>,

@@ -1,0 +1,157 @@
+// The manager's 2377 server in process: the join bootstrap works without a client
+// certificate; everything else needs a certificate of this cluster's CA.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createKeyAndCSR,
+  createNodeCertificate,
+  generateClusterId,
+  generateJoinToken,
+  generateNodeId,
+  generateRootCA,
+  parseNodeCertificate,
+} from '@shoal/pki';
+import {
+  CAMethods,
+  CAService,
+  DispatcherMethods,
+  DispatcherService,
+  GrpcStatus,
+  bootstrapCredentials,
+  clientCredentials,
+  createClient,
+  insecureFetchCredentials,
+  type SessionMessage,
+  type TlsMaterial,
+} from '@shoal/wire';
+import { DEFAULT_CLUSTER_SPEC, Manager } from './manager';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+let manager: Manager;
+let addr: string;
+let caPem: string;
+let workerToken: string;
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+const description = { hostname: 'w', addr: '127.0.0.1', platform: { os: 'linux', architecture: 'x86_64' }, resources: { nanoCpus: 1, memoryBytes: 1 }, engineVersion: 't' };
+
+async function join(token: string): Promise<TlsMaterial & { nodeId: string }> {
+  const { keyPem, csrPem } = await createKeyAndCSR();
+  const ca = createClient(CAService, CAMethods, addr, bootstrapCredentials(caPem));
+  try {
+    const res = await ca.unary.IssueNodeCertificate({ token, csrPem, hostname: 'w', advertiseAddr: '127.0.0.1' }, { timeoutMs: 5000 });
+    return { caCertPem: caPem, certPem: res.certPem, keyPem, nodeId: res.nodeId };
+  } finally {
+    ca.close();
+  }
+}
+
+async function firstSessionMessage(tls: TlsMaterial): Promise<SessionMessage> {
+  const client = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(tls));
+  try {
+    const stream = client.stream.Session({ description }, { timeoutMs: 5000 });
+    for await (const msg of stream as AsyncIterable<SessionMessage>) return msg;
+    throw new Error('session closed without a message');
+  } finally {
+    client.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-mgr-'));
+  addr = `127.0.0.1:${await freePort()}`;
+  const rootCA = await generateRootCA();
+  caPem = rootCA.certPem;
+  const clusterId = generateClusterId();
+  const nodeId = generateNodeId();
+  const own = await createNodeCertificate({ caCertPem: rootCA.certPem, caKeyPem: rootCA.keyPem, nodeId, role: 'manager', clusterId });
+  manager = new Manager({ dataDir: dir, nodeId, listenAddr: addr, advertiseAddr: addr, tls: { caCertPem: caPem, ...own }, logger });
+  manager.recover();
+  workerToken = generateJoinToken(caPem);
+  const cert = parseNodeCertificate(own.certPem);
+  await manager.initCluster({
+    clusterId,
+    rootCA,
+    joinTokens: { worker: workerToken, manager: generateJoinToken(caPem) },
+    spec: DEFAULT_CLUSTER_SPEC,
+    description,
+    availability: 'active',
+    certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
+  });
+  await manager.start();
+});
+
+afterAll(async () => {
+  await manager?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('manager 2377 security', () => {
+  it('serves the root CA to anyone: the joiner pins it by digest', async () => {
+    const c = createClient(CAService, CAMethods, addr, insecureFetchCredentials());
+    try {
+      expect((await c.unary.GetRootCACertificate({}, { timeoutMs: 5000 })).certPem).toBe(caPem);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('issues a swarm-worker certificate for the worker token and refuses a wrong one', async () => {
+    const w = await join(workerToken);
+    expect(parseNodeCertificate(w.certPem)).toMatchObject({ role: 'worker', nodeId: w.nodeId, clusterId: manager.control.cluster().id });
+    await expect(join(generateJoinToken(caPem))).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: 'A valid join token is necessary to join this cluster',
+    });
+  });
+
+  it('refuses a dispatcher session without a client certificate', async () => {
+    const client = createClient(DispatcherService, DispatcherMethods, addr, bootstrapCredentials(caPem));
+    try {
+      const stream = client.stream.Session({ description }, { timeoutMs: 5000 });
+      await expect(
+        (async () => {
+          for await (const _ of stream as AsyncIterable<SessionMessage>) void _;
+        })(),
+      ).rejects.toMatchObject({ code: GrpcStatus.UNAUTHENTICATED });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses a certificate from another CA', async () => {
+    const foreign = await generateRootCA();
+    const cert = await createNodeCertificate({
+      caCertPem: foreign.certPem,
+      caKeyPem: foreign.keyPem,
+      nodeId: generateNodeId(),
+      role: 'manager',
+      clusterId: manager.control.cluster().id,
+    });
+    // The client trusts our CA (so TLS completes) but presents a foreign certificate.
+    await expect(firstSessionMessage({ caCertPem: caPem, certPem: cert.certPem, keyPem: cert.keyPem })).rejects.toMatchObject({
+      code: GrpcStatus.UNAUTHENTICATED,
+    });
+  });
+
+  it('opens a session for a joined node and tells a removed node to leave', async () => {
+    const w = await join(workerToken);
+    const first = await firstSessionMessage(w);
+    expect(first).toMatchObject({ type: 'session', nodeId: w.nodeId, heartbeatPeriodMs: 1000 });
+    await manager.control.removeNode(w.nodeId, true);
+    expect(manager.control.cluster().revokedNodes).toContain(w.nodeId);
+    expect(await firstSessionMessage(w)).toEqual({ type: 'node-removed' });
+  });
+});
