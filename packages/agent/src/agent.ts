@@ -9,6 +9,7 @@ import {
   createClient,
   isGrpcStatus,
   type ManagerPeer,
+  type NodeRole,
   type NodeDescription,
   type SessionMessage,
   type TlsMaterial,
@@ -25,6 +26,10 @@ export interface AgentOptions {
   logger: Logger;
   /** Called when a manager says this node was removed from the swarm. */
   onRemoved: () => void;
+  /** The role this node's certificate carries. */
+  role: NodeRole;
+  /** The manager wants this node in another role: the daemon renews its certificate via `manager`. */
+  onRoleChange: (role: NodeRole, manager: string) => void;
   /** Called when the manager list changes (to persist it for restarts). */
   onManagers?: (managers: ManagerPeer[]) => void;
   backoff?: { initialMs: number; maxMs: number };
@@ -41,6 +46,8 @@ export class Agent {
   private readonly lifetime = new AbortController();
   private loop: Promise<void> | null = null;
   private connectedTo: string | null = null;
+  /** A follower told us where the leader is: try it next. */
+  private redirect: string | null = null;
 
   constructor(private readonly options: AgentOptions) {
     this.managers = [...options.managers];
@@ -66,8 +73,14 @@ export class Agent {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 100, maxMs: 2000 };
     let delay = initialMs;
     while (!this.stopped) {
-      const addr = this.managers[this.next++ % this.managers.length] ?? '';
+      const addr = this.redirect ?? this.managers[this.next++ % this.managers.length] ?? '';
+      this.redirect = null;
       const established = await this.session(addr).catch((err: unknown) => {
+        const leader = /not the leader; leader=(\S+)/.exec((err as { details?: string }).details ?? '')?.[1];
+        if (leader) {
+          this.redirect = leader;
+          return true; // go straight to the leader, no backoff
+        }
         this.options.logger.warn({ manager: addr, err: (err as Error).message }, 'dispatcher session ended');
         return false;
       });
@@ -96,9 +109,13 @@ export class Agent {
             this.connectedTo = addr;
             this.options.logger.info({ manager: addr, sessionId: msg.sessionId }, 'dispatcher session established');
             this.updateManagers(msg.managers);
+            if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             heartbeat = this.heartbeat(client, msg.sessionId, msg.heartbeatPeriodMs, signal).finally(() =>
               this.abort?.abort(),
             );
+            break;
+          case 'role-change':
+            if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);
             break;
           case 'node-removed':
             this.options.logger.warn('this node was removed from the swarm');

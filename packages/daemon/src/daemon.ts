@@ -14,8 +14,9 @@ import type {
   TLSInfo,
 } from '@shoal/api';
 import { Agent } from '@shoal/agent';
-import { DEFAULT_CLUSTER_SPEC, Manager } from '@shoal/manager';
+import { DEFAULT_CLUSTER_SPEC, Manager, type ManagerStart } from '@shoal/manager';
 import {
+  createKeyAndCSR,
   createNodeCertificate,
   generateClusterId,
   generateJoinToken,
@@ -36,7 +37,8 @@ import {
   type NodeObject,
   type NodeSpec,
 } from '@shoal/store';
-import type { TlsMaterial } from '@shoal/wire';
+import { CAMethods, CAService, clientCredentials, createClient, type NodeRole, type TlsMaterial } from '@shoal/wire';
+import * as fs from 'node:fs';
 import type { Logger } from 'pino';
 import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
 import { joinCluster } from './join';
@@ -76,7 +78,7 @@ export class Daemon implements EngineBackend {
     const saved = this.files.load();
     if (saved) {
       this.options.logger.info({ nodeId: saved.node.nodeId, role: saved.node.role }, 'resuming swarm membership');
-      await this.activate(saved.node, saved.tls, null);
+      await this.activate(saved.node, saved.tls, { mode: 'resume', managers: saved.node.managers });
     }
     await this.api.listen(this.socketPath);
     this.options.logger.info({ socket: this.socketPath }, 'local API listening');
@@ -136,10 +138,14 @@ export class Daemon implements EngineBackend {
       RemoteManagers: a ? this.remoteManagers(a) : null,
     };
     if (a?.manager) {
-      const nodes = a.manager.control.nodes();
-      swarm.Nodes = nodes.length;
-      swarm.Managers = nodes.filter((n) => n.role === 'manager').length;
-      swarm.Cluster = toEngineClusterInfo(a.manager.control.cluster(), this.tlsInfo());
+      try {
+        const nodes = await a.manager.call<NodeObject[]>('nodes');
+        swarm.Nodes = nodes.length;
+        swarm.Managers = nodes.filter((n) => n.managerStatus).length;
+        swarm.Cluster = toEngineClusterInfo(await a.manager.call<ClusterObject>('cluster'), this.tlsInfo());
+      } catch (err) {
+        swarm.Error = (err as Error).message;
+      }
     }
     return {
       ID: a?.node.nodeId ?? '',
@@ -173,23 +179,23 @@ export class Daemon implements EngineBackend {
 
   // ---- EngineBackend: cluster state (managers only) ----
 
-  async cluster(): Promise<ClusterObject> {
-    return this.manager().control.cluster();
+  cluster(): Promise<ClusterObject> {
+    return this.manager().call('cluster');
   }
-  async updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean }) {
-    await this.manager().control.updateCluster(version, spec, rotate);
+  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean }) {
+    return this.manager().call<void>('updateCluster', version, spec, rotate);
   }
-  async nodes(): Promise<NodeObject[]> {
-    return this.manager().control.nodes();
+  nodes(): Promise<NodeObject[]> {
+    return this.manager().call('nodes');
   }
-  async node(input: string): Promise<NodeObject> {
-    return this.manager().control.node(input);
+  node(input: string): Promise<NodeObject> {
+    return this.manager().call('node', input);
   }
-  async updateNode(input: string, version: number, spec: NodeSpec): Promise<void> {
-    await this.manager().control.updateNode(input, version, spec);
+  updateNode(input: string, version: number, spec: NodeSpec): Promise<void> {
+    return this.manager().call('updateNode', input, version, spec);
   }
-  async removeNode(input: string, force: boolean): Promise<void> {
-    await this.manager().control.removeNode(input, force);
+  removeNode(input: string, force: boolean): Promise<void> {
+    return this.manager().call('removeNode', input, force);
   }
 
   // ---- transitions ----
@@ -221,8 +227,9 @@ export class Daemon implements EngineBackend {
       managers: [joinHostPort(advertise)],
     };
     const cert = parseNodeCertificate(nodeCert.certPem);
-    await this.activateFresh(node, tls, async (manager) => {
-      await manager.initCluster({
+    await this.activateFresh(node, tls, {
+      mode: 'bootstrap',
+      init: {
         clusterId,
         rootCA,
         joinTokens: { worker: generateJoinToken(rootCA.certPem), manager: generateJoinToken(rootCA.certPem) },
@@ -230,7 +237,7 @@ export class Daemon implements EngineBackend {
         description: this.describe(advertise.host),
         availability,
         certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
-      });
+      },
     });
     this.options.logger.info({ nodeId, clusterId, advertise: joinHostPort(advertise) }, 'swarm initialized');
     return nodeId;
@@ -259,18 +266,13 @@ export class Daemon implements EngineBackend {
       advertiseAddr: advertise.host,
       managers: [...new Set([remoteAddr, ...issued.managers.map((m) => m.addr)])],
     };
-    await this.activateFresh(node, tls, null);
+    await this.activateFresh(node, tls, { mode: 'join', managers: node.managers });
     this.options.logger.info({ nodeId: node.nodeId, role: node.role, manager: remoteAddr }, 'joined swarm');
   }
 
   private async leave(force: boolean): Promise<void> {
     if (!this.active) throw new NotInSwarmError();
-    if (this.active.manager && !force) {
-      throw new ShoalError(
-        'UNAVAILABLE',
-        'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ',
-      );
-    }
+    if (this.active.manager && !force) throw new ShoalError('UNAVAILABLE', await this.managerLeaveWarning(this.active.manager));
     await this.deactivate();
     this.files.clear();
     this.options.logger.info('left the swarm');
@@ -280,18 +282,18 @@ export class Daemon implements EngineBackend {
   private async activateFresh(
     node: PersistedNode,
     tls: TlsMaterial,
-    bootstrap: ((m: Manager) => Promise<void>) | null,
+    start: ManagerStart,
   ): Promise<void> {
     try {
-      await this.activate(node, tls, bootstrap);
+      await this.activate(node, tls, start);
     } catch (err) {
       this.files.clear();
       throw err;
     }
   }
 
-  /** Starts the manager (managers) and the agent; `bootstrap` runs on a fresh manager before it serves. */
-  private async activate(node: PersistedNode, tls: TlsMaterial, bootstrap: ((m: Manager) => Promise<void>) | null): Promise<void> {
+  /** Starts the manager (on managers, as `start` says) and the agent. */
+  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart): Promise<void> {
     let manager: Manager | null = null;
     if (node.role === 'manager') {
       manager = new Manager({
@@ -302,10 +304,8 @@ export class Daemon implements EngineBackend {
         tls,
         logger: this.options.logger.child({ module: 'manager' }),
       });
-      manager.recover();
-      if (bootstrap) await bootstrap(manager);
       try {
-        await manager.start();
+        await manager.start(start);
       } catch (err) {
         await manager.stop();
         throw new InvalidArgumentError((err as Error).message, { cause: err });
@@ -318,6 +318,10 @@ export class Daemon implements EngineBackend {
       managers: node.managers,
       describe: () => this.describe(node.advertiseAddr),
       logger: this.options.logger.child({ module: 'agent' }),
+      role: node.role,
+      onRoleChange: (role, via) => void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) =>
+        this.options.logger.error({ err, role }, 'role change failed; the manager will ask again'),
+      ),
       onRemoved: () => void this.serialised(() => this.removedByManager()),
       onManagers: (peers) => {
         const addrs = [...new Set([...peers.map((p) => p.addr), ...node.managers])];
@@ -337,6 +341,48 @@ export class Daemon implements EngineBackend {
     if (!a) return;
     await a.agent.stop();
     await a.manager?.stop();
+  }
+
+  /** Promotion or demotion: renew the certificate for the new role, then restart as that role. */
+  private async changeRole(role: NodeRole, via: string): Promise<void> {
+    const a = this.active;
+    if (!a || a.node.role === role) return;
+    this.options.logger.info({ from: a.node.role, to: role, via }, 'changing role');
+    const { keyPem, csrPem } = await createKeyAndCSR();
+    const ca = createClient(CAService, CAMethods, via, clientCredentials(a.tls));
+    let renewed;
+    try {
+      renewed = await ca.unary.RenewCertificate({ csrPem }, { timeoutMs: 10_000 });
+    } finally {
+      ca.close();
+    }
+    if (renewed.role !== role) return; // the manager changed its mind meanwhile; it will say so again
+    const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
+    const node: PersistedNode = { ...a.node, role };
+    await this.deactivate();
+    if (role === 'worker') fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
+    this.files.save(node, tls);
+    await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] });
+    this.options.logger.info({ role }, 'role changed');
+  }
+
+  /** Docker's refusal to let a manager leave without --force, with the quorum arithmetic. */
+  private async managerLeaveWarning(manager: Manager): Promise<string> {
+    let msg = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
+    try {
+      const managers = (await manager.call<NodeObject[]>('nodes')).filter((n) => n.managerStatus);
+      const reachable = managers.filter((n) => n.managerStatus?.reachability === 'reachable').length;
+      const unreachable = managers.length - reachable;
+      if (reachable - 2 <= unreachable) {
+        if (reachable === 1 && unreachable === 0) {
+          return msg + 'Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ';
+        }
+        msg += `Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. Without a Raft quorum your swarm will be inaccessible. `;
+      }
+    } catch {
+      msg += 'Doing so may lose the consensus of your cluster. ';
+    }
+    return msg + 'The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.';
   }
 
   private async removedByManager(): Promise<void> {

@@ -46,7 +46,7 @@ export class NodeStateFiles {
 
   /** Forgets the swarm: identity, certificates and manager state. */
   clear(): void {
-    for (const p of [this.nodeFile, this.certDir, path.join(this.dataDir, 'state')]) {
+    for (const p of [this.nodeFile, this.certDir, path.join(this.dataDir, 'raft')]) {
       fs.rmSync(p, { recursive: true, force: true });
     }
   }

@@ -2,8 +2,11 @@
 // the token) and turn a valid join token + CSR into a node certificate.
 import * as grpc from '@grpc/grpc-js';
 import { generateNodeId, issueNodeCertificate, parseNodeCertificate, tokenSecretEquals } from '@shoal/pki';
-import { createOp, type ClusterStore, type NodeObject, type NodeRole } from '@shoal/store';
+import { createOp, updateOp, type ClusterStore, type NodeObject, type NodeRole } from '@shoal/store';
+import { CAMethods, CAService, bootstrapCredentials, createClient } from '@shoal/wire';
 import type {
+  RenewCertificateRequest,
+  RenewCertificateResponse,
   GetRootCARequest,
   GetRootCAResponse,
   IssueNodeCertificateRequest,
@@ -12,7 +15,9 @@ import type {
 } from '@shoal/wire';
 import type { Logger } from 'pino';
 import type { ControlApi } from './control-api';
-import { GrpcError, toServiceError } from './identity';
+import { GrpcError, callerIdentity, toServiceError } from './identity';
+import { notLeaderError } from './raft/raft-server';
+import { NO_LEADER_MESSAGE } from './raft/replica';
 
 const INVALID_TOKEN = 'A valid join token is necessary to join this cluster';
 
@@ -20,6 +25,8 @@ export interface CAServerDeps {
   store: ClusterStore;
   control: ControlApi;
   managers: () => ManagerPeer[];
+  isLeader: () => boolean;
+  leaderAddr: () => string | null;
   logger: Logger;
 }
 
@@ -36,12 +43,60 @@ export class CAServer {
         call: grpc.ServerUnaryCall<IssueNodeCertificateRequest, IssueNodeCertificateResponse>,
         cb: grpc.sendUnaryData<IssueNodeCertificateResponse>,
       ) => {
-        this.issue(call.request).then(
+        const run = this.deps.isLeader() ? this.issue(call.request) : this.forwardIssue(call.request);
+        run.then(
+          (res) => cb(null, res),
+          (err: unknown) => cb(toServiceError(err)),
+        );
+      },
+      RenewCertificate: (
+        call: grpc.ServerUnaryCall<RenewCertificateRequest, RenewCertificateResponse>,
+        cb: grpc.sendUnaryData<RenewCertificateResponse>,
+      ) => {
+        this.renew(call).then(
           (res) => cb(null, res),
           (err: unknown) => cb(toServiceError(err)),
         );
       },
     };
+  }
+
+  /** A joiner may dial any manager; only the leader can record the new node. */
+  private async forwardIssue(req: IssueNodeCertificateRequest): Promise<IssueNodeCertificateResponse> {
+    const leader = this.deps.leaderAddr();
+    if (!leader) throw new GrpcError(grpc.status.UNAVAILABLE, NO_LEADER_MESSAGE);
+    const client = createClient(CAService, CAMethods, leader, bootstrapCredentials(this.deps.control.cluster().rootCA.certPem));
+    try {
+      return await client.unary.IssueNodeCertificate(req, { timeoutMs: 10_000 });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** A fresh certificate whose role is the node's current role in the store (promotion/demotion). */
+  private async renew(
+    call: grpc.ServerUnaryCall<RenewCertificateRequest, RenewCertificateResponse>,
+  ): Promise<RenewCertificateResponse> {
+    const cluster = this.deps.control.cluster();
+    const caller = callerIdentity(call, cluster.id, ['worker', 'manager'], cluster.revokedNodes);
+    if (!this.deps.isLeader()) throw notLeaderError(this.deps.leaderAddr());
+    const node = this.deps.store.memory.get('node', caller.nodeId);
+    if (!node) throw new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller.nodeId} was removed from swarm`);
+    const certPem = await issueNodeCertificate({
+      caCertPem: cluster.rootCA.certPem,
+      caKeyPem: cluster.rootCA.keyPem,
+      csrPem: call.request.csrPem,
+      nodeId: node.id,
+      role: node.role,
+      clusterId: cluster.id,
+      validityHours: Math.max(1, Math.round(cluster.spec.nodeCertExpiryMs / 3600_000)),
+    });
+    const cert = parseNodeCertificate(certPem);
+    await this.deps.store.commit([
+      updateOp('node', { ...node, certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() } }, node.version),
+    ]);
+    this.deps.logger.info({ nodeId: node.id, role: node.role }, 'node certificate renewed');
+    return { certPem, role: node.role };
   }
 
   /** Which role a join token grants, compared in constant time; null when it grants none. */
@@ -60,12 +115,6 @@ export class CAServer {
     if (!role) {
       this.deps.logger.warn({ hostname: req.hostname, addr: req.advertiseAddr }, 'join refused: invalid join token');
       throw new GrpcError(grpc.status.INVALID_ARGUMENT, INVALID_TOKEN);
-    }
-    if (role === 'manager') {
-      throw new GrpcError(
-        grpc.status.FAILED_PRECONDITION,
-        'joining as a manager needs the replicated manager log (Raft), which this build does not have yet; join as a worker',
-      );
     }
     const cluster = this.deps.control.cluster();
     const nodeId = generateNodeId();

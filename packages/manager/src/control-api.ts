@@ -16,6 +16,7 @@ import {
   type NodeSpec,
 } from '@shoal/store';
 import { findNode } from './node-lookup';
+import { managerStatusOf, type RaftView } from './raft-view';
 
 export const CLUSTER_ID_KEY = 'cluster';
 
@@ -28,7 +29,10 @@ const AVAILABILITIES = ['active', 'pause', 'drain'];
 const ROLES = ['manager', 'worker'];
 
 export class ControlApi {
-  constructor(private readonly store: ClusterStore) {}
+  constructor(
+    private readonly store: ClusterStore,
+    private readonly raft: RaftView,
+  ) {}
 
   cluster(): ClusterObject {
     const [cluster] = this.store.memory.list('cluster');
@@ -49,8 +53,15 @@ export class ControlApi {
     await this.store.commit([updateOp('cluster', { ...cluster, spec, joinTokens }, version)]);
   }
 
+  /** Nodes with their manager status derived from this (leader) manager's view of Raft. */
   nodes(): NodeObject[] {
-    return this.store.memory.list('node');
+    return this.store.memory.list('node').map((n) => this.withManagerStatus(n));
+  }
+
+  private withManagerStatus(node: NodeObject): NodeObject {
+    const { managerStatus: _stored, ...rest } = node;
+    const status = managerStatusOf(this.raft, node.id);
+    return status ? { ...rest, managerStatus: status } : rest;
   }
 
   node(input: string): NodeObject {
@@ -63,24 +74,33 @@ export class ControlApi {
     }
     if (!ROLES.includes(spec.role)) throw new InvalidArgumentError(`invalid Role: ${JSON.stringify(spec.role)}`);
     const node = this.node(input);
-    if (node.spec.role === 'manager' && spec.role === 'worker') {
-      const managers = this.nodes().filter((n) => n.spec.role === 'manager');
-      if (managers.length === 1 && managers[0]?.id === node.id) {
-        throw new FailedPreconditionError(rpcText('FailedPrecondition', 'attempting to demote the last manager of the swarm'));
-      }
+    if (node.spec.role === 'manager' && spec.role === 'worker') this.checkDemotion(node);
+    const { managerStatus: _derived, ...stored } = node;
+    const next: NodeObject = { ...stored, spec: { ...spec, labels: { ...spec.labels } } };
+    await this.store.commit([updateOp('node', next, version)]);
+  }
+
+  /** swarmkit's demotion sanity checks: never the last manager, never a loss of quorum. */
+  private checkDemotion(node: NodeObject): void {
+    const managers = this.store.memory.list('node').filter((n) => n.spec.role === 'manager');
+    if (managers.length === 1 && managers[0]?.id === node.id) {
+      throw new FailedPreconditionError(rpcText('FailedPrecondition', 'attempting to demote the last manager of the swarm'));
     }
-    if (node.spec.role === 'worker' && spec.role === 'manager') {
+    const { voters } = this.raft.members();
+    if (!voters.includes(node.id)) return; // not a voting member yet: nothing to lose
+    const remaining = voters.filter((id) => id !== node.id);
+    const reachable = remaining.filter((id) => managerStatusOf(this.raft, id)?.reachability === 'reachable').length;
+    if (reachable < Math.floor(remaining.length / 2) + 1) {
       throw new FailedPreconditionError(
-        rpcText('FailedPrecondition', 'promotion to manager needs the replicated manager log (Raft), which this build does not have yet'),
+        rpcText('FailedPrecondition', "can't remove member from the raft: this would result in a loss of quorum"),
       );
     }
-    const next: NodeObject = { ...node, spec: { ...spec, labels: { ...spec.labels } } };
-    await this.store.commit([updateOp('node', next, version)]);
   }
 
   async removeNode(input: string, force: boolean): Promise<void> {
     const node = this.node(input);
-    if (node.spec.role === 'manager') {
+    const { voters, learners } = this.raft.members();
+    if (node.spec.role === 'manager' || voters.includes(node.id) || learners.includes(node.id)) {
       throw new FailedPreconditionError(
         rpcText(
           'FailedPrecondition',
@@ -94,7 +114,7 @@ export class ControlApi {
     const cluster = this.cluster();
     const revokedNodes = [...new Set([...cluster.revokedNodes, node.id])];
     await this.store.commit([
-      deleteOp('node', node.id, node.version),
+      deleteOp('node', node.id),
       updateOp('cluster', { ...cluster, revokedNodes }, cluster.version),
     ]);
   }

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { ControlApi } from './control-api';
 import { HeartbeatMonitor } from './heartbeat-monitor';
 import { GrpcError, callerIdentity, toServiceError } from './identity';
+import { notLeaderError } from './raft/raft-server';
 
 interface Session {
   id: string;
@@ -27,6 +28,8 @@ export interface DispatcherDeps {
   store: ClusterStore;
   control: ControlApi;
   managers: () => ManagerPeer[];
+  /** Where agents should go while this manager is not the leader. */
+  leaderAddr: () => string | null;
   logger: Logger;
   now?: () => number;
   /** How often expired heartbeats are checked (default: a quarter period, ≤ 250 ms). */
@@ -38,6 +41,7 @@ export class Dispatcher {
   private readonly monitor: HeartbeatMonitor;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
+  private active = false;
   private unwatch: (() => void) | null = null;
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -45,7 +49,10 @@ export class Dispatcher {
     this.monitor = new HeartbeatMonitor({ periodMs: 1000 });
   }
 
+  /** Starts serving sessions (on becoming leader). */
   start(): void {
+    if (this.active) return;
+    this.active = true;
     this.monitor.setPeriod(this.periodMs());
     // After a manager restart every known-ready node gets a full grace window to come back.
     const now = this.now();
@@ -58,12 +65,16 @@ export class Dispatcher {
     this.timer.unref();
   }
 
+  /** Stops serving (on losing leadership): agents reconnect to the new leader. */
   stop(): void {
+    this.active = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.unwatch?.();
+    this.unwatch = null;
     for (const s of this.sessions.values()) s.stream.end();
     this.sessions.clear();
+    this.monitor.clear();
   }
 
   handlers(): grpc.UntypedServiceImplementation {
@@ -86,10 +97,16 @@ export class Dispatcher {
   }
 
   private periodMs(): number {
-    return this.deps.control.cluster().spec.heartbeatPeriodMs;
+    const [cluster] = this.deps.store.memory.list('cluster');
+    return cluster?.spec.heartbeatPeriodMs ?? 1000;
+  }
+
+  private requireActive(): void {
+    if (!this.active) throw notLeaderError(this.deps.leaderAddr());
   }
 
   private async openSession(stream: grpc.ServerWritableStream<SessionRequest, SessionMessage>): Promise<void> {
+    this.requireActive();
     const cluster = this.deps.control.cluster();
     const caller = callerIdentity(stream, cluster.id, ['worker', 'manager']);
     const node = this.deps.store.memory.get('node', caller.nodeId);
@@ -114,11 +131,13 @@ export class Dispatcher {
       nodeId: node.id,
       heartbeatPeriodMs: this.periodMs(),
       managers: this.deps.managers(),
+      role: node.role,
     });
     this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
   }
 
   private heartbeat(call: grpc.ServerUnaryCall<HeartbeatRequest, HeartbeatResponse>): HeartbeatResponse {
+    this.requireActive();
     const cluster = this.deps.control.cluster();
     const caller = callerIdentity(call, cluster.id, ['worker', 'manager']);
     const session = this.sessions.get(call.request.sessionId);
@@ -175,6 +194,11 @@ export class Dispatcher {
 
   private onStoreEvents(events: StoreEvent[]): void {
     for (const ev of events) {
+      if (ev.kind === 'node' && ev.action === 'update' && ev.previous && ev.previous.role !== ev.object.role) {
+        for (const s of this.sessions.values()) {
+          if (s.nodeId === ev.object.id) s.stream.write({ type: 'role-change', desiredRole: ev.object.role });
+        }
+      }
       if (ev.kind === 'node' && ev.action === 'delete') {
         this.monitor.forget(ev.object.id);
         for (const s of this.sessions.values()) {

@@ -34,6 +34,10 @@ export class HeartbeatMonitor {
     return this.lastSeen.has(nodeId);
   }
 
+  clear(): void {
+    this.lastSeen.clear();
+  }
+
   forget(nodeId: string): void {
     this.lastSeen.delete(nodeId);
   }

@@ -78,19 +78,20 @@ beforeAll(async () => {
   const nodeId = generateNodeId();
   const own = await createNodeCertificate({ caCertPem: rootCA.certPem, caKeyPem: rootCA.keyPem, nodeId, role: 'manager', clusterId });
   manager = new Manager({ dataDir: dir, nodeId, listenAddr: addr, advertiseAddr: addr, tls: { caCertPem: caPem, ...own }, logger });
-  manager.recover();
   workerToken = generateJoinToken(caPem);
   const cert = parseNodeCertificate(own.certPem);
-  await manager.initCluster({
-    clusterId,
-    rootCA,
-    joinTokens: { worker: workerToken, manager: generateJoinToken(caPem) },
-    spec: DEFAULT_CLUSTER_SPEC,
-    description,
-    availability: 'active',
-    certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
+  await manager.start({
+    mode: 'bootstrap',
+    init: {
+      clusterId,
+      rootCA,
+      joinTokens: { worker: workerToken, manager: generateJoinToken(caPem) },
+      spec: DEFAULT_CLUSTER_SPEC,
+      description,
+      availability: 'active',
+      certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
+    },
   });
-  await manager.start();
 });
 
 afterAll(async () => {

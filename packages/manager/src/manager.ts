@@ -1,16 +1,44 @@
-// A manager: the durable cluster store, the control API and the 2377 gRPC server
-// (CA bootstrap + dispatcher). One per manager node; the daemon owns its lifetime.
+// A manager: the Raft-replicated cluster store, the control API and the 2377 gRPC
+// server (CA, dispatcher, Raft, forwarded control calls). The dispatcher and the
+// membership reconciler run only while this manager leads.
 import * as grpc from '@grpc/grpc-js';
 import * as path from 'node:path';
-import { ClusterStore, LocalLogProposer, MemoryStore, createOp, type ClusterSpec, type NodeDescription } from '@shoal/store';
-import { CAService, DispatcherService, serverCredentials, type ManagerPeer, type TlsMaterial } from '@shoal/wire';
+import {
+  ClusterStore,
+  MemoryStore,
+  UnavailableError,
+  createOp,
+  errorFromCode,
+  type ClusterSpec,
+  type ErrorCode,
+  type NodeDescription,
+} from '@shoal/store';
+import {
+  CAService,
+  ControlMethods,
+  ControlService,
+  DispatcherService,
+  RaftService,
+  clientCredentials,
+  createClient,
+  serverCredentials,
+  type ManagerPeer,
+  type TlsMaterial,
+  type TypedClient,
+} from '@shoal/wire';
 import type { Logger } from 'pino';
+import { parseNodeCertificate } from '@shoal/pki';
 import { CAServer } from './ca-server';
 import { ControlApi } from './control-api';
+import { controlHandlers, invokeControl, type ForwardedMethod } from './control-server';
 import { Dispatcher } from './dispatcher';
+import { MembershipReconciler } from './raft/membership';
+import { leaderFromError, raftHandlers } from './raft/raft-server';
+import { NO_LEADER_MESSAGE, RaftReplica } from './raft/replica';
+import { GrpcRaftTransport } from './raft/transport';
 
 export interface ManagerOptions {
-  /** `$SHOAL_HOME`; state lives under `state/`. */
+  /** `$SHOAL_HOME`; Raft state lives under `raft/`. */
   dataDir: string;
   nodeId: string;
   /** host:port to bind 2377 on. */
@@ -19,6 +47,8 @@ export interface ManagerOptions {
   advertiseAddr: string;
   tls: TlsMaterial;
   logger: Logger;
+  /** Raft timing; defaults: 100 ms ticks, election 10 ticks, heartbeat 1 tick. */
+  raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number; snapshotInterval?: number };
 }
 
 export interface InitClusterOptions {
@@ -31,6 +61,12 @@ export interface InitClusterOptions {
   certificate: { serial: string; notAfter: string };
 }
 
+/** How a manager comes up: a new cluster, a promoted node joining Raft, or a restart. */
+export type ManagerStart =
+  | { mode: 'bootstrap'; init: InitClusterOptions }
+  | { mode: 'join'; managers: readonly string[] }
+  | { mode: 'resume'; managers: readonly string[] };
+
 export const DEFAULT_CLUSTER_SPEC: ClusterSpec = {
   name: 'default',
   labels: {},
@@ -42,75 +78,92 @@ export const DEFAULT_CLUSTER_SPEC: ClusterSpec = {
   heartbeatTick: 1,
 };
 
+type ControlClient = TypedClient<typeof ControlMethods>;
+
 export class Manager {
   readonly memory = new MemoryStore();
   readonly store: ClusterStore;
   readonly control: ControlApi;
-  private readonly log: LocalLogProposer;
+  readonly replica: RaftReplica;
+  private readonly transport: GrpcRaftTransport;
   private readonly dispatcher: Dispatcher;
   private readonly ca: CAServer;
+  private readonly membership: MembershipReconciler;
+  private readonly controlClients = new Map<string, ControlClient>();
   private server: grpc.Server | null = null;
 
   constructor(private readonly options: ManagerOptions) {
-    this.log = new LocalLogProposer(this.memory, { dir: path.join(options.dataDir, 'state') });
-    this.store = new ClusterStore(this.memory, this.log);
-    this.control = new ControlApi(this.store);
-    const managers = () => this.managers();
     const logger = options.logger;
-    this.ca = new CAServer({ store: this.store, control: this.control, managers, logger: logger.child({ module: 'ca' }) });
+    this.transport = new GrpcRaftTransport(options.tls, logger.child({ module: 'raft-transport' }));
+    this.replica = new RaftReplica({
+      nodeId: options.nodeId,
+      dir: path.join(options.dataDir, 'raft'),
+      store: this.memory,
+      transport: this.transport,
+      logger: logger.child({ module: 'raft' }),
+      ...options.raft,
+      onLeaderChange: (lead) => this.onLeaderChange(lead),
+    });
+    this.transport.attach({
+      unreachable: (id) => this.replica.reportUnreachable(id),
+      snapshot: (id, outcome) => this.replica.reportSnapshot(id, outcome),
+    });
+    this.store = new ClusterStore(this.memory, this.replica);
+    this.control = new ControlApi(this.store, this.replica);
+    const managers = () => this.managers();
+    const leaderAddr = () => this.leaderAddr();
+    this.ca = new CAServer({
+      store: this.store,
+      control: this.control,
+      managers,
+      isLeader: () => this.replica.isLeader,
+      leaderAddr,
+      logger: logger.child({ module: 'ca' }),
+    });
     this.dispatcher = new Dispatcher({
       store: this.store,
       control: this.control,
       managers,
+      leaderAddr,
       logger: logger.child({ module: 'dispatcher' }),
+    });
+    this.membership = new MembershipReconciler({
+      store: this.store,
+      replica: this.replica,
+      selfId: options.nodeId,
+      logger: logger.child({ module: 'membership' }),
     });
   }
 
-  /** Loads the persisted state (a no-op on a fresh data dir). */
-  recover(): void {
-    const report = this.log.recover();
-    this.options.logger.info(report, 'manager state recovered');
+  get isLeader(): boolean {
+    return this.replica.isLeader;
   }
 
-  /** Writes the first cluster and node objects (swarm init). */
-  async initCluster(init: InitClusterOptions): Promise<void> {
-    const { nodeId, advertiseAddr } = this.options;
-    await this.store.commit([
-      createOp('cluster', {
-        id: init.clusterId,
-        spec: init.spec,
-        rootCA: init.rootCA,
-        joinTokens: init.joinTokens,
-        revokedNodes: [],
-      }),
-      createOp('node', {
-        id: nodeId,
-        spec: { name: '', labels: {}, role: 'manager', availability: init.availability },
-        role: 'manager',
-        description: init.description,
-        status: { state: 'ready', message: '', addr: init.description.addr },
-        managerStatus: { leader: true, reachability: 'reachable', addr: advertiseAddr },
-        certificate: init.certificate,
-      }),
-    ]);
-  }
-
-  async start(): Promise<void> {
-    const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5000 });
-    server.addService(CAService, this.ca.handlers());
-    server.addService(DispatcherService, this.dispatcher.handlers());
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(this.options.listenAddr, serverCredentials(this.options.tls), (err) =>
-        err ? reject(new Error(`listen ${this.options.listenAddr}: ${err.message}`, { cause: err })) : resolve(),
-      ),
-    );
-    this.server = server;
-    this.dispatcher.start();
-    this.options.logger.info({ listen: this.options.listenAddr }, 'manager listening');
+  async start(start: ManagerStart): Promise<void> {
+    await this.listen();
+    if (start.mode === 'bootstrap') {
+      if (!this.replica.isEmpty) throw new Error('cannot bootstrap: raft state already exists');
+      this.replica.bootstrap(this.options.advertiseAddr);
+      this.replica.start();
+      this.replica.campaign();
+      await this.initCluster(start.init);
+    } else {
+      this.replica.start();
+      if (this.replica.isEmpty) await this.joinRaft(start.managers);
+      // The only voter need not wait out an election timeout to lead again.
+      else if (this.replica.members().voters.length === 1 && this.replica.members().voters[0] === this.options.nodeId) {
+        this.replica.campaign();
+      }
+    }
+    this.options.logger.info({ listen: this.options.listenAddr, mode: start.mode }, 'manager started');
   }
 
   async stop(): Promise<void> {
+    this.membership.stop();
     this.dispatcher.stop();
+    this.replica.stop();
+    this.transport.close();
+    for (const c of this.controlClients.values()) c.close();
     const server = this.server;
     this.server = null;
     if (server) {
@@ -122,14 +175,129 @@ export class Manager {
         });
       });
     }
-    this.log.close();
   }
 
-  /** Managers agents may dial, from the store. */
+  /** Runs a control-API call here when leading, else on the leader. */
+  async call<T>(method: ForwardedMethod, ...args: unknown[]): Promise<T> {
+    // Like swarmkit, wait a bounded time for an election in progress before giving up.
+    if (!this.replica.leader) await this.untilAnyLeader(2 * this.electionTimeoutMs());
+    if (this.replica.isLeader) return (await invokeControl(this.control, method, args)) as T;
+    const addr = this.leaderAddr();
+    if (!addr) throw new UnavailableError(NO_LEADER_MESSAGE);
+    let res;
+    try {
+      res = await this.controlClient(addr).unary.Call({ method, args }, { timeoutMs: 5000 });
+    } catch (err) {
+      throw new UnavailableError(NO_LEADER_MESSAGE, { cause: err });
+    }
+    if (!res.ok) throw errorFromCode(res.code as ErrorCode, res.message);
+    return res.result as T;
+  }
+
+  /** Managers agents may dial: the Raft members' addresses. */
   managers(): ManagerPeer[] {
-    return this.memory
-      .list('node')
-      .filter((n) => n.role === 'manager' && n.managerStatus)
-      .map((n) => ({ nodeId: n.id, addr: n.managerStatus?.addr ?? '' }));
+    return [...this.replica.members().addrs].map(([nodeId, addr]) => ({ nodeId, addr }));
+  }
+
+  leaderAddr(): string | null {
+    const lead = this.replica.leader;
+    return lead ? (this.replica.members().addrs.get(lead) ?? null) : null;
+  }
+
+  private async listen(): Promise<void> {
+    const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5000 });
+    // From our own certificate: a manager that is still catching up has no cluster object yet.
+    const ownClusterId = parseNodeCertificate(this.options.tls.certPem).clusterId;
+    const clusterId = () => ownClusterId;
+    const revoked = () => this.memory.list('cluster')[0]?.revokedNodes ?? [];
+    server.addService(CAService, this.ca.handlers());
+    server.addService(DispatcherService, this.dispatcher.handlers());
+    server.addService(
+      RaftService,
+      raftHandlers({ replica: () => this.replica, clusterId, revoked, leaderAddr: () => this.leaderAddr(), logger: this.options.logger }),
+    );
+    server.addService(
+      ControlService,
+      controlHandlers({ control: this.control, isLeader: () => this.replica.isLeader, leaderAddr: () => this.leaderAddr(), clusterId, revoked }),
+    );
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(this.options.listenAddr, serverCredentials(this.options.tls), (err) =>
+        err ? reject(new Error(`listen ${this.options.listenAddr}: ${err.message}`, { cause: err })) : resolve(),
+      ),
+    );
+    this.server = server;
+  }
+
+  private async initCluster(init: InitClusterOptions): Promise<void> {
+    await this.untilLeader(10_000);
+    await this.store.commit([
+      createOp('cluster', { id: init.clusterId, spec: init.spec, rootCA: init.rootCA, joinTokens: init.joinTokens, revokedNodes: [] }),
+      createOp('node', {
+        id: this.options.nodeId,
+        spec: { name: '', labels: {}, role: 'manager', availability: init.availability },
+        role: 'manager',
+        description: init.description,
+        status: { state: 'ready', message: '', addr: init.description.addr },
+        certificate: init.certificate,
+      }),
+    ]);
+  }
+
+  private electionTimeoutMs(): number {
+    return (this.options.raft?.tickMs ?? 100) * (this.options.raft?.electionTick ?? 10);
+  }
+
+  private async untilAnyLeader(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.replica.leader && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private async untilLeader(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.replica.isLeader) {
+      if (Date.now() > deadline) throw new UnavailableError(NO_LEADER_MESSAGE);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Asks the leader (following redirects) to add this manager to Raft. */
+  private async joinRaft(managers: readonly string[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    let lastErr: unknown = null;
+    let redirect: string | null = null;
+    for (let i = 0; Date.now() < deadline && managers.length > 0; i++) {
+      const addr = redirect ?? (managers[i % managers.length] as string);
+      redirect = null;
+      try {
+        const res = await this.transport.client(addr).unary.Join({ addr: this.options.advertiseAddr }, { timeoutMs: 10_000 });
+        this.replica.learnPeers(res.members);
+        this.options.logger.info({ via: addr }, 'joined raft as a learner');
+        return;
+      } catch (err) {
+        lastErr = err;
+        redirect = leaderFromError(err);
+        if (!redirect) await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    throw new UnavailableError(`could not join the managers' raft: ${(lastErr as Error | null)?.message ?? 'no manager to ask'}`);
+  }
+
+  private onLeaderChange(lead: string | null): void {
+    if (lead === this.options.nodeId) {
+      this.dispatcher.start();
+      this.membership.start();
+    } else {
+      this.membership.stop();
+      this.dispatcher.stop();
+    }
+  }
+
+  private controlClient(addr: string): ControlClient {
+    let c = this.controlClients.get(addr);
+    if (!c) {
+      c = createClient(ControlService, ControlMethods, addr, clientCredentials(this.options.tls));
+      this.controlClients.set(addr, c);
+    }
+    return c;
   }
 }

@@ -36,12 +36,15 @@ export interface BatchCommand {
 
 export type StoreCommand = BatchCommand;
 
-export interface StoreEvent<K extends Kind = Kind> {
+export interface StoreEventOf<K extends Kind> {
   kind: K;
   action: 'create' | 'update' | 'delete';
   object: ObjectsByKind[K];
   previous?: ObjectsByKind[K];
 }
+
+/** Discriminated by `kind`, so `ev.kind === 'node'` narrows `ev.object`. */
+export type StoreEvent = { [K in Kind]: StoreEventOf<K> }[Kind];
 
 export function createOp<K extends Kind>(kind: K, object: Unversioned<ObjectsByKind[K]>): StoreOp {
   return { op: 'create', kind, object } as CreateOp;

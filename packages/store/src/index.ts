@@ -3,4 +3,3 @@ export * from './objects';
 export * from './commands';
 export * from './memory-store';
 export * from './proposer';
-export * from './local-log';

@@ -53,6 +53,8 @@ export interface SessionStarted {
   nodeId: string;
   heartbeatPeriodMs: number;
   managers: ManagerPeer[];
+  /** The role this node's certificate should carry; the agent renews when it differs. */
+  role: NodeRole;
 }
 
 /** The manager removed this node; the agent must leave the swarm. */
@@ -60,7 +62,7 @@ export interface SessionNodeRemoved {
   type: 'node-removed';
 }
 
-export type SessionMessage = SessionStarted | SessionNodeRemoved;
+export type SessionMessage = SessionStarted | SessionNodeRemoved | SessionRoleChange;
 
 export interface HeartbeatRequest {
   sessionId: string;
@@ -68,3 +70,43 @@ export interface HeartbeatRequest {
 export interface HeartbeatResponse {
   periodMs: number;
 }
+
+/** The manager asks the agent to change role; the daemon renews its certificate. */
+export interface SessionRoleChange {
+  type: 'role-change';
+  desiredRole: NodeRole;
+}
+
+// ---- Node certificate renewal (mutual TLS): the role follows the node's desired role ----
+
+export interface RenewCertificateRequest {
+  csrPem: string;
+}
+export interface RenewCertificateResponse {
+  certPem: string;
+  role: NodeRole;
+}
+
+// ---- Raft between managers (mutual TLS, swarm-manager only) ----
+
+export interface RaftStepRequest {
+  /** Raft messages, as the consensus core produces them. */
+  messages: unknown[];
+}
+export type RaftStepResponse = Record<string, never>;
+
+export interface RaftJoinRequest {
+  /** host:port where the new manager listens. */
+  addr: string;
+}
+export interface RaftJoinResponse {
+  members: ManagerPeer[];
+}
+
+// ---- Control calls forwarded from a follower manager to the leader ----
+
+export interface ControlCallRequest {
+  method: string;
+  args: unknown[];
+}
+export type ControlCallResponse = { ok: true; result?: unknown } | { ok: false; code: string; message: string };

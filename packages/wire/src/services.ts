@@ -1,5 +1,13 @@
 import { defineService, serverStream, unary } from './grpc-service';
 import type {
+  ControlCallRequest,
+  ControlCallResponse,
+  RaftJoinRequest,
+  RaftJoinResponse,
+  RaftStepRequest,
+  RaftStepResponse,
+  RenewCertificateRequest,
+  RenewCertificateResponse,
   GetRootCARequest,
   GetRootCAResponse,
   HeartbeatRequest,
@@ -13,6 +21,8 @@ import type {
 export const CAMethods = {
   GetRootCACertificate: unary<GetRootCARequest, GetRootCAResponse>(),
   IssueNodeCertificate: unary<IssueNodeCertificateRequest, IssueNodeCertificateResponse>(),
+  /** Mutual TLS: a node's fresh certificate for its current desired role. */
+  RenewCertificate: unary<RenewCertificateRequest, RenewCertificateResponse>(),
 };
 export const CAService = defineService('shoal.CA', CAMethods);
 
@@ -21,3 +31,15 @@ export const DispatcherMethods = {
   Heartbeat: unary<HeartbeatRequest, HeartbeatResponse>(),
 };
 export const DispatcherService = defineService('shoal.Dispatcher', DispatcherMethods);
+
+export const RaftMethods = {
+  Step: unary<RaftStepRequest, RaftStepResponse>(),
+  /** A promoted node asks the leader to add it as a (learner, then voting) member. */
+  Join: unary<RaftJoinRequest, RaftJoinResponse>(),
+};
+export const RaftService = defineService('shoal.Raft', RaftMethods);
+
+export const ControlMethods = {
+  Call: unary<ControlCallRequest, ControlCallResponse>(),
+};
+export const ControlService = defineService('shoal.Control', ControlMethods);

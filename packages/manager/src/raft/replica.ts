@@ -1,0 +1,310 @@
+// The Raft shell of a manager: drives the pure consensus core with real time, persists
+// each Ready before sending its messages, applies committed commands to the
+// MemoryStore, snapshots the store, and resolves proposals once they are applied.
+// It is the manager's Proposer once Raft runs.
+import { randomInt } from 'node:crypto';
+import {
+  FileStorage,
+  RaftNode,
+  createRandom,
+  decodeConfChange,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type RaftStorage,
+  type Ready,
+  type Status,
+} from '@shoal/raft';
+import {
+  UnavailableError,
+  resultToEvents,
+  type MemoryStore,
+  type Proposer,
+  type StoreCommand,
+  type StoreEvent,
+  type StoreSnapshot,
+} from '@shoal/store';
+import { decode, encode } from '@shoal/wire';
+import type { Logger } from 'pino';
+import type { RaftView } from '../raft-view';
+
+export const NO_LEADER_MESSAGE =
+  "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+
+export interface ReplicaTransport {
+  send(messages: readonly Message[], peers: ReadonlyMap<string, string>): void;
+}
+
+export interface ReplicaOptions {
+  nodeId: string;
+  /** `$SHOAL_HOME/raft`. */
+  dir: string;
+  store: MemoryStore;
+  transport: ReplicaTransport;
+  logger: Logger;
+  tickMs?: number;
+  electionTick?: number;
+  heartbeatTick?: number;
+  snapshotInterval?: number;
+  /** Entries kept behind a snapshot for slow followers (swarmkit: 500). */
+  keepEntries?: number;
+  /** Leadership changed (lead is null while there is none). */
+  onLeaderChange?: (lead: string | null, term: number) => void;
+  /** Membership changed (after a conf-change entry or a snapshot). */
+  onMembershipChange?: () => void;
+}
+
+interface Pending {
+  term: number;
+  resolve: (events: StoreEvent[]) => void;
+  reject: (err: Error) => void;
+}
+
+interface SnapshotData {
+  store: StoreSnapshot;
+  peers: Record<string, string>;
+}
+
+export class RaftReplica implements Proposer, RaftView {
+  readonly storage: RaftStorage;
+  private node: RaftNode;
+  private readonly peers = new Map<string, string>();
+  private readonly pending = new Map<number, Pending>();
+  private confState: ConfState;
+  private lead: string | null = null;
+  private term = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private processing = false;
+  private scheduled = false;
+  private snapshotIndex = 0;
+  private stopped = false;
+
+  constructor(private readonly options: ReplicaOptions) {
+    this.storage = FileStorage.open(options.dir);
+    const snap = this.storage.snapshot();
+    this.snapshotIndex = snap.metadata.index;
+    if (snap.metadata.index > 0) {
+      const data = decode<SnapshotData>(snap.data);
+      options.store.restore(data.store);
+      for (const [id, addr] of Object.entries(data.peers)) this.peers.set(id, addr);
+    }
+    this.confState = this.storage.initialState().confState;
+    this.node = this.newNode(snap.metadata.index);
+  }
+
+  private newNode(applied: number): RaftNode {
+    return new RaftNode({
+      id: this.options.nodeId,
+      storage: this.storage,
+      random: createRandom(randomInt(2 ** 31)),
+      electionTick: this.options.electionTick ?? 10,
+      heartbeatTick: this.options.heartbeatTick ?? 1,
+      applied,
+    });
+  }
+
+  /** A brand-new single-manager cluster (swarm init). */
+  bootstrap(addr: string): void {
+    this.node.bootstrap([{ id: this.options.nodeId, context: encode({ addr }) }]);
+  }
+
+  get isEmpty(): boolean {
+    return this.storage.lastIndex() === 0 && this.snapshotIndex === 0;
+  }
+
+  start(): void {
+    const tickMs = this.options.tickMs ?? 100;
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.process();
+    }, tickMs);
+    this.process();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.failPending(new UnavailableError('manager is shutting down'));
+    this.storage.close();
+  }
+
+  // ---- views ----
+
+  get selfId(): string {
+    return this.options.nodeId;
+  }
+
+  status(): Status {
+    return this.node.status();
+  }
+  get leader(): string | null {
+    return this.lead;
+  }
+  get isLeader(): boolean {
+    return this.lead === this.options.nodeId;
+  }
+  /** Raft members (voters and learners) and their 2377 addresses. */
+  members(): { voters: readonly string[]; learners: readonly string[]; addrs: ReadonlyMap<string, string> } {
+    return { voters: this.confState.voters, learners: this.confState.learners, addrs: this.peers };
+  }
+
+  // ---- inputs ----
+
+  step(messages: readonly Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) this.node.step(m);
+    this.schedule();
+  }
+
+  reportUnreachable(id: string): void {
+    this.node.reportUnreachable(id);
+  }
+  reportSnapshot(id: string, outcome: 'finished' | 'failed'): void {
+    this.node.reportSnapshot(id, outcome);
+  }
+
+  propose(command: StoreCommand): Promise<StoreEvent[]> {
+    const res = this.node.propose(encode(command));
+    if (!res.ok) return Promise.reject(this.rejection(res.leader));
+    return new Promise((resolve, reject) => {
+      this.pending.set(res.index, { term: res.term, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Proposes a membership change; resolves once it is applied here. */
+  changeMembership(change: Omit<ConfChange, 'context'> & { addr?: string }): Promise<void> {
+    const cc = { type: change.type, nodeId: change.nodeId, ...(change.addr ? { context: encode({ addr: change.addr }) } : {}) } as ConfChange;
+    const res = this.node.proposeConfChange(cc);
+    if (!res.ok) {
+      return Promise.reject(res.reason === 'conf-change-pending' ? new UnavailableError('a membership change is already in progress') : this.rejection(res.leader));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.set(res.index, { term: res.term, resolve: () => resolve(), reject });
+      this.schedule();
+    });
+  }
+
+  /** Addresses learned outside the log (a Join answer), so a new member can answer its leader. */
+  learnPeers(peers: ReadonlyArray<{ nodeId: string; addr: string }>): void {
+    for (const p of peers) if (!this.peers.has(p.nodeId)) this.peers.set(p.nodeId, p.addr);
+  }
+
+  transferLeadership(to: string): void {
+    this.node.transferLeadership(to);
+    this.schedule();
+  }
+
+  campaign(): void {
+    this.node.campaign();
+    this.schedule();
+  }
+
+  // ---- the Ready loop ----
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.process();
+    });
+  }
+
+  private process(): void {
+    if (this.processing || this.stopped) return;
+    this.processing = true;
+    try {
+      for (let rd = this.node.ready(); rd; rd = this.node.ready()) this.handle(rd);
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private handle(rd: Ready): void {
+    this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
+    if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data, rd.snapshot.metadata.index, rd.snapshot.metadata.confState);
+    if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
+    for (const entry of rd.committedEntries) this.apply(entry);
+    if (rd.softState) this.onSoftState(rd.softState.lead);
+    if (rd.hardState) this.term = rd.hardState.term;
+    this.node.advance(rd);
+    this.maybeSnapshot();
+  }
+
+  private apply(entry: Entry): void {
+    const { store } = this.options;
+    if (entry.index <= store.appliedIndex) return; // already in the restored snapshot
+    let outcome: { events?: StoreEvent[]; error?: Error } = {};
+    if (entry.type === 'conf-change') {
+      this.applyConfChange(decodeConfChange(entry.data));
+      store.skip(entry.index);
+    } else if (entry.data.byteLength === 0) {
+      store.skip(entry.index); // a new leader's no-op
+    } else {
+      try {
+        outcome = { events: resultToEvents(store.apply(entry.index, decode<StoreCommand>(entry.data))) };
+      } catch (err) {
+        outcome = { error: err as Error };
+      }
+    }
+    const waiter = this.pending.get(entry.index);
+    if (!waiter) return;
+    this.pending.delete(entry.index);
+    if (waiter.term !== entry.term) waiter.reject(new UnavailableError('leadership changed before the change was committed; retry'));
+    else if (outcome.error) waiter.reject(outcome.error);
+    else waiter.resolve(outcome.events ?? []);
+  }
+
+  private applyConfChange(cc: ConfChange): void {
+    this.confState = this.node.applyConfChange(cc);
+    if (cc.type === 'remove-node') this.peers.delete(cc.nodeId);
+    else if (cc.context) this.peers.set(cc.nodeId, decode<{ addr: string }>(cc.context).addr);
+    this.options.logger.info({ change: cc.type, nodeId: cc.nodeId, voters: this.confState.voters, learners: this.confState.learners }, 'raft membership changed');
+    this.options.onMembershipChange?.();
+  }
+
+  private restoreSnapshot(data: Uint8Array, index: number, confState: ConfState): void {
+    const snap = decode<SnapshotData>(data);
+    this.options.store.restore(snap.store);
+    this.peers.clear();
+    for (const [id, addr] of Object.entries(snap.peers)) this.peers.set(id, addr);
+    this.confState = confState;
+    this.snapshotIndex = index;
+    this.options.logger.info({ index }, 'installed raft snapshot');
+    this.options.onMembershipChange?.();
+  }
+
+  private maybeSnapshot(): void {
+    const applied = this.options.store.appliedIndex;
+    const interval = this.options.snapshotInterval ?? 10_000;
+    if (applied - this.snapshotIndex < interval) return;
+    const data = encode({ store: this.options.store.snapshot(), peers: Object.fromEntries(this.peers) } satisfies SnapshotData);
+    this.storage.createSnapshot(applied, this.confState, data);
+    this.snapshotIndex = applied;
+    const keep = this.options.keepEntries ?? 500;
+    const compactTo = applied - keep;
+    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+  }
+
+  private onSoftState(lead: string | null): void {
+    if (lead === this.lead) return;
+    const was = this.lead;
+    this.lead = lead;
+    this.options.logger.info({ lead, previous: was }, lead ? 'raft leader elected' : 'raft leader lost');
+    if (was === this.options.nodeId) this.failPending(new UnavailableError('lost leadership before the change was committed; retry'));
+    this.options.onLeaderChange?.(lead, this.term);
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private rejection(leader: string | null): Error {
+    return new UnavailableError(leader ? `this manager is not the leader (leader: ${leader})` : NO_LEADER_MESSAGE);
+  }
+}
+
