@@ -1,0 +1,26 @@
+// Entry point of the `shoal/whoami` image: run by the process executor with
+// node (`process.execPath dist/images/whoami.js`), configured by environment.
+// Listens on $SHOAL_LISTEN_HOST (default 0.0.0.0, so the agent reaches it on
+// 127.0.0.1 when it splices a tunnel stream to it) and $PORT (default 80).
+import { hostname } from 'node:os';
+import { createWhoamiServer } from './whoami-server';
+
+function main(): void {
+  const env = process.env;
+  const port = Number(env['PORT'] ?? '80');
+  const host = env['SHOAL_LISTEN_HOST'] || '0.0.0.0';
+  const server = createWhoamiServer({
+    hostname: hostname(),
+    taskId: env['SHOAL_TASK_ID'] ?? '',
+    serviceName: env['SHOAL_SERVICE_NAME'] ?? '',
+    slot: env['SHOAL_TASK_SLOT'] || null,
+    nodeHostname: env['SHOAL_NODE_HOSTNAME'] ?? hostname(),
+  });
+  server.on('error', (err) => {
+    process.stderr.write(`whoami: ${err.message}\n`);
+    process.exit(1);
+  });
+  server.listen({ port, host }, () => process.stdout.write(`Starting up on port ${port}\n`));
+}
+
+main();

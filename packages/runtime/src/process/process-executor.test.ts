@@ -1,0 +1,135 @@
+// ProcessExecutor with real host processes: lifecycle, process groups, signals.
+// Every test kills what it started by PID in afterEach (ProcessHarness.cleanup).
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectLogs, executorCompliance, hasLines } from '../test-support/executor-compliance';
+import { eventually, ProcessHarness } from '../test-support/process-harness';
+import { groupMembers } from './proc';
+
+/** A killed process leaves its group a moment after its pipes close. */
+const noMembers = (pgid: number): Promise<number[]> => eventually(() => groupMembers(pgid), (m) => m.length === 0);
+
+executorCompliance('ProcessExecutor', async () => {
+  const h = new ProcessHarness([31000, 31049]);
+  return { executor: h.executor(), spec: (id) => h.spec(id), cleanup: () => h.cleanup() };
+});
+
+describe('ProcessExecutor', () => {
+  let h: ProcessHarness;
+  beforeEach(() => {
+    h = new ProcessHarness([31050, 31099]);
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  it('runs a command as given, with PORT and SHOAL_* in a clean environment', async () => {
+    process.env['SHOAL_TEST_SECRET'] = 'leak';
+    const script =
+      'echo "port=$PORT task=$SHOAL_TASK_ID svc=$SHOAL_SERVICE_NAME/$SHOAL_SERVICE_ID slot=$SHOAL_TASK_SLOT' +
+      ' node=$SHOAL_NODE_ID/$SHOAL_NODE_HOSTNAME x=$X secret=$SHOAL_TEST_SECRET"';
+    const c = h.executor().controller(h.spec('env1', { command: ['/bin/sh', '-c', script], env: ['X=1=2'] }));
+    try {
+      await c.prepare();
+      await c.start();
+    } finally {
+      delete process.env['SHOAL_TEST_SECRET'];
+    }
+    expect(await c.wait()).toEqual({ exitCode: 0, signal: null });
+    const lines: string[] = [];
+    for await (const r of c.logs()) lines.push(r.line);
+    expect(lines).toEqual([`port=${c.status().port} task=env1 svc=web/svc1 slot=1 node=node1/node-one x=1=2 secret=`]);
+  });
+
+  it('stops the whole process group on shutdown, well within the grace period', async () => {
+    const c = h.executor().controller(
+      h.spec('grp', { command: ['/bin/sh', '-c', 'sleep 30 & echo hello; echo oops >&2; wait'] }),
+    );
+    await c.prepare();
+    await c.start();
+    await collectLogs(c, hasLines('hello', 'oops'));
+    const pgid = c.status().pid ?? 0;
+    expect((await groupMembers(pgid)).length).toBe(2); // sh and its sleep
+    const t0 = Date.now();
+    await c.shutdown();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await c.wait()).toEqual({ exitCode: 143, signal: 'SIGTERM' });
+    expect(await noMembers(pgid)).toEqual([]);
+  });
+
+  it('SIGKILLs a task that ignores SIGTERM once the grace period is over', async () => {
+    const c = h.executor().controller(
+      h.spec('stubborn', {
+        command: ['/bin/sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 1; done'],
+        stopGracePeriodMs: 300,
+      }),
+    );
+    await c.prepare();
+    await c.start();
+    await collectLogs(c, hasLines('ready')); // the trap is in place
+    const pgid = c.status().pid ?? 0;
+    const t0 = Date.now();
+    await c.shutdown();
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(5000);
+    expect(await c.wait()).toEqual({ exitCode: 137, signal: 'SIGKILL' });
+    expect(await noMembers(pgid)).toEqual([]);
+  });
+
+  it('kills what is left of the group when the main process exits', async () => {
+    const c = h.executor().controller(h.spec('orphans', { command: ['/bin/sh', '-c', 'sleep 30 & echo started'] }));
+    await c.prepare();
+    await c.start();
+    expect(await c.wait()).toEqual({ exitCode: 0, signal: null });
+    expect(await noMembers(c.status().pid ?? 0)).toEqual([]);
+  });
+
+  it('reports a missing executable in Docker words, and the task as exited', async () => {
+    const c = h.executor().controller(h.spec('nosuch', { command: ['no-such-binary-xyz'] }));
+    await c.prepare();
+    await expect(c.start()).rejects.toMatchObject({
+      code: 'EXECUTABLE_NOT_FOUND',
+      message: 'exec: "no-such-binary-xyz": executable file not found in $PATH',
+    });
+    expect(await c.wait()).toMatchObject({ exitCode: null, error: expect.stringContaining('no-such-binary-xyz') });
+    expect(c.status().state).toBe('exited');
+  });
+
+  it('rejects a relative or missing workdir at prepare', async () => {
+    const e = h.executor();
+    await expect(e.controller(h.spec('w1', { workdir: 'rel' })).prepare()).rejects.toMatchObject({ code: 'INVALID_SPEC' });
+    await expect(e.controller(h.spec('w2', { workdir: '/no/such/dir' })).prepare()).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+    });
+    const c = e.controller(h.spec('w3', { workdir: '/tmp', command: ['/bin/sh', '-c', 'pwd'] }));
+    await c.prepare();
+    await c.start();
+    await c.wait();
+    expect(await collectLogs(c, hasLines('/tmp'))).toHaveLength(1);
+  });
+
+  it('keeps state in <stateDir>/<taskId> and deletes it on remove, freeing the port', async () => {
+    const e = h.executor({ portRange: [31090, 31090] });
+    const c = e.controller(h.spec('r1'));
+    await c.prepare();
+    await c.start();
+    const dir = path.join(h.stateDir, 'r1');
+    expect(existsSync(path.join(dir, 'state.json'))).toBe(true);
+    expect(existsSync(path.join(dir, 'log.jsonl'))).toBe(true);
+    await expect(e.controller(h.spec('r2')).prepare()).rejects.toMatchObject({ code: 'NO_PORT_AVAILABLE' });
+    await c.remove(); // running: terminated first
+    expect(existsSync(dir)).toBe(false);
+    await e.controller(h.spec('r2')).prepare();
+  });
+
+  it('refuses task ids that are not plain names', () => {
+    expect(() => h.executor().controller(h.spec('../etc'))).toThrow(/invalid task id/);
+  });
+
+  it('describes itself', () => {
+    const d = h.executor({ nginxPath: '/no/such/nginx' }).describe();
+    expect(d).toEqual({ runtime: 'process', images: ['shoal/whoami'] });
+  });
+});
