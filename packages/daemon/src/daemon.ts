@@ -14,7 +14,7 @@ import type {
   TLSInfo,
 } from '@shoal/api';
 import { Agent } from '@shoal/agent';
-import { DEFAULT_CLUSTER_SPEC, Manager, type ManagerStart } from '@shoal/manager';
+import { DEFAULT_CLUSTER_SPEC, Manager, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
 import {
   createKeyAndCSR,
   createNodeCertificate,
@@ -201,6 +201,7 @@ export class Daemon implements EngineBackend {
   // ---- transitions ----
 
   private async init(req: SwarmInitRequest): Promise<string> {
+    if (this.active?.manager && req.ForceNewCluster) return this.forceNewCluster(this.active);
     if (this.active) throw new AlreadyInSwarmError();
     const listen = resolveListenAddr(req.ListenAddr);
     const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
@@ -364,6 +365,20 @@ export class Daemon implements EngineBackend {
     this.files.save(node, tls);
     await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] });
     this.options.logger.info({ role }, 'role changed');
+  }
+
+  /** Keeps this manager's committed state as a new one-manager cluster (quorum-loss recovery). */
+  private async forceNewCluster(a: Active): Promise<string> {
+    const { node, tls } = a;
+    this.options.logger.warn('force-new-cluster: rewriting raft state as a one-manager cluster');
+    await this.deactivate();
+    const port = splitHostPort(node.listenAddr).port;
+    const addr = joinHostPort({ host: node.advertiseAddr, port });
+    rewriteAsSingleMember(path.join(this.options.dataDir, 'raft'), node.nodeId, addr);
+    node.managers = [addr];
+    this.files.save(node);
+    await this.activate(node, tls, { mode: 'resume', managers: node.managers, forceNewCluster: true });
+    return node.nodeId;
   }
 
   /** Docker's refusal to let a manager leave without --force, with the quorum arithmetic. */

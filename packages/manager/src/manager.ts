@@ -9,6 +9,7 @@ import {
   UnavailableError,
   createOp,
   errorFromCode,
+  updateOp,
   type ClusterSpec,
   type ErrorCode,
   type NodeDescription,
@@ -48,7 +49,7 @@ export interface ManagerOptions {
   tls: TlsMaterial;
   logger: Logger;
   /** Raft timing; defaults: 100 ms ticks, election 10 ticks, heartbeat 1 tick. */
-  raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number; snapshotInterval?: number };
+  raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number };
 }
 
 export interface InitClusterOptions {
@@ -65,7 +66,7 @@ export interface InitClusterOptions {
 export type ManagerStart =
   | { mode: 'bootstrap'; init: InitClusterOptions }
   | { mode: 'join'; managers: readonly string[] }
-  | { mode: 'resume'; managers: readonly string[] };
+  | { mode: 'resume'; managers: readonly string[]; forceNewCluster?: boolean };
 
 export const DEFAULT_CLUSTER_SPEC: ClusterSpec = {
   name: 'default',
@@ -102,6 +103,7 @@ export class Manager {
       transport: this.transport,
       logger: logger.child({ module: 'raft' }),
       ...options.raft,
+      snapshotInterval: () => this.memory.list('cluster')[0]?.spec.snapshotInterval ?? DEFAULT_CLUSTER_SPEC.snapshotInterval,
       onLeaderChange: (lead) => this.onLeaderChange(lead),
     });
     this.transport.attach({
@@ -148,6 +150,7 @@ export class Manager {
       this.replica.campaign();
       await this.initCluster(start.init);
     } else {
+      if (start.mode === 'resume' && start.forceNewCluster) this.forceNewClusterCleanup();
       this.replica.start();
       if (this.replica.isEmpty) await this.joinRaft(start.managers);
       // The only voter need not wait out an election timeout to lead again.
@@ -241,6 +244,19 @@ export class Manager {
         certificate: init.certificate,
       }),
     ]);
+  }
+
+  /** After --force-new-cluster: the other managers are gone; make them workers in the store. */
+  private forceNewClusterCleanup(): void {
+    const run = async () => {
+      await this.untilLeader(10_000);
+      for (const node of this.memory.list('node')) {
+        if (node.id === this.options.nodeId || (node.spec.role === 'worker' && node.role === 'worker')) continue;
+        await this.store.commit([updateOp('node', { ...node, spec: { ...node.spec, role: 'worker' }, role: 'worker' }, node.version)]);
+      }
+      this.options.logger.info('force-new-cluster: other managers demoted');
+    };
+    run().catch((err: unknown) => this.options.logger.error({ err }, 'force-new-cluster cleanup failed'));
   }
 
   private electionTimeoutMs(): number {

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './objects';
+export * from './service-objects';
 export * from './commands';
 export * from './memory-store';
 export * from './proposer';

@@ -88,6 +88,7 @@ export class MemoryStore {
       switch (op.op) {
         case 'create':
           if (version !== null) return { ok: false, code: 'ALREADY_EXISTS', message: `${op.kind} ${id} already exists` };
+          if (this.nameTaken(op)) return nameConflict(op);
           seen.set(key, 0);
           break;
         case 'update':
@@ -96,6 +97,7 @@ export class MemoryStore {
           if (op.expectVersion !== undefined && op.expectVersion !== version) {
             return { ok: false, code: 'OUT_OF_SEQUENCE', message: 'update out of sequence' };
           }
+          if (op.op === 'update' && this.nameTaken(op)) return nameConflict(op);
           seen.set(key, op.op === 'delete' ? null : -1);
           break;
         default:
@@ -103,6 +105,17 @@ export class MemoryStore {
       }
     }
     return undefined;
+  }
+
+  /** Service and network names are unique, as in swarmkit's store. */
+  private nameTaken(op: StoreOp): boolean {
+    if (op.op === 'delete' || (op.kind !== 'service' && op.kind !== 'network')) return false;
+    const name = nameOf(op.object as AnyObject);
+    if (!name) return false;
+    for (const other of (this.tables[op.kind] as Map<string, AnyObject>).values()) {
+      if (other.id !== op.object.id && nameOf(other) === name) return true;
+    }
+    return false;
   }
 
   private write(op: StoreOp, index: number, at: string): StoreEvent {
@@ -130,6 +143,17 @@ export class MemoryStore {
   }
 }
 
+function nameOf(o: AnyObject): string | undefined {
+  if ('spec' in o && o.spec && typeof (o.spec as { name?: unknown }).name === 'string') return (o.spec as { name: string }).name;
+  if ('name' in o && typeof o.name === 'string') return o.name;
+  return undefined;
+}
+
+function nameConflict(op: StoreOp): ApplyResult {
+  const name = op.op === 'delete' ? '' : nameOf(op.object as AnyObject);
+  return { ok: false, code: 'ALREADY_EXISTS', message: `name conflicts with an existing object: ${op.kind} ${name} already exists` };
+}
+
 function emptyTables(): Tables {
-  return { cluster: new Map(), node: new Map() };
+  return { cluster: new Map(), node: new Map(), service: new Map(), task: new Map(), network: new Map() };
 }

@@ -1,3 +1,4 @@
+import type { NetworkObject, ServiceObject, TaskObject } from './service-objects';
 // Cluster objects held by the store and replicated by the manager log.
 
 export type NodeRole = 'manager' | 'worker';
@@ -69,8 +70,11 @@ export interface NodeObject extends Meta {
 export interface ObjectsByKind {
   cluster: ClusterObject;
   node: NodeObject;
+  service: ServiceObject;
+  task: TaskObject;
+  network: NetworkObject;
 }
 
 export type Kind = keyof ObjectsByKind;
 export type AnyObject = ObjectsByKind[Kind];
-export const KINDS: readonly Kind[] = ['cluster', 'node'];
+export const KINDS: readonly Kind[] = ['cluster', 'node', 'service', 'task', 'network'];

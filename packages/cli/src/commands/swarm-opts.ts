@@ -12,7 +12,7 @@ export const SWARM_SPEC_FLAGS: readonly FlagSpec[] = [
     name: 'dispatcher-heartbeat',
     kind: 'duration',
     description: 'Dispatcher heartbeat period (ns|us|ms|s|m|h)',
-    defaultText: '5s',
+    defaultText: '1s',
   },
   { name: 'max-snapshots', kind: 'uint', description: 'Number of additional Raft snapshots to retain' },
   {

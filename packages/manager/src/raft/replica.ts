@@ -46,7 +46,8 @@ export interface ReplicaOptions {
   tickMs?: number;
   electionTick?: number;
   heartbeatTick?: number;
-  snapshotInterval?: number;
+  /** Entries between snapshots; read on every check so `swarm update --snapshot-interval` applies at once. */
+  snapshotInterval?: () => number;
   /** Entries kept behind a snapshot for slow followers (swarmkit: 500). */
   keepEntries?: number;
   /** Leadership changed (lead is null while there is none). */
@@ -279,12 +280,13 @@ export class RaftReplica implements Proposer, RaftView {
 
   private maybeSnapshot(): void {
     const applied = this.options.store.appliedIndex;
-    const interval = this.options.snapshotInterval ?? 10_000;
+    const interval = this.options.snapshotInterval?.() ?? 10_000;
     if (applied - this.snapshotIndex < interval) return;
     const data = encode({ store: this.options.store.snapshot(), peers: Object.fromEntries(this.peers) } satisfies SnapshotData);
     this.storage.createSnapshot(applied, this.confState, data);
     this.snapshotIndex = applied;
-    const keep = this.options.keepEntries ?? 500;
+    // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.
+    const keep = Math.min(this.options.keepEntries ?? 500, Math.floor(interval / 2));
     const compactTo = applied - keep;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
   }

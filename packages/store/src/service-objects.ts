@@ -1,0 +1,173 @@
+// Services, tasks and networks: what the orchestrators, scheduler and agents share.
+
+export type RestartCondition = 'none' | 'on-failure' | 'any';
+export type PublishMode = 'ingress' | 'host';
+export type PortProtocol = 'tcp' | 'udp' | 'sctp';
+
+export interface PortConfig {
+  name?: string;
+  protocol: PortProtocol;
+  targetPort: number;
+  /** 0 in a spec means "allocate one"; the allocator fills it in on the service's endpoint. */
+  publishedPort: number;
+  publishMode: PublishMode;
+  /** Opt-in: prefix each ingress connection with a PROXY protocol v2 header carrying the client address. */
+  proxyProtocol?: boolean;
+}
+
+export interface HealthCheck {
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+}
+
+export interface ContainerSpec {
+  image: string;
+  /** Entrypoint override (`--entrypoint`). */
+  command?: string[];
+  /** `[COMMAND] [ARG...]` of `service create`. */
+  args?: string[];
+  env?: string[];
+  dir?: string;
+  hostname?: string;
+  labels?: Record<string, string>;
+  stopGracePeriodMs?: number;
+  healthcheck?: HealthCheck;
+}
+
+export interface RestartPolicy {
+  condition: RestartCondition;
+  delayMs: number;
+  /** 0 = unlimited. */
+  maxAttempts: number;
+  /** 0 = unbounded window. */
+  windowMs: number;
+}
+
+export interface Placement {
+  constraints: string[];
+  /** 0 = unlimited. */
+  maxReplicas: number;
+}
+
+export interface Resources {
+  limits?: { nanoCpus?: number; memoryBytes?: number };
+  reservations?: { nanoCpus?: number; memoryBytes?: number };
+}
+
+export interface TaskSpec {
+  container: ContainerSpec;
+  restart: RestartPolicy;
+  placement: Placement;
+  resources: Resources;
+  /** Bumped by `service update --force` to replace tasks with an unchanged spec. */
+  forceUpdate: number;
+}
+
+export type ServiceMode = { type: 'replicated'; replicas: number } | { type: 'global' };
+
+export interface UpdateConfig {
+  parallelism: number;
+  delayMs: number;
+  failureAction: 'pause' | 'continue' | 'rollback';
+  monitorMs: number;
+  maxFailureRatio: number;
+  order: 'stop-first' | 'start-first';
+}
+
+export interface ServiceSpec {
+  name: string;
+  labels: Record<string, string>;
+  task: TaskSpec;
+  mode: ServiceMode;
+  update: UpdateConfig;
+  rollback: UpdateConfig;
+  endpoint: { mode: 'vip' | 'dnsrr'; ports: PortConfig[] };
+}
+
+export interface ServiceObject {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  spec: ServiceSpec;
+  previousSpec?: ServiceSpec;
+  /** Ports as allocated (published ports filled in). */
+  endpoint: { ports: PortConfig[] };
+  updateStatus?: { state: 'updating' | 'paused' | 'completed'; startedAt?: string; completedAt?: string; message: string };
+}
+
+/** swarmkit's task states, spaced so that "later" compares greater (api/types.proto). */
+export const TASK_STATES = {
+  new: 0,
+  pending: 64,
+  assigned: 192,
+  accepted: 256,
+  preparing: 320,
+  ready: 384,
+  starting: 448,
+  running: 512,
+  complete: 576,
+  shutdown: 640,
+  failed: 704,
+  rejected: 768,
+  remove: 800,
+  orphaned: 832,
+} as const;
+
+export type TaskState = keyof typeof TASK_STATES;
+
+export function taskStateRank(state: TaskState): number {
+  return TASK_STATES[state];
+}
+
+/** A task that has stopped for good (complete, shutdown, failed, rejected, orphaned...). */
+export function isTerminal(state: TaskState): boolean {
+  return TASK_STATES[state] > TASK_STATES.running;
+}
+
+export interface TaskStatus {
+  state: TaskState;
+  timestamp: string;
+  message: string;
+  err?: string;
+  exitCode?: number;
+  pid?: number;
+  /** Where the task listens on its node (the mesh routes here). */
+  port?: number;
+}
+
+export interface TaskObject {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  serviceId: string;
+  /** Replicated services; 0 for global. */
+  slot: number;
+  /** Empty until scheduled (global tasks are born with it). */
+  nodeId: string;
+  spec: TaskSpec;
+  /** The service's spec version this task was made from (for "up to date"). */
+  serviceVersion: number;
+  endpointPorts: PortConfig[];
+  desiredState: TaskState;
+  status: TaskStatus;
+  labels: Record<string, string>;
+}
+
+export interface NetworkObject {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  name: string;
+  driver: 'overlay';
+  ingress: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  subnet: string;
+  gateway: string;
+}

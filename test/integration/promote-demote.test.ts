@@ -1,0 +1,119 @@
+// Membership changes while writes flow: promote nodes that joined long ago (they
+// catch up from a snapshot), demote (the leader too), refuse to demote the last
+// manager, and recover a cluster that lost quorum with --force-new-cluster.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCleanup, startCluster, waitFor, type Cluster, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
+
+registerCleanup();
+
+let cluster: Cluster;
+type NodeJson = ClusterNodeJson & { Spec?: { Labels?: Record<string, string> } };
+
+const nodes = (via: DaemonHandle) => via.api.get<NodeJson[]>('/v1.41/nodes');
+const labelsOf = async (via: DaemonHandle, host: string) =>
+  (await nodes(via)).find((n) => n.Description?.Hostname === host)?.Spec?.Labels ?? {};
+
+async function managerStatuses(via: DaemonHandle): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const n of await nodes(via)) {
+    out[n.Description?.Hostname ?? n.ID] = n.ManagerStatus ? (n.ManagerStatus.Leader ? 'Leader' : n.ManagerStatus.Reachability ?? '') : '';
+  }
+  return out;
+}
+
+/** Writes labels on `worker2` through the manager until stopped; returns acknowledged keys. */
+function writeLoop(via: () => DaemonHandle): { stop: () => Promise<string[]> } {
+  const acked: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const key = `w${i}`;
+      const res = await via().cli(['node', 'update', '--label-add', `${key}=1`, 'worker2'], { timeoutMs: 10_000 });
+      if (res.code === 0) acked.push(key);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return acked;
+    },
+  };
+}
+
+describe('promote and demote', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({ size: 3, baseIp: '127.0.15.', initArgs: ['--snapshot-interval', '20'] });
+    // Enough history that the log is compacted behind a snapshot before anyone is promoted.
+    for (let i = 0; i < 40; i++) await cluster.manager.cliOk(['node', 'update', '--label-add', `old${i}=1`, 'worker1']);
+  });
+  afterAll(async () => {
+    await cluster?.stopAll();
+  });
+
+  it('promotes long-joined workers while writes flow; they catch up from a snapshot', async () => {
+    const writes = writeLoop(() => cluster.manager);
+    expect((await cluster.manager.cliOk(['node', 'promote', 'worker1', 'worker2'])).stdout).toBe(
+      'Node worker1 promoted to a manager in the swarm.\nNode worker2 promoted to a manager in the swarm.\n',
+    );
+    await waitFor(async () => JSON.stringify(await managerStatuses(cluster.manager)) === JSON.stringify({ manager: 'Leader', worker1: 'reachable', worker2: 'reachable' }), {
+      timeoutMs: 20_000,
+      what: 'worker1 and worker2 to become Reachable managers',
+    });
+    const acked = await writes.stop();
+    expect(acked.length).toBeGreaterThan(0);
+    for (const m of cluster.nodes) {
+      await waitFor(async () => {
+        const l = await labelsOf(m, 'worker2');
+        return acked.every((k) => k in l) && Object.keys(await labelsOf(m, 'worker1')).length === 40;
+      }, { timeoutMs: 10_000, what: `${m.name} to hold every write` });
+    }
+    expect((await cluster.byName('worker1').ping()).swarm).toBe('active/manager');
+  });
+
+  it('demotes the leader by moving leadership first, and demotes another manager', async () => {
+    const writes = writeLoop(() => cluster.byName('worker2'));
+    expect((await cluster.byName('worker1').cliOk(['node', 'demote', 'manager'])).stdout).toBe('Manager manager demoted in the swarm.\n');
+    await waitFor(async () => (await managerStatuses(cluster.byName('worker2'))).manager === '', { timeoutMs: 20_000, what: 'manager demoted' });
+    await waitFor(async () => (await cluster.manager.ping()).swarm === 'active/worker', { timeoutMs: 10_000, what: 'old leader running as a worker' });
+    await cluster.byName('worker2').cliOk(['node', 'demote', 'worker1']);
+    await waitFor(async () => (await managerStatuses(cluster.byName('worker2'))).worker1 === '', { timeoutMs: 20_000, what: 'worker1 demoted' });
+    const acked = await writes.stop();
+    const labels = await labelsOf(cluster.byName('worker2'), 'worker2');
+    for (const k of acked) expect(labels).toHaveProperty(k);
+  });
+
+  it('refuses to demote the last manager', async () => {
+    const res = await cluster.byName('worker2').cli(['node', 'demote', 'worker2']);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe(
+      'Error response from daemon: rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm',
+    );
+  });
+
+  it('warns before a manager leaves and would break quorum', async () => {
+    await cluster.byName('worker2').cliOk(['node', 'promote', 'manager']);
+    await waitFor(async () => (await managerStatuses(cluster.byName('worker2'))).manager === 'reachable', { timeoutMs: 20_000, what: 'manager promoted again' });
+    const res = await cluster.manager.cli(['swarm', 'leave']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('Removing this node leaves 1 managers out of 2. Without a Raft quorum your swarm will be inaccessible.');
+    expect((await cluster.manager.ping()).swarm).toBe('active/manager');
+  });
+
+  it('recovers a cluster that lost quorum with swarm init --force-new-cluster', async () => {
+    const survivor = cluster.byName('worker2');
+    await cluster.manager.kill('SIGKILL');
+    await waitFor(async () => (await survivor.cli(['node', 'ls'], { timeoutMs: 10_000 })).stderr.includes('does not have a leader'), {
+      timeoutMs: 20_000,
+      what: 'quorum lost',
+    });
+    const before = await survivor.api.get<{ Swarm: { NodeID: string } }>('/v1.41/info');
+    await survivor.cliOk(['swarm', 'init', '--force-new-cluster', '--advertise-addr', survivor.ip]);
+    const after = await survivor.api.get<{ Swarm: { NodeID: string } }>('/v1.41/info');
+    expect(after.Swarm.NodeID).toBe(before.Swarm.NodeID);
+    await waitFor(async () => (await managerStatuses(survivor)).worker2 === 'Leader', { timeoutMs: 10_000, what: 'survivor leads' });
+    await waitFor(async () => (await managerStatuses(survivor)).manager === '', { timeoutMs: 10_000, what: 'lost manager demoted in the store' });
+    expect(Object.keys(await labelsOf(survivor, 'worker1'))).toHaveLength(40);
+    await survivor.cliOk(['node', 'update', '--label-add', 'afterforce=1', 'worker1']);
+  });
+});
