@@ -1,0 +1,23 @@
+// CRC-32 (IEEE 802.3, as zlib). Uses node:zlib's native crc32 where present (Node >= 20.15) and
+// an equivalent table implementation otherwise, so files are readable by either.
+import * as zlib from 'node:zlib';
+
+const TABLE = ((): Uint32Array => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32Portable(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = (TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+export const crc32: (data: Uint8Array) => number = typeof native === 'function' ? (d) => native(d) : crc32Portable;

@@ -1,0 +1,155 @@
+// Durable RaftStorage under one directory ($SHOAL_HOME/raft): `wal/` segments and `snap/` files.
+// Reads are served from an in-memory copy (MemoryStorage); every write goes to the WAL first and
+// is fsynced before the call returns. All calls are synchronous (blocking fsync on the calling
+// thread) so the core's Ready loop stays simple and deterministic.
+import * as path from 'node:path';
+import { StorageClosedError } from '../errors';
+import type { RaftLogger } from '../logger';
+import { silentLogger } from '../logger';
+import type { ConfState, Entry, Snapshot } from '../types';
+import { MemoryStorage } from './memory';
+import { Snapshotter } from './snapshotter';
+import type { InitialState, RaftStorage, StorageUpdate } from './storage';
+import { DEFAULT_SEGMENT_BYTES, Wal } from './wal';
+import { replay } from './wal-replay';
+import type { HeaderRecord } from './wal-records';
+
+export interface FileStorageOptions {
+  /** A segment is sealed once it reaches this size. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Snapshot files kept after a new one is written. Default 2. */
+  readonly keepSnapshots?: number;
+  readonly logger?: RaftLogger;
+}
+
+export class FileStorage implements RaftStorage {
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly wal: Wal,
+    private readonly snaps: Snapshotter,
+    private readonly mem: MemoryStorage,
+    private readonly keepSnapshots: number,
+  ) {}
+
+  /** Opens or creates the storage in `dir`, recovering state (and repairing a torn WAL tail). */
+  static open(dir: string, options: FileStorageOptions = {}): FileStorage {
+    const logger = options.logger ?? silentLogger;
+    const snaps = new Snapshotter(path.join(dir, 'snap'), logger);
+    const initial: HeaderRecord = {
+      kind: 'header',
+      startIndex: 1,
+      hardState: { term: 0, vote: null, commit: 0 },
+      snapshot: { index: 0, term: 0 },
+    };
+    const walOptions = { segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, logger };
+    const { wal, records } = Wal.open(path.join(dir, 'wal'), walOptions, initial);
+    try {
+      const state = replay(records, (vouched) => snaps.loadNewest(vouched));
+      snaps.removeOrphansAbove(state.snapshot.metadata.index, state.vouched);
+      const mem = new MemoryStorage();
+      if (state.snapshot.metadata.index > 0) mem.applySnapshot(state.snapshot);
+      mem.append(state.entries);
+      mem.setHardState(state.hardState);
+      logger.info(
+        { dir, snapshot: state.snapshot.metadata.index, last: mem.lastIndex(), term: state.hardState.term },
+        'raft storage recovered',
+      );
+      return new FileStorage(dir, wal, snaps, mem, options.keepSnapshots ?? 2);
+    } catch (err) {
+      wal.close();
+      throw err;
+    }
+  }
+
+  initialState(): InitialState {
+    return this.mem.initialState();
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return this.mem.entries(lo, hi, maxBytes);
+  }
+
+  term(i: number): number {
+    return this.mem.term(i);
+  }
+
+  firstIndex(): number {
+    return this.mem.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.mem.lastIndex();
+  }
+
+  snapshot(): Snapshot {
+    return this.mem.snapshot();
+  }
+
+  save(update: StorageUpdate): void {
+    this.checkOpen();
+    const { snapshot, hardState } = update;
+    const entries = update.entries ?? [];
+    if (snapshot === undefined && entries.length === 0 && hardState === undefined) return;
+    // Reject what the in-memory twin would reject before anything reaches the disk.
+    this.mem.checkSave(update);
+    // The snapshot file first: the WAL record that vouches for it must never precede it.
+    if (snapshot !== undefined) this.snaps.save(snapshot);
+    const install = snapshot === undefined ? undefined : { index: snapshot.metadata.index, term: snapshot.metadata.term };
+    this.wal.append({ kind: 'batch', install, entries, hardState }, update.mustSync ?? true);
+    this.mem.save(update);
+    if (snapshot !== undefined) this.release(snapshot.metadata.index);
+    if (this.wal.needsCut()) this.wal.cut(this.header());
+  }
+
+  createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
+    this.checkOpen();
+    const term = this.mem.checkCreateSnapshot(index);
+    const snap: Snapshot = {
+      metadata: { index, term, confState: { voters: [...confState.voters], learners: [...confState.learners] } },
+      data,
+    };
+    this.snaps.save(snap);
+    this.wal.append({ kind: 'snapshot', snapshot: { index, term } }, true);
+    const created = this.mem.createSnapshot(index, confState, data);
+    this.release(index);
+    return created;
+  }
+
+  /** Drops entries up to `index` from memory. They stay in the WAL until a snapshot covers them. */
+  compact(index: number): void {
+    this.checkOpen();
+    this.mem.compact(index);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wal.close();
+  }
+
+  /** WAL segment files currently kept (for tests and diagnostics). */
+  walSegments(): string[] {
+    return this.wal.segmentFiles();
+  }
+
+  private release(snapshotIndex: number): void {
+    this.wal.releaseTo(snapshotIndex);
+    this.snaps.purge(this.keepSnapshots);
+  }
+
+  private header(): HeaderRecord {
+    const snap = this.mem.snapshot().metadata;
+    return {
+      kind: 'header',
+      startIndex: this.mem.lastIndex() + 1,
+      hardState: this.mem.initialState().hardState,
+      snapshot: { index: snap.index, term: snap.term },
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StorageClosedError('raft storage is closed');
+  }
+}

@@ -1,0 +1,37 @@
+// Small synchronous durability helpers.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Makes a directory entry change (create, rename, unlink) durable. */
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes `data` to `file` so that after a crash it holds either the old or the new content. */
+export function writeFileAtomic(file: string, data: Uint8Array): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    writeAll(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+export function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.byteLength) done += fs.writeSync(fd, data, done, data.byteLength - done);
+}
+
+/** Removes leftovers of interrupted atomic writes. */
+export function removeTempFiles(dir: string): void {
+  for (const name of fs.readdirSync(dir)) if (name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
+}

@@ -1,0 +1,124 @@
+// Snapshot files in raft/snap/: `<term>-<index>.snap` (hex), one checksummed frame each,
+// written atomically (tmp + fsync + rename + directory fsync).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ByteReader, ByteWriter } from '../codec';
+import { SnapshotCorruptionError } from '../errors';
+import type { RaftLogger } from '../logger';
+import type { NodeId, Snapshot } from '../types';
+import { encodeFrame, frameEndAt, FRAME_HEADER_BYTES } from './frame';
+import { removeTempFiles, writeFileAtomic, fsyncDir } from './fs-util';
+import type { SnapshotMark } from './wal-records';
+
+const VERSION = 1;
+const SNAP_RE = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
+
+interface SnapFile extends SnapshotMark {
+  readonly file: string;
+}
+
+export class Snapshotter {
+  constructor(
+    private readonly dir: string,
+    private readonly logger: RaftLogger,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+    removeTempFiles(dir);
+  }
+
+  save(snap: Snapshot): void {
+    const { index, term } = snap.metadata;
+    writeFileAtomic(path.join(this.dir, snapName(term, index)), encodeFrame(encodeSnapshot(snap)));
+  }
+
+  /** Newest snapshot whose position `accept`s (i.e. the WAL vouches for it) and that reads back intact. */
+  loadNewest(accept: (mark: SnapshotMark) => boolean): Snapshot | undefined {
+    for (const f of this.list()) {
+      if (!accept(f)) continue;
+      try {
+        return this.load(f.file);
+      } catch (err) {
+        this.logger.warn({ file: f.file, err: String(err) }, 'skipping unreadable snapshot file');
+      }
+    }
+    return undefined;
+  }
+
+  load(file: string): Snapshot {
+    const buf = fs.readFileSync(file);
+    if (frameEndAt(buf, 0) !== buf.byteLength) throw new SnapshotCorruptionError(`snapshot ${file} failed its checksum`);
+    try {
+      return decodeSnapshot(buf.subarray(FRAME_HEADER_BYTES));
+    } catch (err) {
+      throw new SnapshotCorruptionError(`snapshot ${file} could not be decoded`, { cause: err });
+    }
+  }
+
+  /** Keeps the newest `keep` snapshot files and deletes the rest. */
+  purge(keep: number): void {
+    this.remove(this.list().slice(keep));
+  }
+
+  /**
+   * Deletes snapshot files the WAL does not vouch for above `index`: left by a crash between
+   * writing the file and logging it, they would otherwise crowd out real ones in purge().
+   */
+  removeOrphansAbove(index: number, vouched: (mark: SnapshotMark) => boolean): void {
+    this.remove(this.list().filter((f) => f.index > index && !vouched(f)));
+  }
+
+  /** Snapshot files, newest first. */
+  list(): SnapFile[] {
+    const files: SnapFile[] = [];
+    for (const name of fs.readdirSync(this.dir)) {
+      const m = SNAP_RE.exec(name);
+      if (m === null) continue;
+      files.push({ term: parseInt(m[1] as string, 16), index: parseInt(m[2] as string, 16), file: path.join(this.dir, name) });
+    }
+    return files.sort((a, b) => b.index - a.index || b.term - a.term);
+  }
+
+  private remove(files: readonly SnapFile[]): void {
+    if (files.length === 0) return;
+    for (const f of files) fs.rmSync(f.file, { force: true });
+    fsyncDir(this.dir);
+  }
+}
+
+function snapName(term: number, index: number): string {
+  return `${term.toString(16).padStart(16, '0')}-${index.toString(16).padStart(16, '0')}.snap`;
+}
+
+function encodeSnapshot(s: Snapshot): Uint8Array {
+  const { index, term, confState } = s.metadata;
+  const w = new ByteWriter(64 + s.data.byteLength);
+  w.u8(VERSION).u53(index).u53(term);
+  writeIds(w, confState.voters);
+  writeIds(w, confState.learners);
+  return w.bytes(s.data).finish();
+}
+
+function decodeSnapshot(payload: Uint8Array): Snapshot {
+  const r = new ByteReader(payload);
+  const version = r.u8();
+  if (version !== VERSION) throw new RangeError(`unknown snapshot version ${version}`);
+  const index = r.u53();
+  const term = r.u53();
+  const voters = readIds(r);
+  const learners = readIds(r);
+  const data = r.bytes();
+  r.end();
+  return { metadata: { index, term, confState: { voters, learners } }, data };
+}
+
+function writeIds(w: ByteWriter, ids: readonly NodeId[]): void {
+  w.u32(ids.length);
+  for (const id of ids) w.str(id);
+}
+
+function readIds(r: ByteReader): NodeId[] {
+  const n = r.u32();
+  const ids: NodeId[] = [];
+  for (let i = 0; i < n; i++) ids.push(r.str());
+  return ids;
+}

@@ -1,0 +1,204 @@
+// Write-ahead log: append-only segment files `<seq>-<startIndex>.wal` (hex), each a sequence of
+// checksummed frames beginning with a header record. Writes are synchronous and fsynced before
+// append() returns. Recovery drops a torn final write and refuses any other damage.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StorageFailedError, WalCorruptionError } from '../errors';
+import type { RaftLogger } from '../logger';
+import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, scanFrames } from './frame';
+import { fsyncDir, removeTempFiles, writeAll, writeFileAtomic } from './fs-util';
+import { decodeRecord, encodeRecord } from './wal-records';
+import type { HeaderRecord, WalRecord } from './wal-records';
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+export interface WalOptions {
+  readonly segmentBytes: number;
+  readonly logger: RaftLogger;
+}
+
+interface Segment {
+  readonly seq: number;
+  readonly startIndex: number;
+  readonly file: string;
+}
+
+const SEGMENT_RE = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
+
+export class Wal {
+  private closed = false;
+  private failure: StorageFailedError | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly options: WalOptions,
+    private readonly segments: Segment[],
+    private fd: number,
+    private size: number,
+  ) {}
+
+  /** Opens (creating if empty) the WAL in `dir` and returns every record for replay. */
+  static open(dir: string, options: WalOptions, initial: HeaderRecord): { wal: Wal; records: WalRecord[] } {
+    fs.mkdirSync(dir, { recursive: true });
+    removeTempFiles(dir);
+    const segments = listSegments(dir);
+    if (segments.length === 0) {
+      const seg = createSegment(dir, 0, initial);
+      return { wal: Wal.openTail(dir, options, [seg]), records: [initial] };
+    }
+    const records: WalRecord[] = [];
+    segments.forEach((seg, i) => {
+      records.push(...readSegment(seg, i === segments.length - 1, options.logger));
+    });
+    return { wal: Wal.openTail(dir, options, segments), records };
+  }
+
+  private static openTail(dir: string, options: WalOptions, segments: Segment[]): Wal {
+    const tail = segments[segments.length - 1] as Segment;
+    const fd = fs.openSync(tail.file, 'a');
+    return new Wal(dir, options, segments, fd, fs.fstatSync(fd).size);
+  }
+
+  /** Appends one record; with `sync` it is durable when this returns. */
+  append(rec: WalRecord, sync: boolean): void {
+    if (this.failure !== undefined) throw this.failure;
+    const frame = encodeFrame(encodeRecord(rec));
+    try {
+      writeAll(this.fd, frame);
+      if (sync) fs.fdatasyncSync(this.fd);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.size += frame.byteLength;
+  }
+
+  /**
+   * Cuts off what a failed write may have left (so later records never follow garbage) and
+   * refuses all further writes: after a failed fsync nothing in the page cache can be trusted.
+   */
+  private fail(err: unknown): never {
+    try {
+      fs.ftruncateSync(this.fd, this.size);
+    } catch {
+      // Best effort: recovery treats a partial final record as a torn write anyway.
+    }
+    this.failure = new StorageFailedError('WAL write failed; restart to recover', { cause: err });
+    throw this.failure;
+  }
+
+  /** Whether the current segment is full and the next write should go to a new one. */
+  needsCut(): boolean {
+    return this.size >= this.options.segmentBytes;
+  }
+
+  /** Seals the current segment and starts a new one with `header` as its first record. */
+  cut(header: HeaderRecord): void {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      fs.fdatasyncSync(this.fd);
+      const last = this.segments[this.segments.length - 1] as Segment;
+      const seg = createSegment(this.dir, last.seq + 1, header);
+      const fd = fs.openSync(seg.file, 'a');
+      fs.closeSync(this.fd);
+      this.segments.push(seg);
+      this.fd = fd;
+      this.size = fs.fstatSync(fd).size;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * Deletes segments no longer needed once a snapshot at `snapshotIndex` is durable. Keeps the
+   * newest segment that started at or before snapshotIndex + 1 and everything after it: any
+   * entry above the snapshot was last written in one of those.
+   */
+  releaseTo(snapshotIndex: number): number {
+    let keepFrom = 0;
+    for (let i = 0; i < this.segments.length - 1; i++) {
+      if ((this.segments[i + 1] as Segment).startIndex <= snapshotIndex + 1) keepFrom = i + 1;
+    }
+    if (keepFrom === 0) return 0;
+    const released = this.segments.splice(0, keepFrom);
+    for (const seg of released) fs.rmSync(seg.file, { force: true });
+    fsyncDir(this.dir);
+    this.options.logger.debug({ released: released.length, snapshotIndex }, 'released WAL segments');
+    return released.length;
+  }
+
+  segmentFiles(): string[] {
+    return this.segments.map((s) => s.file);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}
+
+function segmentName(seq: number, startIndex: number): string {
+  return `${seq.toString(16).padStart(16, '0')}-${startIndex.toString(16).padStart(16, '0')}.wal`;
+}
+
+function createSegment(dir: string, seq: number, header: HeaderRecord): Segment {
+  const file = path.join(dir, segmentName(seq, header.startIndex));
+  // Created whole (header included) via rename, so no segment ever lacks its header.
+  writeFileAtomic(file, encodeFrame(encodeRecord(header)));
+  return { seq, startIndex: header.startIndex, file };
+}
+
+function listSegments(dir: string): Segment[] {
+  const segments: Segment[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = SEGMENT_RE.exec(name);
+    if (m === null) continue;
+    segments.push({ seq: parseInt(m[1] as string, 16), startIndex: parseInt(m[2] as string, 16), file: path.join(dir, name) });
+  }
+  segments.sort((a, b) => a.seq - b.seq);
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i] as Segment;
+    if (seg.seq !== (segments[i - 1] as Segment).seq + 1) {
+      throw new WalCorruptionError('WAL segment missing before this one', seg.file, 0);
+    }
+  }
+  return segments;
+}
+
+function readSegment(seg: Segment, isLast: boolean, logger: RaftLogger): WalRecord[] {
+  const buf = fs.readFileSync(seg.file);
+  const { frames, validEnd } = scanFrames(buf);
+  if (validEnd < buf.byteLength) {
+    if (!isLast || hasValidFrameAfter(buf, validEnd)) {
+      throw new WalCorruptionError('WAL record failed its checksum', seg.file, validEnd);
+    }
+    // A crash tore the final write: it was never acknowledged, so dropping it is safe.
+    logger.warn({ file: seg.file, offset: validEnd, bytes: buf.byteLength - validEnd }, 'truncating torn WAL tail');
+    truncate(seg.file, validEnd);
+  }
+  if (frames.length === 0 || validEnd < FRAME_HEADER_BYTES) {
+    throw new WalCorruptionError('WAL segment has no header', seg.file, 0);
+  }
+  return frames.map((f, i) => {
+    let rec: WalRecord;
+    try {
+      rec = decodeRecord(f.payload);
+    } catch (err) {
+      throw new WalCorruptionError('WAL record could not be decoded', seg.file, f.offset, { cause: err });
+    }
+    if ((i === 0) !== (rec.kind === 'header')) {
+      throw new WalCorruptionError('WAL header record misplaced', seg.file, f.offset);
+    }
+    return rec;
+  });
+}
+
+function truncate(file: string, length: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, length);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
