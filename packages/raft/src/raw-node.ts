@@ -117,6 +117,11 @@ export class RaftNode {
     transferLeadership(this.raft, to);
   }
 
+  /** The leader's connection dropped: campaign within a few ticks, ignoring its lease. */
+  forgetLeader(): void {
+    this.raft.forgetLeader();
+  }
+
   /** The transport could not reach `id`: stop pipelining to it and probe instead. */
   reportUnreachable(id: NodeId): void {
     const pr = this.raft.role === 'leader' ? this.raft.tracker.progress.get(id) : undefined;

@@ -122,4 +122,30 @@ describe('check-quorum and leader lease', () => {
     c.tickAll(40);
     expect(c.leader()?.id).toBe('n1');
   });
+
+  it('after forgetLeader the followers elect a new leader within a few ticks, not an election timeout', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const c = started({ electionTick: 10 }, seed);
+      c.campaign('n1');
+      const term = c.node('n1').node.status().term;
+      c.net.isolate('n1'); // the leader's process died
+      for (const id of ['n2', 'n3']) c.node(id).node.forgetLeader();
+      let ticks = 0;
+      while (!(c.leader() && c.leader()?.id !== 'n1') && ticks < 20) {
+        for (const id of ['n2', 'n3']) c.node(id).tick();
+        c.stabilize();
+        ticks++;
+      }
+      expect(c.leader()?.id).not.toBe('n1');
+      expect(c.leader()?.node.status().term).toBeGreaterThan(term);
+      expect(ticks).toBeLessThanOrEqual(8); // a full election timeout is 10-19 ticks
+    }
+  });
+
+  it('forgetLeader on a leader or a leaderless node changes nothing', () => {
+    const c = started();
+    c.campaign('n1');
+    c.node('n1').node.forgetLeader();
+    expect(c.node('n1').node.status().role).toBe('leader');
+  });
 });
