@@ -16,6 +16,8 @@ import {
   type TypedClient,
 } from '@shoal/wire';
 import type { Logger } from 'pino';
+import type { TaskStatusUpdate, SessionLogRequest, LogRecordWire } from '@shoal/wire';
+import type { TaskRunner } from './task-runner';
 
 export interface AgentOptions {
   nodeId: string;
@@ -33,6 +35,10 @@ export interface AgentOptions {
   /** Called when the manager list changes (to persist it for restarts). */
   onManagers?: (managers: ManagerPeer[]) => void;
   backoff?: { initialMs: number; maxMs: number };
+  /** Runs the tasks the manager assigns to this node. */
+  runner?: TaskRunner;
+  /** A session started: the managers and the cluster's gossip keys. */
+  onSession?: (info: { managers: ManagerPeer[]; gossipKeys: string[] }) => void;
 }
 
 type Dispatcher = TypedClient<typeof DispatcherMethods>;
@@ -46,6 +52,10 @@ export class Agent {
   private readonly lifetime = new AbortController();
   private loop: Promise<void> | null = null;
   private connectedTo: string | null = null;
+  private session_: { client: Dispatcher; sessionId: string } | null = null;
+  private readonly pendingStatus = new Map<string, TaskStatusUpdate>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly logStreams = new Map<string, AbortController>();
   /** A follower told us where the leader is: try it next. */
   private redirect: string | null = null;
 
@@ -109,10 +119,22 @@ export class Agent {
             this.connectedTo = addr;
             this.options.logger.info({ manager: addr, sessionId: msg.sessionId }, 'dispatcher session established');
             this.updateManagers(msg.managers);
+            this.options.onSession?.({ managers: msg.managers, gossipKeys: msg.gossipKeys });
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
+            this.session_ = { client, sessionId: msg.sessionId };
+            this.scheduleFlush(0);
             heartbeat = this.heartbeat(client, msg.sessionId, msg.heartbeatPeriodMs, signal).finally(() =>
               this.abort?.abort(),
             );
+            break;
+          case 'assignments':
+            this.options.runner?.setAssignments(msg.tasks);
+            break;
+          case 'logs':
+            void this.streamLogs(client, msg);
+            break;
+          case 'logs-cancel':
+            this.logStreams.get(msg.requestId)?.abort();
             break;
           case 'role-change':
             if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);
@@ -128,10 +150,85 @@ export class Agent {
     } catch (err) {
       if (!signal.aborted || !isGrpcStatus(err, GrpcStatus.CANCELLED)) throw err;
     } finally {
+      this.session_ = null;
+      for (const c of this.logStreams.values()) c.abort();
       client.close();
       this.client = null;
     }
     return registered;
+  }
+
+  /** Queues a task status for the manager; only the latest per task is kept until sent. */
+  reportStatus(update: TaskStatusUpdate): void {
+    this.pendingStatus.set(update.taskId, update);
+    this.scheduleFlush(10);
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer || this.pendingStatus.size === 0) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, delayMs);
+  }
+
+  private async flush(): Promise<void> {
+    const s = this.session_;
+    if (!s || this.pendingStatus.size === 0) return;
+    const updates = [...this.pendingStatus.values()];
+    this.pendingStatus.clear();
+    try {
+      await s.client.unary.UpdateTaskStatus({ sessionId: s.sessionId, updates }, { timeoutMs: 5000 });
+    } catch (err) {
+      // Keep what was not delivered unless a newer status replaced it meanwhile.
+      for (const u of updates) if (!this.pendingStatus.has(u.taskId)) this.pendingStatus.set(u.taskId, u);
+      this.options.logger.warn({ err: (err as Error).message, updates: updates.length }, 'task status not delivered; will retry');
+      this.scheduleFlush(200);
+      return;
+    }
+    this.scheduleFlush(0);
+  }
+
+  private async streamLogs(client: Dispatcher, req: SessionLogRequest): Promise<void> {
+    const s = this.session_;
+    const runner = this.options.runner;
+    if (!s || !runner) return;
+    const abort = new AbortController();
+    this.logStreams.set(req.requestId, abort);
+    const send = (records: LogRecordWire[], done = false, error?: string) =>
+      client.unary.PublishLogs({ sessionId: s.sessionId, requestId: req.requestId, records, ...(done ? { done } : {}), ...(error ? { error } : {}) }, { timeoutMs: 10_000 });
+    try {
+      await Promise.all(
+        req.taskIds.map(async (taskId) => {
+          const controller = runner.controllerFor(taskId);
+          if (!controller) return;
+          let batch: LogRecordWire[] = [];
+          let last = Date.now();
+          const opts = {
+            follow: req.follow,
+            tail: req.tail,
+            stdout: req.stdout,
+            stderr: req.stderr,
+            signal: abort.signal,
+            ...(req.since ? { since: new Date(req.since) } : {}),
+          };
+          for await (const rec of controller.logs(opts)) {
+            batch.push({ taskId, stream: rec.stream, time: rec.time, line: rec.line });
+            if (batch.length >= 200 || req.follow || Date.now() - last > 50) {
+              await send(batch);
+              batch = [];
+              last = Date.now();
+            }
+          }
+          if (batch.length) await send(batch);
+        }),
+      );
+      await send([], true);
+    } catch (err) {
+      if (!abort.signal.aborted) await send([], true, (err as Error).message).catch(() => undefined);
+    } finally {
+      this.logStreams.delete(req.requestId);
+    }
   }
 
   private async heartbeat(client: Dispatcher, sessionId: string, periodMs: number, signal: AbortSignal): Promise<void> {

@@ -1,1 +1,2 @@
 export * from './agent';
+export * from './task-runner';

@@ -3,10 +3,13 @@
 // from its own file under commands/.
 import { Command, CommanderError } from 'commander';
 import { translateCommanderError, commandPath } from './command-kit';
+import { registerNetworkCommands } from './commands/network';
 import { registerNodeCommands } from './commands/node';
+import { registerServiceCommands } from './commands/service';
 import { registerSwarmCommands } from './commands/swarm';
+import { registerNodePsCommand } from './commands/task-print';
 import { registerSystemCommands } from './commands/system';
-import { BIN_NAME, CLI_VERSION, createContext, defaultClientFactory, type ClientFactory, type CliContext, type CliIO } from './context';
+import { BIN_NAME, CLI_VERSION, createContext, defaultClientFactory, type ClientFactory, type CliContext, type CliIO, type TerminalInfo } from './context';
 import { UsageError, describeError, exitCodeOf } from './errors';
 
 export interface RunCliOptions {
@@ -17,8 +20,15 @@ export interface RunCliOptions {
 
 type Register = (root: Command, ctx: CliContext) => void;
 
-/** Command groups in help order; `service`, `network` and `logs` slot in here. */
-const GROUPS: readonly Register[] = [registerSystemCommands, registerNodeCommands, registerSwarmCommands];
+/** Command groups in help order. */
+const GROUPS: readonly Register[] = [
+  registerSystemCommands,
+  registerNodeCommands,
+  registerNodePsCommand,
+  registerSwarmCommands,
+  registerServiceCommands,
+  registerNetworkCommands,
+];
 
 export function buildProgram(io: CliIO, factory: ClientFactory): Command {
   const program = new Command(BIN_NAME);
@@ -31,6 +41,10 @@ export function buildProgram(io: CliIO, factory: ClientFactory): Command {
     .option('-v, --version', 'Print version information and quit')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => undefined })
     .helpCommand(false)
+    // Like docker's root command, global flags go before the sub-command; this
+    // also lets `service create IMAGE [COMMAND] [ARG...]` keep flags after IMAGE
+    // as arguments (pflag's SetInterspersed(false)).
+    .enablePositionalOptions()
     // Sub-commands inherit this: list them by name only, as docker does.
     .configureHelp({ subcommandTerm: (c) => c.name(), sortSubcommands: true })
     .exitOverride((err) => {
@@ -61,6 +75,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     err: options.io?.err ?? ((s) => void process.stderr.write(s)),
     env,
   };
+  const terminal = options.io?.terminal ?? (options.io?.out === undefined ? stdoutTerminal() : undefined);
+  if (terminal !== undefined) io.terminal = terminal;
+  if (options.io?.clock !== undefined) io.clock = options.io.clock;
   const program = buildProgram(io, options.clientFactory ?? defaultClientFactory(env));
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -76,4 +93,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     if (text !== '') io.err(`${text}\n`);
     return exitCodeOf(err);
   }
+}
+
+function stdoutTerminal(): TerminalInfo | undefined {
+  if (process.stdout.isTTY !== true) return undefined;
+  return { columns: () => process.stdout.columns ?? 80 };
 }

@@ -170,8 +170,10 @@ function flagValues(cmd: Command, specs: readonly FlagSpec[]): Flags {
   const opts = cmd.opts<Record<string, unknown>>();
   const values = new Map<string, unknown>();
   for (const f of specs) {
-    const key = f.name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    if (cmd.getOptionValueSource(key) === 'cli') values.set(f.name, opts[key]);
+    // commander files `--no-trunc` under `trunc` and stores false: pflag has a plain bool named no-trunc.
+    const opt = cmd.options.find((o) => o.long === `--${f.name}`);
+    const key = opt?.attributeName() ?? f.name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (cmd.getOptionValueSource(key) === 'cli') values.set(f.name, opt?.negate === true ? true : opts[key]);
   }
   return new Flags(values);
 }

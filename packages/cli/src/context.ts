@@ -10,7 +10,38 @@ export interface CliIO {
   out(text: string): void;
   err(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** Present when stdout is a terminal: progress output then redraws lines in place. */
+  terminal?: TerminalInfo;
+  /** Time for commands that poll (convergence progress); the real clock unless a test injects one. */
+  clock?: CliClock;
 }
+
+export interface TerminalInfo {
+  /** Current width in columns. */
+  columns(): number;
+}
+
+export interface CliClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms`, or early (without error) once `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const REAL_CLOCK: CliClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted === true) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+};
 
 export type ClientFactory = (host: string) => EngineApi;
 

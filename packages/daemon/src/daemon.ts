@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineServer, SHOAL_VERSION, API_VERSION, MIN_API_VERSION, fromEngineSwarmSpec, toEngineClusterInfo } from '@shoal/api';
 import type {
+  LogRecordOut,
+  LogRequest,
   EngineBackend,
   LocalSwarmStatus,
   SwarmInitRequest,
@@ -13,7 +15,8 @@ import type {
   SystemVersion,
   TLSInfo,
 } from '@shoal/api';
-import { Agent } from '@shoal/agent';
+import { Agent, TaskRunner } from '@shoal/agent';
+import { ProcessExecutor } from '@shoal/runtime';
 import { DEFAULT_CLUSTER_SPEC, Manager, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
 import {
   createKeyAndCSR,
@@ -34,8 +37,12 @@ import {
   type ClusterObject,
   type ClusterSpec,
   type NodeDescription,
+  type NetworkObject,
   type NodeObject,
   type NodeSpec,
+  type ServiceObject,
+  type ServiceSpec,
+  type TaskObject,
 } from '@shoal/store';
 import { CAMethods, CAService, clientCredentials, createClient, type NodeRole, type TlsMaterial } from '@shoal/wire';
 import * as fs from 'node:fs';
@@ -55,6 +62,8 @@ interface Active {
   tls: TlsMaterial;
   agent: Agent;
   manager: Manager | null;
+  executor: ProcessExecutor;
+  runner: TaskRunner;
 }
 
 export class Daemon implements EngineBackend {
@@ -197,6 +206,34 @@ export class Daemon implements EngineBackend {
   removeNode(input: string, force: boolean): Promise<void> {
     return this.manager().call('removeNode', input, force);
   }
+  services(): Promise<ServiceObject[]> {
+    return this.manager().call('services');
+  }
+  service(input: string): Promise<ServiceObject> {
+    return this.manager().call('service', input);
+  }
+  createService(spec: ServiceSpec): Promise<{ id: string }> {
+    return this.manager().call('createService', spec);
+  }
+  updateService(input: string, version: number, spec: ServiceSpec, options: { rollback?: boolean }): Promise<void> {
+    return this.manager().call('updateService', input, version, spec, options);
+  }
+  removeService(input: string): Promise<void> {
+    return this.manager().call('removeService', input);
+  }
+  tasks(): Promise<TaskObject[]> {
+    return this.manager().call('tasks');
+  }
+  task(input: string): Promise<TaskObject> {
+    return this.manager().call('task', input);
+  }
+  networks(): Promise<NetworkObject[]> {
+    return this.manager().call('networks');
+  }
+  async *logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogRecordOut> {
+    const { target, timestamps: _t, ...query } = request;
+    for await (const rec of this.manager().logs(target, query, signal)) yield rec;
+  }
 
   // ---- transitions ----
 
@@ -274,6 +311,7 @@ export class Daemon implements EngineBackend {
   private async leave(force: boolean): Promise<void> {
     if (!this.active) throw new NotInSwarmError();
     if (this.active.manager && !force) throw new ShoalError('UNAVAILABLE', await this.managerLeaveWarning(this.active.manager));
+    await this.active.runner.stopAll();
     await this.deactivate();
     this.files.clear();
     this.options.logger.info('left the swarm');
@@ -313,7 +351,25 @@ export class Daemon implements EngineBackend {
       }
     }
     this.files.save(node, tls);
-    const agent = new Agent({
+    const executor = new ProcessExecutor({
+      stateDir: path.join(this.options.dataDir, 'tasks'),
+      // Tasks listen on this node's own address, so nodes sharing a host (loopback aliases) stay apart.
+      host: node.advertiseAddr,
+      listenHost: node.advertiseAddr,
+      logger: this.options.logger.child({ module: 'runtime' }),
+    });
+    // eslint-disable-next-line prefer-const -- the runner reports through the agent, created next
+    let agent: Agent;
+    const runner = new TaskRunner({
+      executor,
+      nodeId: node.nodeId,
+      hostname: this.options.hostname,
+      report: (u) => agent.reportStatus(u),
+      logger: this.options.logger.child({ module: 'tasks' }),
+    });
+    await runner.adopt();
+    agent = new Agent({
+      runner,
       nodeId: node.nodeId,
       tls,
       managers: node.managers,
@@ -333,7 +389,7 @@ export class Daemon implements EngineBackend {
       },
     });
     agent.start();
-    this.active = { node, tls, agent, manager };
+    this.active = { node, tls, agent, manager, executor, runner };
   }
 
   private async deactivate(): Promise<void> {
@@ -342,6 +398,7 @@ export class Daemon implements EngineBackend {
     if (!a) return;
     await a.agent.stop();
     await a.manager?.stop();
+    await a.executor.close();
   }
 
   /** Promotion or demotion: renew the certificate for the new role, then restart as that role. */
@@ -402,6 +459,7 @@ export class Daemon implements EngineBackend {
 
   private async removedByManager(): Promise<void> {
     this.options.logger.warn('removed from the swarm by a manager: leaving');
+    await this.active?.runner.stopAll();
     await this.deactivate();
     this.files.clear();
   }

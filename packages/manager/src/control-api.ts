@@ -12,10 +12,15 @@ import {
   type ClusterObject,
   type ClusterSpec,
   type ClusterStore,
+  type NetworkObject,
   type NodeObject,
   type NodeSpec,
+  type ServiceObject,
+  type ServiceSpec,
+  type TaskObject,
 } from '@shoal/store';
 import { findNode } from './node-lookup';
+import { ServiceApi } from './service-api';
 import { managerStatusOf, type RaftView } from './raft-view';
 
 export const CLUSTER_ID_KEY = 'cluster';
@@ -29,10 +34,39 @@ const AVAILABILITIES = ['active', 'pause', 'drain'];
 const ROLES = ['manager', 'worker'];
 
 export class ControlApi {
+  readonly serviceApi: ServiceApi;
+
   constructor(
     private readonly store: ClusterStore,
     private readonly raft: RaftView,
-  ) {}
+  ) {
+    this.serviceApi = new ServiceApi(store);
+  }
+
+  services(): ServiceObject[] {
+    return this.serviceApi.services();
+  }
+  service(input: string): ServiceObject {
+    return this.serviceApi.service(input);
+  }
+  createService(spec: ServiceSpec): Promise<{ id: string }> {
+    return this.serviceApi.createService(spec);
+  }
+  updateService(input: string, version: number, spec: ServiceSpec, options: { rollback?: boolean }): Promise<void> {
+    return this.serviceApi.updateService(input, version, spec, options);
+  }
+  removeService(input: string): Promise<void> {
+    return this.serviceApi.removeService(input);
+  }
+  tasks(): TaskObject[] {
+    return this.serviceApi.tasks();
+  }
+  task(input: string): TaskObject {
+    return this.serviceApi.task(input);
+  }
+  networks(): NetworkObject[] {
+    return this.store.memory.list('network');
+  }
 
   cluster(): ClusterObject {
     const [cluster] = this.store.memory.list('cluster');

@@ -1,13 +1,29 @@
 // Control calls forwarded by follower managers to the leader, which runs them
 // against its ControlApi. Errors travel as {code, message} so their text survives.
 import type * as grpc from '@grpc/grpc-js';
-import type { ControlCallRequest, ControlCallResponse } from '@shoal/wire';
+import type { ControlCallRequest, ControlCallResponse, LogRecordWithOrigin, SubscribeLogsRequest } from '@shoal/wire';
+import type { LogQuery } from './log-broker';
 import type { ControlApi } from './control-api';
 import { callerIdentity, toServiceError } from './identity';
 import { notLeaderError } from './raft/raft-server';
 
 /** ControlApi methods a follower may forward. */
-export const FORWARDED_METHODS = ['cluster', 'updateCluster', 'nodes', 'node', 'updateNode', 'removeNode'] as const;
+export const FORWARDED_METHODS = [
+  'cluster',
+  'updateCluster',
+  'nodes',
+  'node',
+  'updateNode',
+  'removeNode',
+  'services',
+  'service',
+  'createService',
+  'updateService',
+  'removeService',
+  'tasks',
+  'task',
+  'networks',
+] as const;
 export type ForwardedMethod = (typeof FORWARDED_METHODS)[number];
 
 export interface ControlServerDeps {
@@ -16,6 +32,7 @@ export interface ControlServerDeps {
   leaderAddr: () => string | null;
   clusterId: () => string;
   revoked: () => readonly string[];
+  logs: (target: SubscribeLogsRequest['target'], query: LogQuery, signal: AbortSignal) => AsyncIterable<LogRecordWithOrigin>;
 }
 
 export async function invokeControl(control: ControlApi, method: string, args: unknown[]): Promise<unknown> {
@@ -38,6 +55,25 @@ export function controlHandlers(deps: ControlServerDeps): grpc.UntypedServiceImp
         (err: unknown) =>
           cb(null, { ok: false, code: String((err as { code?: unknown }).code ?? 'INTERNAL'), message: (err as Error).message }),
       );
+    },
+    SubscribeLogs: (call: grpc.ServerWritableStream<SubscribeLogsRequest, LogRecordWithOrigin>) => {
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      const run = async () => {
+        callerIdentity(call, deps.clusterId(), ['manager'], deps.revoked());
+        if (!deps.isLeader()) throw notLeaderError(deps.leaderAddr());
+        const { target, ...query } = call.request;
+        for await (const rec of deps.logs(target, query, abort.signal)) {
+          if (!call.write(rec)) await new Promise((r) => call.once('drain', r));
+        }
+        call.end();
+      };
+      run().catch((err: unknown) => {
+        // Typed errors travel as "CODE: message" in the status details.
+        const code = (err as { code?: unknown }).code;
+        const status = toServiceError(err);
+        call.emit('error', typeof code === 'string' ? { ...status, details: `${code}: ${(err as Error).message}` } : status);
+      });
     },
   };
 }

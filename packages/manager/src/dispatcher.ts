@@ -5,6 +5,10 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { updateOp, type ClusterStore, type NodeObject, type StoreEvent } from '@shoal/store';
 import type {
+  PublishLogsRequest,
+  PublishLogsResponse,
+  UpdateTaskStatusRequest,
+  UpdateTaskStatusResponse,
   HeartbeatRequest,
   HeartbeatResponse,
   ManagerPeer,
@@ -17,6 +21,8 @@ import type { ControlApi } from './control-api';
 import { HeartbeatMonitor } from './heartbeat-monitor';
 import { GrpcError, callerIdentity, toServiceError } from './identity';
 import { notLeaderError } from './raft/raft-server';
+import { LogBroker } from './log-broker';
+import { TaskStatusWriter, assignmentsFor } from './task-dispatch';
 
 interface Session {
   id: string;
@@ -43,10 +49,28 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private active = false;
   private unwatch: (() => void) | null = null;
+  private readonly statusWriter: TaskStatusWriter;
+  readonly logs: LogBroker;
+  /** Nodes whose assignments changed and must be re-sent. */
+  private readonly dirtyNodes = new Set<string>();
+  private assignTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.now = deps.now ?? Date.now;
     this.monitor = new HeartbeatMonitor({ periodMs: 1000 });
+    this.statusWriter = new TaskStatusWriter(deps.store, deps.logger);
+    this.logs = new LogBroker((nodeId, msg) => this.sendTo(nodeId, msg));
+  }
+
+  /** Writes a message to a node's session; false when the node has none here. */
+  sendTo(nodeId: string, msg: SessionMessage): boolean {
+    for (const s of this.sessions.values()) {
+      if (s.nodeId === nodeId) {
+        s.stream.write(msg);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Starts serving sessions (on becoming leader). */
@@ -72,7 +96,13 @@ export class Dispatcher {
     this.timer = null;
     this.unwatch?.();
     this.unwatch = null;
-    for (const s of this.sessions.values()) s.stream.end();
+    this.statusWriter.stop();
+    if (this.assignTimer) clearTimeout(this.assignTimer);
+    this.assignTimer = null;
+    for (const s of this.sessions.values()) {
+      s.stream.end();
+      this.logs.nodeGone(s.nodeId);
+    }
     this.sessions.clear();
     this.monitor.clear();
   }
@@ -82,6 +112,27 @@ export class Dispatcher {
       Session: (stream: grpc.ServerWritableStream<SessionRequest, SessionMessage>) => {
         // grpc-js turns an 'error' event on a server stream into the call's status.
         this.openSession(stream).catch((err: unknown) => stream.emit('error', toServiceError(err)));
+      },
+      UpdateTaskStatus: (
+        call: grpc.ServerUnaryCall<UpdateTaskStatusRequest, UpdateTaskStatusResponse>,
+        cb: grpc.sendUnaryData<UpdateTaskStatusResponse>,
+      ) => {
+        try {
+          const session = this.sessionOf(call, call.request.sessionId);
+          this.statusWriter.add(session.nodeId, call.request.updates);
+          cb(null, {});
+        } catch (err) {
+          cb(toServiceError(err));
+        }
+      },
+      PublishLogs: (call: grpc.ServerUnaryCall<PublishLogsRequest, PublishLogsResponse>, cb: grpc.sendUnaryData<PublishLogsResponse>) => {
+        try {
+          const session = this.sessionOf(call, call.request.sessionId);
+          this.logs.publish(session.nodeId, call.request);
+          cb(null, {});
+        } catch (err) {
+          cb(toServiceError(err));
+        }
       },
       Heartbeat: (
         call: grpc.ServerUnaryCall<HeartbeatRequest, HeartbeatResponse>,
@@ -94,6 +145,26 @@ export class Dispatcher {
         }
       },
     };
+  }
+
+  private sessionOf(call: Parameters<typeof callerIdentity>[0], sessionId: string): Session {
+    this.requireActive();
+    const cluster = this.deps.control.cluster();
+    const caller = callerIdentity(call, cluster.id, ['worker', 'manager'], cluster.revokedNodes);
+    const session = this.sessions.get(sessionId);
+    if (!session || session.nodeId !== caller.nodeId) throw new GrpcError(grpc.status.NOT_FOUND, 'session invalid');
+    return session;
+  }
+
+  private markAssignmentsDirty(nodeId: string): void {
+    this.dirtyNodes.add(nodeId);
+    if (this.assignTimer) return;
+    this.assignTimer = setTimeout(() => {
+      this.assignTimer = null;
+      const nodes = [...this.dirtyNodes];
+      this.dirtyNodes.clear();
+      for (const nodeId of nodes) this.sendTo(nodeId, { type: 'assignments', tasks: assignmentsFor(this.deps.store, nodeId) });
+    }, 5);
   }
 
   private periodMs(): number {
@@ -121,8 +192,11 @@ export class Dispatcher {
       if (old.nodeId === node.id) this.closeSession(old);
     }
     this.sessions.set(session.id, session);
-    stream.on('cancelled', () => this.sessions.delete(session.id));
-    stream.on('close', () => this.sessions.delete(session.id));
+    const ended = () => {
+      if (this.sessions.delete(session.id)) this.logs.nodeGone(session.nodeId);
+    };
+    stream.on('cancelled', ended);
+    stream.on('close', ended);
     this.monitor.beat(node.id, this.now());
     await this.markReady(node, stream.request.description);
     stream.write({
@@ -132,7 +206,9 @@ export class Dispatcher {
       heartbeatPeriodMs: this.periodMs(),
       managers: this.deps.managers(),
       role: node.role,
+      gossipKeys: cluster.gossipKeys ?? [],
     });
+    stream.write({ type: 'assignments', tasks: assignmentsFor(this.deps.store, node.id) });
     this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
   }
 
@@ -194,6 +270,13 @@ export class Dispatcher {
 
   private onStoreEvents(events: StoreEvent[]): void {
     for (const ev of events) {
+      if (ev.kind === 'task') {
+        const prev = ev.previous;
+        // Agents only care about what to run: status-only writes need no resend.
+        if (ev.action === 'update' && prev && prev.desiredState === ev.object.desiredState && prev.nodeId === ev.object.nodeId) continue;
+        if (ev.object.nodeId) this.markAssignmentsDirty(ev.object.nodeId);
+        if (ev.previous?.nodeId && ev.previous.nodeId !== ev.object.nodeId) this.markAssignmentsDirty(ev.previous.nodeId);
+      }
       if (ev.kind === 'node' && ev.action === 'update' && ev.previous && ev.previous.role !== ev.object.role) {
         for (const s of this.sessions.values()) {
           if (s.nodeId === ev.object.id) s.stream.write({ type: 'role-change', desiredRole: ev.object.role });

@@ -2,6 +2,7 @@
 // server (CA, dispatcher, Raft, forwarded control calls). The dispatcher and the
 // membership reconciler run only while this manager leads.
 import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import {
   ClusterStore,
@@ -13,6 +14,7 @@ import {
   type ClusterSpec,
   type ErrorCode,
   type NodeDescription,
+  type TaskObject,
 } from '@shoal/store';
 import {
   CAService,
@@ -23,16 +25,20 @@ import {
   clientCredentials,
   createClient,
   serverCredentials,
+  type LogRecordWithOrigin,
   type ManagerPeer,
   type TlsMaterial,
   type TypedClient,
 } from '@shoal/wire';
 import type { Logger } from 'pino';
-import { parseNodeCertificate } from '@shoal/pki';
+import { generateNodeId, parseNodeCertificate } from '@shoal/pki';
 import { CAServer } from './ca-server';
 import { ControlApi } from './control-api';
 import { controlHandlers, invokeControl, type ForwardedMethod } from './control-server';
 import { Dispatcher } from './dispatcher';
+import { OrchestrationLoop } from './orchestration-loop';
+import { reconcile } from './orchestrator';
+import type { LogQuery } from './log-broker';
 import { MembershipReconciler } from './raft/membership';
 import { leaderFromError, raftHandlers } from './raft/raft-server';
 import { NO_LEADER_MESSAGE, RaftReplica } from './raft/replica';
@@ -90,6 +96,7 @@ export class Manager {
   private readonly dispatcher: Dispatcher;
   private readonly ca: CAServer;
   private readonly membership: MembershipReconciler;
+  private readonly orchestration: OrchestrationLoop;
   private readonly controlClients = new Map<string, ControlClient>();
   private server: grpc.Server | null = null;
 
@@ -109,6 +116,7 @@ export class Manager {
     this.transport.attach({
       unreachable: (id) => this.replica.reportUnreachable(id),
       snapshot: (id, outcome) => this.replica.reportSnapshot(id, outcome),
+      disconnected: (addr) => this.replica.peerDisconnected(addr),
     });
     this.store = new ClusterStore(this.memory, this.replica);
     this.control = new ControlApi(this.store, this.replica);
@@ -128,6 +136,14 @@ export class Manager {
       managers,
       leaderAddr,
       logger: logger.child({ module: 'dispatcher' }),
+    });
+    this.orchestration = new OrchestrationLoop({
+      store: this.store,
+      logger: logger.child({ module: 'orchestrator' }),
+      reconcile: (view, ctx) =>
+        reconcile(view, ctx, {
+          taskHistoryRetentionLimit: this.memory.list('cluster')[0]?.spec.taskHistoryRetentionLimit ?? 5,
+        }),
     });
     this.membership = new MembershipReconciler({
       store: this.store,
@@ -162,6 +178,7 @@ export class Manager {
   }
 
   async stop(): Promise<void> {
+    this.orchestration.stop();
     this.membership.stop();
     this.dispatcher.stop();
     this.replica.stop();
@@ -197,6 +214,30 @@ export class Manager {
     return res.result as T;
   }
 
+
+  /** Log records of a service's or task's tasks, gathered by the leader from their nodes. */
+  async *logs(target: { kind: 'service' | 'task'; input: string }, query: LogQuery, signal: AbortSignal): AsyncGenerator<LogRecordWithOrigin> {
+    if (!this.replica.leader) await this.untilAnyLeader(2 * this.electionTimeoutMs());
+    if (this.replica.isLeader) {
+      yield* this.dispatcher.logs.subscribe(this.logTargets(target), query, signal);
+      return;
+    }
+    const addr = this.leaderAddr();
+    if (!addr) throw new UnavailableError(NO_LEADER_MESSAGE);
+    const stream = this.controlClient(addr).stream.SubscribeLogs({ target, ...query }, { signal });
+    try {
+      for await (const rec of stream as AsyncIterable<LogRecordWithOrigin>) yield rec;
+    } catch (err) {
+      if (!signal.aborted) throw grpcErrorToShoal(err);
+    }
+  }
+
+  logTargets(target: { kind: 'service' | 'task'; input: string }): TaskObject[] {
+    if (target.kind === 'task') return [this.control.task(target.input)];
+    const service = this.control.service(target.input);
+    return this.control.tasks().filter((t) => t.serviceId === service.id);
+  }
+
   /** Managers agents may dial: the Raft members' addresses. */
   managers(): ManagerPeer[] {
     return [...this.replica.members().addrs].map(([nodeId, addr]) => ({ nodeId, addr }));
@@ -221,7 +262,14 @@ export class Manager {
     );
     server.addService(
       ControlService,
-      controlHandlers({ control: this.control, isLeader: () => this.replica.isLeader, leaderAddr: () => this.leaderAddr(), clusterId, revoked }),
+      controlHandlers({
+        control: this.control,
+        isLeader: () => this.replica.isLeader,
+        leaderAddr: () => this.leaderAddr(),
+        clusterId,
+        revoked,
+        logs: (target, query, signal) => this.dispatcher.logs.subscribe(this.logTargets(target), query, signal),
+      }),
     );
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(this.options.listenAddr, serverCredentials(this.options.tls), (err) =>
@@ -234,7 +282,14 @@ export class Manager {
   private async initCluster(init: InitClusterOptions): Promise<void> {
     await this.untilLeader(10_000);
     await this.store.commit([
-      createOp('cluster', { id: init.clusterId, spec: init.spec, rootCA: init.rootCA, joinTokens: init.joinTokens, revokedNodes: [] }),
+      createOp('cluster', {
+        id: init.clusterId,
+        spec: init.spec,
+        rootCA: init.rootCA,
+        joinTokens: init.joinTokens,
+        revokedNodes: [],
+        gossipKeys: [randomBytes(32).toString('base64')],
+      }),
       createOp('node', {
         id: this.options.nodeId,
         spec: { name: '', labels: {}, role: 'manager', availability: init.availability },
@@ -242,6 +297,16 @@ export class Manager {
         description: init.description,
         status: { state: 'ready', message: '', addr: init.description.addr },
         certificate: init.certificate,
+      }),
+      createOp('network', {
+        id: generateNodeId(),
+        name: 'ingress',
+        driver: 'overlay',
+        ingress: true,
+        attachable: false,
+        labels: {},
+        subnet: '10.0.0.0/24',
+        gateway: '10.0.0.1',
       }),
     ]);
   }
@@ -302,7 +367,9 @@ export class Manager {
     if (lead === this.options.nodeId) {
       this.dispatcher.start();
       this.membership.start();
+      this.orchestration.start();
     } else {
+      this.orchestration.stop();
       this.membership.stop();
       this.dispatcher.stop();
     }
@@ -316,4 +383,12 @@ export class Manager {
     }
     return c;
   }
+}
+
+/** A forwarded call's gRPC failure, as the typed error the leader raised. */
+function grpcErrorToShoal(err: unknown): Error {
+  const e = err as { details?: string; message?: string };
+  const m = /^(\w+): ([\s\S]*)$/.exec(e.details ?? '');
+  if (m) return errorFromCode(m[1] as ErrorCode, m[2] ?? '');
+  return new UnavailableError(e.details ?? e.message ?? String(err));
 }

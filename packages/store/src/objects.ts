@@ -32,6 +32,8 @@ export interface ClusterObject extends Meta {
   joinTokens: { worker: string; manager: string };
   /** Node ids whose certificates are revoked (removed nodes). */
   revokedNodes: string[];
+  /** Gossip encryption keys (base64, 32 bytes), newest first: the first encrypts, all decrypt. */
+  gossipKeys?: string[];
 }
 
 export interface NodeSpec {

@@ -31,4 +31,20 @@ export class ClusterStore {
   commit(ops: StoreOp[]): Promise<StoreEvent[]> {
     return this.proposer.propose({ type: 'batch', at: this.now().toISOString(), ops });
   }
+
+  /**
+   * Read-modify-write: `build` reads the current state and returns versioned ops;
+   * a concurrent write ("update out of sequence") makes it read and try again.
+   */
+  async update(build: (memory: MemoryStore) => StoreOp[], attempts = 8): Promise<StoreEvent[]> {
+    for (let i = 1; ; i++) {
+      const ops = build(this.memory);
+      if (ops.length === 0) return [];
+      try {
+        return await this.commit(ops);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'OUT_OF_SEQUENCE' || i >= attempts) throw err;
+      }
+    }
+  }
 }

@@ -96,7 +96,14 @@ export interface ServiceObject {
   previousSpec?: ServiceSpec;
   /** Ports as allocated (published ports filled in). */
   endpoint: { ports: PortConfig[] };
-  updateStatus?: { state: 'updating' | 'paused' | 'completed'; startedAt?: string; completedAt?: string; message: string };
+  updateStatus?: {
+    state: 'updating' | 'paused' | 'completed';
+    startedAt?: string;
+    completedAt?: string;
+    message: string;
+    /** True while the update is a rollback to `previousSpec` (uses the rollback config; never rolled back itself). */
+    rollback?: boolean;
+  };
 }
 
 /** swarmkit's task states, spaced so that "later" compares greater (api/types.proto). */
@@ -156,6 +163,19 @@ export interface TaskObject {
   desiredState: TaskState;
   status: TaskStatus;
   labels: Record<string, string>;
+  /** Set by the orchestrator when this task takes over from another one in the same slot (or node, for global services). */
+  replaces?: TaskReplacement;
+  /** Restart delay: while desired is `ready`, the orchestrator moves it to `running` no earlier than this ISO time. */
+  startAfter?: string;
+}
+
+/** Why a task was created to take over from another. */
+export type ReplacementReason = 'restart' | 'node-down' | 'drain' | 'update';
+
+export interface TaskReplacement {
+  /** The task this one takes over from; with start-first hand-overs it keeps running until this one runs. */
+  taskId: string;
+  reason: ReplacementReason;
 }
 
 export interface NetworkObject {

@@ -55,6 +55,8 @@ export interface SessionStarted {
   managers: ManagerPeer[];
   /** The role this node's certificate should carry; the agent renews when it differs. */
   role: NodeRole;
+  /** Gossip keys (base64), newest first. */
+  gossipKeys: string[];
 }
 
 /** The manager removed this node; the agent must leave the swarm. */
@@ -62,7 +64,123 @@ export interface SessionNodeRemoved {
   type: 'node-removed';
 }
 
-export type SessionMessage = SessionStarted | SessionNodeRemoved | SessionRoleChange;
+/** The full set of tasks this node should run (or stop), sent on every change. */
+export interface SessionAssignments {
+  type: 'assignments';
+  tasks: TaskAssignment[];
+}
+
+/** Stream these tasks' logs back with PublishLogs under `requestId`. */
+export interface SessionLogRequest {
+  type: 'logs';
+  requestId: string;
+  taskIds: string[];
+  follow: boolean;
+  tail: number | 'all';
+  since?: string;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** Stop streaming logs for a request (the reader went away). */
+export interface SessionLogCancel {
+  type: 'logs-cancel';
+  requestId: string;
+}
+
+export type SessionMessage =
+  | SessionStarted
+  | SessionNodeRemoved
+  | SessionRoleChange
+  | SessionAssignments
+  | SessionLogRequest
+  | SessionLogCancel;
+
+export type TaskStateName =
+  | 'new'
+  | 'pending'
+  | 'assigned'
+  | 'accepted'
+  | 'preparing'
+  | 'ready'
+  | 'starting'
+  | 'running'
+  | 'complete'
+  | 'shutdown'
+  | 'failed'
+  | 'rejected'
+  | 'remove'
+  | 'orphaned';
+
+export interface TaskAssignment {
+  taskId: string;
+  serviceId: string;
+  serviceName: string;
+  slot: number;
+  desiredState: TaskStateName;
+  /** The task spec (store shape); the agent hands it to its executor. */
+  spec: {
+    container: {
+      image: string;
+      command?: string[];
+      args?: string[];
+      env?: string[];
+      dir?: string;
+      labels?: Record<string, string>;
+      stopGracePeriodMs?: number;
+    };
+  };
+  targetPorts: Array<{ port: number; protocol: 'tcp' | 'udp' | 'sctp' }>;
+}
+
+export interface TaskStatusUpdate {
+  taskId: string;
+  state: TaskStateName;
+  message: string;
+  err?: string;
+  exitCode?: number;
+  pid?: number;
+  port?: number;
+  timestamp: string;
+}
+
+export interface UpdateTaskStatusRequest {
+  sessionId: string;
+  updates: TaskStatusUpdate[];
+}
+export type UpdateTaskStatusResponse = Record<string, never>;
+
+export interface LogRecordWire {
+  taskId: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
+  line: string;
+}
+
+export interface PublishLogsRequest {
+  sessionId: string;
+  requestId: string;
+  records: LogRecordWire[];
+  /** The agent has sent everything (not following, or all tasks ended). */
+  done?: boolean;
+  error?: string;
+}
+export type PublishLogsResponse = Record<string, never>;
+
+/** Logs subscription from a follower manager to the leader's broker. */
+export interface SubscribeLogsRequest {
+  /** A service or task reference, resolved by the leader. */
+  target: { kind: 'service' | 'task'; input: string };
+  follow: boolean;
+  tail: number | 'all';
+  since?: string;
+  stdout: boolean;
+  stderr: boolean;
+}
+export interface LogRecordWithOrigin extends LogRecordWire {
+  nodeId: string;
+  serviceId: string;
+}
 
 export interface HeartbeatRequest {
   sessionId: string;

@@ -1,5 +1,11 @@
 import { defineService, serverStream, unary } from './grpc-service';
 import type {
+  LogRecordWithOrigin,
+  PublishLogsRequest,
+  PublishLogsResponse,
+  SubscribeLogsRequest,
+  UpdateTaskStatusRequest,
+  UpdateTaskStatusResponse,
   ControlCallRequest,
   ControlCallResponse,
   RaftJoinRequest,
@@ -29,6 +35,8 @@ export const CAService = defineService('shoal.CA', CAMethods);
 export const DispatcherMethods = {
   Session: serverStream<SessionRequest, SessionMessage>(),
   Heartbeat: unary<HeartbeatRequest, HeartbeatResponse>(),
+  UpdateTaskStatus: unary<UpdateTaskStatusRequest, UpdateTaskStatusResponse>(),
+  PublishLogs: unary<PublishLogsRequest, PublishLogsResponse>(),
 };
 export const DispatcherService = defineService('shoal.Dispatcher', DispatcherMethods);
 
@@ -41,5 +49,7 @@ export const RaftService = defineService('shoal.Raft', RaftMethods);
 
 export const ControlMethods = {
   Call: unary<ControlCallRequest, ControlCallResponse>(),
+  /** Follower → leader: stream logs gathered by the leader's broker. */
+  SubscribeLogs: serverStream<SubscribeLogsRequest, LogRecordWithOrigin>(),
 };
 export const ControlService = defineService('shoal.Control', ControlMethods);

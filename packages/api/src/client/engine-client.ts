@@ -2,8 +2,15 @@
 import type { IncomingMessage } from 'node:http';
 import type {
   LocalNodeState,
+  Network,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
   Node,
   NodeSpec,
+  Service,
+  ServiceCreateResponse,
+  ServiceSpec,
+  ServiceUpdateResponse,
   Swarm,
   SwarmInitRequest,
   SwarmJoinRequest,
@@ -12,8 +19,10 @@ import type {
   SwarmUpdateFlags,
   SystemInfo,
   SystemVersion,
+  Task,
 } from '../engine/types';
 import { DEFAULT_API_VERSION, negotiateApiVersion } from './api-version';
+import { EmptyIdError } from './errors';
 import { encodeFilters, type Filters } from './filters';
 import { parseHost, type HostAddress } from './host';
 import { isSuccess, openRequest, readBody, responseError, roundTrip, type Query, type RawRequest } from './transport';
@@ -68,6 +77,78 @@ export interface EngineApi {
   nodeInspect(id: string): Promise<Node>;
   nodeUpdate(id: string, version: number, spec: NodeSpec): Promise<void>;
   nodeRemove(id: string, force?: boolean): Promise<void>;
+  /** POST /services/create; the body is sent as given. */
+  serviceCreate(spec: ServiceSpec): Promise<ServiceCreateResponse>;
+  /** GET /services; `status` asks for ServiceStatus (running/desired counts). */
+  serviceList(filters?: Filters, status?: boolean): Promise<Service[]>;
+  /** GET /services/{id}?insertDefaults= */
+  serviceInspect(id: string, options?: ServiceInspectOptions): Promise<Service>;
+  /** POST /services/{id}/update?version=N */
+  serviceUpdate(id: string, version: number, spec: ServiceSpec, options?: ServiceUpdateOptions): Promise<ServiceUpdateResponse>;
+  serviceRemove(id: string): Promise<void>;
+  /** GET /services/{id}/logs: the raw stdcopy-multiplexed body. */
+  serviceLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>>;
+  taskList(filters?: Filters): Promise<Task[]>;
+  taskInspect(id: string): Promise<Task>;
+  /** GET /tasks/{id}/logs: the raw stdcopy-multiplexed body. */
+  taskLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>>;
+  networkList(filters?: Filters): Promise<Network[]>;
+  networkInspect(id: string, options?: NetworkInspectOptions): Promise<Network>;
+  networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse>;
+  networkRemove(id: string): Promise<void>;
+}
+
+export interface ServiceInspectOptions {
+  /** Ask the daemon to fill unset fields with their defaults (`service inspect` does). */
+  insertDefaults?: boolean;
+}
+
+export interface ServiceUpdateOptions {
+  /** `spec` or `previous-spec`: where the daemon takes registry credentials from. */
+  registryAuthFrom?: 'spec' | 'previous-spec';
+  /** `previous`: a server-side rollback to PreviousSpec. */
+  rollback?: 'previous';
+}
+
+/** Query of the logs endpoints (docker's container.LogsOptions as the client sends it). */
+export interface LogsOptions {
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Already converted to the API's `seconds[.nanoseconds]` form. */
+  since?: string;
+  timestamps?: boolean;
+  details?: boolean;
+  follow?: boolean;
+  /** A line count or `all`; always sent, as docker does. */
+  tail?: string;
+  signal?: AbortSignal;
+}
+
+export interface NetworkInspectOptions {
+  /** `swarm` restricts the lookup to swarm-scoped networks. */
+  scope?: string;
+  verbose?: boolean;
+}
+
+/** docker's trimID: references are trimmed, and an empty one is refused before any request. */
+function objectRef(kind: string, id: string): string {
+  const trimmed = id.trim();
+  if (trimmed === '') throw new EmptyIdError(kind);
+  return encodeURIComponent(trimmed);
+}
+
+const flag = (on: boolean | undefined): string | undefined => (on === true ? '1' : undefined);
+
+function logsQuery(options: LogsOptions): Record<string, string | undefined> {
+  return {
+    stdout: flag(options.stdout),
+    stderr: flag(options.stderr),
+    since: options.since === '' ? undefined : options.since,
+    timestamps: flag(options.timestamps),
+    details: flag(options.details),
+    follow: flag(options.follow),
+    tail: options.tail ?? '',
+  };
 }
 
 export function parsePingHeaders(headers: IncomingMessage['headers']): PingResult {
@@ -200,6 +281,70 @@ export class EngineClient implements EngineApi {
 
   async nodeRemove(id: string, force = false): Promise<void> {
     await this.call('DELETE', `/nodes/${encodeURIComponent(id)}`, { query: { force: force ? '1' : undefined } });
+  }
+
+  async serviceCreate(spec: ServiceSpec): Promise<ServiceCreateResponse> {
+    return this.call('POST', '/services/create', { body: spec });
+  }
+
+  async serviceList(filters?: Filters, status = false): Promise<Service[]> {
+    const query = { filters: encodeFilters(filters), status: status ? 'true' : undefined };
+    return (await this.call<Service[] | null>('GET', '/services', { query })) ?? [];
+  }
+
+  async serviceInspect(id: string, options: ServiceInspectOptions = {}): Promise<Service> {
+    const path = `/services/${objectRef('service', id)}`;
+    return this.call('GET', path, { query: { insertDefaults: options.insertDefaults === true ? 'true' : 'false' } });
+  }
+
+  async serviceUpdate(id: string, version: number, spec: ServiceSpec, options: ServiceUpdateOptions = {}): Promise<ServiceUpdateResponse> {
+    const query = { version, registryAuthFrom: options.registryAuthFrom, rollback: options.rollback };
+    return (await this.call<ServiceUpdateResponse | undefined>('POST', `/services/${objectRef('service', id)}/update`, { query, body: spec })) ?? {};
+  }
+
+  async serviceRemove(id: string): Promise<void> {
+    await this.call('DELETE', `/services/${objectRef('service', id)}`);
+  }
+
+  async serviceLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {
+    return this.logs(`/services/${objectRef('service', id)}/logs`, options);
+  }
+
+  async taskList(filters?: Filters): Promise<Task[]> {
+    return (await this.call<Task[] | null>('GET', '/tasks', { query: { filters: encodeFilters(filters) } })) ?? [];
+  }
+
+  async taskInspect(id: string): Promise<Task> {
+    return this.call('GET', `/tasks/${objectRef('task', id)}`);
+  }
+
+  async taskLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {
+    return this.logs(`/tasks/${objectRef('task', id)}/logs`, options);
+  }
+
+  async networkList(filters?: Filters): Promise<Network[]> {
+    return (await this.call<Network[] | null>('GET', '/networks', { query: { filters: encodeFilters(filters) } })) ?? [];
+  }
+
+  async networkInspect(id: string, options: NetworkInspectOptions = {}): Promise<Network> {
+    const query = { scope: options.scope === '' ? undefined : options.scope, verbose: options.verbose === true ? 'true' : undefined };
+    return this.call('GET', `/networks/${objectRef('network', id)}`, { query });
+  }
+
+  async networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.call('POST', '/networks/create', { body: req });
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    await this.call('DELETE', `/networks/${objectRef('network', id)}`);
+  }
+
+  private async logs(path: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {
+    const res = await this.stream('GET', path, {
+      query: logsQuery(options),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return res as AsyncIterable<Buffer>;
   }
 
   private async versionedRequest(method: string, path: string, options: RequestOptions): Promise<RawRequest> {

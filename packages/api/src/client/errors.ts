@@ -48,3 +48,12 @@ export function connectionError(host: string, err: unknown): Error {
   if (code !== undefined && UNREACHABLE_CODES.has(code)) return new DaemonUnreachableError(host, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/** An empty object reference, refused before any request (docker's emptyIDError). */
+export class EmptyIdError extends Error {
+  readonly code = 'EMPTY_ID';
+  constructor(readonly kind: string) {
+    super(`invalid ${kind} name or ID: value is empty`);
+    this.name = 'EmptyIdError';
+  }
+}

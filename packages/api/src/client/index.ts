@@ -4,3 +4,4 @@ export * from './api-version';
 export * from './filters';
 export { encodeQuery, type Query, type QueryValue } from './transport';
 export * from './engine-client';
+export * from './stdcopy';

@@ -48,6 +48,12 @@ export interface ContainerSpec {
   Mounts?: Mount[];
   StopSignal?: string;
   StopGracePeriod?: DurationNs;
+  /**
+   * The key Docker's Go types put on the wire (`json:",omitempty"` on a field named
+   * Healthcheck): what the docker CLI sends and the daemon returns.
+   */
+  Healthcheck?: HealthConfig;
+  /** The swagger's spelling of the same field; Docker itself never sends it. */
   HealthCheck?: HealthConfig;
   Hosts?: string[];
   DNSConfig?: { Nameservers?: string[]; Search?: string[]; Options?: string[] };

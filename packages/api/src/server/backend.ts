@@ -1,7 +1,8 @@
 // What the Engine API needs from a daemon. The daemon implements it by routing to
 // its local manager (or refusing on a worker); the API layer maps store objects
 // to Docker's JSON.
-import type { ClusterObject, ClusterSpec, NodeObject, NodeSpec } from '@shoal/store';
+import type { ClusterObject, ClusterSpec, NetworkObject, NodeObject, NodeSpec, ServiceObject, ServiceSpec, TaskObject } from '@shoal/store';
+import type { LogRecordOut, LogRequest } from './logs';
 import type { LocalNodeState, SwarmInitRequest, SwarmJoinRequest, SystemInfo, SystemVersion, TLSInfo } from '../engine/types';
 
 export interface LocalSwarmStatus {
@@ -24,4 +25,14 @@ export interface EngineBackend {
   node(input: string): Promise<NodeObject>;
   updateNode(input: string, version: number, spec: NodeSpec): Promise<void>;
   removeNode(input: string, force: boolean): Promise<void>;
+  services(): Promise<ServiceObject[]>;
+  service(input: string): Promise<ServiceObject>;
+  createService(spec: ServiceSpec): Promise<{ id: string }>;
+  updateService(input: string, version: number, spec: ServiceSpec, options: { rollback?: boolean }): Promise<void>;
+  removeService(input: string): Promise<void>;
+  tasks(): Promise<TaskObject[]>;
+  task(input: string): Promise<TaskObject>;
+  networks(): Promise<NetworkObject[]>;
+  /** Streams log records of a service's or a task's tasks until done (or aborted). */
+  logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogRecordOut>;
 }

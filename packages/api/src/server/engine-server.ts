@@ -9,6 +9,7 @@ import type { EngineBackend } from './backend';
 import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
 import { Router, type RouteContext } from './router';
+import { NO_CONTENT, STREAMED, addServiceRoutes } from './service-routes';
 
 export const API_VERSION = '1.51';
 export const MIN_API_VERSION = '1.24';
@@ -33,8 +34,6 @@ export interface EngineServerOptions {
   logger: Logger;
 }
 
-/** A 2xx answer with no body (Docker answers several POSTs this way). */
-const NO_CONTENT = Symbol('no-content');
 
 export function buildRouter(backend: EngineBackend): Router {
   const r = new Router();
@@ -78,6 +77,7 @@ export function buildRouter(backend: EngineBackend): Router {
     await backend.removeNode(ctx.params.id ?? '', boolParam(ctx.query, 'force'));
     return NO_CONTENT;
   });
+  addServiceRoutes(r, backend);
   return r;
 }
 
@@ -129,6 +129,7 @@ export class EngineServer {
         res.end(req.method === 'HEAD' ? undefined : 'OK');
         return;
       }
+      if (result === STREAMED) return;
       if (result === NO_CONTENT) {
         res.statusCode = 200;
         res.end();
@@ -140,6 +141,10 @@ export class EngineServer {
       const statusCode = (code && STATUS_BY_CODE[code]) || 500;
       if (statusCode >= 500 && code !== 'NOT_MANAGER' && code !== 'NOT_IN_SWARM' && code !== 'ALREADY_IN_SWARM') {
         this.options.logger.error({ err, method: req.method, path: url.pathname }, 'API call failed');
+      }
+      if (res.headersSent) {
+        res.destroy(); // a stream that failed midway: cut it so the client sees an error
+        return;
       }
       sendError(res, statusCode, err instanceof Error ? err.message : String(err));
     }

@@ -1,10 +1,22 @@
 // An in-memory EngineApi that records every call, so CLI tests need no daemon.
 import {
   EngineApiError,
+  encodeFilters,
   type EngineApi,
   type Filters,
+  type LogsOptions,
+  type Network,
+  type NetworkCreateRequest,
+  type NetworkCreateResponse,
+  type NetworkInspectOptions,
   type Node,
   type NodeSpec,
+  type Service,
+  type ServiceCreateResponse,
+  type ServiceInspectOptions,
+  type ServiceSpec,
+  type ServiceUpdateOptions,
+  type ServiceUpdateResponse,
   type PingResult,
   type Swarm,
   type SwarmInitRequest,
@@ -13,8 +25,10 @@ import {
   type SwarmUpdateFlags,
   type SystemInfo,
   type SystemVersion,
+  type Task,
 } from '@shoal/api';
 import { runCli } from '../cli';
+import type { CliIO } from '../context';
 import { buildInfo, buildSwarm } from './builders';
 
 export class FakeEngine implements EngineApi {
@@ -30,6 +44,18 @@ export class FakeEngine implements EngineApi {
   lastJoin: SwarmJoinRequest | undefined;
   updates: Array<{ id: string; version: number; spec: NodeSpec }> = [];
   swarmUpdates: Array<{ version: number; spec: SwarmSpec; flags: SwarmUpdateFlags }> = [];
+  services: Service[] = [];
+  tasks: Task[] = [];
+  networks: Network[] = [];
+  /** Raw stdcopy bodies returned by the logs endpoints, keyed by service or task reference. */
+  logBodies = new Map<string, Buffer[]>();
+  created: ServiceSpec[] = [];
+  createdId = 'svc-new-id-0000000000000';
+  serviceUpdates: Array<{ id: string; version: number; spec: ServiceSpec; options: ServiceUpdateOptions }> = [];
+  networkCreates: NetworkCreateRequest[] = [];
+  logRequests: Array<{ target: string; options: LogsOptions }> = [];
+  /** Called on each GET /services/{id}, e.g. to move tasks along between progress polls. */
+  onServiceInspect: ((engine: FakeEngine) => void) | undefined;
 
   private record(call: string): void {
     this.calls.push(call);
@@ -95,6 +121,84 @@ export class FakeEngine implements EngineApi {
     this.record(`nodeRemove(${id},${force})`);
     if (!this.nodes.some((n) => n.ID === id)) throw new EngineApiError(404, `node ${id} not found`);
   }
+
+  private findService(ref: string): Service {
+    const s = this.services.find((x) => x.ID === ref) ?? this.services.find((x) => x.Spec.Name === ref) ?? this.services.find((x) => x.ID.startsWith(ref));
+    if (s === undefined) throw new EngineApiError(404, `service ${ref} not found`);
+    return s;
+  }
+  async serviceCreate(spec: ServiceSpec): Promise<ServiceCreateResponse> {
+    this.record('serviceCreate');
+    this.created.push(structuredClone(spec));
+    return { ID: this.createdId };
+  }
+  async serviceList(filters?: Filters, status = false): Promise<Service[]> {
+    this.record(`serviceList(${encodeFilters(filters) ?? ''}${status ? ',status' : ''})`);
+    const ids = filters?.id;
+    const names = filters?.name;
+    return structuredClone(
+      this.services.filter(
+        (s) => (ids === undefined || ids.some((i) => s.ID.startsWith(i))) && (names === undefined || names.some((n) => s.Spec.Name.startsWith(n))),
+      ),
+    );
+  }
+  async serviceInspect(id: string, options: ServiceInspectOptions = {}): Promise<Service> {
+    this.record(`serviceInspect(${id}${options.insertDefaults === true ? ',defaults' : ''})`);
+    this.onServiceInspect?.(this);
+    return structuredClone(this.findService(id));
+  }
+  async serviceUpdate(id: string, version: number, spec: ServiceSpec, options: ServiceUpdateOptions = {}): Promise<ServiceUpdateResponse> {
+    this.record(`serviceUpdate(${id},${version})`);
+    this.serviceUpdates.push({ id, version, spec: structuredClone(spec), options });
+    return {};
+  }
+  async serviceRemove(id: string): Promise<void> {
+    this.record(`serviceRemove(${id})`);
+    this.findService(id);
+  }
+  async serviceLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {
+    this.record(`serviceLogs(${id})`);
+    this.logRequests.push({ target: id, options });
+    return this.body(id);
+  }
+  async taskList(filters?: Filters): Promise<Task[]> {
+    this.record(`taskList(${encodeFilters(filters) ?? ''})`);
+    return structuredClone(this.tasks);
+  }
+  async taskInspect(id: string): Promise<Task> {
+    this.record(`taskInspect(${id})`);
+    const task = this.tasks.find((t) => t.ID === id);
+    if (task === undefined) throw new EngineApiError(404, `task ${id} not found`);
+    return structuredClone(task);
+  }
+  async taskLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {
+    this.record(`taskLogs(${id})`);
+    this.logRequests.push({ target: id, options });
+    return this.body(id);
+  }
+  async networkList(filters?: Filters): Promise<Network[]> {
+    this.record(`networkList(${encodeFilters(filters) ?? ''})`);
+    return structuredClone(this.networks);
+  }
+  async networkInspect(id: string, options: NetworkInspectOptions = {}): Promise<Network> {
+    this.record(`networkInspect(${id}${options.scope === undefined ? '' : `,${options.scope}`})`);
+    const n = this.networks.find((x) => x.Id === id || x.Name === id);
+    if (n === undefined) throw new EngineApiError(404, `network ${id} not found`);
+    return structuredClone(n);
+  }
+  async networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    this.record('networkCreate');
+    this.networkCreates.push(structuredClone(req));
+    return { Id: 'net-new-id' };
+  }
+  async networkRemove(id: string): Promise<void> {
+    this.record(`networkRemove(${id})`);
+    if (!this.networks.some((n) => n.Id === id || n.Name === id)) throw new EngineApiError(404, `network ${id} not found`);
+  }
+
+  private async *body(ref: string): AsyncGenerator<Buffer> {
+    for (const chunk of this.logBodies.get(ref) ?? []) yield chunk;
+  }
 }
 
 export interface RunResult {
@@ -109,6 +213,17 @@ export async function run(engine: FakeEngine, ...argv: string[]): Promise<RunRes
   let err = '';
   const code = await runCli(argv, {
     io: { out: (s) => (out += s), err: (s) => (err += s), env: {} },
+    clientFactory: () => engine,
+  });
+  return { code, out, err };
+}
+
+/** Like run(), with extra I/O: a fake clock, a terminal, an environment. */
+export async function runWithIo(engine: FakeEngine, extra: Partial<CliIO>, ...argv: string[]): Promise<RunResult> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, {
+    io: { out: (s) => (out += s), err: (s) => (err += s), env: {}, ...extra },
     clientFactory: () => engine,
   });
   return { code, out, err };

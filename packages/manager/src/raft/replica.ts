@@ -159,6 +159,16 @@ export class RaftReplica implements Proposer, RaftView {
     this.schedule();
   }
 
+  /** The connection to `addr` dropped; if it is the leader's, stop waiting out its lease. */
+  peerDisconnected(addr: string): void {
+    for (const [id, a] of this.peers) {
+      if (a === addr && id === this.lead && id !== this.options.nodeId) {
+        this.node.forgetLeader();
+        this.schedule();
+      }
+    }
+  }
+
   reportUnreachable(id: string): void {
     this.node.reportUnreachable(id);
   }

@@ -1,5 +1,6 @@
 // Raft messages between managers over 2377: one unary Step call per peer per Ready,
 // on a cached mutual-TLS channel. Failures are reported to the core, which backs off.
+import * as grpc from '@grpc/grpc-js';
 import type { Message } from '@shoal/raft';
 import { RaftMethods, RaftService, clientCredentials, createClient, type TlsMaterial, type TypedClient } from '@shoal/wire';
 import type { Logger } from 'pino';
@@ -8,6 +9,8 @@ import type { ReplicaTransport } from './replica';
 export interface TransportReports {
   unreachable(id: string): void;
   snapshot(id: string, outcome: 'finished' | 'failed'): void;
+  /** An established connection to `addr` dropped (e.g. the peer's process died). */
+  disconnected(addr: string): void;
 }
 
 type RaftClient = TypedClient<typeof RaftMethods>;
@@ -60,8 +63,24 @@ export class GrpcRaftTransport implements ReplicaTransport {
     if (!c) {
       c = createClient(RaftService, RaftMethods, addr, clientCredentials(this.tls));
       this.clients.set(addr, c);
+      this.watch(addr, c);
     }
     return c;
+  }
+
+  /** Reports READY → anything else: a peer that died closes its sockets at once. */
+  private watch(addr: string, c: RaftClient): void {
+    const channel = c.raw.getChannel();
+    const loop = (state: grpc.connectivityState) => {
+      if (this.clients.get(addr) !== c) return;
+      channel.watchConnectivityState(state, Date.now() + 3_600_000, (err) => {
+        if (this.clients.get(addr) !== c) return;
+        const next = channel.getConnectivityState(false);
+        if (!err && state === grpc.connectivityState.READY && next !== grpc.connectivityState.READY) this.reports?.disconnected(addr);
+        loop(next);
+      });
+    };
+    loop(channel.getConnectivityState(true));
   }
 
   close(): void {

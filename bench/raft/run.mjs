@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// Raft commit throughput/latency and leader failover: 3 Shoal managers (real shoald
+// processes, fsync on) side by side with a 3-member etcd 3.4 cluster (Debian
+// etcd-server), both driven by the same Node client over HTTP keep-alive.
+//   node bench/raft/run.mjs [--seconds 10] [--failovers 20]
+// A Shoal write is `POST /services/create` (a 0-replica service: one Raft entry);
+// an etcd write is `POST /v3/kv/put`. Results are printed as markdown.
+import { spawn, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+const { startCluster } = require(path.join(root, 'packages/testkit/dist/core.js'));
+
+const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null)).filter(Boolean));
+const SECONDS = Number(args.seconds ?? 10);
+const FAILOVERS = Number(args.failovers ?? 20);
+const CONCURRENCY = 64;
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function request(opts, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(opts, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+/** Runs `write` sequentially (1 client) or concurrently for SECONDS; returns ops/s and latencies. */
+async function drive(write, clients) {
+  const lat = [];
+  let ok = 0;
+  let failed = 0;
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; Date.now() < end; i++) {
+        const t0 = process.hrtime.bigint();
+        try {
+          await write(`${c}-${i}`);
+          lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          ok++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { rate: ok / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99), failed };
+}
+
+// ---------------- Shoal ----------------
+function shoalWriter(handle) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  let n = 0;
+  return async (key) => {
+    const body = JSON.stringify({
+      Name: `b${process.pid}x${n++}x${key}`.replace(/[^a-zA-Z0-9]/g, 'x'),
+      TaskTemplate: { ContainerSpec: { Image: 'bench' } },
+      Mode: { Replicated: { Replicas: 0 } },
+    });
+    const res = await request(
+      { socketPath: handle.socketPath, path: '/v1.41/services/create', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      body,
+    );
+    if (res.status !== 201) throw new Error(res.body);
+  };
+}
+
+async function shoalLeader(cluster) {
+  for (const n of cluster.nodes) {
+    if (!n.running) continue;
+    try {
+      const nodes = await n.api.get('/v1.41/nodes');
+      const lead = nodes.find((x) => x.ManagerStatus?.Leader);
+      if (lead) return cluster.nodes.find((d) => d.name === lead.Description.Hostname);
+    } catch {}
+  }
+  return undefined;
+}
+
+async function benchShoal() {
+  const cluster = await startCluster({ size: 3, managers: 3, baseIp: '127.0.40.', names: ['m1', 'm2', 'm3'] });
+  try {
+    const leader = await shoalLeader(cluster);
+    const seq = await drive(shoalWriter(leader), 1);
+    const conc = await drive(shoalWriter(leader), CONCURRENCY);
+    const failover = [];
+    for (let i = 0; i < FAILOVERS; i++) {
+      const lead = await waitLeader(() => shoalLeader(cluster));
+      const other = cluster.nodes.find((n) => n !== lead && n.running);
+      const write = shoalWriter(other);
+      await lead.kill('SIGKILL');
+      const t0 = Date.now();
+      for (;;) {
+        try {
+          await write(`f${i}`);
+          break;
+        } catch {
+          await sleep(5);
+        }
+      }
+      failover.push(Date.now() - t0);
+      await lead.restart();
+      await waitHealthy(async () => (await cluster.manager.api.get('/v1.41/nodes')).filter((n) => n.ManagerStatus?.Reachability === 'reachable').length === 3);
+    }
+    return { seq, conc, failover };
+  } finally {
+    await cluster.stopAll();
+  }
+}
+
+async function waitLeader(find) {
+  for (let i = 0; i < 400; i++) {
+    const l = await find();
+    if (l) return l;
+    await sleep(25);
+  }
+  throw new Error('no leader');
+}
+async function waitHealthy(pred) {
+  for (let i = 0; i < 400; i++) {
+    if (await pred().catch(() => false)) return;
+    await sleep(25);
+  }
+  throw new Error('cluster did not recover');
+}
+
+// ---------------- etcd ----------------
+function ensureEtcd() {
+  try {
+    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('apt-get', ['install', '-y', '-qq', 'etcd-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+}
+
+function startEtcd(dir, i, cluster) {
+  const ip = `127.0.41.${i}`;
+  const child = spawn(
+    'etcd',
+    [
+      '--name', `e${i}`, '--data-dir', path.join(dir, `e${i}`),
+      '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
+      '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
+      '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'bench',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { i, ip, child, running: true };
+}
+
+function etcdWriter(member) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  return async (key) => {
+    const body = JSON.stringify({ key: Buffer.from(`k${key}`).toString('base64'), value: Buffer.from('v').toString('base64') });
+    const res = await request({ host: member.ip, port: 2379, path: '/v3/kv/put', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, body);
+    if (res.status !== 200) throw new Error(res.body);
+  };
+}
+
+async function etcdLeader(members) {
+  for (const m of members) {
+    if (!m.running) continue;
+    try {
+      const res = await request({ host: m.ip, port: 2379, path: '/v3/maintenance/status', method: 'POST' }, '{}');
+      const st = JSON.parse(res.body);
+      if (st.leader && st.header?.member_id === st.leader) return m;
+    } catch {}
+  }
+  return undefined;
+}
+
+async function benchEtcd() {
+  ensureEtcd();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-etcd-'));
+  const cluster = [1, 2, 3].map((i) => `e${i}=http://127.0.41.${i}:2380`).join(',');
+  let members = [1, 2, 3].map((i) => startEtcd(dir, i, cluster));
+  try {
+    const leader = await waitLeader(() => etcdLeader(members));
+    const seq = await drive(etcdWriter(leader), 1);
+    const conc = await drive(etcdWriter(leader), CONCURRENCY);
+    const failover = [];
+    for (let i = 0; i < FAILOVERS; i++) {
+      const lead = await waitLeader(() => etcdLeader(members));
+      const other = members.find((m) => m !== lead && m.running);
+      const write = etcdWriter(other);
+      lead.child.kill('SIGKILL');
+      lead.running = false;
+      const t0 = Date.now();
+      for (;;) {
+        try {
+          await write(`f${i}`);
+          break;
+        } catch {
+          await sleep(5);
+        }
+      }
+      failover.push(Date.now() - t0);
+      await new Promise((r) => (lead.child.exitCode !== null ? r() : lead.child.once('exit', r)));
+      const restarted = spawn(lead.child.spawnargs[0], lead.child.spawnargs.slice(1).map((a) => (a === 'new' ? 'existing' : a)), { stdio: 'ignore' });
+      members = members.map((m) => (m === lead ? { ...m, child: restarted, running: true } : m));
+      await sleep(1500);
+    }
+    return { seq, conc, failover };
+  } finally {
+    for (const m of members) if (m.child.exitCode === null) m.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (x) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 0) : '—');
+const shoal = await benchShoal();
+const etcd = await benchEtcd();
+console.log(`\n| system | sequential writes/s | p50 ms | p99 ms | ${CONCURRENCY} clients writes/s | p50 ms | p99 ms | failover p50 ms | p95 ms |`);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const [name, r] of [['Shoal (3 managers)', shoal], ['etcd 3.4 (3 members)', etcd]]) {
+  console.log(
+    `| ${name} | ${fmt(r.seq.rate)} | ${fmt(r.seq.p50)} | ${fmt(r.seq.p99)} | ${fmt(r.conc.rate)} | ${fmt(r.conc.p50)} | ${fmt(r.conc.p99)} | ${fmt(pct(r.failover, 50))} | ${fmt(pct(r.failover, 95))} |`,
+  );
+}
+console.log(`\n${SECONDS}s per load phase, ${FAILOVERS} leader kills (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);

@@ -1,0 +1,199 @@
+// Reconciles the tasks a manager assigned to this node with the local executor:
+// prepares and starts what should run, stops what should not, reports every state
+// change (forward only), and adopts tasks left running by a previous agent.
+import type { Executor, TaskController, TaskRuntimeSpec } from '@shoal/runtime';
+import type { TaskAssignment, TaskStateName, TaskStatusUpdate } from '@shoal/wire';
+import type { Logger } from 'pino';
+
+const RANK: Record<TaskStateName, number> = {
+  new: 0, pending: 64, assigned: 192, accepted: 256, preparing: 320, ready: 384, starting: 448, running: 512,
+  complete: 576, shutdown: 640, failed: 704, rejected: 768, remove: 800, orphaned: 832,
+};
+
+export interface TaskRunnerOptions {
+  executor: Executor;
+  nodeId: string;
+  hostname: string;
+  report: (update: TaskStatusUpdate) => void;
+  logger: Logger;
+}
+
+interface Worker {
+  assignment: TaskAssignment;
+  controller: TaskController | null;
+  reported: TaskStateName;
+  busy: boolean;
+  dirty: boolean;
+  /** The process was started (here or by a previous agent) and has not been seen to exit. */
+  live: boolean;
+  gone: boolean;
+  /** We are stopping it: its exit is a shutdown, not a failure. */
+  stopping: boolean;
+}
+
+export class TaskRunner {
+  private readonly workers = new Map<string, Worker>();
+  private adopted = new Map<string, { controller: TaskController; alive: boolean }>();
+
+  constructor(private readonly options: TaskRunnerOptions) {}
+
+  /** Finds tasks a previous agent left behind; they are kept only if still assigned. */
+  async adopt(): Promise<void> {
+    for (const t of await this.options.executor.adopt()) {
+      this.adopted.set(t.spec.taskId, { controller: t.controller, alive: t.alive });
+    }
+    if (this.adopted.size > 0) this.options.logger.info({ tasks: this.adopted.size }, 'found tasks from a previous run');
+  }
+
+  /** The complete assignment set from the manager. */
+  setAssignments(tasks: readonly TaskAssignment[]): void {
+    const wanted = new Set(tasks.map((t) => t.taskId));
+    for (const a of tasks) {
+      let w = this.workers.get(a.taskId);
+      if (!w) {
+        const adopted = this.adopted.get(a.taskId);
+        this.adopted.delete(a.taskId);
+        w = {
+          assignment: a,
+          controller: adopted?.controller ?? null,
+          reported: adopted?.alive ? 'starting' : 'assigned',
+          busy: false,
+          dirty: false,
+          live: adopted?.alive ?? false,
+          gone: false,
+          stopping: false,
+        };
+        this.workers.set(a.taskId, w);
+        if (adopted?.alive) this.watchExit(w);
+      }
+      w.assignment = a;
+      this.kick(w);
+    }
+    for (const [id, w] of this.workers) {
+      if (!wanted.has(id)) {
+        w.gone = true;
+        this.kick(w);
+      }
+    }
+    // Leftovers from a previous run that nobody assigned: stop and clean up.
+    for (const [id, t] of this.adopted) {
+      this.adopted.delete(id);
+      this.options.logger.info({ taskId: id }, 'removing an unassigned task left by a previous run');
+      void t.controller.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: id }, 'cleanup failed'));
+    }
+  }
+
+  /** Leaving the swarm: stop and remove every task this node runs. */
+  async stopAll(): Promise<void> {
+    const all = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(
+      all.map((w) => w.controller?.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: w.assignment.taskId }, 'cleanup failed'))),
+    );
+  }
+
+  controllerFor(taskId: string): TaskController | null {
+    return this.workers.get(taskId)?.controller ?? null;
+  }
+
+  private kick(w: Worker): void {
+    if (w.busy) {
+      w.dirty = true;
+      return;
+    }
+    w.busy = true;
+    void this.step(w)
+      .catch((err: unknown) => this.fail(w, err))
+      .finally(() => {
+        w.busy = false;
+        if (w.dirty) {
+          w.dirty = false;
+          this.kick(w);
+        }
+      });
+  }
+
+  private async step(w: Worker): Promise<void> {
+    const desired = w.assignment.desiredState;
+    if (w.gone || RANK[desired] > RANK.running) {
+      await this.stop(w, w.gone || desired === 'remove');
+      return;
+    }
+    if (RANK[w.reported] >= RANK.complete) return; // finished; the orchestrator makes a new task
+    if (!w.controller) w.controller = this.options.executor.controller(this.runtimeSpec(w.assignment));
+    if (RANK[w.reported] < RANK.accepted) this.report(w, 'accepted', 'accepted');
+    if (RANK[w.reported] < RANK.ready) {
+      this.report(w, 'preparing', 'preparing');
+      await w.controller.prepare();
+      this.report(w, 'ready', 'prepared');
+    }
+    if (desired === 'running' && RANK[w.reported] < RANK.running) {
+      this.report(w, 'starting', 'starting');
+      if (!w.live) await w.controller.start();
+      w.live = true;
+      const st = w.controller.status();
+      this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}) });
+      if (!w.gone) this.watchExit(w);
+    }
+  }
+
+  private watchExit(w: Worker): void {
+    const controller = w.controller;
+    if (!controller) return;
+    void controller.wait().then((exit) => {
+      w.live = false;
+      if (w.stopping || RANK[w.reported] >= RANK.complete) return; // we stopped it ourselves
+      if (exit.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
+      else {
+        const code = exit.exitCode ?? 1;
+        this.report(w, 'failed', 'started', { exitCode: code, err: exit.error ?? `task: non-zero exit (${code})` });
+      }
+    });
+  }
+
+  private async stop(w: Worker, remove: boolean): Promise<void> {
+    if (w.controller && (w.live || RANK[w.reported] < RANK.complete)) {
+      w.stopping = true;
+      await w.controller.shutdown();
+      w.live = false;
+    }
+    if (RANK[w.reported] < RANK.complete) this.report(w, 'shutdown', 'shutdown');
+    if (remove) {
+      await w.controller?.remove();
+      this.workers.delete(w.assignment.taskId);
+    }
+  }
+
+  private fail(w: Worker, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.options.logger.warn({ taskId: w.assignment.taskId, err: message }, 'task failed to start');
+    const state: TaskStateName = RANK[w.reported] < RANK.ready ? 'rejected' : 'failed';
+    this.report(w, state, state === 'rejected' ? 'preparing' : 'starting', { err: message });
+  }
+
+  private report(w: Worker, state: TaskStateName, message: string, extra: Partial<TaskStatusUpdate> = {}): void {
+    if (RANK[state] <= RANK[w.reported] && !(state === w.reported && extra.err)) return;
+    w.reported = state;
+    this.options.report({ taskId: w.assignment.taskId, state, message, timestamp: new Date().toISOString(), ...extra });
+  }
+
+  private runtimeSpec(a: TaskAssignment): TaskRuntimeSpec {
+    const c = a.spec.container;
+    return {
+      taskId: a.taskId,
+      serviceId: a.serviceId,
+      serviceName: a.serviceName,
+      ...(a.slot ? { slot: a.slot } : {}),
+      nodeId: this.options.nodeId,
+      nodeHostname: this.options.hostname,
+      image: c.image,
+      ...(c.command ? { command: c.command } : {}),
+      ...(c.args ? { args: c.args } : {}),
+      ...(c.env ? { env: c.env } : {}),
+      ...(c.dir ? { workdir: c.dir } : {}),
+      ...(c.stopGracePeriodMs !== undefined ? { stopGracePeriodMs: c.stopGracePeriodMs } : {}),
+      ...(c.labels ? { labels: c.labels } : {}),
+      targetPorts: a.targetPorts.filter((p) => p.protocol !== 'sctp').map((p) => ({ port: p.port, protocol: p.protocol as 'tcp' | 'udp' })),
+    };
+  }
+}

@@ -1,0 +1,289 @@
+// Docker's ServiceSpec/Service/Task/Network JSON ↔ the store's objects. Defaults are
+// swarmkit's (api/defaults/service.go), filled in so inspect shows them as Docker does.
+import type {
+  NetworkObject,
+  PortConfig,
+  ServiceObject,
+  ServiceSpec,
+  TaskObject,
+  TaskSpec,
+  UpdateConfig,
+} from '@shoal/store';
+import type {
+  Network,
+  PortConfig as EnginePort,
+  Service,
+  ServiceSpec as EngineServiceSpec,
+  ServiceStatus,
+  Task,
+  TaskSpec as EngineTaskSpec,
+  UpdateConfig as EngineUpdateConfig,
+} from '../engine/types';
+
+const MS = 1_000_000; // ns per ms
+const ms = (ns: number | undefined, dflt: number): number => (ns === undefined ? dflt : Math.round(ns / MS));
+
+/** Label that opts published ports into the PROXY protocol v2 ("true" = all, or "80,443"). */
+export const PROXY_PROTOCOL_LABEL = 'com.shoal.proxy-protocol';
+
+const DEFAULT_UPDATE: UpdateConfig = {
+  parallelism: 1,
+  delayMs: 0,
+  failureAction: 'pause',
+  monitorMs: 5000,
+  maxFailureRatio: 0,
+  order: 'stop-first',
+};
+
+function fromUpdate(u: EngineUpdateConfig | undefined): UpdateConfig {
+  return {
+    parallelism: u?.Parallelism ?? DEFAULT_UPDATE.parallelism,
+    delayMs: ms(u?.Delay, DEFAULT_UPDATE.delayMs),
+    failureAction: u?.FailureAction ?? DEFAULT_UPDATE.failureAction,
+    monitorMs: u?.Monitor ? ms(u.Monitor, DEFAULT_UPDATE.monitorMs) : DEFAULT_UPDATE.monitorMs,
+    maxFailureRatio: u?.MaxFailureRatio ?? 0,
+    order: u?.Order ?? 'stop-first',
+  };
+}
+
+function toUpdate(u: UpdateConfig): EngineUpdateConfig {
+  return {
+    Parallelism: u.parallelism,
+    Delay: u.delayMs * MS,
+    FailureAction: u.failureAction,
+    Monitor: u.monitorMs * MS,
+    MaxFailureRatio: u.maxFailureRatio,
+    Order: u.order,
+  };
+}
+
+export function fromEngineTaskSpec(t: EngineTaskSpec | undefined): TaskSpec {
+  const c = t?.ContainerSpec;
+  const r = t?.RestartPolicy;
+  const hc = c?.HealthCheck;
+  return {
+    container: {
+      image: c?.Image ?? '',
+      ...(c?.Command?.length ? { command: [...c.Command] } : {}),
+      ...(c?.Args?.length ? { args: [...c.Args] } : {}),
+      ...(c?.Env?.length ? { env: [...c.Env] } : {}),
+      ...(c?.Dir ? { dir: c.Dir } : {}),
+      ...(c?.Hostname ? { hostname: c.Hostname } : {}),
+      ...(c?.Labels ? { labels: { ...c.Labels } } : {}),
+      ...(c?.StopGracePeriod !== undefined ? { stopGracePeriodMs: ms(c.StopGracePeriod, 10_000) } : {}),
+      ...(hc?.Test?.length
+        ? {
+            healthcheck: {
+              test: [...hc.Test],
+              ...(hc.Interval ? { intervalMs: ms(hc.Interval, 0) } : {}),
+              ...(hc.Timeout ? { timeoutMs: ms(hc.Timeout, 0) } : {}),
+              ...(hc.Retries ? { retries: hc.Retries } : {}),
+              ...(hc.StartPeriod ? { startPeriodMs: ms(hc.StartPeriod, 0) } : {}),
+            },
+          }
+        : {}),
+    },
+    restart: {
+      condition: r?.Condition ?? 'any',
+      delayMs: ms(r?.Delay, 5000),
+      maxAttempts: r?.MaxAttempts ?? 0,
+      windowMs: ms(r?.Window, 0),
+    },
+    placement: { constraints: [...(t?.Placement?.Constraints ?? [])], maxReplicas: t?.Placement?.MaxReplicas ?? 0 },
+    resources: {
+      ...(t?.Resources?.Limits ? { limits: { nanoCpus: t.Resources.Limits.NanoCPUs ?? 0, memoryBytes: t.Resources.Limits.MemoryBytes ?? 0 } } : {}),
+      ...(t?.Resources?.Reservations
+        ? { reservations: { nanoCpus: t.Resources.Reservations.NanoCPUs ?? 0, memoryBytes: t.Resources.Reservations.MemoryBytes ?? 0 } }
+        : {}),
+    },
+    forceUpdate: t?.ForceUpdate ?? 0,
+  };
+}
+
+export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
+  const c = t.container;
+  return {
+    ContainerSpec: {
+      Image: c.image,
+      ...(c.labels ? { Labels: { ...c.labels } } : {}),
+      ...(c.command ? { Command: [...c.command] } : {}),
+      ...(c.args ? { Args: [...c.args] } : {}),
+      ...(c.hostname ? { Hostname: c.hostname } : {}),
+      ...(c.env ? { Env: [...c.env] } : {}),
+      ...(c.dir ? { Dir: c.dir } : {}),
+      ...(c.stopGracePeriodMs !== undefined ? { StopGracePeriod: c.stopGracePeriodMs * MS } : {}),
+      ...(c.healthcheck
+        ? {
+            HealthCheck: {
+              Test: [...c.healthcheck.test],
+              ...(c.healthcheck.intervalMs ? { Interval: c.healthcheck.intervalMs * MS } : {}),
+              ...(c.healthcheck.timeoutMs ? { Timeout: c.healthcheck.timeoutMs * MS } : {}),
+              ...(c.healthcheck.retries ? { Retries: c.healthcheck.retries } : {}),
+              ...(c.healthcheck.startPeriodMs ? { StartPeriod: c.healthcheck.startPeriodMs * MS } : {}),
+            },
+          }
+        : {}),
+      Init: false,
+      Isolation: 'default',
+    },
+    Resources: {
+      Limits: { ...(t.resources.limits?.nanoCpus ? { NanoCPUs: t.resources.limits.nanoCpus } : {}), ...(t.resources.limits?.memoryBytes ? { MemoryBytes: t.resources.limits.memoryBytes } : {}) },
+      Reservations: {
+        ...(t.resources.reservations?.nanoCpus ? { NanoCPUs: t.resources.reservations.nanoCpus } : {}),
+        ...(t.resources.reservations?.memoryBytes ? { MemoryBytes: t.resources.reservations.memoryBytes } : {}),
+      },
+    },
+    RestartPolicy: {
+      Condition: t.restart.condition,
+      Delay: t.restart.delayMs * MS,
+      MaxAttempts: t.restart.maxAttempts,
+      ...(t.restart.windowMs ? { Window: t.restart.windowMs * MS } : {}),
+    },
+    Placement: {
+      ...(t.placement.constraints.length ? { Constraints: [...t.placement.constraints] } : {}),
+      ...(t.placement.maxReplicas ? { MaxReplicas: t.placement.maxReplicas } : {}),
+      Platforms: [{ Architecture: 'amd64', OS: 'linux' }],
+    },
+    ForceUpdate: t.forceUpdate,
+    Runtime: 'container',
+  };
+}
+
+function fromPort(p: EnginePort, proxied: (published: number) => boolean): PortConfig {
+  const publishedPort = p.PublishedPort ?? 0;
+  return {
+    ...(p.Name ? { name: p.Name } : {}),
+    protocol: p.Protocol ?? 'tcp',
+    targetPort: p.TargetPort,
+    publishedPort,
+    publishMode: p.PublishMode ?? 'ingress',
+    ...(proxied(publishedPort) ? { proxyProtocol: true } : {}),
+  };
+}
+
+export function toEnginePort(p: PortConfig): EnginePort {
+  return {
+    ...(p.name ? { Name: p.name } : {}),
+    Protocol: p.protocol,
+    TargetPort: p.targetPort,
+    PublishedPort: p.publishedPort,
+    PublishMode: p.publishMode,
+  };
+}
+
+export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
+  const labels = { ...(spec.Labels ?? {}) };
+  const proxyLabel = labels[PROXY_PROTOCOL_LABEL];
+  const proxied = (published: number) =>
+    proxyLabel !== undefined && (proxyLabel === 'true' || proxyLabel.split(',').map((s) => s.trim()).includes(String(published)));
+  const mode: ServiceSpec['mode'] = spec.Mode?.Global
+    ? { type: 'global' }
+    : { type: 'replicated', replicas: spec.Mode?.Replicated?.Replicas ?? 1 };
+  return {
+    name: spec.Name ?? '',
+    labels,
+    task: fromEngineTaskSpec(spec.TaskTemplate),
+    mode,
+    update: fromUpdate(spec.UpdateConfig),
+    rollback: fromUpdate(spec.RollbackConfig),
+    endpoint: { mode: spec.EndpointSpec?.Mode ?? 'vip', ports: (spec.EndpointSpec?.Ports ?? []).map((p) => fromPort(p, proxied)) },
+  };
+}
+
+export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
+  return {
+    Name: spec.name,
+    Labels: { ...spec.labels },
+    TaskTemplate: toEngineTaskSpec(spec.task),
+    Mode: spec.mode.type === 'global' ? { Global: {} } : { Replicated: { Replicas: spec.mode.replicas } },
+    UpdateConfig: toUpdate(spec.update),
+    RollbackConfig: toUpdate(spec.rollback),
+    EndpointSpec: { Mode: spec.endpoint.mode, ...(spec.endpoint.ports.length ? { Ports: spec.endpoint.ports.map(toEnginePort) } : {}) },
+  };
+}
+
+export function toEngineService(s: ServiceObject, ingressId: string | undefined, status?: ServiceStatus): Service {
+  const out: Service = {
+    ID: s.id,
+    Version: { Index: s.version },
+    CreatedAt: s.createdAt,
+    UpdatedAt: s.updatedAt,
+    Spec: toEngineServiceSpec(s.spec),
+    Endpoint: {
+      Spec: { Mode: s.spec.endpoint.mode, ...(s.spec.endpoint.ports.length ? { Ports: s.spec.endpoint.ports.map(toEnginePort) } : {}) },
+      ...(s.endpoint.ports.length ? { Ports: s.endpoint.ports.map(toEnginePort) } : {}),
+      ...(ingressId && s.endpoint.ports.some((p) => p.publishMode === 'ingress')
+        ? { VirtualIPs: [{ NetworkID: ingressId, Addr: virtualIp(s.id) }] }
+        : {}),
+    },
+  };
+  if (s.previousSpec) out.PreviousSpec = toEngineServiceSpec(s.previousSpec);
+  if (s.updateStatus) {
+    out.UpdateStatus = {
+      State: s.updateStatus.state,
+      ...(s.updateStatus.startedAt ? { StartedAt: s.updateStatus.startedAt } : {}),
+      ...(s.updateStatus.completedAt ? { CompletedAt: s.updateStatus.completedAt } : {}),
+      Message: s.updateStatus.message,
+    };
+  }
+  if (status) out.ServiceStatus = status;
+  return out;
+}
+
+/** A stable address in the ingress subnet for display (Shoal's mesh needs no VIP). */
+function virtualIp(serviceId: string): string {
+  let h = 0;
+  for (const ch of serviceId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `10.0.0.${2 + (h % 250)}/24`;
+}
+
+export function toEngineTask(t: TaskObject, serviceName: string | undefined): Task {
+  return {
+    ID: t.id,
+    Version: { Index: t.version },
+    CreatedAt: t.createdAt,
+    UpdatedAt: t.updatedAt,
+    ...(serviceName ? { Name: t.slot ? `${serviceName}.${t.slot}` : `${serviceName}.${t.nodeId}` } : {}),
+    Labels: { ...t.labels },
+    Spec: toEngineTaskSpec(t.spec),
+    ServiceID: t.serviceId,
+    ...(t.slot ? { Slot: t.slot } : {}),
+    ...(t.nodeId ? { NodeID: t.nodeId } : {}),
+    Status: {
+      Timestamp: t.status.timestamp,
+      State: t.status.state,
+      Message: t.status.message,
+      ...(t.status.err ? { Err: t.status.err } : {}),
+      ContainerStatus: {
+        ContainerID: t.id,
+        ...(t.status.pid ? { PID: t.status.pid } : {}),
+        ...(t.status.exitCode !== undefined ? { ExitCode: t.status.exitCode } : {}),
+      },
+      PortStatus: {
+        ...(t.endpointPorts.some((p) => p.publishMode === 'host') ? { Ports: t.endpointPorts.filter((p) => p.publishMode === 'host').map(toEnginePort) } : {}),
+      },
+    },
+    DesiredState: t.desiredState,
+  };
+}
+
+export function toEngineNetwork(n: NetworkObject): Network {
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.createdAt,
+    Scope: 'swarm',
+    Driver: n.driver,
+    EnableIPv4: true,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    Internal: false,
+    Attachable: n.attachable,
+    Ingress: n.ingress,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: {},
+    Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4096' },
+    Labels: { ...n.labels },
+  };
+}

@@ -1,0 +1,170 @@
+// /services, /tasks, /networks and the logs endpoints of the Engine API.
+import { InvalidArgumentError, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
+import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
+import type { EngineBackend } from './backend';
+import { parseFilters, type ParsedFilters } from './filters';
+import { frameLogRecord, parseLogRequest } from './logs';
+import type { Router, RouteContext } from './router';
+import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
+
+export const NO_CONTENT = Symbol('no-content');
+/** The handler wrote the response itself (streams). */
+export const STREAMED = Symbol('streamed');
+
+const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'] as const;
+const TASK_FILTERS = ['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date'] as const;
+const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'] as const;
+
+export function serviceStatus(service: ServiceObject, tasks: readonly TaskObject[]): ServiceStatus {
+  const mine = tasks.filter((t) => t.serviceId === service.id);
+  return {
+    RunningTasks: mine.filter((t) => t.status.state === 'running').length,
+    DesiredTasks:
+      service.spec.mode.type === 'replicated' ? service.spec.mode.replicas : mine.filter((t) => t.desiredState === 'running').length,
+    CompletedTasks: mine.filter((t) => t.status.state === 'complete').length,
+  };
+}
+
+function labelMatch(labels: Record<string, string>, expr: string): boolean {
+  const eq = expr.indexOf('=');
+  return eq < 0 ? expr in labels : labels[expr.slice(0, eq)] === expr.slice(eq + 1);
+}
+
+function matchAll<T>(items: T[], filters: ParsedFilters, test: (item: T, key: string, value: string) => boolean): T[] {
+  return items.filter((item) => [...filters].every(([k, vs]) => vs.length === 0 || vs.some((v) => test(item, k, v))));
+}
+
+/** A task is up to date when it runs the service's current task spec. */
+export function upToDate(task: TaskObject, service: ServiceObject | undefined): boolean {
+  return service !== undefined && JSON.stringify(task.spec) === JSON.stringify(service.spec.task);
+}
+
+export function addServiceRoutes(r: Router, backend: EngineBackend): void {
+  const ingressId = async () => (await backend.networks()).find((n) => n.ingress)?.id;
+
+  r.add('GET', '/services', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'), SERVICE_FILTERS);
+    const [services, tasks, ingress] = await Promise.all([backend.services(), ctx.query.get('status') === 'true' ? backend.tasks() : [], ingressId()]);
+    const wanted = matchAll(services, filters, (s, k, v) => {
+      if (k === 'id') return s.id.startsWith(v);
+      if (k === 'name') return s.spec.name.startsWith(v);
+      if (k === 'label') return labelMatch(s.spec.labels, v);
+      if (k === 'mode') return s.spec.mode.type === v;
+      return false;
+    });
+    const withStatus = ctx.query.get('status') === 'true';
+    return wanted.map((s) => toEngineService(s, ingress, withStatus ? serviceStatus(s, tasks) : undefined));
+  });
+  r.add('POST', '/services/create', async (ctx) => {
+    const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));
+    const { id } = await backend.createService(spec);
+    return { ID: id };
+  });
+  r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressId()));
+  r.add('POST', '/services/{id}/update', async (ctx) => {
+    const version = Number(ctx.query.get('version'));
+    if (!Number.isInteger(version)) throw new InvalidArgumentError(`invalid service version ${JSON.stringify(ctx.query.get('version') ?? '')}`);
+    const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));
+    await backend.updateService(ctx.params.id ?? '', version, spec, { rollback: ctx.query.get('rollback') === 'previous' });
+    return { Warnings: null };
+  });
+  r.add('DELETE', '/services/{id}', async (ctx) => {
+    await backend.removeService(ctx.params.id ?? '');
+    return NO_CONTENT;
+  });
+
+  r.add('GET', '/tasks', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'), TASK_FILTERS);
+    const [tasks, services, nodes] = await Promise.all([backend.tasks(), backend.services(), filters.has('node') ? backend.nodes() : []]);
+    const byId = new Map(services.map((s) => [s.id, s]));
+    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, nodes));
+    return wanted.map((t) => toEngineTask(t, byId.get(t.serviceId)?.spec.name));
+  });
+  r.add('GET', '/tasks/{id}', async (ctx) => {
+    const task = await backend.task(ctx.params.id ?? '');
+    const service = (await backend.services()).find((s) => s.id === task.serviceId);
+    return toEngineTask(task, service?.spec.name);
+  });
+
+  r.add('GET', '/networks', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'), NETWORK_FILTERS);
+    const nets = matchAll(await backend.networks(), filters, (n, k, v) => {
+      if (k === 'id') return n.id.startsWith(v);
+      if (k === 'name') return n.name.includes(v);
+      if (k === 'driver') return n.driver === v;
+      if (k === 'scope') return v === 'swarm';
+      if (k === 'label') return labelMatch(n.labels, v);
+      if (k === 'type') return v === 'custom' ? !n.ingress : v === 'builtin' ? n.ingress : false;
+      return false;
+    });
+    return nets.map(toEngineNetwork);
+  });
+  r.add('GET', '/networks/{id}', async (ctx) => {
+    const input = ctx.params.id ?? '';
+    const nets = await backend.networks();
+    const n = nets.find((x) => x.id === input) ?? nets.find((x) => x.name === input) ?? nets.find((x) => input !== '' && x.id.startsWith(input));
+    if (!n) throw Object.assign(new Error(`network ${input} not found`), { code: 'NOT_FOUND' });
+    return toEngineNetwork(n);
+  });
+
+  r.add('GET', '/services/{id}/logs', (ctx) => streamLogs(ctx, backend, 'service'));
+  r.add('GET', '/tasks/{id}/logs', (ctx) => streamLogs(ctx, backend, 'task'));
+}
+
+function taskMatches(t: TaskObject, k: string, v: string, services: Map<string, ServiceObject>, nodes: NodeObject[]): boolean {
+  const service = services.get(t.serviceId);
+  switch (k) {
+    case 'id':
+      return t.id.startsWith(v);
+    case 'desired-state':
+      if (!['running', 'shutdown', 'accepted'].includes(v)) throw new InvalidArgumentError(`Invalid desired-state filter value: ${v}`);
+      return t.desiredState === v || (v === 'running' && t.desiredState === 'ready');
+    case 'service':
+      return t.serviceId === v || service?.spec.name === v || (v !== '' && t.serviceId.startsWith(v));
+    case 'node': {
+      const node = nodes.find((n) => n.id === v || n.description.hostname === v || n.spec.name === v);
+      return t.nodeId === (node?.id ?? v);
+    }
+    case 'name':
+      return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}`.startsWith(v);
+    case 'label':
+      return labelMatch(t.labels, v);
+    case '_up-to-date':
+      return upToDate(t, service);
+    default:
+      return false;
+  }
+}
+
+function requireSpec(body: unknown): EngineServiceSpec {
+  if (typeof body !== 'object' || body === null) throw new InvalidArgumentError('invalid service spec');
+  const spec = body as EngineServiceSpec;
+  const replicas = spec.Mode?.Replicated?.Replicas;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+    throw new InvalidArgumentError(
+      `json: cannot unmarshal number ${String(replicas)} into Go struct field ReplicatedService.Mode.Replicated.Replicas of type uint64`,
+    );
+  }
+  return spec;
+}
+
+async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'service' | 'task'): Promise<typeof STREAMED> {
+  const req = parseLogRequest(kind, ctx.params.id ?? '', ctx.query);
+  if (!req.stdout && !req.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+  const details = ctx.query.get('details') === '1' || ctx.query.get('details') === 'true';
+  const abort = new AbortController();
+  ctx.res.on('close', () => abort.abort());
+  const iter = backend.logs(req, abort.signal)[Symbol.asyncIterator]();
+  // Resolve the target (and its errors) before committing to a 200.
+  let first = await iter.next();
+  ctx.res.statusCode = 200;
+  ctx.res.setHeader('Content-Type', 'application/vnd.docker.multiplexed-stream');
+  ctx.res.flushHeaders();
+  while (!first.done) {
+    const ok = ctx.res.write(frameLogRecord(first.value, { timestamps: req.timestamps, details }));
+    if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+    first = await iter.next();
+  }
+  ctx.res.end();
+  return STREAMED;
+}

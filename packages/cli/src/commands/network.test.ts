@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { FakeEngine, run } from '../test-support/fake-engine';
+import { buildNetwork } from '../test-support/swarm-builders';
+import { ipamConfig } from './network';
+
+function withNetworks(): FakeEngine {
+  const engine = new FakeEngine();
+  engine.networks = [
+    buildNetwork((n) => ((n.Name = 'net10'), (n.Id = 'zzz10000000000000000000000'), (n.Ingress = false), (n.Labels = { b: '2', a: '1' }))),
+    buildNetwork(),
+    buildNetwork((n) => ((n.Name = 'net2'), (n.Id = 'aaa20000000000000000000000'), (n.Ingress = false))),
+  ];
+  return engine;
+}
+
+describe('network ls', () => {
+  it('prints 12-character IDs sorted by name', async () => {
+    const engine = withNetworks();
+    const r = await run(engine, 'network', 'ls', '-f', 'driver=overlay');
+    expect(r.out).toBe(
+      'NETWORK ID     NAME      DRIVER    SCOPE\n' +
+        'n1etw0rk1d00   ingress   overlay   swarm\n' +
+        'aaa200000000   net2      overlay   swarm\n' +
+        'zzz100000000   net10     overlay   swarm\n',
+    );
+    expect(engine.calls).toEqual(['networkList({"driver":{"overlay":true}})']);
+  });
+
+  it('supports -q, --no-trunc and --format', async () => {
+    expect((await run(withNetworks(), 'network', 'ls', '-q', '--no-trunc')).out).toBe(
+      'n1etw0rk1d00000000000000a\naaa20000000000000000000000\nzzz10000000000000000000000\n',
+    );
+    expect((await run(withNetworks(), 'network', 'ls', '--format', '{{.Name}} {{.Labels}} {{.Internal}} {{.CreatedAt}}')).out.split('\n')[2]).toBe(
+      'net10 a=1,b=2 false 2009-11-10 23:00:00 +0000 UTC',
+    );
+  });
+});
+
+describe('network inspect, create, rm', () => {
+  it('inspects as JSON and reports daemon errors', async () => {
+    const r = await run(withNetworks(), 'network', 'inspect', '--format', '{{.Name}} {{.Driver}}', 'net2', 'ghost');
+    expect(r).toEqual({ code: 1, out: 'net2 overlay\n', err: 'Error response from daemon: network ghost not found\n' });
+    const none = await run(withNetworks(), 'network', 'inspect', 'ghost');
+    expect(none.out).toBe('[]\n');
+  });
+
+  it("creates with docker's request body and prints the ID", async () => {
+    const engine = withNetworks();
+    const r = await run(engine, 'network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.1.0.0/24', '--gateway', '10.1.0.1', '--label', 'x=y', '-o', 'encrypted', 'backend');
+    expect(r).toEqual({ code: 0, out: 'net-new-id\n', err: '' });
+    expect(engine.networkCreates[0]).toEqual({
+      Name: 'backend',
+      Driver: 'overlay',
+      Scope: '',
+      IPAM: { Driver: 'default', Config: [{ Subnet: '10.1.0.0/24', Gateway: '10.1.0.1' }], Options: {} },
+      Internal: false,
+      Attachable: true,
+      Ingress: false,
+      ConfigOnly: false,
+      Options: { encrypted: '' },
+      Labels: { x: 'y' },
+    });
+  });
+
+  it('matches gateways and ranges to subnets as docker does', () => {
+    expect(() => ipamConfig('default', [], [], ['10.0.0.1'])).toThrow('every ip-range or gateway must have a corresponding subnet');
+    expect(() => ipamConfig('default', ['10.0.0.0/24'], [], ['10.0.1.1'])).toThrow('no matching subnet for gateway 10.0.1.1');
+    expect(() => ipamConfig('default', ['10.0.0.0/16', '10.0.1.0/24'], [], [])).toThrow('multiple overlapping subnet configuration is not supported');
+    expect(() => ipamConfig('default', ['nope'], [], ['10.0.0.1'])).toThrow('invalid subnet: invalid CIDR address: nope');
+    expect(ipamConfig('default', ['10.0.0.0/16', 'fd00::/64'], ['10.0.1.0/24'], ['fd00::1']).Config).toEqual([
+      { Subnet: '10.0.0.0/16', IPRange: '10.0.1.0/24' },
+      { Subnet: 'fd00::/64', Gateway: 'fd00::1' },
+    ]);
+  });
+
+  it('removes each network, printing failures to stderr and exiting 1', async () => {
+    const r = await run(withNetworks(), 'network', 'rm', 'net2', 'ghost');
+    expect(r).toEqual({ code: 1, out: 'net2\n', err: 'Error response from daemon: network ghost not found\nexit status 1\n' });
+    expect(await run(withNetworks(), 'network', 'rm', '-f', 'ghost')).toEqual({ code: 0, out: '', err: '' });
+  });
+});

@@ -1,0 +1,203 @@
+// `shoal network ls|inspect|create|rm` (docker/cli cli/command/network).
+import { BlockList, isIP } from 'node:net';
+import type { Command } from 'commander';
+import { EngineApiError, type IPAM, type IPAMConfig, type Network, type NetworkCreateRequest, type NetworkScope } from '@shoal/api';
+import { defineGroup, defineLeaf, exactArgs, minArgs, noArgs, type Flags } from '../command-kit';
+import type { CliContext } from '../context';
+import { MultiError, StatusError, describeError } from '../errors';
+import { TemplateParseError, parseFormat, renderFormat } from '../format/formatter';
+import { goJson, inspectJson } from '../format/inspect-json';
+import { formatNetworkList, networkListFormat } from '../format/network-format';
+import { filtersFromFlags, parseFilterFlag } from './node';
+import { kvToMap, validateLabel } from './service-parse';
+
+/** pflag's StringSlice: each value may hold several, comma-separated. */
+const stringSlice = (v: string): string[] => (v === '' ? [] : v.split(','));
+
+function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const slash = cidr.indexOf('/');
+  const address = cidr.slice(0, slash);
+  const prefix = Number(cidr.slice(slash + 1));
+  const version = isIP(address);
+  if (slash < 0 || version === 0 || !/^\d+$/.test(cidr.slice(slash + 1)) || prefix > (version === 4 ? 32 : 128)) {
+    throw new Error(`invalid CIDR address: ${cidr}`);
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** createIPAMConfig's subnetMatches: is the address (or a CIDR's address) inside `subnet`? */
+function subnetMatches(subnet: string, data: string): boolean {
+  let net: ReturnType<typeof parseCidr>;
+  try {
+    net = parseCidr(subnet);
+  } catch (err) {
+    throw new Error(`invalid subnet: ${(err as Error).message}`, { cause: err });
+  }
+  const ip = data.includes('/') ? parseCidr(data).address : data;
+  const version = isIP(ip);
+  if (version === 0 || (version === 4) !== (net.family === 'ipv4')) return false;
+  const list = new BlockList();
+  list.addSubnet(net.address, net.prefix, net.family);
+  return list.check(ip, net.family);
+}
+
+/** createIPAMConfig: each ip-range and gateway attached to the subnet that holds it. */
+export function ipamConfig(driver: string, subnets: string[], ranges: string[], gateways: string[]): IPAM {
+  if (subnets.length < ranges.length || subnets.length < gateways.length) {
+    throw new Error('every ip-range or gateway must have a corresponding subnet');
+  }
+  const configs = new Map<string, IPAMConfig>();
+  for (const s of subnets) {
+    for (const k of configs.keys()) {
+      if (subnetMatches(s, k) || subnetMatches(k, s)) throw new Error('multiple overlapping subnet configuration is not supported');
+    }
+    configs.set(s, { Subnet: s });
+  }
+  const attach = (values: string[], what: 'range' | 'gateway'): void => {
+    for (const v of values) {
+      if (what === 'range') parseCidr(v);
+      let matched = false;
+      for (const s of subnets) {
+        if (!subnetMatches(s, v)) continue;
+        const c = configs.get(s) as IPAMConfig;
+        const current = what === 'range' ? c.IPRange : c.Gateway;
+        if (current !== undefined) {
+          throw new Error(
+            what === 'range'
+              ? `cannot configure multiple ranges (${v}, ${current}) on the same subnet (${s})`
+              : `cannot configure multiple gateways (${v}, ${current}) for the same subnet (${s})`,
+          );
+        }
+        if (what === 'range') c.IPRange = v;
+        else c.Gateway = v;
+        matched = true;
+      }
+      if (!matched) throw new Error(`no matching subnet for ${what} ${v}`);
+    }
+  };
+  attach(ranges, 'range');
+  attach(gateways, 'gateway');
+  return { Driver: driver, Config: [...configs.values()], Options: {} };
+}
+
+function createRequest(name: string, flags: Flags): NetworkCreateRequest {
+  const list = (n: string): string[] => flags.list(n).flatMap(stringSlice);
+  return {
+    Name: name,
+    Driver: flags.string('driver') ?? 'bridge',
+    Scope: (flags.string('scope') ?? '') as NetworkScope,
+    ...(flags.changed('ipv6') ? { EnableIPv6: flags.bool('ipv6') } : {}),
+    IPAM: ipamConfig(flags.string('ipam-driver') ?? 'default', list('subnet'), list('ip-range'), list('gateway')),
+    Internal: flags.bool('internal'),
+    Attachable: flags.bool('attachable'),
+    Ingress: flags.bool('ingress'),
+    ConfigOnly: false,
+    Options: kvToMap(flags.list('opt')),
+    Labels: kvToMap(flags.list('label')),
+  };
+}
+
+async function runInspect(ctx: CliContext, refs: string[], format: string, verbose: boolean): Promise<void> {
+  let render: (items: Network[]) => string = inspectJson;
+  if (format === 'json') render = (items) => `${goJson(items)}\n`;
+  else if (format !== '') {
+    try {
+      parseFormat(format);
+    } catch (err) {
+      throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
+    }
+    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items, {}));
+  }
+  const client = ctx.client();
+  const found: Network[] = [];
+  const errors: unknown[] = [];
+  for (const ref of refs) {
+    try {
+      found.push(await client.networkInspect(ref, { verbose }));
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  ctx.io.out(render(found));
+  if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
+}
+
+export function registerNetworkCommands(root: Command, ctx: CliContext): void {
+  const network = defineGroup(root, ctx, 'network', 'Manage networks');
+
+  defineLeaf(network, ctx, {
+    use: 'ls [OPTIONS]',
+    short: 'List networks',
+    aliases: ['list'],
+    args: noArgs,
+    flags: [
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display network IDs' },
+      { name: 'no-trunc', kind: 'bool', description: 'Do not truncate the output' },
+      { name: 'format', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'filter', short: 'f', kind: 'list', description: 'Provide filter values (e.g. "driver=bridge")', parse: parseFilterFlag },
+    ],
+    run: async (c, _args, flags) => {
+      const networks = await c.client().networkList(filtersFromFlags(flags.list('filter')));
+      const format = flags.string('format') ?? '';
+      c.io.out(formatNetworkList(networkListFormat(format === '' ? 'table' : format, flags.bool('quiet')), networks, !flags.bool('no-trunc')));
+    },
+  });
+
+  defineLeaf(network, ctx, {
+    use: 'inspect [OPTIONS] NETWORK [NETWORK...]',
+    short: 'Display detailed information on one or more networks',
+    args: minArgs(1),
+    flags: [
+      { name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'verbose', short: 'v', kind: 'bool', description: 'Verbose output for diagnostics' },
+    ],
+    run: (c, refs, flags) => runInspect(c, refs, flags.string('format') ?? '', flags.bool('verbose')),
+  });
+
+  defineLeaf(network, ctx, {
+    use: 'create [OPTIONS] NETWORK',
+    short: 'Create a network',
+    args: exactArgs(1),
+    flags: [
+      { name: 'driver', short: 'd', kind: 'string', description: 'Driver to manage the Network', defaultText: '"bridge"' },
+      { name: 'opt', short: 'o', kind: 'list', description: 'Set driver specific options' },
+      { name: 'label', kind: 'list', description: 'Set metadata on a network', parse: validateLabel },
+      { name: 'internal', kind: 'bool', description: 'Restrict external access to the network' },
+      { name: 'ipv6', kind: 'bool', description: 'Enable or disable IPv6 address assignment' },
+      { name: 'attachable', kind: 'bool', description: 'Enable manual container attachment' },
+      { name: 'ingress', kind: 'bool', description: 'Create swarm routing-mesh network' },
+      { name: 'scope', kind: 'string', description: "Control the network's scope" },
+      { name: 'ipam-driver', kind: 'string', description: 'IP Address Management Driver', defaultText: '"default"' },
+      { name: 'subnet', kind: 'list', description: 'Subnet in CIDR format that represents a network segment' },
+      { name: 'ip-range', kind: 'list', description: 'Allocate container ip from a sub-range' },
+      { name: 'gateway', kind: 'list', description: 'IPv4 or IPv6 Gateway for the master subnet' },
+    ],
+    run: async (c, [name = ''], flags) => {
+      const response = await c.client().networkCreate(createRequest(name, flags));
+      c.io.out(`${response.Id}\n`);
+    },
+  });
+
+  defineLeaf(network, ctx, {
+    use: 'rm NETWORK [NETWORK...]',
+    short: 'Remove one or more networks',
+    aliases: ['remove'],
+    args: minArgs(1),
+    flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Do not error if the network does not exist' }],
+    run: async (c, refs, flags) => {
+      const client = c.client();
+      let failed = false;
+      for (const ref of refs) {
+        try {
+          await client.networkRemove(ref);
+          c.io.out(`${ref}\n`);
+        } catch (err) {
+          if (flags.bool('force') && err instanceof EngineApiError && err.statusCode === 404) continue;
+          c.io.err(`${describeError(err)}\n`);
+          failed = true;
+        }
+      }
+      if (failed) throw new StatusError('exit status 1', 1);
+    },
+  });
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionMessage } from '@shoal/wire';
+import { LogBroker } from './log-broker';
+
+const query = { follow: false, tail: 'all' as const, stdout: true, stderr: true };
+
+describe('LogBroker', () => {
+  it('asks each node for its tasks and ends when every node is done', async () => {
+    const sent: Array<[string, SessionMessage]> = [];
+    const broker = new LogBroker((nodeId, msg) => (sent.push([nodeId, msg]), true));
+    const tasks = [
+      { id: 't1', nodeId: 'n1', serviceId: 's' },
+      { id: 't2', nodeId: 'n2', serviceId: 's' },
+      { id: 't3', nodeId: 'n1', serviceId: 's' },
+    ];
+    const out: string[] = [];
+    const reading = (async () => {
+      for await (const rec of broker.subscribe(tasks, query, new AbortController().signal)) out.push(`${rec.nodeId}:${rec.taskId}:${rec.line}`);
+    })();
+    await new Promise((r) => setImmediate(r));
+    expect(sent.map(([n, m]) => [n, m.type === 'logs' ? m.taskIds : []])).toEqual([
+      ['n1', ['t1', 't3']],
+      ['n2', ['t2']],
+    ]);
+    const id = (n: string) => (sent.find(([node]) => node === n)?.[1] as { requestId: string }).requestId;
+    broker.publish('n1', { sessionId: 'x', requestId: id('n1'), records: [{ taskId: 't1', stream: 'stdout', time: 't', line: 'hello' }] });
+    broker.publish('n2', { sessionId: 'x', requestId: id('n1'), records: [{ taskId: 't1', stream: 'stdout', time: 't', line: 'forged' }] });
+    broker.publish('n1', { sessionId: 'x', requestId: id('n1'), records: [], done: true });
+    broker.publish('n2', { sessionId: 'x', requestId: id('n2'), records: [{ taskId: 't2', stream: 'stderr', time: 't', line: 'world' }], done: true });
+    await reading;
+    expect(out).toEqual(['n1:t1:hello', 'n2:t2:world']);
+  });
+
+  it('skips nodes without a session and ends when a node goes away', async () => {
+    const broker = new LogBroker((nodeId) => nodeId === 'n1');
+    const tasks = [
+      { id: 't1', nodeId: 'n1', serviceId: 's' },
+      { id: 't2', nodeId: 'gone', serviceId: 's' },
+    ];
+    const reading = (async () => {
+      const out = [];
+      for await (const rec of broker.subscribe(tasks, query, new AbortController().signal)) out.push(rec);
+      return out;
+    })();
+    await new Promise((r) => setImmediate(r));
+    broker.nodeGone('n1');
+    expect(await reading).toEqual([]);
+  });
+
+  it('cancels the nodes’ streams when the reader aborts', async () => {
+    const sent: SessionMessage[] = [];
+    const broker = new LogBroker((_n, msg) => (sent.push(msg), true));
+    const abort = new AbortController();
+    const reading = (async () => {
+      for await (const _ of broker.subscribe([{ id: 't1', nodeId: 'n1', serviceId: 's' }], { ...query, follow: true }, abort.signal)) void _;
+    })();
+    await new Promise((r) => setImmediate(r));
+    abort.abort();
+    await reading;
+    expect(sent.map((m) => m.type)).toEqual(['logs', 'logs-cancel']);
+  });
+});

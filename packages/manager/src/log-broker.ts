@@ -1,0 +1,103 @@
+// Task logs on demand: the leader asks each node holding one of the tasks to stream
+// its logs back over its session, and merges the answers. A node that is gone is
+// skipped (partial logs, never a hang: Swarm pain point #15).
+import { randomBytes } from 'node:crypto';
+import type { LogRecordWithOrigin, PublishLogsRequest, SessionMessage } from '@shoal/wire';
+
+export interface LogQuery {
+  follow: boolean;
+  tail: number | 'all';
+  since?: string;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+interface Subscription {
+  nodeId: string;
+  serviceOf: Map<string, string>;
+  push: (rec: LogRecordWithOrigin | null) => void;
+}
+
+export class LogBroker {
+  private readonly requests = new Map<string, Subscription>();
+
+  /** `send` delivers a session message to a node's agent; false when it has no session. */
+  constructor(private readonly send: (nodeId: string, msg: SessionMessage) => boolean) {}
+
+  async *subscribe(
+    tasks: ReadonlyArray<{ id: string; nodeId: string; serviceId: string }>,
+    query: LogQuery,
+    signal: AbortSignal,
+  ): AsyncGenerator<LogRecordWithOrigin> {
+    const byNode = new Map<string, Array<{ id: string; serviceId: string }>>();
+    for (const t of tasks) {
+      if (!t.nodeId) continue;
+      const list = byNode.get(t.nodeId) ?? [];
+      list.push(t);
+      byNode.set(t.nodeId, list);
+    }
+    const queue: Array<LogRecordWithOrigin | null> = [];
+    let wake: (() => void) | null = null;
+    let open = 0;
+    const ids: Array<[string, string]> = [];
+    for (const [nodeId, list] of byNode) {
+      const requestId = randomBytes(8).toString('hex');
+      this.requests.set(requestId, {
+        nodeId,
+        serviceOf: new Map(list.map((t) => [t.id, t.serviceId])),
+        push: (rec) => {
+          queue.push(rec);
+          wake?.();
+        },
+      });
+      const sent = this.send(nodeId, { type: 'logs', requestId, taskIds: list.map((t) => t.id), ...query });
+      if (sent) {
+        open++;
+        ids.push([requestId, nodeId]);
+      } else this.requests.delete(requestId);
+    }
+    const cancel = () => {
+      for (const [requestId, nodeId] of ids) {
+        if (this.requests.delete(requestId)) this.send(nodeId, { type: 'logs-cancel', requestId });
+      }
+      wake?.();
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      while (open > 0 && !signal.aborted) {
+        const next = queue.shift();
+        if (next === undefined) {
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
+        } else if (next === null) open--;
+        else yield next;
+      }
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      cancel();
+    }
+  }
+
+  /** Records (or the end) of one node's stream. */
+  publish(nodeId: string, req: PublishLogsRequest): void {
+    const sub = this.requests.get(req.requestId);
+    if (!sub || sub.nodeId !== nodeId) return;
+    for (const r of req.records) {
+      sub.push({ ...r, nodeId, serviceId: sub.serviceOf.get(r.taskId) ?? '' });
+    }
+    if (req.done) {
+      this.requests.delete(req.requestId);
+      sub.push(null);
+    }
+  }
+
+  /** A node's session ended: its streams end too. */
+  nodeGone(nodeId: string): void {
+    for (const [id, sub] of this.requests) {
+      if (sub.nodeId === nodeId) {
+        this.requests.delete(id);
+        sub.push(null);
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// The leader's control loop around the pure orchestration cores: after every
+// commit (debounced) and at the times the cores ask for, read the store, run the
+// cores, and commit their ops in one batch. A concurrent write makes it run again.
+import { generateNodeId } from '@shoal/pki';
+import type { ClusterStore } from '@shoal/store';
+import type { Logger } from 'pino';
+import type { ClusterView, TickContext, TickResult } from './orchestrator';
+
+export type Reconcile = (view: ClusterView, ctx: TickContext) => TickResult;
+
+export interface OrchestrationLoopOptions {
+  store: ClusterStore;
+  reconcile: Reconcile;
+  logger: Logger;
+  /** Coalesces bursts of commits into one pass. */
+  debounceMs?: number;
+}
+
+export class OrchestrationLoop {
+  private running = false;
+  private dirty = false;
+  private active = false;
+  private debounce: NodeJS.Timeout | null = null;
+  private wake: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+
+  constructor(private readonly options: OrchestrationLoopOptions) {}
+
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.unwatch = this.options.store.memory.watch(() => this.kick());
+    this.kick();
+  }
+
+  stop(): void {
+    this.active = false;
+    this.unwatch?.();
+    this.unwatch = null;
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.wake) clearTimeout(this.wake);
+    this.debounce = this.wake = null;
+  }
+
+  kick(): void {
+    if (!this.active || this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      void this.run();
+    }, this.options.debounceMs ?? 2);
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.dirty = false;
+        await this.pass();
+      } while (this.dirty && this.active);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async pass(): Promise<void> {
+    const { memory } = this.options.store;
+    const view: ClusterView = { nodes: memory.list('node'), services: memory.list('service'), tasks: memory.list('task') };
+    const result = this.options.reconcile(view, { now: Date.now(), newId: generateNodeId });
+    if (result.wakeAt !== null) this.scheduleWake(result.wakeAt);
+    if (result.ops.length === 0) return;
+    try {
+      await this.options.store.commit(result.ops);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'OUT_OF_SEQUENCE' || code === 'NOT_FOUND' || code === 'ALREADY_EXISTS') {
+        this.dirty = true; // raced with another write: read again
+        return;
+      }
+      this.options.logger.warn({ err: (err as Error).message, ops: result.ops.length }, 'orchestration commit failed; retrying');
+      this.scheduleWake(Date.now() + 200);
+    }
+  }
+
+  private scheduleWake(at: number): void {
+    if (!this.active) return;
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = setTimeout(() => {
+      this.wake = null;
+      this.kick();
+    }, Math.max(0, at - Date.now()));
+  }
+}

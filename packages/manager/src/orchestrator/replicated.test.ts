@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { runOrchestrators } from './orchestrator';
+import { makeSpec, SimCluster } from './testing';
+
+function started(replicas: number, nodes = ['n1', 'n2', 'n3']): SimCluster {
+  const sim = new SimCluster();
+  for (const n of nodes) sim.addNode(n);
+  sim.addService('web', makeSpec('web', { mode: { type: 'replicated', replicas } }));
+  sim.reconcile();
+  sim.agents();
+  sim.reconcile();
+  return sim;
+}
+
+const scale = (sim: SimCluster, replicas: number) => sim.updateService('web', (s) => ({ ...s, mode: { type: 'replicated', replicas } }));
+const live = (sim: SimCluster) => sim.tasks('web').filter((t) => t.desiredState === 'running' || t.desiredState === 'ready');
+
+describe('replicated orchestrator', () => {
+  it('creates one pending task per slot, desired running, from the service spec', () => {
+    const sim = new SimCluster();
+    sim.addService('web', makeSpec('web', { mode: { type: 'replicated', replicas: 3 } }));
+    sim.step(runOrchestrators);
+    const tasks = sim.tasks('web').sort((a, b) => a.slot - b.slot);
+    expect(tasks.map((t) => t.slot)).toEqual([1, 2, 3]);
+    const service = sim.store.get('service', 'web');
+    for (const t of tasks) {
+      expect(t).toMatchObject({ desiredState: 'running', nodeId: '', status: { state: 'pending', message: 'pending task scheduling' } });
+      expect(t.spec).toEqual(service?.spec.task);
+      expect(t.serviceVersion).toBe(service?.version);
+    }
+    // Nothing more to do until something changes.
+    expect(sim.step(runOrchestrators).ops).toEqual([]);
+  });
+
+  it('converges: scheduled, run by agents, then quiet', () => {
+    const sim = started(3);
+    expect(sim.running('web')).toHaveLength(3);
+    expect(new Set(sim.running('web').map((t) => t.nodeId))).toEqual(new Set(['n1', 'n2', 'n3']));
+    expect(sim.reconcile().rounds).toBe(1);
+  });
+
+  it('scales up into the missing slots', () => {
+    const sim = started(2);
+    scale(sim, 4);
+    sim.reconcile();
+    expect(live(sim).map((t) => t.slot).sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('scales down the highest slots on the most crowded nodes, desired remove, then reaps them', () => {
+    const sim = started(6);
+    // 6 tasks on 3 nodes, two each; slots 4,5,6 are the second copies.
+    scale(sim, 3);
+    sim.reconcile();
+    const removed = sim.tasks('web').filter((t) => t.desiredState === 'remove');
+    expect(removed.map((t) => t.slot).sort()).toEqual([4, 5, 6]);
+    expect(new Set(live(sim).map((t) => t.nodeId))).toEqual(new Set(['n1', 'n2', 'n3']));
+    sim.agents(); // agents stop them
+    sim.reconcile(); // the reaper deletes them
+    expect(sim.tasks('web').map((t) => t.slot).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('prefers removing tasks that are not running', () => {
+    const sim = started(3);
+    scale(sim, 4);
+    sim.reconcile(); // slot 4 assigned, not running yet
+    scale(sim, 3);
+    sim.reconcile();
+    expect(sim.tasks('web').find((t) => t.desiredState === 'remove')?.slot).toBe(4);
+  });
+
+  it('marks every task of a removed service desired remove and reaps them once stopped', () => {
+    const sim = started(2);
+    sim.removeService('web');
+    sim.reconcile();
+    expect(sim.tasks('web').every((t) => t.desiredState === 'remove')).toBe(true);
+    sim.agents();
+    sim.reconcile();
+    expect(sim.tasks('web')).toEqual([]);
+  });
+
+  it('reaps unscheduled tasks of a removed service at once', () => {
+    const sim = new SimCluster();
+    sim.addService('web', makeSpec('web', { mode: { type: 'replicated', replicas: 2 } }));
+    sim.reconcile(); // no nodes: stays pending
+    sim.removeService('web');
+    sim.reconcile();
+    expect(sim.tasks('web')).toEqual([]);
+  });
+});

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { ServiceSpec, TaskObject, UpdateConfig } from '@shoal/store';
+import { makeSpec, SimCluster } from './testing';
+
+function cluster(replicas: number, update: Partial<UpdateConfig> = {}): SimCluster {
+  const sim = new SimCluster();
+  for (const n of ['n1', 'n2', 'n3']) sim.addNode(n);
+  const spec = makeSpec('web', { mode: { type: 'replicated', replicas } });
+  sim.addService('web', { ...spec, update: { ...spec.update, ...update } });
+  sim.reconcile();
+  sim.agents();
+  sim.reconcile();
+  return sim;
+}
+
+const image = (tag: string) => (s: ServiceSpec): ServiceSpec => ({ ...s, task: { ...s.task, container: { image: `nginx:${tag}` } } });
+const live = (sim: SimCluster): TaskObject[] => sim.tasks('web').filter((t) => t.desiredState === 'running' || t.desiredState === 'ready');
+const withImage = (sim: SimCluster, img: string): TaskObject[] => live(sim).filter((t) => t.spec.container.image === img);
+const status = (sim: SimCluster) => sim.store.get('service', 'web')?.updateStatus;
+
+/** agents + reconcile until nothing moves; returns the last wake-up time. */
+function settle(sim: SimCluster): number | null {
+  let wakeAt: number | null = null;
+  for (let i = 0; i < 20; i++) {
+    const before = sim.store.appliedIndex;
+    sim.agents();
+    wakeAt = sim.reconcile().wakeAt;
+    if (sim.store.appliedIndex === before) break;
+  }
+  return wakeAt;
+}
+
+describe('rolling update', () => {
+  it('stop-first, one slot at a time: the new task starts once the old one stopped', () => {
+    const sim = cluster(3);
+    sim.updateService('web', image('2'));
+    sim.reconcile();
+    expect(status(sim)?.state).toBe('updating');
+    const fresh = withImage(sim, 'nginx:2');
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({ desiredState: 'ready', replaces: { reason: 'update' } });
+    const old = sim.store.get('task', fresh[0]?.replaces?.taskId as string);
+    expect(old?.desiredState).toBe('shutdown');
+    expect(withImage(sim, 'nginx')).toHaveLength(2);
+
+    sim.agents(); // old stops, new is prepared
+    sim.reconcile(); // new released to run
+    expect(sim.store.get('task', fresh[0]?.id as string)?.desiredState).toBe('running');
+    sim.agents();
+    sim.reconcile(); // slot done: the next one starts
+    expect(withImage(sim, 'nginx:2')).toHaveLength(2);
+
+    const wakeAt = settle(sim);
+    expect(withImage(sim, 'nginx:2')).toHaveLength(3);
+    expect(status(sim)?.state).toBe('updating'); // monitoring
+    expect(wakeAt).toBe(sim.now + 5000);
+    sim.now = wakeAt as number;
+    sim.reconcile();
+    expect(status(sim)).toMatchObject({ state: 'completed', message: 'update completed' });
+  });
+
+  it('parallelism 0 updates every slot at once', () => {
+    const sim = cluster(3, { parallelism: 0 });
+    sim.updateService('web', image('2'));
+    sim.reconcile();
+    expect(withImage(sim, 'nginx:2')).toHaveLength(3);
+  });
+
+  it('waits delayMs after a slot runs before the next', () => {
+    const sim = cluster(2, { delayMs: 10_000 });
+    sim.updateService('web', image('2'));
+    sim.reconcile();
+    const wakeAt = settle(sim);
+    expect(withImage(sim, 'nginx:2')).toHaveLength(1);
+    expect(wakeAt).toBe(sim.now + 10_000);
+    sim.now = wakeAt as number;
+    sim.reconcile();
+    expect(withImage(sim, 'nginx:2')).toHaveLength(2);
+  });
+
+  it('start-first keeps the old task running until the new one runs', () => {
+    const sim = cluster(1, { order: 'start-first' });
+    const [old] = live(sim);
+    sim.updateService('web', image('2'));
+    sim.reconcile();
+    const [fresh] = withImage(sim, 'nginx:2');
+    expect(fresh).toMatchObject({ desiredState: 'running', replaces: { taskId: old?.id, reason: 'update' } });
+    expect(sim.store.get('task', old?.id as string)?.desiredState).toBe('running');
+    sim.agents();
+    sim.reconcile();
+    expect(sim.store.get('task', old?.id as string)?.desiredState).toBe('shutdown');
+  });
+
+  it('pauses on a failed new task (failure action pause)', () => {
+    const sim = cluster(3);
+    sim.updateService('web', image('broken'));
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const [fresh] = withImage(sim, 'nginx:broken');
+    sim.setTaskState(fresh?.id as string, 'failed');
+    sim.reconcile();
+    expect(status(sim)).toMatchObject({
+      state: 'paused',
+      message: `update paused due to failure or early termination of task ${fresh?.id}`,
+    });
+    settle(sim);
+    // No other slot was touched.
+    expect(withImage(sim, 'nginx')).toHaveLength(2);
+  });
+
+  it('rolls back on failure (failure action rollback)', () => {
+    const sim = cluster(2, { failureAction: 'rollback' });
+    sim.updateService('web', image('broken'));
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const [fresh] = withImage(sim, 'nginx:broken');
+    sim.setTaskState(fresh?.id as string, 'failed');
+    sim.reconcile();
+    const service = sim.store.get('service', 'web');
+    expect(service?.spec.task.container.image).toBe('nginx');
+    expect(service?.updateStatus).toMatchObject({ state: 'updating', rollback: true });
+    for (let i = 0; i < 5; i++) {
+      const wakeAt = settle(sim);
+      if (wakeAt) sim.now = wakeAt;
+    }
+    expect(withImage(sim, 'nginx')).toHaveLength(2);
+    expect(status(sim)).toMatchObject({ state: 'completed', message: 'rollback completed' });
+  });
+
+  it('does not replace tasks when only constraints changed and still hold', () => {
+    const sim = cluster(2);
+    const before = live(sim).map((t) => t.id).sort();
+    sim.updateService('web', (s) => ({ ...s, task: { ...s.task, placement: { constraints: ['node.role==worker'], maxReplicas: 0 } } }));
+    sim.reconcile();
+    expect(live(sim).map((t) => t.id).sort()).toEqual(before);
+    expect(status(sim)?.state).toBe('completed');
+  });
+
+  it('a scale-only update completes at once', () => {
+    const sim = cluster(2);
+    sim.updateService('web', (s) => ({ ...s, mode: { type: 'replicated', replicas: 3 } }));
+    sim.reconcile();
+    expect(status(sim)?.state).toBe('completed');
+    expect(live(sim)).toHaveLength(3);
+  });
+});

@@ -1,0 +1,158 @@
+// Services and tasks behind the Engine API's /services and /tasks endpoints, with
+// swarmkit's validation and error texts. Runs on the leader.
+import { randomBytes } from 'node:crypto';
+import { generateNodeId } from '@shoal/pki';
+import {
+  AlreadyExistsError,
+  InvalidArgumentError,
+  NotFoundError,
+  OutOfSequenceError,
+  ShoalError,
+  createOp,
+  deleteOp,
+  rpcText,
+  updateOp,
+  type ClusterStore,
+  type PortConfig,
+  type ServiceObject,
+  type ServiceSpec,
+  type TaskObject,
+} from '@shoal/store';
+import { randomServiceName } from './names';
+import { allocatePorts, validateConstraints } from './orchestrator';
+
+const DNS_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
+
+function invalid(desc: string): InvalidArgumentError {
+  return new InvalidArgumentError(rpcText('InvalidArgument', desc));
+}
+
+export class ServiceApi {
+  constructor(private readonly store: ClusterStore) {}
+
+  services(): ServiceObject[] {
+    return this.store.memory.list('service');
+  }
+
+  /** Docker's lookup: full ID, then exact name, then a unique ID prefix. */
+  service(input: string): ServiceObject {
+    const all = this.services();
+    const exact = all.find((s) => s.id === input);
+    if (exact) return exact;
+    let matches = all.filter((s) => s.spec.name === input);
+    if (matches.length === 0 && input !== '') matches = all.filter((s) => s.id.startsWith(input));
+    if (matches.length === 0) throw new NotFoundError(`service ${input} not found`);
+    if (matches.length > 1) throw new InvalidArgumentError(`service ${input} is ambiguous (${matches.length} matches found)`);
+    return matches[0] as ServiceObject;
+  }
+
+  tasks(): TaskObject[] {
+    return this.store.memory.list('task');
+  }
+
+  task(input: string): TaskObject {
+    const all = this.tasks();
+    const exact = all.find((t) => t.id === input);
+    if (exact) return exact;
+    const matches = input === '' ? [] : all.filter((t) => t.id.startsWith(input));
+    if (matches.length === 0) throw new NotFoundError(`task ${input} not found`);
+    if (matches.length > 1) throw new InvalidArgumentError(`task ${input} is ambiguous (${matches.length} matches found)`);
+    return matches[0] as TaskObject;
+  }
+
+  async createService(spec: ServiceSpec): Promise<{ id: string }> {
+    const named: ServiceSpec = { ...spec, name: spec.name || randomServiceName() };
+    this.validate(named);
+    const ports = this.allocate(named, null);
+    const id = generateNodeId();
+    await this.commitNamed(named.name, [createOp('service', { id, spec: named, endpoint: { ports } })]);
+    return { id };
+  }
+
+  async updateService(input: string, version: number, spec: ServiceSpec, options: { rollback?: boolean } = {}): Promise<void> {
+    const current = this.service(input);
+    if (version !== current.version) throw new OutOfSequenceError();
+    let next = spec;
+    if (options.rollback) {
+      if (!current.previousSpec) throw new FailedRollback();
+      next = current.previousSpec;
+    }
+    if (next.name !== current.spec.name) {
+      throw invalid('renaming services is not supported');
+    }
+    this.validate(next);
+    const ports = this.allocate(next, current);
+    const updated: ServiceObject = {
+      ...current,
+      spec: next,
+      previousSpec: current.spec,
+      endpoint: { ports },
+      updateStatus: { state: 'updating', startedAt: new Date().toISOString(), message: options.rollback ? 'rollback started' : 'update in progress' },
+    };
+    await this.commitNamed(next.name, [updateOp('service', updated, version)]);
+  }
+
+  async removeService(input: string): Promise<void> {
+    const service = this.service(input);
+    await this.store.commit([deleteOp('service', service.id)]);
+  }
+
+  private validate(spec: ServiceSpec): void {
+    if (!DNS_NAME.test(spec.name)) throw invalid('name must be valid as a DNS name component');
+    if (spec.name.length > 63) throw invalid('name must be 63 characters or fewer');
+    if (!spec.task.container.image) throw invalid('ContainerSpec: image reference must be provided');
+    if (/\s/.test(spec.task.container.image)) {
+      throw invalid(`ContainerSpec: ${JSON.stringify(spec.task.container.image)} is not a valid repository/tag`);
+    }
+    if (spec.mode.type === 'replicated' && !(spec.mode.replicas >= 0)) throw invalid('Number of replicas must be non-negative');
+    const r = spec.task.restart;
+    if (r.delayMs < 0) throw invalid('TaskSpec: restart-delay cannot be negative');
+    if (r.windowMs < 0) throw invalid('TaskSpec: restart-window cannot be negative');
+    if (spec.update.delayMs < 0) throw invalid('TaskSpec: update-delay cannot be negative');
+    if (spec.update.monitorMs < 0) throw invalid('TaskSpec: update-monitor cannot be negative');
+    if (spec.update.maxFailureRatio < 0 || spec.update.maxFailureRatio > 1) {
+      throw invalid('TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1');
+    }
+    const constraintError = validateConstraints(spec.task.placement.constraints);
+    if (constraintError) throw invalid(constraintError);
+    const seen = new Set<string>();
+    for (const p of spec.endpoint.ports) {
+      if (spec.endpoint.mode === 'dnsrr' && p.publishMode === 'ingress' && p.publishedPort !== 0) {
+        throw invalid("EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
+      }
+      if (p.publishedPort === 0) continue;
+      const key = `${p.publishedPort}/${p.protocol}`;
+      if (seen.has(key)) throw invalid('EndpointSpec: duplicate published ports provided');
+      seen.add(key);
+    }
+  }
+
+  private allocate(spec: ServiceSpec, self: ServiceObject | null): PortConfig[] {
+    const others = this.services().filter((s) => s.id !== self?.id);
+    const result = allocatePorts(spec.endpoint.ports, others, self?.endpoint.ports ?? []);
+    if (typeof result === 'string') throw invalid(result);
+    return result;
+  }
+
+  private async commitNamed(name: string, ops: Parameters<ClusterStore['commit']>[0]): Promise<void> {
+    try {
+      await this.store.commit(ops);
+    } catch (err) {
+      if (err instanceof ShoalError && err.code === 'ALREADY_EXISTS') {
+        throw new AlreadyExistsError(rpcText('AlreadyExists', `name conflicts with an existing object: service ${name} already exists`));
+      }
+      throw err;
+    }
+  }
+}
+
+class FailedRollback extends ShoalError {
+  constructor() {
+    super('FAILED_PRECONDITION', rpcText('FailedPrecondition', 'service does not have a previous spec'));
+  }
+}
+
+/** A short random suffix (used for task ids in tests and logs). */
+export function shortId(): string {
+  return randomBytes(6).toString('hex');
+}

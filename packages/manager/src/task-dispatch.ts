@@ -1,0 +1,87 @@
+// The dispatcher's task side: what each node is told to run, and the task statuses
+// agents report, written to the store in batches and only ever moving forward.
+import { TASK_STATES, updateOp, type ClusterStore, type StoreOp, type TaskObject } from '@shoal/store';
+import type { TaskAssignment, TaskStatusUpdate } from '@shoal/wire';
+import type { Logger } from 'pino';
+
+export function assignmentsFor(store: ClusterStore, nodeId: string): TaskAssignment[] {
+  const services = new Map(store.memory.list('service').map((s) => [s.id, s]));
+  return store.memory
+    .list('task')
+    .filter((t) => t.nodeId === nodeId)
+    .map((t) => toAssignment(t, services.get(t.serviceId)?.spec.name ?? t.serviceId));
+}
+
+function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {
+  const c = t.spec.container;
+  return {
+    taskId: t.id,
+    serviceId: t.serviceId,
+    serviceName,
+    slot: t.slot,
+    desiredState: t.desiredState,
+    spec: {
+      container: {
+        image: c.image,
+        ...(c.command ? { command: c.command } : {}),
+        ...(c.args ? { args: c.args } : {}),
+        ...(c.env ? { env: c.env } : {}),
+        ...(c.dir ? { dir: c.dir } : {}),
+        ...(c.labels ? { labels: c.labels } : {}),
+        ...(c.stopGracePeriodMs !== undefined ? { stopGracePeriodMs: c.stopGracePeriodMs } : {}),
+      },
+    },
+    targetPorts: t.endpointPorts.map((p) => ({ port: p.targetPort, protocol: p.protocol })),
+  };
+}
+
+/** Collects agents' status reports and commits them every `batchMs`. */
+export class TaskStatusWriter {
+  private pending = new Map<string, { nodeId: string; update: TaskStatusUpdate }>();
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: ClusterStore,
+    private readonly logger: Logger,
+    private readonly batchMs = 10,
+  ) {}
+
+  add(nodeId: string, updates: readonly TaskStatusUpdate[]): void {
+    for (const update of updates) this.pending.set(update.taskId, { nodeId, update });
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), this.batchMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending.clear();
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    this.writing = this.writing
+      .then(() => this.store.update((memory) => batch.flatMap(({ nodeId, update }) => statusOp(memory.get('task', update.taskId), nodeId, update))))
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err: (err as Error).message, updates: batch.length }, 'task status updates lost'),
+      );
+  }
+}
+
+function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpdate): StoreOp[] {
+  if (!task || task.nodeId !== nodeId) return [];
+  if (TASK_STATES[u.state] <= TASK_STATES[task.status.state]) return [];
+  const status: TaskObject['status'] = {
+    state: u.state,
+    timestamp: u.timestamp,
+    message: u.message,
+    ...(u.err ? { err: u.err } : {}),
+    ...(u.exitCode !== undefined ? { exitCode: u.exitCode } : {}),
+    ...(u.pid ?? task.status.pid ? { pid: u.pid ?? task.status.pid } : {}),
+    ...(u.port ?? task.status.port ? { port: u.port ?? task.status.port } : {}),
+  };
+  return [updateOp('task', { ...task, status }, task.version)];
+}

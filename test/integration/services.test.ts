@@ -1,0 +1,147 @@
+// Services on the process runtime with 3 real daemons: create, scale, ps, rm, logs,
+// restart of a killed task, rescheduling off a killed node, global services, and
+// bad input that must get Docker's error text and create nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive, registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type DaemonHandle } from '@shoal/testkit';
+
+registerCleanup();
+
+let cluster: Cluster;
+const BASE = '127.0.16.';
+
+interface TaskJson {
+  ID: string;
+  ServiceID: string;
+  Slot?: number;
+  NodeID?: string;
+  DesiredState: string;
+  Status: { State: string; Err?: string; ContainerStatus?: { PID?: number } };
+}
+interface NodeJson {
+  ID: string;
+  Description: { Hostname: string };
+}
+
+async function tasksOf(service: string, via: DaemonHandle = cluster.manager): Promise<TaskJson[]> {
+  const filters = encodeURIComponent(JSON.stringify({ service: { [service]: true } }));
+  return via.api.get<TaskJson[]>(`/v1.41/tasks?filters=${filters}`);
+}
+
+async function running(service: string): Promise<TaskJson[]> {
+  return (await tasksOf(service)).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+}
+
+async function hostnames(): Promise<Map<string, string>> {
+  const nodes = await cluster.manager.api.get<NodeJson[]>('/v1.41/nodes');
+  return new Map(nodes.map((n) => [n.ID, n.Description.Hostname]));
+}
+
+describe('services', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({ size: 3, baseIp: BASE });
+  });
+  afterAll(async () => {
+    await cluster?.stopAll();
+  });
+
+  it('creates 2 replicas as 2 running processes and scales to 4 spread over 3 nodes', async () => {
+    const created = await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'web', '--replicas', '2', 'shoal/whoami']);
+    expect(created.stdout.trim()).toMatch(/^[a-z0-9]{25}$/);
+    const two = await waitFor(async () => ((await running('web')).length === 2 ? running('web') : undefined), { timeoutMs: 15_000, what: '2 running tasks' });
+    for (const t of two) expect(isAlive(t.Status.ContainerStatus?.PID ?? -1)).toBe(true);
+    expect((await cluster.manager.cliOk(['service', 'scale', '-d', 'web=4'])).stdout).toContain('web scaled to 4');
+    const four = await waitFor(async () => ((await running('web')).length === 4 ? running('web') : undefined), { timeoutMs: 15_000, what: '4 running tasks' });
+    expect(new Set(four.map((t) => t.NodeID)).size).toBe(3);
+    expect(four.map((t) => t.Slot).sort()).toEqual([1, 2, 3, 4]);
+    const ls = (await cluster.manager.cliOk(['service', 'ls'])).stdout;
+    expect(ls).toMatch(/^ID +NAME +MODE +REPLICAS +IMAGE +PORTS\n[a-z0-9]{12} +web +replicated +4\/4 +shoal\/whoami/);
+  });
+
+  it('replaces a task whose process was killed, in the same slot', async () => {
+    const victim = (await running('web'))[0]!;
+    process.kill(victim.Status.ContainerStatus!.PID!, 'SIGKILL');
+    await waitFor(
+      async () => {
+        const tasks = await tasksOf('web');
+        const old = tasks.find((t) => t.ID === victim.ID);
+        const replacement = tasks.find((t) => t.Slot === victim.Slot && t.ID !== victim.ID && t.Status.State === 'running');
+        return old?.Status.State === 'failed' && replacement;
+      },
+      { timeoutMs: 20_000, what: 'a replacement in the killed task’s slot' },
+    );
+    const ps = (await cluster.manager.cliOk(['service', 'ps', 'web'])).stdout;
+    expect(ps).toMatch(/ \\_ web\.\d+ /);
+  });
+
+  it('moves the tasks of a kill -9 worker to the other nodes', async () => {
+    const names = await hostnames();
+    const worker = cluster.byName('worker2');
+    const workerId = [...names].find(([, h]) => h === 'worker2')![0];
+    await worker.kill('SIGKILL');
+    const t0 = Date.now();
+    await waitFor(
+      async () => {
+        const r = await running('web');
+        return r.length === 4 && r.every((t) => t.NodeID !== workerId);
+      },
+      { timeoutMs: 30_000, what: '4 running tasks off worker2' },
+    );
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeLessThan(15_000);
+    await worker.restart();
+    await cluster.waitForReady({ timeoutMs: 15_000 });
+  });
+
+  it('removes a service and every one of its processes', async () => {
+    const pids = (await running('web')).map((t) => t.Status.ContainerStatus?.PID ?? -1);
+    expect((await cluster.manager.cliOk(['service', 'rm', 'web'])).stdout.trim()).toBe('web');
+    await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 20_000, what: 'every task process gone' });
+    expect((await cluster.manager.cli(['service', 'ps', 'web'])).stderr).toContain('no such service: web');
+  });
+
+  it('runs a global service on every node, and on a node that joins later', async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'agentd', '--mode', 'global', 'shoal/whoami']);
+    await waitFor(async () => (await running('agentd')).length === 3, { timeoutMs: 15_000, what: 'one task per node' });
+    const late = await startDaemon({ name: 'late', ip: `${BASE}9` });
+    const token = (await cluster.manager.cliOk(['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
+    await late.cliOk(['swarm', 'join', '--token', token, '--advertise-addr', `${BASE}9`, `${BASE}1:2377`]);
+    await waitFor(async () => (await running('agentd')).length === 4, { timeoutMs: 15_000, what: 'a task on the new node' });
+    await late.cliOk(['swarm', 'leave']);
+    await cluster.manager.cliOk(['service', 'rm', 'agentd']);
+  });
+
+  it('shows a task’s output with service logs', async () => {
+    await cluster.manager.cliOk([
+      'service', 'create', '-d', '--name', 'hello', 'ubuntu:14.04', '/bin/sh', '-c', 'while true; do echo hello world; sleep 1; done',
+    ]);
+    const out = await waitFor(
+      async () => {
+        const res = await cluster.manager.cli(['service', 'logs', 'hello'], { timeoutMs: 10_000 });
+        return res.stdout.includes('hello world') ? res.stdout : undefined;
+      },
+      { timeoutMs: 20_000, what: 'hello world in the logs' },
+    );
+    expect(out).toMatch(/^hello\.1\.[a-z0-9]+@(manager|worker\d) +\| hello world$/m);
+    await cluster.manager.cliOk(['service', 'rm', 'hello']);
+  });
+
+  it("refuses bad input with Docker's errors and creates nothing", async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'dup', '-p', '8080:80', 'shoal/whoami']);
+    const cases: Array<[string[], string]> = [
+      [['--name', 'dup', 'shoal/whoami'], 'name conflicts with an existing object: service dup already exists'],
+      [['--name', 'x1', '--constraint', 'node.role=manager', 'shoal/whoami'], 'constraint expected one operator from ==, !='],
+      [['--name', 'x2', '--mode', 'global', '--replicas', '2', 'shoal/whoami'], 'replicas can only be used with replicated or replicated-job mode'],
+      [['--name', 'x3', '-p', '8080:80', 'shoal/whoami'], "port '8080' is already in use by service 'dup'"],
+      [['--name', 'x4', '--replicas', 'abc', 'shoal/whoami'], 'invalid argument "abc" for "--replicas" flag'],
+    ];
+    const before = (await cluster.manager.api.get<unknown[]>('/v1.41/services')).length;
+    for (const [args, text] of cases) {
+      const res = await cluster.manager.cli(['service', 'create', '-d', ...args]);
+      expect(res.code, args.join(' ')).not.toBe(0);
+      expect(res.stderr, args.join(' ')).toContain(text);
+    }
+    expect((await cluster.manager.api.get<unknown[]>('/v1.41/services')).length).toBe(before);
+    expect((await cluster.manager.cli(['service', 'rm', 'nosuch'])).stderr).toContain('nosuch');
+    await cluster.manager.cliOk(['service', 'rm', 'dup']);
+  });
+});
