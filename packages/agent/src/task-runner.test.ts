@@ -15,6 +15,7 @@ function assignment(taskId: string, desiredState: TaskAssignment['desiredState']
     desiredState,
     spec: { container: { image: 'busybox', args: ['sleep', '100'] } },
     targetPorts: [],
+    publishedPorts: [],
   };
 }
 

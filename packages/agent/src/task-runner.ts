@@ -16,6 +16,15 @@ export interface TaskRunnerOptions {
   hostname: string;
   report: (update: TaskStatusUpdate) => void;
   logger: Logger;
+  /** Lifecycle hooks for the data plane (publishing endpoints to the mesh). */
+  hooks?: TaskHooks;
+}
+
+export interface TaskHooks {
+  running(assignment: TaskAssignment, port: number | undefined): void;
+  /** About to stop: take it out of rotation; the stop waits for the returned promise. */
+  stopping(assignment: TaskAssignment): Promise<void>;
+  stopped(taskId: string): void;
 }
 
 interface Worker {
@@ -133,6 +142,7 @@ export class TaskRunner {
       w.live = true;
       const st = w.controller.status();
       this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}) });
+      this.options.hooks?.running(w.assignment, st.port);
       if (!w.gone) this.watchExit(w);
     }
   }
@@ -142,6 +152,7 @@ export class TaskRunner {
     if (!controller) return;
     void controller.wait().then((exit) => {
       w.live = false;
+      this.options.hooks?.stopped(w.assignment.taskId);
       if (w.stopping || RANK[w.reported] >= RANK.complete) return; // we stopped it ourselves
       if (exit.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
       else {
@@ -154,7 +165,9 @@ export class TaskRunner {
   private async stop(w: Worker, remove: boolean): Promise<void> {
     if (w.controller && (w.live || RANK[w.reported] < RANK.complete)) {
       w.stopping = true;
+      if (w.live) await this.options.hooks?.stopping(w.assignment);
       await w.controller.shutdown();
+      this.options.hooks?.stopped(w.assignment.taskId);
       w.live = false;
     }
     if (RANK[w.reported] < RANK.complete) this.report(w, 'shutdown', 'shutdown');

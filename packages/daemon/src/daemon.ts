@@ -50,6 +50,7 @@ import type { Logger } from 'pino';
 import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
 import { joinCluster } from './join';
 import { NodeStateFiles, type PersistedNode } from './node-state';
+import { DataPlane } from './data-plane';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -64,6 +65,7 @@ interface Active {
   manager: Manager | null;
   executor: ProcessExecutor;
   runner: TaskRunner;
+  dataPlane: DataPlane;
 }
 
 export class Daemon implements EngineBackend {
@@ -358,6 +360,7 @@ export class Daemon implements EngineBackend {
       listenHost: node.advertiseAddr,
       logger: this.options.logger.child({ module: 'runtime' }),
     });
+    const dataPlane = new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, logger: this.options.logger.child({ module: 'mesh' }) });
     // eslint-disable-next-line prefer-const -- the runner reports through the agent, created next
     let agent: Agent;
     const runner = new TaskRunner({
@@ -366,6 +369,7 @@ export class Daemon implements EngineBackend {
       hostname: this.options.hostname,
       report: (u) => agent.reportStatus(u),
       logger: this.options.logger.child({ module: 'tasks' }),
+      hooks: dataPlane.hooks(),
     });
     await runner.adopt();
     agent = new Agent({
@@ -376,6 +380,7 @@ export class Daemon implements EngineBackend {
       describe: () => this.describe(node.advertiseAddr),
       logger: this.options.logger.child({ module: 'agent' }),
       role: node.role,
+      onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host)),
       onRoleChange: (role, via) => void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) =>
         this.options.logger.error({ err, role }, 'role change failed; the manager will ask again'),
       ),
@@ -389,7 +394,7 @@ export class Daemon implements EngineBackend {
       },
     });
     agent.start();
-    this.active = { node, tls, agent, manager, executor, runner };
+    this.active = { node, tls, agent, manager, executor, runner, dataPlane };
   }
 
   private async deactivate(): Promise<void> {
@@ -397,6 +402,7 @@ export class Daemon implements EngineBackend {
     this.active = null;
     if (!a) return;
     await a.agent.stop();
+    await a.dataPlane.stop();
     await a.manager?.stop();
     await a.executor.close();
   }

@@ -32,6 +32,13 @@ function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {
       },
     },
     targetPorts: t.endpointPorts.map((p) => ({ port: p.targetPort, protocol: p.protocol })),
+    publishedPorts: t.endpointPorts.map((p) => ({
+      published: p.publishedPort,
+      target: p.targetPort,
+      protocol: p.protocol,
+      mode: p.publishMode,
+      ...(p.proxyProtocol ? { proxyProtocol: true } : {}),
+    })),
   };
 }
 

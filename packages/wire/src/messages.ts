@@ -131,6 +131,14 @@ export interface TaskAssignment {
     };
   };
   targetPorts: Array<{ port: number; protocol: 'tcp' | 'udp' | 'sctp' }>;
+  /** The service's allocated published ports (the mesh routes them to this task). */
+  publishedPorts: Array<{
+    published: number;
+    target: number;
+    protocol: 'tcp' | 'udp' | 'sctp';
+    mode: 'ingress' | 'host';
+    proxyProtocol?: boolean;
+  }>;
 }
 
 export interface TaskStatusUpdate {

@@ -1,0 +1,90 @@
+// Connects the task runner to the mesh: a task that runs publishes its endpoint,
+// one that is about to stop is drained first (no new connections, open ones
+// finish), one that stopped is withdrawn. The mesh starts with the first session,
+// which brings the cluster's gossip keys and the managers to join through.
+import type { TaskHooks } from '@shoal/agent';
+import type { MeshEndpoint } from '@shoal/mesh';
+import type { TaskAssignment, TlsMaterial } from '@shoal/wire';
+import type { Logger } from 'pino';
+import { MeshNode } from './mesh-node';
+
+/** How long a draining endpoint stays published before its task gets SIGTERM (gossip reaches every node). */
+const DRAIN_MS = 500;
+
+export interface DataPlaneOptions {
+  nodeId: string;
+  addr: string;
+  tls: TlsMaterial;
+  logger: Logger;
+}
+
+export class DataPlane {
+  private starting: Promise<MeshNode | null> | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: DataPlaneOptions) {}
+
+  start(gossipKeys: string[], managerIps: string[]): void {
+    if (this.starting || this.stopped) return;
+    const seeds = managerIps.filter((ip) => ip !== this.options.addr);
+    this.starting = MeshNode.start({ ...this.options, gossipKeys }).then(
+      (mesh) => {
+        mesh.join(seeds);
+        this.options.logger.info({ seeds }, 'gossip and routing mesh started');
+        return mesh;
+      },
+      (err: unknown) => {
+        this.options.logger.error({ err }, 'routing mesh failed to start; published ports will not answer on this node');
+        return null;
+      },
+    );
+  }
+
+  hooks(): TaskHooks {
+    return {
+      running: (a, port) => {
+        if (port === undefined) return;
+        void this.mesh().then((m) => m?.publish(this.endpoint(a, port, 'running')));
+      },
+      stopping: async (a) => {
+        const m = await this.mesh();
+        const current = m?.endpoints().find((e) => e.taskId === a.taskId && e.nodeId === this.options.nodeId);
+        if (!m || !current) return;
+        m.publish({ ...current, state: 'draining' });
+        if (current.publishedPorts.some((p) => p.mode === 'ingress')) await new Promise((r) => setTimeout(r, DRAIN_MS));
+      },
+      stopped: (taskId) => {
+        void this.mesh().then((m) => m?.unpublish(taskId));
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const mesh = await this.mesh();
+    await mesh?.stop();
+  }
+
+  private async mesh(): Promise<MeshNode | null> {
+    return this.starting ? await this.starting : null;
+  }
+
+  private endpoint(a: TaskAssignment, port: number, state: MeshEndpoint['state']): MeshEndpoint {
+    return {
+      serviceId: a.serviceId,
+      serviceName: a.serviceName,
+      taskId: a.taskId,
+      nodeId: this.options.nodeId,
+      nodeAddr: this.options.addr,
+      port,
+      publishedPorts: a.publishedPorts.map((p) => ({
+        published: p.published,
+        target: p.target,
+        protocol: p.protocol,
+        mode: p.mode,
+        ...(p.proxyProtocol ? { proxyProtocol: true } : {}),
+      })),
+      state,
+    };
+  }
+}

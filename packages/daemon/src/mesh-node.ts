@@ -1,0 +1,88 @@
+// The data plane of one node: gossip on 7946 (membership + the endpoint table) and
+// the routing mesh (ingress listeners on published ports, tunnel on 4789). The
+// agent publishes its running tasks here; every node's mesh follows the table.
+import { Gossip, Keyring, NetTransport, lanConfig } from '@shoal/gossip';
+import { RoutingMesh, type MeshEndpoint } from '@shoal/mesh';
+import type { TlsMaterial } from '@shoal/wire';
+import type { Logger } from 'pino';
+
+export const GOSSIP_PORT = 7946;
+
+export interface MeshNodeOptions {
+  nodeId: string;
+  /** This node's IP: gossip, the tunnel and the published ports bind here. */
+  addr: string;
+  tls: TlsMaterial;
+  gossipKeys: string[];
+  logger: Logger;
+  /** Ports (gossip, tunnel) for tests that share one address; defaults 7946 / 4789. */
+  gossipPort?: number;
+  tunnelPort?: number;
+}
+
+export class MeshNode {
+  private constructor(
+    private readonly gossip: Gossip<MeshEndpoint>,
+    readonly mesh: RoutingMesh,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(o: MeshNodeOptions): Promise<MeshNode> {
+    const tls = { ca: o.tls.caCertPem, cert: o.tls.certPem, key: o.tls.keyPem };
+    const transport = await NetTransport.listen({ bindAddr: o.addr, port: o.gossipPort ?? GOSSIP_PORT, tls, logger: o.logger });
+    const keys = o.gossipKeys.map((k) => Buffer.from(k, 'base64'));
+    const gossip = new Gossip<MeshEndpoint>({
+      id: o.nodeId,
+      transport,
+      config: lanConfig(),
+      ...(keys.length ? { keyring: new Keyring(keys) } : {}),
+      logger: o.logger,
+    });
+    const mesh = await RoutingMesh.start({
+      nodeId: o.nodeId,
+      nodeAddr: o.addr,
+      ingressBindAddr: o.addr,
+      ...(o.tunnelPort ? { tunnelPort: o.tunnelPort } : {}),
+      tls,
+      logger: o.logger,
+    });
+    const node = new MeshNode(gossip, mesh, o.logger);
+    gossip.on('table', () => node.sync());
+    gossip.start();
+    return node;
+  }
+
+  /** Joins the gossip cluster through any of `seeds` (IP addresses); retried in the background. */
+  join(seeds: readonly string[]): void {
+    const addrs = [...new Set(seeds)].map((ip) => `${ip}:${GOSSIP_PORT}`);
+    if (addrs.length === 0) return;
+    this.gossip.join(addrs, 5_000).catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, 'gossip join failed; retrying');
+      setTimeout(() => this.join(seeds), 1_000).unref();
+    });
+  }
+
+  publish(endpoint: MeshEndpoint): void {
+    this.gossip.table.set(endpoint.taskId, endpoint);
+    this.sync();
+  }
+
+  unpublish(taskId: string): void {
+    this.gossip.table.delete(taskId);
+    this.sync();
+  }
+
+  endpoints(): MeshEndpoint[] {
+    return this.gossip.table.entries().map((e) => e.value);
+  }
+
+  private sync(): void {
+    this.mesh.setEndpoints(this.endpoints()).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'mesh update failed'));
+  }
+
+  async stop(): Promise<void> {
+    await this.gossip.leave(1_000).catch(() => false);
+    await this.gossip.stop();
+    await this.mesh.close();
+  }
+}
