@@ -232,6 +232,12 @@ export class Daemon implements EngineBackend {
   networks(): Promise<NetworkObject[]> {
     return this.manager().call('networks');
   }
+  createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }> {
+    return this.manager().call('createNetwork', req);
+  }
+  removeNetwork(input: string): Promise<void> {
+    return this.manager().call('removeNetwork', input);
+  }
   async *logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogRecordOut> {
     const { target, timestamps: _t, ...query } = request;
     for await (const rec of this.manager().logs(target, query, signal)) yield rec;

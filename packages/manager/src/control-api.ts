@@ -1,7 +1,10 @@
 // Cluster-state operations behind the Engine API's /swarm and /nodes endpoints,
 // with swarmkit's validation and error texts. Runs on the leader.
 import { generateJoinToken } from '@shoal/pki';
+import { generateNodeId } from '@shoal/pki';
 import {
+  AlreadyExistsError,
+  createOp,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
@@ -66,6 +69,48 @@ export class ControlApi {
   }
   networks(): NetworkObject[] {
     return this.store.memory.list('network');
+  }
+
+  /** `network create -d overlay`: swarm-scoped overlay networks with a /24 from 10.0.0.0/8. */
+  async createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }> {
+    if (!req.name) throw new InvalidArgumentError(rpcText('InvalidArgument', 'meta: name must be provided'));
+    if (req.driver !== 'overlay') {
+      throw new InvalidArgumentError(`rpc error: code = InvalidArgument desc = network driver "${req.driver}" is not supported in swarm mode (only overlay)`);
+    }
+    const used = new Set(this.networks().map((n) => n.subnet));
+    let subnet = '';
+    for (let i = 1; i < 65536 && !subnet; i++) {
+      const candidate = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
+      if (!used.has(candidate)) subnet = candidate;
+    }
+    const id = generateNodeId();
+    try {
+      await this.store.commit([
+        createOp('network', {
+          id,
+          name: req.name,
+          driver: 'overlay',
+          ingress: false,
+          attachable: req.attachable,
+          labels: { ...req.labels },
+          subnet,
+          gateway: subnet.replace(/0\/24$/, '1'),
+        }),
+      ]);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ALREADY_EXISTS') {
+        throw new AlreadyExistsError(rpcText('AlreadyExists', `network with name ${req.name} already exists`));
+      }
+      throw err;
+    }
+    return { id };
+  }
+
+  async removeNetwork(input: string): Promise<void> {
+    const nets = this.networks();
+    const net = nets.find((n) => n.id === input) ?? nets.find((n) => n.name === input) ?? nets.find((n) => input !== '' && n.id.startsWith(input));
+    if (!net) throw new NotFoundError(`network ${input} not found`);
+    await this.store.commit([deleteOp('network', net.id)]);
   }
 
   cluster(): ClusterObject {

@@ -23,6 +23,8 @@ export const FORWARDED_METHODS = [
   'tasks',
   'task',
   'networks',
+  'createNetwork',
+  'removeNetwork',
 ] as const;
 export type ForwardedMethod = (typeof FORWARDED_METHODS)[number];
 

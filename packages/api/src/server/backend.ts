@@ -33,6 +33,8 @@ export interface EngineBackend {
   tasks(): Promise<TaskObject[]>;
   task(input: string): Promise<TaskObject>;
   networks(): Promise<NetworkObject[]>;
+  createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }>;
+  removeNetwork(input: string): Promise<void>;
   /** Streams log records of a service's or a task's tasks until done (or aborted). */
   logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogRecordOut>;
 }

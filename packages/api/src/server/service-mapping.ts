@@ -60,7 +60,7 @@ function toUpdate(u: UpdateConfig): EngineUpdateConfig {
 export function fromEngineTaskSpec(t: EngineTaskSpec | undefined): TaskSpec {
   const c = t?.ContainerSpec;
   const r = t?.RestartPolicy;
-  const hc = c?.HealthCheck;
+  const hc = c?.Healthcheck ?? c?.HealthCheck;
   return {
     container: {
       image: c?.Image ?? '',
@@ -114,7 +114,7 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.stopGracePeriodMs !== undefined ? { StopGracePeriod: c.stopGracePeriodMs * MS } : {}),
       ...(c.healthcheck
         ? {
-            HealthCheck: {
+            Healthcheck: {
               Test: [...c.healthcheck.test],
               ...(c.healthcheck.intervalMs ? { Interval: c.healthcheck.intervalMs * MS } : {}),
               ...(c.healthcheck.timeoutMs ? { Timeout: c.healthcheck.timeoutMs * MS } : {}),

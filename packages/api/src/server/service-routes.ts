@@ -107,6 +107,21 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     return toEngineNetwork(n);
   });
 
+  r.add('POST', '/networks/create', async (ctx) => {
+    const body = (await ctx.body()) as { Name?: string; Driver?: string; Attachable?: boolean; Labels?: Record<string, string> };
+    const { id } = await backend.createNetwork({
+      name: body.Name ?? '',
+      driver: body.Driver || 'overlay',
+      attachable: body.Attachable ?? false,
+      labels: body.Labels ?? {},
+    });
+    return { Id: id, Warning: '' };
+  });
+  r.add('DELETE', '/networks/{id}', async (ctx) => {
+    await backend.removeNetwork(ctx.params.id ?? '');
+    return NO_CONTENT;
+  });
+
   r.add('GET', '/services/{id}/logs', (ctx) => streamLogs(ctx, backend, 'service'));
   r.add('GET', '/tasks/{id}/logs', (ctx) => streamLogs(ctx, backend, 'task'));
 }

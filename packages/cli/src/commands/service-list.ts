@@ -43,6 +43,31 @@ async function serviceFilter(client: EngineApi, refs: readonly string[], base: F
   return { filters: { ...base, service: [...(base.service ?? []), ...ids] }, notFound };
 }
 
+/**
+ * AppendServiceStatus: a daemon older than API 1.41 ignores ?status=true, so the
+ * counts are worked out from the tasks (running ones on nodes that are not down).
+ */
+export async function appendServiceStatus(client: EngineApi, services: Service[]): Promise<Service[]> {
+  const missing = services.filter((s) => s.ServiceStatus === undefined && (s.Spec.Mode?.Replicated !== undefined || s.Spec.Mode?.Global !== undefined));
+  if (missing.length === 0) return services;
+  for (const s of missing) s.ServiceStatus = { RunningTasks: 0, DesiredTasks: s.Spec.Mode?.Replicated?.Replicas ?? 0, CompletedTasks: 0 };
+  const tasks = await client.taskList({ service: missing.map((s) => s.ID) });
+  if (tasks.length === 0) return services;
+  const active = new Set((await client.nodeList()).filter((n) => n.Status?.State !== 'down').map((n) => n.ID));
+  const counted = new Map(missing.map((s) => [s.ID, { RunningTasks: 0, DesiredTasks: 0, CompletedTasks: 0 }]));
+  for (const t of tasks) {
+    const status = counted.get(t.ServiceID);
+    if (status === undefined) continue;
+    if (t.DesiredState !== 'shutdown') status.DesiredTasks++;
+    if (active.has(t.NodeID ?? '') && t.Status.State === 'running') status.RunningTasks++;
+  }
+  for (const s of missing) {
+    const status = counted.get(s.ID);
+    if (status !== undefined) s.ServiceStatus = status;
+  }
+  return services;
+}
+
 async function runInspect(ctx: CliContext, refs: string[], format: string): Promise<void> {
   if (format.startsWith('pretty') && format !== 'pretty') {
     throw new Error('Cannot supply extra formatting options to the pretty template');
@@ -115,7 +140,9 @@ export function registerServiceList(service: Command, ctx: CliContext): void {
     run: async (c, _args, flags) => {
       const quiet = flags.bool('quiet');
       // Without -q the daemon also counts running and desired tasks (?status=true).
-      const services = await c.client().serviceList(filtersFromFlags(flags.list('filter')), !quiet);
+      const client = c.client();
+      let services = await client.serviceList(filtersFromFlags(flags.list('filter')), !quiet);
+      if (!quiet) services = await appendServiceStatus(client, services);
       const format = flags.string('format') ?? '';
       c.io.out(formatServiceList(serviceListFormat(format === '' ? 'table' : format, quiet), services));
     },

@@ -283,3 +283,23 @@ describe('service rm', () => {
     expect((await run(engine, 'service', 'ls')).err).toBe('Error response from daemon: This node is not a swarm manager.\n');
   });
 });
+
+describe('service ls against a daemon without ServiceStatus', () => {
+  it('counts running tasks on live nodes itself, as docker does for API < 1.41', async () => {
+    const engine = withServices();
+    for (const s of engine.services) delete s.ServiceStatus;
+    engine.nodes[1]!.Status.State = 'down';
+    engine.tasks = [
+      buildTask((t) => ((t.ServiceID = 'w3bs3rv1c3id0000000000000'), (t.NodeID = 'node1id'))),
+      buildTask((t) => ((t.ServiceID = 'w3bs3rv1c3id0000000000000'), (t.NodeID = 'node2id'))),
+      buildTask((t) => ((t.ServiceID = 'w3bs3rv1c3id0000000000000'), (t.DesiredState = 'shutdown'), (t.Status.State = 'failed'))),
+    ];
+    const r = await run(engine, 'service', 'ls', '--format', '{{.Name}} {{.Replicas}}');
+    expect(r.out).toBe('agent 0/0\nweb 1/2\n');
+    expect(engine.calls).toEqual([
+      'serviceList(,status)',
+      'taskList({"service":{"ag3nts3rv1c3id00000000000":true,"w3bs3rv1c3id0000000000000":true}})',
+      'nodeList({})',
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { PortConfig, Service } from '@shoal/api';
+import type { PortConfig, PortProtocol, Service, ServiceEndpoint } from '@shoal/api';
 import { describe, expect, it } from 'vitest';
 import { displayImage, imageWithTag } from './image-ref';
 import { formatServiceList, formatServicePorts, serviceListFormat } from './service-format';
@@ -15,7 +15,7 @@ function svc(id: string, name: string, mode: Service['Spec']['Mode'], status: [n
     ...patch,
   };
 }
-const ingress = (published: number, target: number, protocol: 'tcp' | 'udp'): Service['Endpoint'] => ({
+const ingress = (published: number, target: number, protocol: 'tcp' | 'udp'): ServiceEndpoint => ({
   Spec: {},
   Ports: [{ PublishMode: 'ingress', PublishedPort: published, TargetPort: target, Protocol: protocol }],
 });
@@ -68,7 +68,7 @@ describe('service ls table', () => {
 
 describe('published ports', () => {
   it('collapses consecutive ranges as docker TestServiceContext_Ports', () => {
-    const p = (protocol: PortConfig['Protocol'], target: number, published: number): PortConfig => ({
+    const p = (protocol: PortProtocol, target: number, published: number): PortConfig => ({
       Protocol: protocol,
       TargetPort: target,
       PublishedPort: published,
