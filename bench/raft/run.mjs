@@ -107,16 +107,7 @@ async function benchShoal() {
       const other = cluster.nodes.find((n) => n !== lead && n.running);
       const write = shoalWriter(other);
       await lead.kill('SIGKILL');
-      const t0 = Date.now();
-      for (;;) {
-        try {
-          await write(`f${i}`);
-          break;
-        } catch {
-          await sleep(5);
-        }
-      }
-      failover.push(Date.now() - t0);
+      failover.push(await timeToWrite(write, `f${i}`));
       await lead.restart();
       await waitHealthy(async () => (await cluster.manager.api.get('/v1.41/nodes')).filter((n) => n.ManagerStatus?.Reachability === 'reachable').length === 3);
     }
@@ -124,6 +115,20 @@ async function benchShoal() {
   } finally {
     await cluster.stopAll();
   }
+}
+
+/** Time from now until `write` first succeeds (bounded: 30 s). */
+async function timeToWrite(write, tag) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < 30_000) {
+    try {
+      await write(tag);
+      return Date.now() - t0;
+    } catch {
+      await sleep(5);
+    }
+  }
+  throw new Error('no write succeeded within 30 s of the leader kill');
 }
 
 async function waitLeader(find) {
@@ -151,7 +156,7 @@ function ensureEtcd() {
   }
 }
 
-function startEtcd(dir, i, cluster) {
+function startEtcd(dir, i, cluster, state = 'new') {
   const ip = `127.0.41.${i}`;
   const child = spawn(
     'etcd',
@@ -159,9 +164,9 @@ function startEtcd(dir, i, cluster) {
       '--name', `e${i}`, '--data-dir', path.join(dir, `e${i}`),
       '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
       '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
-      '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'bench',
+      '--initial-cluster', cluster, '--initial-cluster-state', state, '--initial-cluster-token', 'bench',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `e${i}.log`), 'a')] },
   );
   return { i, ip, child, running: true };
 }
@@ -203,20 +208,14 @@ async function benchEtcd() {
       const write = etcdWriter(other);
       lead.child.kill('SIGKILL');
       lead.running = false;
-      const t0 = Date.now();
-      for (;;) {
-        try {
-          await write(`f${i}`);
-          break;
-        } catch {
-          await sleep(5);
-        }
-      }
-      failover.push(Date.now() - t0);
+      failover.push(await timeToWrite(write, `f${i}`));
       await new Promise((r) => (lead.child.exitCode !== null ? r() : lead.child.once('exit', r)));
-      const restarted = spawn(lead.child.spawnargs[0], lead.child.spawnargs.slice(1).map((a) => (a === 'new' ? 'existing' : a)), { stdio: 'ignore' });
-      members = members.map((m) => (m === lead ? { ...m, child: restarted, running: true } : m));
-      await sleep(1500);
+      const restarted = startEtcd(dir, lead.i, cluster, 'existing');
+      members = members.map((m) => (m === lead ? restarted : m));
+      await waitHealthy(async () => {
+        const res = await request({ host: restarted.ip, port: 2379, path: '/v3/maintenance/status', method: 'POST' }, '{}');
+        return res.status === 200 && JSON.parse(res.body).leader !== undefined;
+      });
     }
     return { seq, conc, failover };
   } finally {
@@ -227,6 +226,7 @@ async function benchEtcd() {
 
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 0) : '—');
 const shoal = await benchShoal();
+console.log('shoal done', JSON.stringify({ seq: shoal.seq, conc: shoal.conc, failover: shoal.failover }));
 const etcd = await benchEtcd();
 console.log(`\n| system | sequential writes/s | p50 ms | p99 ms | ${CONCURRENCY} clients writes/s | p50 ms | p99 ms | failover p50 ms | p95 ms |`);
 console.log('|---|---|---|---|---|---|---|---|---|');

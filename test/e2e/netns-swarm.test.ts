@@ -1,5 +1,6 @@
 // The user's story on three "machines": network namespaces manager/worker1/worker2
 // (10.77.0.100-102, own hostnames) made by scripts/netns-cluster. Needs root.
+import * as http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   netnsAvailable,
@@ -13,6 +14,19 @@ import {
 } from '@shoal/testkit';
 
 registerCleanup();
+
+function httpGet(host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port: 80, path: '/', agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
 
 let cluster: Cluster;
 
@@ -38,6 +52,28 @@ describe('three namespaces as three hosts', () => {
     expect(nodes.map((n) => n.Status?.Addr).sort()).toEqual(['10.77.0.100', '10.77.0.101', '10.77.0.102']);
     const joinCmd = (await cluster.manager.cliOk(['swarm', 'join-token', 'worker'])).stdout;
     expect(joinCmd).toContain(' 10.77.0.100:2377\n');
+  });
+
+  it('publishes a service on port 80 that every host answers, round-robin over all tasks', async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'myweb', '--replicas', '2', '-p', '80:80', 'shoal/whoami']);
+    await cluster.manager.cliOk(['service', 'scale', '-d', 'myweb=4']);
+    const ips = ['10.77.0.100', '10.77.0.101', '10.77.0.102'];
+    const tasks = await waitFor(
+      async () => {
+        const seen = new Set<string>();
+        for (const ip of ips) {
+          for (let i = 0; i < 8; i++) {
+            const body = await httpGet(ip).catch(() => '');
+            const task = /^Task: (\S+)/m.exec(body)?.[1];
+            if (task) seen.add(task);
+          }
+        }
+        return seen.size === 4 ? seen : undefined;
+      },
+      { timeoutMs: 30_000, what: 'all 4 tasks reachable through every host on port 80' },
+    );
+    expect(tasks.size).toBe(4);
+    await cluster.manager.cliOk(['service', 'rm', 'myweb']);
   });
 
   it('marks a killed worker Down and brings it back Ready', async () => {

@@ -30,13 +30,27 @@ export function callerIdentity(
 ): CallerIdentity {
   const der = peerCertificate(call);
   if (!der) throw new GrpcError(grpc.status.UNAUTHENTICATED, 'no client certificate presented');
-  const id = parseNodeCertificate(der);
+  const id = parsedCertificate(der);
   try {
     authorize(id, allowed, { clusterId, removedNodeIds: new Set(revoked) });
   } catch (err) {
     throw new GrpcError(grpc.status.PERMISSION_DENIED, (err as Error).message);
   }
   return { nodeId: id.nodeId, role: id.role, clusterId: id.clusterId };
+}
+
+// Parsing X.509 (ASN.1) on every call is costly and peers reuse one certificate: keep the last few.
+const identityCache = new Map<string, ReturnType<typeof parseNodeCertificate>>();
+
+function parsedCertificate(der: Buffer): ReturnType<typeof parseNodeCertificate> {
+  const key = der.toString('base64');
+  let id = identityCache.get(key);
+  if (!id) {
+    id = parseNodeCertificate(der);
+    if (identityCache.size >= 256) identityCache.delete(identityCache.keys().next().value as string);
+    identityCache.set(key, id);
+  }
+  return id;
 }
 
 /** Converts a thrown error into the callback form grpc-js expects. */

@@ -12,7 +12,7 @@ export interface OrchestrationLoopOptions {
   store: ClusterStore;
   reconcile: Reconcile;
   logger: Logger;
-  /** Coalesces bursts of commits into one pass. */
+  /** Coalesces bursts of commits into one pass (a pass reads the whole store, so not every commit gets its own). */
   debounceMs?: number;
 }
 
@@ -23,14 +23,35 @@ export class OrchestrationLoop {
   private debounce: NodeJS.Timeout | null = null;
   private wake: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
+  /** Services touched since the last pass; null = everything (a node changed, a timer fired, startup). */
+  private dirty_: Set<string> | null = null;
 
   constructor(private readonly options: OrchestrationLoopOptions) {}
 
   start(): void {
     if (this.active) return;
     this.active = true;
-    this.unwatch = this.options.store.memory.watch(() => this.kick());
+    this.unwatch = this.options.store.memory.watch((events) => {
+      for (const ev of events) {
+        if (ev.kind === 'service') this.touch(ev.object.id);
+        else if (ev.kind === 'task') this.touch(ev.object.serviceId);
+        else if (ev.kind === 'node' || ev.kind === 'cluster') this.touchAll();
+      }
+      this.kick();
+    });
+    this.touchAll();
     this.kick();
+  }
+
+  private touch(serviceId: string): void {
+    if (this.dirtyAll) return;
+    (this.dirty_ ??= new Set()).add(serviceId);
+  }
+
+  private dirtyAll = false;
+  private touchAll(): void {
+    this.dirtyAll = true;
+    this.dirty_ = null;
   }
 
   stop(): void {
@@ -47,7 +68,7 @@ export class OrchestrationLoop {
     this.debounce = setTimeout(() => {
       this.debounce = null;
       void this.run();
-    }, this.options.debounceMs ?? 2);
+    }, this.options.debounceMs ?? 5);
   }
 
   private async run(): Promise<void> {
@@ -68,8 +89,19 @@ export class OrchestrationLoop {
 
   private async pass(): Promise<void> {
     const { memory } = this.options.store;
-    const view: ClusterView = { nodes: memory.list('node'), services: memory.list('service'), tasks: memory.list('task') };
+    const focus = this.dirtyAll ? undefined : (this.dirty_ ?? new Set<string>());
+    this.dirtyAll = false;
+    this.dirty_ = null;
+    const view: ClusterView = {
+      nodes: memory.list('node'),
+      services: memory.list('service'),
+      tasks: memory.list('task'),
+      ...(focus ? { focus } : {}),
+    };
+    const started = performance.now();
     const result = this.options.reconcile(view, { now: Date.now(), newId: generateNodeId });
+    const took = performance.now() - started;
+    if (took > 50) this.options.logger.warn({ ms: Math.round(took), services: view.services.length, tasks: view.tasks.length }, 'slow orchestration pass');
     if (result.wakeAt !== null) this.scheduleWake(result.wakeAt);
     if (result.ops.length === 0) return;
     try {
@@ -77,10 +109,12 @@ export class OrchestrationLoop {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'OUT_OF_SEQUENCE' || code === 'NOT_FOUND' || code === 'ALREADY_EXISTS') {
+        this.touchAll();
         this.dirty = true; // raced with another write: read again
         return;
       }
       this.options.logger.warn({ err: (err as Error).message, ops: result.ops.length }, 'orchestration commit failed; retrying');
+      this.touchAll();
       this.scheduleWake(Date.now() + 200);
     }
   }
@@ -90,6 +124,7 @@ export class OrchestrationLoop {
     if (this.wake) clearTimeout(this.wake);
     this.wake = setTimeout(() => {
       this.wake = null;
+      this.touchAll();
       this.kick();
     }, Math.max(0, at - Date.now()));
   }

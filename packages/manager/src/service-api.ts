@@ -128,6 +128,7 @@ export class ServiceApi {
   }
 
   private allocate(spec: ServiceSpec, self: ServiceObject | null): PortConfig[] {
+    if (spec.endpoint.ports.length === 0) return [];
     const others = this.services().filter((s) => s.id !== self?.id);
     const result = allocatePorts(spec.endpoint.ports, others, self?.endpoint.ports ?? []);
     if (typeof result === 'string') throw invalid(result);

@@ -65,10 +65,14 @@ export class MemoryStore {
 
   restore(snapshot: StoreSnapshot): void {
     this.tables = emptyTables();
+    this.names.clear();
     for (const kind of KINDS) {
       const rows = (snapshot.tables as Record<Kind, AnyObject[] | undefined>)[kind] ?? [];
       const table = this.tables[kind] as Map<string, AnyObject>;
-      for (const row of rows) table.set(row.id, row);
+      for (const row of rows) {
+        table.set(row.id, row);
+        this.index(kind, undefined, row);
+      }
     }
     this.applied = snapshot.index;
   }
@@ -112,10 +116,19 @@ export class MemoryStore {
     if (op.op === 'delete' || (op.kind !== 'service' && op.kind !== 'network')) return false;
     const name = nameOf(op.object as AnyObject);
     if (!name) return false;
-    for (const other of (this.tables[op.kind] as Map<string, AnyObject>).values()) {
-      if (other.id !== op.object.id && nameOf(other) === name) return true;
-    }
-    return false;
+    const holder = this.names.get(`${op.kind}/${name}`);
+    return holder !== undefined && holder !== op.object.id;
+  }
+
+  /** kind/name → id of services and networks, kept with the tables. */
+  private names = new Map<string, string>();
+
+  private index(kind: Kind, before: AnyObject | undefined, after: AnyObject | undefined): void {
+    if (kind !== 'service' && kind !== 'network') return;
+    const oldName = before && nameOf(before);
+    if (oldName && this.names.get(`${kind}/${oldName}`) === before?.id) this.names.delete(`${kind}/${oldName}`);
+    const newName = after && nameOf(after);
+    if (newName && after) this.names.set(`${kind}/${newName}`, after.id);
   }
 
   private write(op: StoreOp, index: number, at: string): StoreEvent {
@@ -124,17 +137,20 @@ export class MemoryStore {
       case 'create': {
         const object = { ...op.object, version: index, createdAt: at, updatedAt: at } as AnyObject;
         table.set(object.id, object);
+        this.index(op.kind, undefined, object);
         return { kind: op.kind, action: 'create', object } as StoreEvent;
       }
       case 'update': {
         const previous = table.get(op.object.id) as AnyObject;
         const object = { ...op.object, version: index, createdAt: previous.createdAt, updatedAt: at } as AnyObject;
         table.set(object.id, object);
+        this.index(op.kind, previous, object);
         return { kind: op.kind, action: 'update', object, previous } as StoreEvent;
       }
       case 'delete': {
         const object = table.get(op.id) as AnyObject;
         table.delete(op.id);
+        this.index(op.kind, object, undefined);
         return { kind: op.kind, action: 'delete', object } as StoreEvent;
       }
       default:

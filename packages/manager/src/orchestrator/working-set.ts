@@ -16,6 +16,11 @@ export interface ClusterView {
   readonly nodes: readonly NodeObject[];
   readonly services: readonly ServiceObject[];
   readonly tasks: readonly TaskObject[];
+  /**
+   * Services whose state changed since the last pass: only these are orchestrated;
+   * the rest are context (scheduler counts, port use). Absent = all services.
+   */
+  readonly focus?: ReadonlySet<string>;
 }
 
 /** Time and identity come from the shell, never from the cores. */
@@ -43,10 +48,13 @@ export class WorkingSet {
   private readonly changes = new Map<string, Change>();
   private wake: number | null = null;
 
+  readonly focus: ReadonlySet<string> | undefined;
+
   constructor(
     view: ClusterView,
     private readonly ctx: TickContext,
   ) {
+    this.focus = view.focus;
     this.now = ctx.now;
     this.nowIso = new Date(ctx.now).toISOString();
     for (const n of view.nodes) this.nodesById.set(n.id, n);

@@ -1,0 +1,507 @@
+// Ingress benchmark: one run measures a direct connection to nginx and the same requests through
+// the Shoal ingress proxy (local task), ingress + tunnel (task "on another node", a second process
+// on another loopback address), and HAProxy 2.6 in TCP mode; 100 B and 64 KiB responses,
+// keep-alive and `Connection: close`; wrk -t1 -c50; medians of N repetitions (interleaved).
+// Usage: see README.md. Every process started here is stopped by PID, also on failure or Ctrl-C.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { cpus, release, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+
+const arg = (name, dflt) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : dflt;
+};
+const flag = (name) => process.argv.includes(`--${name}`);
+const DURATION = Number(arg('duration', '5'));
+const REPS = Number(arg('reps', '3'));
+const CONNECTIONS = Number(arg('connections', '50'));
+const WRITE_DOCS = !flag('no-docs');
+const EXTRA = flag('variants');
+/** A/B of two builds in one run: the ingress and tunnel paths again, served by the build in DIR. */
+const VARIANT_DIST = arg('variant-dist', '');
+/** Subsets for quick looks: --paths=ingress,tunnel (direct is always measured), --sizes=64KiB, --modes=close. */
+const ONLY_PATHS = arg('paths', '');
+const ONLY_SIZES = arg('sizes', '');
+const ONLY_MODES = arg('modes', '');
+/** Extra node flags for the mesh processes, e.g. --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const NODE_FLAGS = arg('node-flags', '').split(' ').filter(Boolean);
+const pick = (list, only) =>
+  only ? list.filter((x) => x.id === 'direct' || only.split(',').some((o) => x.id === o || x.id === `${o}-B`)) : list;
+
+const NGINX_PORT = 18080;
+const TUNNEL_PORT = 14789;
+const A_ADDR = '127.0.1.1';
+const B_ADDR = '127.0.1.2';
+const VARIANT_ADDR = '127.0.1.3';
+
+const ALL_PATHS = [
+  { id: 'direct', label: 'direct (wrk → nginx)', host: '127.0.0.1', port: NGINX_PORT, procs: [] },
+  { id: 'ingress', label: 'Shoal ingress, local task', host: A_ADDR, port: 18081, procs: ['a'] },
+  { id: 'tunnel', label: 'Shoal ingress + tunnel, task on node B', host: A_ADDR, port: 18082, procs: ['a', 'b'] },
+  { id: 'haproxy', label: 'HAProxy 2.6 TCP mode, 1 thread', host: '127.0.0.1', port: 18083, procs: ['haproxy'] },
+  ...(EXTRA
+    ? [
+        { id: 'ingress-no-onread', label: 'ingress, no shared onread buffer', host: VARIANT_ADDR, port: 18081, procs: ['a2'] },
+        { id: 'tunnel-1m-window', label: 'ingress + tunnel, 1 MiB stream window', host: VARIANT_ADDR, port: 18082, procs: ['a2', 'b2'] },
+      ]
+    : []),
+  ...(VARIANT_DIST
+    ? [
+        { id: 'ingress-B', label: `ingress, build ${VARIANT_DIST}`, host: '127.0.1.4', port: 18081, procs: ['a3'] },
+        { id: 'tunnel-B', label: `ingress + tunnel, build ${VARIANT_DIST}`, host: '127.0.1.4', port: 18082, procs: ['a3', 'b3'] },
+      ]
+    : []),
+];
+const PATHS = pick(ALL_PATHS, ONLY_PATHS);
+const ALL_SIZES = [
+  { id: '100B', path: '/100b' },
+  { id: '64KiB', path: '/64k' },
+];
+const SIZES = pick(ALL_SIZES, ONLY_SIZES);
+const ALL_MODES = [
+  { id: 'keep-alive', headers: [] },
+  { id: 'close', headers: ['-H', 'Connection: close'] },
+];
+const MODES = pick(ALL_MODES, ONLY_MODES);
+
+const children = new Map();
+let tmp;
+
+async function main() {
+  for (const bin of ['wrk', 'nginx', 'haproxy']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`]);
+    } catch {
+      throw new Error(`${bin} is not installed (apt-get install -y wrk nginx-light haproxy)`);
+    }
+  }
+  if (!existsSync(resolve(root, 'packages/mesh/dist/index.js'))) throw new Error('build first: pnpm exec tsc -b packages/mesh packages/pki');
+  tmp = mkdtempSync(join(tmpdir(), 'shoal-ingress-bench-'));
+  await writeFixtures();
+  await startAll();
+
+  console.log(`warming up (${PATHS.length} paths)…`);
+  for (const p of PATHS) for (const s of SIZES) await wrk(p, s, MODES[0], 1);
+
+  const runs = [];
+  const total = REPS * PATHS.length * SIZES.length * MODES.length;
+  for (let rep = 1; rep <= REPS; rep++) {
+    for (const s of SIZES) {
+      for (const m of MODES) {
+        for (const p of PATHS) {
+          const r = await wrk(p, s, m, DURATION);
+          runs.push({ rep, path: p.id, size: s.id, mode: m.id, ...r });
+          console.log(
+            `[${runs.length}/${total}] rep ${rep} ${p.id} ${s.id} ${m.id}: ${r.rps.toFixed(0)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}` +
+              (r.errors ? `, errors ${r.errors}` : '') +
+              (r.cpuUsPerReq !== undefined ? `, proxy CPU ${r.cpuUsPerReq.toFixed(0)} µs/req` : '') +
+              `, machine ${(100 * r.machineBusy).toFixed(0)} % busy`,
+          );
+          await sleep(300);
+        }
+      }
+    }
+  }
+  const summary = summarize(runs);
+  const meta = environment();
+  const outDir = join(here, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify({ meta, runs, summary }, null, 2));
+  const md = markdown(meta, summary);
+  console.log(`\n${md}`);
+  if (WRITE_DOCS && !ONLY_PATHS && !ONLY_SIZES && !ONLY_MODES && !EXTRA && !VARIANT_DIST && REPS >= 3) updateDocs(md);
+  else console.log('(partial run: docs/benchmarks.md left alone)');
+}
+
+// ---------- fixtures and processes ----------
+
+async function writeFixtures() {
+  const www = join(tmp, 'www');
+  mkdirSync(www);
+  writeFileSync(join(www, '100b'), Buffer.alloc(100, 'a'));
+  writeFileSync(join(www, '64k'), Buffer.alloc(65536, 'b'));
+  writeFileSync(
+    join(tmp, 'nginx.conf'),
+    `user root;
+worker_processes 1;
+daemon off;
+pid ${tmp}/nginx.pid;
+error_log ${tmp}/nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 100000000;
+  keepalive_timeout 120;
+  default_type application/octet-stream;
+  client_body_temp_path ${tmp}/nginx-body;
+  proxy_temp_path ${tmp}/nginx-proxy;
+  server {
+    listen 127.0.0.1:${NGINX_PORT} backlog=4096;
+    listen ${B_ADDR}:${NGINX_PORT} backlog=4096;
+    listen 127.0.1.5:${NGINX_PORT} backlog=4096;
+    root ${www};
+    location / { }
+  }
+}
+`,
+  );
+  writeFileSync(
+    join(tmp, 'haproxy.cfg'),
+    `global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 120s
+  timeout server 120s
+frontend ingress
+  bind 127.0.0.1:18083 backlog 4096
+  default_backend task
+backend task
+  server nginx 127.0.0.1:${NGINX_PORT}
+`,
+  );
+  const pki = require(resolve(root, 'packages/pki/dist/index.js'));
+  const ca = await pki.generateRootCA();
+  writeFileSync(join(tmp, 'ca.pem'), ca.certPem);
+  for (const node of ['a', 'b']) {
+    const c = await pki.createNodeCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeId: `node-${node}`, role: 'worker', clusterId: 'bench' });
+    writeFileSync(join(tmp, `${node}.pem`), c.certPem);
+    writeFileSync(join(tmp, `${node}-key.pem`), c.keyPem);
+  }
+  const port = (published) => [{ published, target: 80, protocol: 'tcp', mode: 'ingress' }];
+  const endpoint = (taskId, nodeId, nodeAddr, published) => ({
+    serviceId: `svc-${taskId}`,
+    serviceName: taskId,
+    taskId,
+    nodeId,
+    nodeAddr,
+    port: NGINX_PORT,
+    publishedPorts: port(published),
+    state: 'running',
+  });
+  const endpoints = [endpoint('local', 'node-a', '127.0.0.1', 18081), endpoint('remote', 'node-b', B_ADDR, 18082)];
+  const base = {
+    caFile: join(tmp, 'ca.pem'),
+    a: { addr: A_ADDR, ingressBind: A_ADDR, certFile: join(tmp, 'a.pem'), keyFile: join(tmp, 'a-key.pem') },
+    b: { addr: B_ADDR, certFile: join(tmp, 'b.pem'), keyFile: join(tmp, 'b-key.pem') },
+    tunnelPort: TUNNEL_PORT,
+    endpoints,
+  };
+  writeFileSync(join(tmp, 'mesh.json'), JSON.stringify(base));
+  // Variants: same nodes on another address / tunnel port, one knob changed.
+  writeFileSync(
+    join(tmp, 'mesh-variant.json'),
+    JSON.stringify({
+      ...base,
+      a: { ...base.a, addr: VARIANT_ADDR, ingressBind: VARIANT_ADDR },
+      b: { ...base.b },
+      tunnelPort: TUNNEL_PORT + 1,
+      readBufferBytes: 0,
+      streamWindow: 1 << 20,
+    }),
+  );
+  writeFileSync(
+    join(tmp, 'mesh-ab.json'),
+    JSON.stringify({
+      ...base,
+      a: { ...base.a, addr: '127.0.1.4', ingressBind: '127.0.1.4' },
+      b: { ...base.b, addr: '127.0.1.5' },
+      endpoints: endpoints.map((e) => (e.nodeId === 'node-b' ? { ...e, nodeAddr: '127.0.1.5' } : e)),
+      meshDist: VARIANT_DIST ? resolve(VARIANT_DIST) : undefined,
+    }),
+  );
+}
+
+async function startAll() {
+  mkdirSync(join(tmp, 'nginx-body'));
+  mkdirSync(join(tmp, 'nginx-proxy'));
+  start('nginx', 'nginx', ['-p', tmp, '-c', join(tmp, 'nginx.conf')]);
+  await waitPort('127.0.0.1', NGINX_PORT);
+  await waitPort(B_ADDR, NGINX_PORT);
+  const needed = new Set(PATHS.flatMap((p) => p.procs));
+  if (needed.has('haproxy')) {
+    start('haproxy', 'haproxy', ['-db', '-f', join(tmp, 'haproxy.cfg')]);
+    await waitPort('127.0.0.1', 18083);
+  }
+  const node = (name, role, config) => start(name, process.execPath, [...NODE_FLAGS, join(here, 'mesh-node.mjs'), role, join(tmp, config)], 'ready');
+  if (needed.has('b')) await node('b', 'b', 'mesh.json');
+  if (needed.has('a')) await node('a', 'a', 'mesh.json');
+  if (needed.has('b2')) await node('b2', 'b', 'mesh-variant.json');
+  if (needed.has('a2')) await node('a2', 'a', 'mesh-variant.json');
+  if (needed.has('b3')) await node('b3', 'b', 'mesh-ab.json');
+  if (needed.has('a3')) await node('a3', 'a', 'mesh-ab.json');
+}
+
+function start(name, cmd, args, readyLine) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.set(name, child);
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  child.on('exit', (code, signal) => {
+    if (children.get(name) === child && !stopping) {
+      console.error(`${name} (pid ${child.pid}) exited early: ${code ?? signal}\n${out}`);
+      shutdown(1);
+    }
+  });
+  if (!readyLine) return Promise.resolve(child);
+  return new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 15_000);
+    child.stdout.on('data', (d) => {
+      if (String(d).includes(readyLine)) {
+        clearTimeout(timer);
+        resolveReady(child);
+      }
+    });
+  });
+}
+
+async function waitPort(host, port) {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise((r) => {
+      const s = connect(port, host, () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on ${host}:${port}`);
+    await sleep(50);
+  }
+}
+
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  const exits = [];
+  for (const [name, child] of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    exits.push(
+      new Promise((r) => {
+        const timer = setTimeout(() => {
+          console.error(`${name} (pid ${child.pid}) ignored SIGTERM; killing`);
+          process.kill(child.pid, 'SIGKILL');
+        }, 5000);
+        child.on('exit', () => {
+          clearTimeout(timer);
+          r();
+        });
+      }),
+    );
+    // nginx: SIGQUIT is its graceful stop; its master stops its worker.
+    process.kill(child.pid, name === 'nginx' ? 'SIGQUIT' : 'SIGTERM');
+  }
+  await Promise.all(exits);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  process.exit(code);
+}
+
+// ---------- measuring ----------
+
+/** CPU seconds (user+system) of a process and its direct children (nginx's worker). */
+function cpuSeconds(pid) {
+  let ticks = 0;
+  const pids = [pid];
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (kids) pids.push(...kids.split(/\s+/).map(Number));
+  } catch {
+    /* gone */
+  }
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks / 100;
+}
+
+/** [busy, total] jiffies of the whole machine. */
+function machineTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return [total - f[3] - f[4], total];
+}
+
+async function wrk(path, size, mode, seconds) {
+  const procs = path.procs.map((n) => children.get(n).pid);
+  const cpu0 = procs.map(cpuSeconds);
+  const m0 = machineTicks();
+  const out = await new Promise((resolveRun, reject) => {
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...mode.headers, `http://${path.host}:${path.port}${size.path}`];
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.set('wrk', child);
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    child.on('exit', (code) => {
+      children.delete('wrk');
+      if (code === 0) resolveRun(text);
+      else reject(new Error(`wrk failed (${code}):\n${text}`));
+    });
+  });
+  const cpu = procs.map(cpuSeconds).reduce((s, v, i) => s + v - cpu0[i], 0);
+  const m1 = machineTicks();
+  const machineBusy = (m1[0] - m0[0]) / (m1[1] - m0[1]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const errLine = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = (errLine ? errLine.slice(1).reduce((s, v) => s + Number(v), 0) : 0) + non2xx;
+  if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${out}`);
+  return {
+    rps,
+    p50Ms: latency(out, '50%'),
+    p99Ms: latency(out, '99%'),
+    errors,
+    machineBusy,
+    ...(procs.length && requests ? { cpuUsPerReq: (cpu * 1e6) / requests } : {}),
+  };
+}
+
+function latency(out, pct) {
+  const m = new RegExp(`^\\s*${pct}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+// ---------- reporting ----------
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function summarize(runs) {
+  const rows = [];
+  for (const s of SIZES) {
+    for (const m of MODES) {
+      const of = (p) => runs.filter((r) => r.path === p && r.size === s.id && r.mode === m.id);
+      const direct = median(of('direct').map((r) => r.rps));
+      for (const p of PATHS) {
+        const rs = of(p.id);
+        const rps = median(rs.map((r) => r.rps));
+        rows.push({
+          path: p.id,
+          label: p.label,
+          size: s.id,
+          mode: m.id,
+          rps,
+          pctOfDirect: (100 * rps) / direct,
+          p50Ms: median(rs.map((r) => r.p50Ms)),
+          p99Ms: median(rs.map((r) => r.p99Ms)),
+          cpuUsPerReq: median(rs.map((r) => r.cpuUsPerReq ?? NaN)),
+          errors: rs.reduce((n, r) => n + r.errors, 0),
+          all: rs.map((r) => Math.round(r.rps)),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+function environment() {
+  const version = (cmd) => {
+    try {
+      return execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).split('\n')[0].trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    kernel: release(),
+    node: process.version,
+    nginx: version('nginx -v 2>&1'),
+    haproxy: version('haproxy -v'),
+    wrk: `wrk -t1 -c${CONNECTIONS} -d${DURATION}s --latency`,
+    reps: REPS,
+  };
+}
+
+const fmtMs = (ms) => (Number.isFinite(ms) ? (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`) : '—');
+
+const TARGETS = [
+  { path: 'ingress', size: '100B', mode: 'keep-alive', min: 70 },
+  { path: 'ingress', size: '64KiB', mode: 'keep-alive', min: 60 },
+  { path: 'ingress', size: '100B', mode: 'close', min: 40 },
+  { path: 'ingress', size: '64KiB', mode: 'close', min: 40 },
+  { path: 'tunnel', size: '100B', mode: 'keep-alive', min: 50 },
+];
+
+function markdown(meta, rows) {
+  const lines = [
+    '## Ingress',
+    '',
+    `Run ${meta.date.slice(0, 16).replace('T', ' ')} UTC on ${meta.cpus}, Linux ${meta.kernel}, Node ${meta.node}; backend ${meta.nginx.replace('nginx version: ', '')} (1 worker, static files); ${meta.haproxy.split(' - ')[0]}.`,
+    `Command: \`node bench/ingress/run.mjs\` (see bench/ingress/README.md). Each cell: \`${meta.wrk}\`, median of ${meta.reps} interleaved repetitions; % is of the direct median in the same run. Proxy CPU = user+system CPU of the proxy process(es) per request (node A + node B for the tunnel path).`,
+    '',
+    '| path | response | connections | req/s | % of direct | p50 | p99 | proxy CPU/req | runs (req/s) |',
+    '|---|---|---|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.label} | ${r.size} | ${r.mode} | ${r.rps.toFixed(0)} | ${r.path === 'direct' ? '100 %' : `${r.pctOfDirect.toFixed(0)} %`} | ${fmtMs(r.p50Ms)} | ${fmtMs(r.p99Ms)} | ${Number.isFinite(r.cpuUsPerReq) ? `${r.cpuUsPerReq.toFixed(0)} µs` : '—'} | ${r.all.join(', ')}${r.errors ? ` (${r.errors} errors)` : ''} |`,
+    );
+  }
+  lines.push('', 'Targets (issue "Routing mesh"):', '');
+  for (const t of TARGETS) {
+    const r = rows.find((x) => x.path === t.path && x.size === t.size && x.mode === t.mode);
+    if (!r) continue;
+    lines.push(`- ${t.path} ${t.size} ${t.mode}: ${r.pctOfDirect.toFixed(0)} % of direct (target ≥ ${t.min} %) — ${r.pctOfDirect >= t.min ? 'met' : '**not met**'}`);
+  }
+  return lines.join('\n');
+}
+
+/** Replaces (or appends) only the `## Ingress` section of docs/benchmarks.md. */
+function updateDocs(section) {
+  const file = resolve(root, 'docs/benchmarks.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const start = current.search(/^## Ingress\s*$/m);
+  let next;
+  if (start < 0) {
+    next = `${current.trimEnd()}\n\n${section}\n`;
+  } else {
+    const rest = current.slice(start + 1);
+    const end = rest.search(/^## /m);
+    next = current.slice(0, start) + section + '\n' + (end < 0 ? '' : '\n' + rest.slice(end));
+  }
+  writeFileSync(file, next);
+  console.log(`updated ${file}`);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+process.on('SIGINT', () => shutdown(130));
+process.on('SIGTERM', () => shutdown(143));
+main().then(
+  () => shutdown(0),
+  (err) => {
+    console.error(err);
+    shutdown(1);
+  },
+);

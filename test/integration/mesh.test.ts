@@ -1,0 +1,126 @@
+// The routing mesh with 3 daemons: every node answers on a published port and
+// round-robins over all running tasks cluster-wide, keeps answering as tasks and
+// nodes come and go, and closes the port when the service is removed.
+import * as http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCleanup, startCluster, waitFor, type Cluster } from '@shoal/testkit';
+
+registerCleanup();
+
+let cluster: Cluster;
+const BASE = '127.0.17.';
+const PORT = 8080;
+
+function get(ip: string, timeoutMs = 3000): Promise<{ task: string; node: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: ip, port: PORT, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ task: /^Task: (\S+)/m.exec(body)?.[1] ?? '', node: /^Node: (\S+)/m.exec(body)?.[1] ?? '', body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function spread(ips: string[], n: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const ip of ips) {
+    for (let i = 0; i < n; i++) {
+      const { task } = await get(ip);
+      counts.set(task, (counts.get(task) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+const ips = () => cluster.nodes.map((n) => n.ip);
+
+async function runningTasks(): Promise<number> {
+  const filters = encodeURIComponent(JSON.stringify({ service: { web: true }, 'desired-state': { running: true } }));
+  const tasks = await cluster.manager.api.get<Array<{ Status: { State: string } }>>(`/v1.41/tasks?filters=${filters}`);
+  return tasks.filter((t) => t.Status.State === 'running').length;
+}
+
+describe('routing mesh', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({ size: 3, baseIp: BASE });
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'web', '--replicas', '2', '-p', `${PORT}:80`, 'shoal/whoami']);
+    await waitFor(async () => (await runningTasks()) === 2, { timeoutMs: 20_000, what: '2 running tasks' });
+  });
+  afterAll(async () => {
+    await cluster?.stopAll();
+  });
+
+  it('answers on every node and spreads evenly over both tasks, wherever they run', async () => {
+    await waitFor(
+      async () => {
+        const counts = await spread(ips(), 2);
+        return counts.size === 2;
+      },
+      { timeoutMs: 15_000, what: 'both tasks reachable from every node' },
+    );
+    for (const ip of ips()) {
+      const counts = await spread([ip], 30);
+      expect([...counts.keys()]).toHaveLength(2);
+      for (const c of counts.values()) expect(Math.abs(c - 15)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('serves all 4 tasks after scaling to 4', async () => {
+    await cluster.manager.cliOk(['service', 'scale', '-d', 'web=4']);
+    await waitFor(async () => (await runningTasks()) === 4, { timeoutMs: 20_000, what: '4 running tasks' });
+    await waitFor(async () => (await spread(ips(), 8)).size === 4, { timeoutMs: 15_000, what: 'every node routing to all 4 tasks' });
+  });
+
+  it('keeps serving on a node that no longer runs any task', async () => {
+    await cluster.manager.cliOk(['node', 'update', '--availability', 'drain', 'worker2']);
+    await waitFor(
+      async () => {
+        const filters = encodeURIComponent(JSON.stringify({ service: { web: true }, node: { worker2: true }, 'desired-state': { running: true } }));
+        return (await cluster.manager.api.get<unknown[]>(`/v1.41/tasks?filters=${filters}`)).length === 0;
+      },
+      { timeoutMs: 30_000, what: 'worker2 drained' },
+    );
+    const worker2 = cluster.byName('worker2').ip;
+    for (let i = 0; i < 10; i++) expect((await get(worker2)).node).not.toBe('worker2');
+    await cluster.manager.cliOk(['node', 'update', '--availability', 'active', 'worker2']);
+  });
+
+  it('routes around a kill -9 worker without failing a request', async () => {
+    const victim = cluster.byName('worker1');
+    await victim.kill('SIGKILL');
+    const survivors = cluster.nodes.filter((n) => n !== victim).map((n) => n.ip);
+    let failures = 0;
+    const seen = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      try {
+        seen.add((await get(survivors[i % survivors.length]!)).node);
+      } catch {
+        failures++;
+      }
+    }
+    expect(failures).toBe(0);
+    expect(seen.has('worker1')).toBe(false);
+    await victim.restart();
+    await cluster.waitForReady({ timeoutMs: 15_000 });
+  });
+
+  it('closes the port on every node when the service is removed', async () => {
+    await cluster.manager.cliOk(['service', 'rm', 'web']);
+    for (const ip of ips()) {
+      await waitFor(
+        async () => {
+          try {
+            await get(ip, 1000);
+            return false;
+          } catch (err) {
+            return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+          }
+        },
+        { timeoutMs: 15_000, what: `port ${PORT} closed on ${ip}` },
+      );
+    }
+  });
+});
