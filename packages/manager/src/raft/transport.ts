@@ -72,7 +72,7 @@ export class GrpcRaftTransport implements ReplicaTransport {
   private watch(addr: string, c: RaftClient): void {
     const channel = c.raw.getChannel();
     const loop = (state: grpc.connectivityState) => {
-      if (this.clients.get(addr) !== c) return;
+      if (this.clients.get(addr) !== c || state === grpc.connectivityState.SHUTDOWN) return;
       channel.watchConnectivityState(state, Date.now() + 3_600_000, (err) => {
         if (this.clients.get(addr) !== c) return;
         const next = channel.getConnectivityState(false);
@@ -84,7 +84,8 @@ export class GrpcRaftTransport implements ReplicaTransport {
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    const clients = [...this.clients.values()];
+    this.clients.clear(); // first, so the connectivity watchers see they are done
+    for (const c of clients) c.close();
   }
 }
