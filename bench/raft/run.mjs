@@ -209,7 +209,7 @@ async function benchEtcd() {
       lead.child.kill('SIGKILL');
       lead.running = false;
       failover.push(await timeToWrite(write, `f${i}`));
-      await new Promise((r) => (lead.child.exitCode !== null ? r() : lead.child.once('exit', r)));
+      await new Promise((r) => (lead.child.exitCode !== null || lead.child.signalCode !== null ? r() : lead.child.once('exit', r)));
       const restarted = startEtcd(dir, lead.i, cluster, 'existing');
       members = members.map((m) => (m === lead ? restarted : m));
       await waitHealthy(async () => {
