@@ -28,7 +28,7 @@ const pct = (xs, p) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function request(opts, body) {
+function request(opts, body, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
     const req = http.request(opts, (res) => {
       let text = '';
@@ -37,7 +37,7 @@ function request(opts, body) {
       res.on('end', () => resolve({ status: res.statusCode, body: text }));
     });
     req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
     req.end(body);
   });
 }
@@ -66,7 +66,8 @@ async function drive(write, clients) {
 }
 
 // ---------------- Shoal ----------------
-function shoalWriter(handle) {
+/** `timeoutMs` per attempt: failover probes retry fast instead of waiting on a dead leader. */
+function shoalWriter(handle, timeoutMs = 5000) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   let n = 0;
   return async (key) => {
@@ -78,6 +79,7 @@ function shoalWriter(handle) {
     const res = await request(
       { socketPath: handle.socketPath, path: '/v1.41/services/create', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       body,
+      timeoutMs,
     );
     if (res.status !== 201) throw new Error(res.body);
   };
@@ -105,7 +107,7 @@ async function benchShoal() {
     for (let i = 0; i < FAILOVERS; i++) {
       const lead = await waitLeader(() => shoalLeader(cluster));
       const other = cluster.nodes.find((n) => n !== lead && n.running);
-      const write = shoalWriter(other);
+      const write = shoalWriter(other, 300);
       await lead.kill('SIGKILL');
       failover.push(await timeToWrite(write, `f${i}`));
       await lead.restart();
@@ -171,11 +173,11 @@ function startEtcd(dir, i, cluster, state = 'new') {
   return { i, ip, child, running: true };
 }
 
-function etcdWriter(member) {
+function etcdWriter(member, timeoutMs = 5000) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   return async (key) => {
     const body = JSON.stringify({ key: Buffer.from(`k${key}`).toString('base64'), value: Buffer.from('v').toString('base64') });
-    const res = await request({ host: member.ip, port: 2379, path: '/v3/kv/put', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, body);
+    const res = await request({ host: member.ip, port: 2379, path: '/v3/kv/put', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, body, timeoutMs);
     if (res.status !== 200) throw new Error(res.body);
   };
 }
@@ -205,7 +207,7 @@ async function benchEtcd() {
     for (let i = 0; i < FAILOVERS; i++) {
       const lead = await waitLeader(() => etcdLeader(members));
       const other = members.find((m) => m !== lead && m.running);
-      const write = etcdWriter(other);
+      const write = etcdWriter(other, 300);
       lead.child.kill('SIGKILL');
       lead.running = false;
       failover.push(await timeToWrite(write, `f${i}`));

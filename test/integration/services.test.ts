@@ -92,6 +92,24 @@ describe('services', () => {
     await cluster.waitForReady({ timeoutMs: 15_000 });
   });
 
+  it('keeps tasks running across an agent restart (adopted, never a second copy) and a manager restart', async () => {
+    const before = await running('web');
+    const pids = new Map(before.map((t) => [t.ID, t.Status.ContainerStatus?.PID]));
+    // The daemons die or stop; their task processes (own process groups) live on.
+    await cluster.byName('worker1').stop({ leftovers: 'keep' });
+    await cluster.byName('worker1').restart({ leftovers: 'keep' });
+    await cluster.manager.kill('SIGKILL', { tree: false });
+    await cluster.manager.restart({ leftovers: 'keep' });
+    await cluster.waitForReady({ timeoutMs: 15_000 });
+    await waitFor(async () => (await running('web')).length === 4, { timeoutMs: 15_000, what: '4 running tasks after the restarts' });
+    const after = await running('web');
+    expect(after.map((t) => t.ID).sort()).toEqual([...pids.keys()].sort());
+    for (const t of after) {
+      expect(t.Status.ContainerStatus?.PID).toBe(pids.get(t.ID));
+      expect(isAlive(t.Status.ContainerStatus?.PID ?? -1)).toBe(true);
+    }
+  });
+
   it('removes a service and every one of its processes', async () => {
     const pids = (await running('web')).map((t) => t.Status.ContainerStatus?.PID ?? -1);
     expect((await cluster.manager.cliOk(['service', 'rm', 'web'])).stdout.trim()).toBe('web');

@@ -48,15 +48,20 @@ export function createClient<S extends ServiceSpec>(
     if (method.kind === 'unary') {
       unaryFns[name] = (req: unknown, opts: CallOptions = {}) =>
         new Promise((resolve, reject) => {
-          const call = fn.call(raw, req, new grpc.Metadata(), callOptions(opts), (err: unknown, res: unknown) =>
-            err ? reject(err) : resolve(res),
-          ) as grpc.ClientUnaryCall;
-          opts.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+          const cancel = () => call.cancel();
+          const call = fn.call(raw, req, new grpc.Metadata(), callOptions(opts), (err: unknown, res: unknown) => {
+            opts.signal?.removeEventListener('abort', cancel);
+            if (err) reject(err);
+            else resolve(res);
+          }) as grpc.ClientUnaryCall;
+          opts.signal?.addEventListener('abort', cancel, { once: true });
         });
     } else if (method.kind === 'serverStream') {
       streamFns[name] = (req: unknown, opts: CallOptions = {}) => {
         const call = fn.call(raw, req, new grpc.Metadata(), callOptions(opts)) as grpc.ClientReadableStream<unknown>;
-        opts.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+        const cancel = () => call.cancel();
+        opts.signal?.addEventListener('abort', cancel, { once: true });
+        call.on('close', () => opts.signal?.removeEventListener('abort', cancel));
         return call;
       };
     }

@@ -144,6 +144,8 @@ export type PortProtocol = 'tcp' | 'udp' | 'sctp';
 export type PublishMode = 'ingress' | 'host';
 
 export interface PortConfig {
+  /** Shoal extension: prefix each ingress connection to the task with a PROXY protocol v2 header. */
+  ProxyProtocol?: boolean;
   Name?: string;
   Protocol?: PortProtocol;
   TargetPort: number;

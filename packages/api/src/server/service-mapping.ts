@@ -157,7 +157,7 @@ function fromPort(p: EnginePort, proxied: (published: number) => boolean): PortC
     targetPort: p.TargetPort,
     publishedPort,
     publishMode: p.PublishMode ?? 'ingress',
-    ...(proxied(publishedPort) ? { proxyProtocol: true } : {}),
+    ...(p.ProxyProtocol || proxied(publishedPort) ? { proxyProtocol: true } : {}),
   };
 }
 
@@ -168,6 +168,7 @@ export function toEnginePort(p: PortConfig): EnginePort {
     TargetPort: p.targetPort,
     PublishedPort: p.publishedPort,
     PublishMode: p.publishMode,
+    ...(p.proxyProtocol ? { ProxyProtocol: true } : {}),
   };
 }
 

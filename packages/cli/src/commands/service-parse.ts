@@ -235,7 +235,9 @@ function uintErrorReason(s: string): string {
 }
 
 function parseLongPort(value: string): PortConfig {
-  const port: { Protocol?: PortProtocol; TargetPort: number; PublishedPort?: number; PublishMode?: PublishMode } = { TargetPort: 0 };
+  const port: { Protocol?: PortProtocol; TargetPort: number; PublishedPort?: number; PublishMode?: PublishMode; ProxyProtocol?: boolean } = {
+    TargetPort: 0,
+  };
   for (const field of readCsvRecord(value)) {
     const lower = field.toLowerCase();
     const eq = lower.indexOf('=');
@@ -252,6 +254,11 @@ function parseLongPort(value: string): PortConfig {
           throw new Error(`invalid publish mode value (${val}): must be either 'ingress' or 'host'`);
         }
         port.PublishMode = val;
+        break;
+      case 'proxy-protocol':
+        // Shoal extension: the task receives the client's address in a PROXY v2 header.
+        if (val !== 'v2') throw new Error(`invalid proxy-protocol value (${val}): only 'v2' is supported`);
+        port.ProxyProtocol = true;
         break;
       case 'target':
       case 'published': {
@@ -271,6 +278,7 @@ function parseLongPort(value: string): PortConfig {
     TargetPort: port.TargetPort,
     PublishedPort: port.PublishedPort ?? 0,
     PublishMode: port.PublishMode ?? 'ingress',
+    ...(port.ProxyProtocol ? { ProxyProtocol: true } : {}),
   };
 }
 
