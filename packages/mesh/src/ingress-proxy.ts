@@ -1,0 +1,201 @@
+// The ingress proxy: one TCP listener per published ingress port of any service in the cluster,
+// on every node, whether or not it runs a task of that service. Listeners follow the endpoint
+// table: opened when a port appears, closed when nothing publishes it any more (open
+// connections are left to finish). `mode: host` ports are not the mesh's: the task's own node
+// binds them, so they are ignored here.
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { systemClock } from './clock';
+import type { Clock, TimerHandle } from './clock';
+import type { MeshEndpoint } from './endpoints';
+import { IngressConnection } from './ingress-connection';
+import type { IngressContext, IngressStats } from './ingress-connection';
+import { DEFAULT_FAILURE_PENALTY_MS, LoadBalancer } from './load-balancer';
+import { nullLogger } from './logger';
+import type { Logger } from './logger';
+import { DEFAULT_HIGH_WATER_MARK, SharedReadBuffer } from './relay';
+import type { TunnelDialer } from './tunnel/client';
+
+export interface IngressProxyOptions {
+  /** Address the published ports are bound on: '0.0.0.0' on a real node, the node's alias in tests. */
+  readonly bindAddr: string;
+  /** This node: endpoints with this nodeId are connected to directly, the others through the tunnel. */
+  readonly nodeId: string;
+  readonly tunnel: TunnelDialer;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** An endpoint that failed a connect is passed over this long. Default 5000 ms. */
+  readonly failurePenaltyMs?: number;
+  /** Endpoints tried per client connection before giving up. Default 3. */
+  readonly maxAttempts?: number;
+  /** Connect timeout to a local task (remote ones: the tunnel's open timeout). Default 3000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Write high-water mark of client and task sockets. Default 1 MiB. */
+  readonly highWaterMark?: number;
+  /** Shared read buffer of task sockets; 0 lets Node allocate per read. Default 128 KiB. */
+  readonly readBufferBytes?: number;
+  /** After a failed bind (port taken), try again after this long. Default 2000 ms. */
+  readonly rebindDelayMs?: number;
+  /** Listen backlog. Default 511. */
+  readonly backlog?: number;
+}
+
+export type ListenerState = 'binding' | 'listening' | 'failed';
+
+interface Listener {
+  readonly port: number;
+  server: Server | undefined;
+  state: ListenerState;
+  retry: TimerHandle | undefined;
+  /** Settles when the current bind attempt succeeded, failed, or was called off. */
+  ready: Promise<void>;
+  settle: () => void;
+}
+
+export class IngressProxy {
+  private readonly listeners = new Map<number, Listener>();
+  private readonly ctx: IngressContext;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private servicePorts = new Set<number>();
+  private closed = false;
+
+  constructor(private readonly o: IngressProxyOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.logger = o.logger ?? nullLogger;
+    const readBufferBytes = o.readBufferBytes ?? 128 * 1024;
+    this.ctx = {
+      nodeId: o.nodeId,
+      lb: new LoadBalancer({ clock: this.clock, failurePenaltyMs: o.failurePenaltyMs ?? DEFAULT_FAILURE_PENALTY_MS }),
+      tunnel: o.tunnel,
+      readBuffer: readBufferBytes > 0 ? new SharedReadBuffer(readBufferBytes) : undefined,
+      maxAttempts: Math.max(1, o.maxAttempts ?? 3),
+      connectTimeoutMs: o.connectTimeoutMs ?? 3000,
+      highWaterMark: o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      logger: this.logger,
+      stats: { accepted: 0, local: 0, remote: 0, dialFailures: 0, refused: 0 },
+      active: new Set(),
+    };
+  }
+
+  get stats(): Readonly<IngressStats> {
+    return this.ctx.stats;
+  }
+
+  /** Client connections currently open (dialing or relaying). */
+  get activeConnections(): number {
+    return this.ctx.active.size;
+  }
+
+  /**
+   * Replaces the endpoint table (every node's entries, from gossip). Resolves when listeners for
+   * new ports are bound (or failed, to be retried) and those of vanished ports are closed.
+   */
+  setEndpoints(entries: Iterable<MeshEndpoint>): Promise<void> {
+    this.ctx.lb.setEndpoints(entries);
+    return this.reconcile();
+  }
+
+  /**
+   * Published ingress ports of existing services, from the store when the daemon has it: their
+   * listeners stay open even while no task is running (clients are then closed at once).
+   */
+  setServicePorts(ports: Iterable<number>): Promise<void> {
+    this.servicePorts = new Set(ports);
+    return this.reconcile();
+  }
+
+  /** Ports with a bound listener. */
+  listeningPorts(): number[] {
+    return [...this.listeners.values()].filter((l) => l.state === 'listening').map((l) => l.port).sort((a, b) => a - b);
+  }
+
+  listenerState(port: number): ListenerState | undefined {
+    return this.listeners.get(port)?.state;
+  }
+
+  /** Closes every listener and every proxied connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const shut = [...this.listeners.values()].map((l) => this.shut(l));
+    for (const c of [...this.ctx.active]) c.destroy();
+    await Promise.all(shut);
+  }
+
+  private reconcile(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const wanted = new Set<number>([...this.ctx.lb.ports(), ...this.servicePorts]);
+    const work: Promise<void>[] = [];
+    for (const port of wanted) {
+      const existing = this.listeners.get(port);
+      if (existing) work.push(existing.ready);
+      else work.push(this.open(port));
+      const services = this.ctx.lb.servicesOf(port);
+      if (services.length > 1) this.logger.warn({ port, services }, 'several services publish the same ingress port');
+    }
+    for (const l of this.listeners.values()) if (!wanted.has(l.port)) work.push(this.shut(l));
+    return Promise.all(work).then(() => undefined);
+  }
+
+  private open(port: number): Promise<void> {
+    const listener: Listener = {
+      port,
+      server: undefined,
+      state: 'binding',
+      retry: undefined,
+      ready: Promise.resolve(),
+      settle: () => undefined,
+    };
+    this.listeners.set(port, listener);
+    this.bind(listener);
+    return listener.ready;
+  }
+
+  private bind(l: Listener): void {
+    const server = createServer(
+      { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: this.ctx.highWaterMark },
+      (socket: Socket) => new IngressConnection(this.ctx, socket, l.port),
+    );
+    l.server = server;
+    l.state = 'binding';
+    l.ready = new Promise<void>((resolve) => {
+      l.settle = resolve;
+      server.once('listening', () => {
+        l.state = 'listening';
+        this.logger.info({ port: l.port, addr: this.o.bindAddr }, 'ingress port open');
+        resolve();
+      });
+      server.on('error', (err) => {
+        if (l.state === 'listening') {
+          this.logger.error({ err, port: l.port }, 'ingress listener error');
+          return;
+        }
+        l.state = 'failed';
+        l.server = undefined;
+        server.close();
+        const delay = this.o.rebindDelayMs ?? 2000;
+        this.logger.error({ err, port: l.port, addr: this.o.bindAddr, retryInMs: delay }, 'cannot open ingress port');
+        l.retry = this.clock.setTimeout(() => {
+          l.retry = undefined;
+          if (this.listeners.get(l.port) === l && !this.closed) this.bind(l);
+        }, delay);
+        resolve();
+      });
+    });
+    server.listen({ port: l.port, host: this.o.bindAddr, backlog: this.o.backlog ?? 511 });
+  }
+
+  private async shut(l: Listener): Promise<void> {
+    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+    if (l.retry) this.clock.clearTimeout(l.retry);
+    const server = l.server;
+    l.server = undefined;
+    l.settle();
+    if (server) {
+      // close() stops accepting at once; its callback would wait for open connections, which may live on.
+      if (server.listening) this.logger.info({ port: l.port }, 'ingress port closed');
+      server.close();
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,0 +1,109 @@
+// Composition of the mesh for one node: the tunnel server on 4789, the tunnel client (warm
+// connections to the nodes that host endpoints), and the ingress proxy, all fed from one table.
+import type { Clock } from './clock';
+import { LocalEndpoints, meshPorts } from './endpoints';
+import type { MeshEndpoint } from './endpoints';
+import { IngressProxy } from './ingress-proxy';
+import type { IngressProxyOptions } from './ingress-proxy';
+import type { Logger } from './logger';
+import { nullLogger } from './logger';
+import { TunnelClient } from './tunnel/client';
+import type { TunnelClientOptions, TunnelPeer } from './tunnel/client';
+import { TUNNEL_PORT } from './tunnel/frames';
+import { TunnelServer } from './tunnel/server';
+import type { TunnelServerOptions } from './tunnel/server';
+import type { PeerIdentity, TunnelTlsOptions } from './tunnel/tls';
+
+type Shared = 'bindAddr' | 'nodeId' | 'tunnel' | 'logger' | 'clock';
+
+export interface RoutingMeshOptions {
+  readonly nodeId: string;
+  /** This node's IP (as in its endpoint entries): the tunnel listens on it and dials from it. */
+  readonly nodeAddr: string;
+  /** Where published ports are bound. Default '0.0.0.0'. */
+  readonly ingressBindAddr?: string;
+  /** Where the tunnel listens. Default `nodeAddr`. */
+  readonly tunnelBindAddr?: string;
+  /** Tunnel port of this node and its peers. Default 4789. */
+  readonly tunnelPort?: number;
+  /** Cluster CA + this node's certificate and key. */
+  readonly tls: TunnelTlsOptions;
+  /** Refuse tunnel peers beyond the CA check (e.g. removed nodes). */
+  readonly authorizePeer?: (peer: PeerIdentity) => boolean;
+  readonly ingress?: Omit<IngressProxyOptions, Shared>;
+  readonly tunnelServer?: Omit<TunnelServerOptions, 'bindAddr' | 'port' | 'tls' | 'targets' | 'authorizePeer' | 'logger' | 'clock'>;
+  readonly tunnelClient?: Omit<TunnelClientOptions, 'tls' | 'port' | 'localAddress' | 'logger' | 'clock'>;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export class RoutingMesh {
+  private constructor(
+    private readonly nodeId: string,
+    readonly local: LocalEndpoints,
+    readonly tunnelServer: TunnelServer,
+    readonly tunnelClient: TunnelClient,
+    readonly ingress: IngressProxy,
+  ) {}
+
+  static async start(o: RoutingMeshOptions): Promise<RoutingMesh> {
+    const logger = o.logger ?? nullLogger;
+    const clock = o.clock ? { clock: o.clock } : {};
+    const local = new LocalEndpoints(o.nodeId);
+    const tunnelServer = await TunnelServer.listen({
+      ...o.tunnelServer,
+      bindAddr: o.tunnelBindAddr ?? o.nodeAddr,
+      port: o.tunnelPort ?? TUNNEL_PORT,
+      tls: o.tls,
+      targets: local,
+      ...(o.authorizePeer ? { authorizePeer: o.authorizePeer } : {}),
+      logger,
+      ...clock,
+    });
+    const tunnelClient = new TunnelClient({
+      ...o.tunnelClient,
+      tls: o.tls,
+      port: o.tunnelPort ?? TUNNEL_PORT,
+      localAddress: o.nodeAddr,
+      logger,
+      ...clock,
+    });
+    const ingress = new IngressProxy({
+      ...o.ingress,
+      bindAddr: o.ingressBindAddr ?? '0.0.0.0',
+      nodeId: o.nodeId,
+      tunnel: tunnelClient,
+      logger,
+      ...clock,
+    });
+    return new RoutingMesh(o.nodeId, local, tunnelServer, tunnelClient, ingress);
+  }
+
+  /** The whole endpoint table (every node's entries). Resolves once listeners follow it. */
+  setEndpoints(entries: Iterable<MeshEndpoint>): Promise<void> {
+    const list = [...entries];
+    this.local.setEndpoints(list);
+    this.tunnelClient.warm(remotePeers(list, this.nodeId));
+    return this.ingress.setEndpoints(list);
+  }
+
+  /** See IngressProxy.setServicePorts. */
+  setServicePorts(ports: Iterable<number>): Promise<void> {
+    return this.ingress.setServicePorts(ports);
+  }
+
+  async close(): Promise<void> {
+    await this.ingress.close();
+    await Promise.all([this.tunnelClient.close(), this.tunnelServer.close()]);
+  }
+}
+
+/** Nodes other than this one that run a task behind an ingress port. */
+function remotePeers(entries: readonly MeshEndpoint[], self: string): TunnelPeer[] {
+  const peers = new Map<string, TunnelPeer>();
+  for (const e of entries) {
+    if (e.nodeId === self || e.state !== 'running' || meshPorts(e).length === 0) continue;
+    peers.set(`${e.nodeId}@${e.nodeAddr}`, { nodeId: e.nodeId, addr: e.nodeAddr });
+  }
+  return [...peers.values()];
+}

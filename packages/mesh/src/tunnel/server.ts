@@ -1,0 +1,166 @@
+// The receiving end of the tunnel (port 4789): accepts mutually authenticated TLS connections
+// from other nodes and splices each stream to the local running endpoint it names. Anything the
+// target resolver does not know is refused: the tunnel is not an open relay.
+import { connect as netConnect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { systemClock } from '../clock';
+import type { Clock } from '../clock';
+import type { TargetResolver, TunnelTarget } from '../endpoints';
+import { nullLogger } from '../logger';
+import type { Logger } from '../logger';
+import { DEFAULT_HIGH_WATER_MARK, SharedReadBuffer, relay } from '../relay';
+import type { ConnectWithHighWaterMark } from '../relay';
+import { DEFAULT_STREAM_WINDOW, TUNNEL_PORT } from './frames';
+import { MuxSession } from './session';
+import type { TunnelStream } from './stream';
+import { peerIdentity, tunnelServerTls } from './tls';
+import type { PeerIdentity, TunnelTlsOptions } from './tls';
+
+export interface TunnelServerOptions {
+  /** The node's address (not 0.0.0.0 when several nodes share a host on loopback aliases). */
+  readonly bindAddr: string;
+  /** Default 4789; 0 picks a free port (tests). */
+  readonly port?: number;
+  readonly tls: TunnelTlsOptions;
+  /** What a stream may reach: LocalEndpoints (this node's running tasks). */
+  readonly targets: TargetResolver;
+  /** Extra check on a CA-verified peer, e.g. refuse removed nodes. Default: any node of the CA. */
+  readonly authorizePeer?: (peer: PeerIdentity) => boolean;
+  /** Receive window per stream. Default 256 KiB. */
+  readonly streamWindow?: number;
+  /** Connect timeout to a local task. Default 3000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Default 15000 ms; 0 disables keepalive pings. */
+  readonly keepaliveMs?: number;
+  /** Write high-water mark of task sockets. Default 1 MiB. */
+  readonly highWaterMark?: number;
+  /** Shared read buffer of task sockets; 0 lets Node allocate per read. Default 128 KiB. */
+  readonly readBufferBytes?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export class TunnelServer {
+  private readonly sessions = new Set<MuxSession>();
+  private readonly logger: Logger;
+  private readonly readBuffer: SharedReadBuffer | undefined;
+  private closing = false;
+
+  private constructor(
+    private readonly server: TlsServer,
+    readonly address: AddressInfo,
+    private readonly o: TunnelServerOptions,
+  ) {
+    this.logger = o.logger ?? nullLogger;
+    const readBufferBytes = o.readBufferBytes ?? 128 * 1024;
+    this.readBuffer = readBufferBytes > 0 ? new SharedReadBuffer(readBufferBytes) : undefined;
+  }
+
+  static async listen(o: TunnelServerOptions): Promise<TunnelServer> {
+    const server = createTlsServer({ ...tunnelServerTls(o.tls), allowHalfOpen: false });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: o.bindAddr, port: o.port ?? TUNNEL_PORT }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const self = new TunnelServer(server, server.address() as AddressInfo, o);
+    server.on('secureConnection', (socket) => self.onConnection(socket));
+    server.on('tlsClientError', (err, socket) =>
+      self.logger.warn({ err, remote: socket.remoteAddress }, 'refused a tunnel connection: TLS handshake failed'),
+    );
+    server.on('error', (err) => self.logger.error({ err }, 'tunnel listener error'));
+    return self;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops listening and closes every tunnel connection (and the task connections on them). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of [...this.sessions]) s.close();
+    await closed;
+  }
+
+  private onConnection(socket: TLSSocket): void {
+    const peer = peerIdentity(socket.getPeerCertificate());
+    if (this.closing || (this.o.authorizePeer && !this.o.authorizePeer(peer))) {
+      this.logger.warn({ peer: peer.nodeId, remote: socket.remoteAddress }, 'refused a tunnel connection from an unauthorised node');
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const session: MuxSession = new MuxSession(socket, {
+      role: 'server',
+      streamWindow: this.o.streamWindow ?? DEFAULT_STREAM_WINDOW,
+      keepaliveMs: this.o.keepaliveMs ?? 15_000,
+      congestionBytes: this.o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      clock: this.o.clock ?? systemClock,
+      logger: this.logger,
+      onOpen: (stream, target) => this.onOpen(stream, target, peer),
+      onClose: (err) => {
+        this.sessions.delete(session);
+        this.logger.debug({ err, peer: peer.nodeId }, 'tunnel connection closed');
+      },
+    });
+    this.sessions.add(session);
+    this.logger.debug({ peer: peer.nodeId, remote: socket.remoteAddress }, 'tunnel connection accepted');
+  }
+
+  private onOpen(stream: TunnelStream, target: TunnelTarget, peer: PeerIdentity): void {
+    const to = this.o.targets.resolve(target);
+    if (!to) {
+      this.logger.warn({ target, peer: peer.nodeId }, 'refused a tunnel stream: not a running endpoint on this node');
+      stream.reject('unknown-target');
+      return;
+    }
+    const rb = this.readBuffer;
+    const options: ConnectWithHighWaterMark = {
+      host: to.host,
+      port: to.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      writableHighWaterMark: this.o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      // Frames copy their payload as they are queued, so the task's bytes can be read into one
+      // shared buffer: no allocation per read.
+      ...(rb ? { onread: { buffer: rb.next, callback: (n: number, buf: Uint8Array) => rb.forward(stream, n, buf as Buffer) } } : {}),
+    };
+    const upstream: Socket = netConnect(options);
+    upstream.setTimeout(this.o.connectTimeoutMs ?? 3000);
+    let connected = false;
+    const abandon = (): void => {
+      if (!connected) upstream.destroy();
+    };
+    stream.on('close', abandon);
+    upstream.on('timeout', () => {
+      if (connected) return;
+      upstream.destroy();
+      stream.reject('connect-failed');
+    });
+    upstream.on('error', (err) => {
+      if (connected) return;
+      this.logger.debug({ err, target, peer: peer.nodeId }, 'tunnel stream target refused the connection');
+      stream.reject('connect-failed');
+    });
+    upstream.on('connect', () => {
+      connected = true;
+      upstream.setTimeout(0);
+      stream.off('close', abandon);
+      if (stream.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      stream.accept();
+      relay(stream, upstream, {
+        bReadsItself: rb !== undefined,
+        onError: (err, side) => this.logger.debug({ err, side, target }, 'tunnel stream reset'),
+      });
+    });
+  }
+}

@@ -1,0 +1,224 @@
+// One tunnel connection: many streams multiplexed over one TLS socket. Used by both ends; the
+// client opens streams, the server is told about them through `onOpen`. A bad frame closes the
+// whole connection; a stream-level problem resets only that stream.
+import type { Duplex } from 'node:stream';
+import type { Clock, TimerHandle } from '../clock';
+import { TunnelConnectionError, TunnelProtocolError } from '../errors';
+import type { TunnelTarget } from '../endpoints';
+import type { Logger } from '../logger';
+import { FrameWriter } from './frame-writer';
+import { FrameParser, FrameType, PREFACE, decodeOpen, encodeOpen, resetCode, resetReason, u32 } from './frames';
+import type { FrameSink, ResetReason } from './frames';
+import { TunnelStream } from './stream';
+import type { StreamCarrier } from './stream';
+
+/** Largest DATA frame we send: keeps one stream's burst from delaying the others for long. */
+const MAX_FRAME_DATA = 64 * 1024;
+
+export interface MuxSessionOptions {
+  readonly role: 'client' | 'server';
+  /** Receive window per stream (bytes). */
+  readonly streamWindow: number;
+  /** Idle time before a PING; three silent intervals close the connection. 0 disables. */
+  readonly keepaliveMs: number;
+  /** Beyond this many unsent bytes on the socket, writers are told to wait for 'drain'. */
+  readonly congestionBytes: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Server side: a peer asked for a stream; accept() or reject() it. */
+  readonly onOpen?: (stream: TunnelStream, target: TunnelTarget) => void;
+  readonly onClose?: (error: Error) => void;
+}
+
+export class MuxSession implements StreamCarrier, FrameSink {
+  private readonly streams = new Map<number, TunnelStream>();
+  private readonly drainWaiters = new Set<TunnelStream>();
+  private readonly parser = new FrameParser(this);
+  private readonly writer: FrameWriter;
+  private nextId = 1;
+  private closedWith: Error | undefined;
+  private heard = true;
+  private silentIntervals = 0;
+  private keepaliveTimer: TimerHandle | undefined;
+  private blocked = false;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly o: MuxSessionOptions,
+  ) {
+    this.writer = new FrameWriter(socket, () => this.afterWrite());
+    socket.write(PREFACE);
+    socket.on('data', (chunk: Buffer) => {
+      this.heard = true;
+      try {
+        this.parser.push(chunk);
+      } catch (err) {
+        this.close(err instanceof Error ? err : new TunnelProtocolError(String(err)));
+      }
+    });
+    socket.on('error', (err) => this.close(new TunnelConnectionError('tunnel connection failed', { cause: err })));
+    socket.on('close', () => this.close(new TunnelConnectionError('tunnel connection closed')));
+    if (o.keepaliveMs > 0) this.armKeepalive();
+  }
+
+  /** Too many bytes wait for the socket: streams hold back until the backlog halves. */
+  get congested(): boolean {
+    if (!this.blocked && this.writer.backlog >= this.o.congestionBytes) this.blocked = true;
+    return this.blocked;
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Client side: asks the peer for a stream to `target`; resolves once the peer accepted it. */
+  open(target: TunnelTarget): TunnelStream {
+    let id = this.nextId;
+    // Ids wrap after 2^32 streams; skip one still in use by a long-lived stream.
+    while (this.streams.has(id)) id = id >= 0xffffffff ? 1 : id + 1;
+    this.nextId = id >= 0xffffffff ? 1 : id + 1;
+    const stream = new TunnelStream(id, this, this.o.streamWindow, undefined, 0);
+    if (this.closedWith) {
+      queueMicrotask(() => stream.onCarrierClosed(this.closedWith as Error));
+      return stream;
+    }
+    this.streams.set(id, stream);
+    this.writer.push(FrameType.Open, id, encodeOpen(this.o.streamWindow, target));
+    return stream;
+  }
+
+  /** Closes the connection and every stream on it. */
+  close(error: Error = new TunnelConnectionError('tunnel connection closed locally')): void {
+    if (this.closedWith) return;
+    this.closedWith = error;
+    if (this.keepaliveTimer) this.o.clock.clearTimeout(this.keepaliveTimer);
+    this.writer.flush();
+    this.socket.destroy();
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.drainWaiters.clear();
+    for (const s of streams) s.onCarrierClosed(error);
+    this.o.onClose?.(error);
+  }
+
+  // ---- StreamCarrier ----
+
+  sendData(id: number, chunk: Buffer): void {
+    for (let at = 0; at < chunk.length; at += MAX_FRAME_DATA) {
+      this.writer.push(FrameType.Data, id, at === 0 && chunk.length <= MAX_FRAME_DATA ? chunk : chunk.subarray(at, at + MAX_FRAME_DATA));
+    }
+  }
+
+  sendFin(id: number): void {
+    this.writer.push(FrameType.Fin, id);
+  }
+
+  sendReset(id: number, reason: ResetReason): void {
+    if (!this.closedWith) this.writer.push(FrameType.Reset, id, Buffer.from([resetCode(reason)]));
+  }
+
+  sendWindow(id: number, increment: number): void {
+    this.writer.push(FrameType.Window, id, u32(increment));
+  }
+
+  sendOpenOk(id: number, window: number): void {
+    this.writer.push(FrameType.OpenOk, id, u32(window));
+  }
+
+  waitForDrain(stream: TunnelStream): void {
+    this.drainWaiters.add(stream);
+  }
+
+  forget(stream: TunnelStream): void {
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+    this.drainWaiters.delete(stream);
+  }
+
+  // ---- FrameSink ----
+
+  data(streamId: number, chunk: Buffer): void {
+    const stream = this.streams.get(streamId);
+    if (stream && !stream.onData(chunk)) {
+      this.o.logger.warn({ streamId }, 'tunnel peer overran a stream window or sent after FIN: resetting the stream');
+      stream.destroy();
+    }
+  }
+
+  control(type: FrameType, streamId: number, payload: Buffer): void {
+    switch (type) {
+      case FrameType.Open:
+        this.onOpenFrame(streamId, payload);
+        return;
+      case FrameType.OpenOk: {
+        const stream = this.streams.get(streamId);
+        if (stream) stream.onOpenOk(readU32(payload));
+        else this.sendReset(streamId, 'cancel');
+        return;
+      }
+      case FrameType.Reset:
+        this.streams.get(streamId)?.onReset(resetReason(payload[0] ?? 0));
+        return;
+      case FrameType.Window:
+        this.streams.get(streamId)?.onWindow(readU32(payload));
+        return;
+      case FrameType.Fin:
+        this.streams.get(streamId)?.onFin();
+        return;
+      case FrameType.Ping:
+        this.writer.push(FrameType.Pong, 0, payload);
+        return;
+      case FrameType.Pong:
+        return;
+      case FrameType.Data:
+        return; // delivered through data()
+      default:
+        assertNever(type);
+    }
+  }
+
+  private onOpenFrame(streamId: number, payload: Buffer): void {
+    if (this.o.role !== 'server' || !this.o.onOpen) throw new TunnelProtocolError('OPEN sent to a tunnel client');
+    if (this.streams.has(streamId)) throw new TunnelProtocolError(`stream ${streamId} opened twice`);
+    const { window, target } = decodeOpen(payload);
+    const stream = new TunnelStream(streamId, this, this.o.streamWindow, target, window);
+    this.streams.set(streamId, stream);
+    this.o.onOpen(stream, target);
+  }
+
+  private afterWrite(): void {
+    if (!this.blocked || this.writer.backlog > this.o.congestionBytes / 2) return;
+    this.blocked = false;
+    const waiters = [...this.drainWaiters];
+    this.drainWaiters.clear();
+    for (const s of waiters) s.onCarrierDrain();
+  }
+
+  private armKeepalive(): void {
+    this.keepaliveTimer = this.o.clock.setTimeout(() => {
+      if (this.closedWith) return;
+      if (this.heard) {
+        this.heard = false;
+        this.silentIntervals = 0;
+      } else if (++this.silentIntervals >= 3) {
+        this.close(new TunnelConnectionError('tunnel peer stopped answering'));
+        return;
+      } else {
+        this.writer.push(FrameType.Ping, 0, Buffer.alloc(8));
+      }
+      this.armKeepalive();
+    }, this.o.keepaliveMs);
+  }
+}
+
+function readU32(payload: Buffer): number {
+  if (payload.length < 4) throw new TunnelProtocolError('short control frame');
+  return payload.readUInt32BE(0);
+}
+
+function assertNever(x: never): never {
+  throw new TunnelProtocolError(`unhandled frame type ${String(x)}`);
+}
