@@ -107,6 +107,26 @@ describe('routing mesh', () => {
     await cluster.waitForReady({ timeoutMs: 15_000 });
   });
 
+  it('hands the client address to the task with PROXY protocol v2 when the port opts in', async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'pp', '-p', 'published=8081,target=80,proxy-protocol=v2', 'shoal/whoami']);
+    const body = await waitFor(
+      () =>
+        new Promise<string | undefined>((resolve) => {
+          // Connect from a known local address so the task can report it back.
+          const req = http.get({ host: BASE + '2', port: 8081, path: '/', agent: false, timeout: 2000, localAddress: '127.0.17.77' }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve(text));
+          });
+          req.on('error', () => resolve(undefined));
+        }),
+      { timeoutMs: 20_000, what: 'the PROXY-protocol port to answer' },
+    );
+    expect(body).toMatch(/^ClientAddr: 127\.0\.17\.77:\d+$/m);
+    await cluster.manager.cliOk(['service', 'rm', 'pp']);
+  });
+
   it('closes the port on every node when the service is removed', async () => {
     await cluster.manager.cliOk(['service', 'rm', 'web']);
     for (const ip of ips()) {
