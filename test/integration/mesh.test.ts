@@ -127,6 +127,32 @@ describe('routing mesh', () => {
     await cluster.manager.cliOk(['service', 'rm', 'pp']);
   });
 
+  it('binds a mode=host port only on the node that runs the task', async () => {
+    await cluster.manager.cliOk([
+      'service', 'create', '-d', '--name', 'hostp', '--constraint', 'node.hostname==worker1',
+      '-p', 'published=8090,target=80,mode=host', 'shoal/whoami',
+    ]);
+    const fetch8090 = (ip: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: ip, port: 8090, path: '/', agent: false, timeout: 2000 }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+      });
+    const body = await waitFor(() => fetch8090(cluster.byName('worker1').ip).catch(() => undefined), {
+      timeoutMs: 20_000,
+      what: 'the host-mode port on worker1',
+    });
+    expect(body).toMatch(/^Node: worker1$/m);
+    await expect(fetch8090(cluster.manager.ip)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const ps = (await cluster.manager.cliOk(['service', 'ps', 'hostp'])).stdout;
+    expect(ps).toContain('*:8090->80/tcp');
+    await cluster.manager.cliOk(['service', 'rm', 'hostp']);
+  });
+
   it('closes the port on every node when the service is removed', async () => {
     await cluster.manager.cliOk(['service', 'rm', 'web']);
     for (const ip of ips()) {

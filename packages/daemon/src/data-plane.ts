@@ -6,6 +6,7 @@ import type { TaskHooks } from '@shoal/agent';
 import type { MeshEndpoint } from '@shoal/mesh';
 import type { TaskAssignment, TlsMaterial } from '@shoal/wire';
 import type { Logger } from 'pino';
+import { HostPorts } from './host-ports';
 import { MeshNode } from './mesh-node';
 
 /** How long a draining endpoint stays published before its task gets SIGTERM (gossip reaches every node). */
@@ -21,8 +22,11 @@ export interface DataPlaneOptions {
 export class DataPlane {
   private starting: Promise<MeshNode | null> | null = null;
   private stopped = false;
+  private readonly hostPorts: HostPorts;
 
-  constructor(private readonly options: DataPlaneOptions) {}
+  constructor(private readonly options: DataPlaneOptions) {
+    this.hostPorts = new HostPorts(options.addr, options.logger);
+  }
 
   start(gossipKeys: string[], managerIps: string[]): void {
     if (this.starting || this.stopped) return;
@@ -44,6 +48,7 @@ export class DataPlane {
     return {
       running: (a, port) => {
         if (port === undefined) return;
+        this.hostPorts.open(a, port);
         void this.mesh().then((m) => m?.publish(this.endpoint(a, port, 'running')));
       },
       stopping: async (a) => {
@@ -54,6 +59,7 @@ export class DataPlane {
         if (current.publishedPorts.some((p) => p.mode === 'ingress')) await new Promise((r) => setTimeout(r, DRAIN_MS));
       },
       stopped: (taskId) => {
+        this.hostPorts.close(taskId);
         void this.mesh().then((m) => m?.unpublish(taskId));
       },
     };
@@ -61,6 +67,7 @@ export class DataPlane {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.hostPorts.closeAll();
     const mesh = await this.mesh();
     await mesh?.stop();
   }
