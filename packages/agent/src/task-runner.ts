@@ -1,6 +1,7 @@
 // Reconciles the tasks a manager assigned to this node with the local executor:
 // prepares and starts what should run, stops what should not, reports every state
 // change (forward only), and adopts tasks left running by a previous agent.
+import * as net from 'node:net';
 import type { Executor, TaskController, TaskRuntimeSpec } from '@shoal/runtime';
 import type { TaskAssignment, TaskStateName, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
@@ -18,6 +19,12 @@ export interface TaskRunnerOptions {
   logger: Logger;
   /** Lifecycle hooks for the data plane (publishing endpoints to the mesh). */
   hooks?: TaskHooks;
+  /**
+   * Where tasks listen. A task that publishes ports counts as running once its port accepts
+   * a connection (up to `readyTimeoutMs`), so the mesh never routes to a process still booting.
+   */
+  portHost?: string;
+  readyTimeoutMs?: number;
 }
 
 export interface TaskHooks {
@@ -141,6 +148,9 @@ export class TaskRunner {
       if (!w.live) await w.controller.start();
       w.live = true;
       const st = w.controller.status();
+      if (st.port && w.assignment.publishedPorts.length > 0 && this.options.portHost) {
+        await waitForPort(this.options.portHost, st.port, this.options.readyTimeoutMs ?? 5000);
+      }
       this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}) });
       this.options.hooks?.running(w.assignment, st.port);
       if (!w.gone) this.watchExit(w);
@@ -208,5 +218,22 @@ export class TaskRunner {
       ...(c.labels ? { labels: c.labels } : {}),
       targetPorts: a.targetPorts.filter((p) => p.protocol !== 'sctp').map((p) => ({ port: p.port, protocol: p.protocol as 'tcp' | 'udp' })),
     };
+  }
+}
+
+/** Resolves once host:port accepts a TCP connection, or after `timeoutMs` (the task may never listen). */
+async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect({ host, port });
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -376,6 +376,7 @@ export class Daemon implements EngineBackend {
       report: (u) => agent.reportStatus(u),
       logger: this.options.logger.child({ module: 'tasks' }),
       hooks: dataPlane.hooks(),
+      portHost: node.advertiseAddr,
     });
     await runner.adopt();
     agent = new Agent({
