@@ -4,7 +4,7 @@
 // keep-alive and `Connection: close`; wrk -t1 -c50; medians of N repetitions (interleaved).
 // Usage: see README.md. Every process started here is stopped by PID, also on failure or Ctrl-C.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { cpus, release, tmpdir } from 'node:os';
@@ -51,6 +51,7 @@ const ALL_PATHS = [
     ? [
         { id: 'ingress-no-onread', label: 'ingress, no shared onread buffer', host: VARIANT_ADDR, port: 18081, procs: ['a2'] },
         { id: 'tunnel-1m-window', label: 'ingress + tunnel, 1 MiB stream window', host: VARIANT_ADDR, port: 18082, procs: ['a2', 'b2'] },
+        { id: 'node-minimal', label: 'minimal Node proxy (floor)', host: '127.0.0.1', port: 18084, procs: ['minimal'] },
       ]
     : []),
   ...(VARIANT_DIST
@@ -76,6 +77,15 @@ const children = new Map();
 let tmp;
 
 async function main() {
+  const from = arg('from', '');
+  if (from) {
+    // Re-render a saved full run (e.g. after changing the report text).
+    const saved = JSON.parse(readFileSync(resolve(from), 'utf8'));
+    const md = markdown(saved.meta, summarize(saved.runs));
+    console.log(md);
+    if (WRITE_DOCS) updateDocs(md);
+    return;
+  }
   for (const bin of ['wrk', 'nginx', 'haproxy']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`]);
@@ -112,13 +122,16 @@ async function main() {
   }
   const summary = summarize(runs);
   const meta = environment();
-  const outDir = join(here, 'results');
+  // Only full runs are kept in the repository (and reported in docs/benchmarks.md).
+  const full = !ONLY_PATHS && !ONLY_SIZES && !ONLY_MODES && !EXTRA && !VARIANT_DIST && REPS >= 3;
+  const outDir = full ? join(here, 'results') : join(tmpdir(), 'shoal-ingress-bench-results');
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify({ meta, runs, summary }, null, 2));
+  const outFile = join(outDir, `${stamp}.json`);
+  writeFileSync(outFile, JSON.stringify({ meta, runs, summary }, null, 2));
   const md = markdown(meta, summary);
-  console.log(`\n${md}`);
-  if (WRITE_DOCS && !ONLY_PATHS && !ONLY_SIZES && !ONLY_MODES && !EXTRA && !VARIANT_DIST && REPS >= 3) updateDocs(md);
+  console.log(`\n${md}\n\nraw results: ${outFile}`);
+  if (WRITE_DOCS && full) updateDocs(md);
   else console.log('(partial run: docs/benchmarks.md left alone)');
 }
 
@@ -242,6 +255,9 @@ async function startAll() {
   if (needed.has('a')) await node('a', 'a', 'mesh.json');
   if (needed.has('b2')) await node('b2', 'b', 'mesh-variant.json');
   if (needed.has('a2')) await node('a2', 'a', 'mesh-variant.json');
+  if (needed.has('minimal')) {
+    await start('minimal', process.execPath, [join(here, 'minimal-proxy.mjs'), '127.0.0.1', '18084', '127.0.0.1', String(NGINX_PORT)], 'ready');
+  }
   if (needed.has('b3')) await node('b3', 'b', 'mesh-ab.json');
   if (needed.has('a3')) await node('a3', 'a', 'mesh-ab.json');
 }
@@ -414,6 +430,7 @@ function summarize(runs) {
           p50Ms: median(rs.map((r) => r.p50Ms)),
           p99Ms: median(rs.map((r) => r.p99Ms)),
           cpuUsPerReq: median(rs.map((r) => r.cpuUsPerReq ?? NaN)),
+          machineBusy: median(rs.map((r) => r.machineBusy ?? NaN)),
           errors: rs.reduce((n, r) => n + r.errors, 0),
           all: rs.map((r) => Math.round(r.rps)),
         });
@@ -460,12 +477,12 @@ function markdown(meta, rows) {
     `Run ${meta.date.slice(0, 16).replace('T', ' ')} UTC on ${meta.cpus}, Linux ${meta.kernel}, Node ${meta.node}; backend ${meta.nginx.replace('nginx version: ', '')} (1 worker, static files); ${meta.haproxy.split(' - ')[0]}.`,
     `Command: \`node bench/ingress/run.mjs\` (see bench/ingress/README.md). Each cell: \`${meta.wrk}\`, median of ${meta.reps} interleaved repetitions; % is of the direct median in the same run. Proxy CPU = user+system CPU of the proxy process(es) per request (node A + node B for the tunnel path).`,
     '',
-    '| path | response | connections | req/s | % of direct | p50 | p99 | proxy CPU/req | runs (req/s) |',
-    '|---|---|---|---:|---:|---:|---:|---:|---|',
+    '| path | response | connections | req/s | % of direct | p50 | p99 | proxy CPU/req | machine busy | runs (req/s) |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.label} | ${r.size} | ${r.mode} | ${r.rps.toFixed(0)} | ${r.path === 'direct' ? '100 %' : `${r.pctOfDirect.toFixed(0)} %`} | ${fmtMs(r.p50Ms)} | ${fmtMs(r.p99Ms)} | ${Number.isFinite(r.cpuUsPerReq) ? `${r.cpuUsPerReq.toFixed(0)} µs` : '—'} | ${r.all.join(', ')}${r.errors ? ` (${r.errors} errors)` : ''} |`,
+      `| ${r.label} | ${r.size} | ${r.mode} | ${r.rps.toFixed(0)} | ${r.path === 'direct' ? '100 %' : `${r.pctOfDirect.toFixed(0)} %`} | ${fmtMs(r.p50Ms)} | ${fmtMs(r.p99Ms)} | ${Number.isFinite(r.cpuUsPerReq) ? `${r.cpuUsPerReq.toFixed(0)} µs` : '—'} | ${Number.isFinite(r.machineBusy) ? `${(100 * r.machineBusy).toFixed(0)} %` : '—'} | ${r.all.join(', ')}${r.errors ? ` (${r.errors} errors)` : ''} |`,
     );
   }
   lines.push('', 'Targets (issue "Routing mesh"):', '');
@@ -474,7 +491,76 @@ function markdown(meta, rows) {
     if (!r) continue;
     lines.push(`- ${t.path} ${t.size} ${t.mode}: ${r.pctOfDirect.toFixed(0)} % of direct (target ≥ ${t.min} %) — ${r.pctOfDirect >= t.min ? 'met' : '**not met**'}`);
   }
+  lines.push('', ...reading(rows), '', ...history());
   return lines.join('\n');
+}
+
+/** The target cases in every full run kept in bench/ingress/results (code may differ between runs). */
+function history() {
+  const dir = join(here, 'results');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  const cases = [
+    ['ingress', '100B', 'keep-alive'],
+    ['ingress', '64KiB', 'keep-alive'],
+    ['ingress', '100B', 'close'],
+    ['ingress', '64KiB', 'close'],
+    ['tunnel', '100B', 'keep-alive'],
+    ['haproxy', '100B', 'keep-alive'],
+    ['haproxy', '64KiB', 'keep-alive'],
+  ];
+  const out = [
+    `Every full run kept in \`bench/ingress/results/\` (% of direct in that run; CPU per request in brackets):`,
+    '',
+    `| run (UTC) | ${cases.map((c) => `${c[0]} ${c[1]} ${c[2]}`).join(' | ')} |`,
+    `|---|${cases.map(() => '---:').join('|')}|`,
+  ];
+  for (const f of files) {
+    const saved = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    const rows = summarize(saved.runs);
+    const cell = ([p, sz, m]) => {
+      const r = rows.find((x) => x.path === p && x.size === sz && x.mode === m);
+      return r ? `${r.pctOfDirect.toFixed(0)} % (${Number.isFinite(r.cpuUsPerReq) ? r.cpuUsPerReq.toFixed(0) : '—'} µs)` : '—';
+    };
+    out.push(`| ${saved.meta.date.slice(0, 16).replace('T', ' ')} | ${cases.map(cell).join(' | ')} |`);
+  }
+  return out;
+}
+
+/** The interpretation: this run's figures, then supporting measurements taken while building it. */
+function reading(rows) {
+  const get = (path, size, mode) => rows.find((x) => x.path === path && x.size === size && x.mode === mode);
+  const pct = (r) => (r ? `${r.pctOfDirect.toFixed(0)} %` : '—');
+  const us = (r) => (r && Number.isFinite(r.cpuUsPerReq) ? `${r.cpuUsPerReq.toFixed(0)} µs` : '—');
+  const [iS, iL, hS, hL] = [get('ingress', '100B', 'keep-alive'), get('ingress', '64KiB', 'keep-alive'), get('haproxy', '100B', 'keep-alive'), get('haproxy', '64KiB', 'keep-alive')];
+  const [iSc, iLc, hSc, hLc, tSc] = [get('ingress', '100B', 'close'), get('ingress', '64KiB', 'close'), get('haproxy', '100B', 'close'), get('haproxy', '64KiB', 'close'), get('tunnel', '100B', 'close')];
+  const [tS, tL] = [get('tunnel', '100B', 'keep-alive'), get('tunnel', '64KiB', 'keep-alive')];
+  const verdict = (...pairs) => (pairs.every(([r, min]) => r && r.pctOfDirect >= min) ? 'met in this run' : '**not met** in this run');
+  return [
+    'Reading it (2 shared vCPUs: wrk, nginx and the proxy compete for them; other work on the machine shows in "machine busy" and in the spread of the runs):',
+    '',
+    `- **Keep-alive, local task**: ${pct(iS)} (100 B) and ${pct(iL)} (64 KiB) of direct; targets 70 % / 60 % ${verdict([iS, 70], [iL, 60])}. HAProxy 2.6 reaches ` +
+      `${pct(hS)} and ${pct(hL)} in the same run. CPU per request: Shoal ${us(iS)} / ${us(iL)}, HAProxy ${us(hS)} / ${us(hL)}. Profiles put ~¾ of the ` +
+      "proxy's CPU in the read()/write() syscalls (loopback delivery and the reader's wake-up are charged to the writer), little in JavaScript. " +
+      'The direct baseline is the noisiest figure (see its runs); Shoal relative to HAProxy and the CPU per request are steadier across runs (table below).',
+    `- **\`Connection: close\`**: ${pct(iSc)} (100 B) and ${pct(iLc)} (64 KiB); target 40 % ${verdict([iSc, 40], [iLc, 40])}, and not reachable in userspace Node here: ` +
+      `every request is a new proxied connection, Node pays ${us(iSc)} of CPU for each against HAProxy's ${us(hSc)} (HAProxy: ${pct(hSc)} / ${pct(hLc)}), ` +
+      "and even a minimal Node proxy costs ~125 µs (below). 40 % would take about half of Node's floor; the kernel DNAT fast path is the way (perf-notes: ~81 % / ~100 % keep-alive).",
+    `- **Tunnel**: 100 B keep-alive through ingress + tunnel + a second node process: ${pct(tS)} of direct; target 50 % ${verdict([tS, 50])}; ${us(tS)} of CPU per request for ` +
+      `both nodes. With \`Connection: close\` a tunnelled connection costs about what a local one does (${us(tSc)} vs ${us(iSc)}): it is a stream on the warm ` +
+      `TLS connection, no handshake. 64 KiB through the tunnel (${pct(tL)}, no target) is bounded by Node's TLS and the receiving node's decrypt-and-wake work.`,
+    '',
+    'Supporting measurements (same machine, while building it):',
+    '',
+    '- `node bench/ingress/run.mjs --variants --sizes=100B` (3 × 4 s): ingress with the shared `onread` buffer 58 % / 14 µs per request, without it 43 % / 18 µs; ' +
+      'a minimal Node proxy (no balancing, no half-close, no backpressure) 46 % / 17 µs keep-alive and 19 % / 124 µs per connection with `Connection: close`; ' +
+      'a 1 MiB tunnel stream window instead of 256 KiB: no change.',
+    '- `--variant-dist` A/B runs: coalescing the 16 KiB TLS records of a response into one client write (cork until the end of the event-loop turn) took 64 KiB ' +
+      'through the tunnel from ~5,500 to ~8,400 req/s; writing each frame batch only when the previous TLS write completed doubled one-stream tunnel throughput; ' +
+      'the shared read buffer on the task side of the tunnel took 100 B requests from 19 to 16 µs of CPU.',
+    '- `node bench/ingress/tunnel-design.mjs`: a fresh mutual-TLS connection (ECDSA P-256) costs ~3.8 ms of CPU for both ends (~270/s), a stream over the warm ' +
+      'multiplexed connection ~0.25 ms (open, 1-byte echo, close), a plain TCP connection ~0.13 ms: hence streams over one warm connection per peer, not a pool of ' +
+      'one-connection-per-stream. One TLS connection moves ~600 MB/s on this machine (both ends in one process).',
+  ];
 }
 
 /** Replaces (or appends) only the `## Ingress` section of docs/benchmarks.md. */
