@@ -4,8 +4,7 @@ import type { EngineApi, Filters, Node, SystemInfo } from '@shoal/api';
 import { defineGroup, defineLeaf, minArgs, noArgs, type FlagSpec } from '../command-kit';
 import type { CliContext } from '../context';
 import { MultiError, StatusError } from '../errors';
-import { renderFormat, TemplateParseError, parseFormat } from '../format/formatter';
-import { goJson, inspectJson } from '../format/inspect-json';
+import { inspectEach } from '../format/inspect-each';
 import { formatNodeList, nodeListFormat, prettyNode } from '../format/node-format';
 import { registerNodeUpdateCommands } from './node-update';
 
@@ -74,28 +73,7 @@ async function runInspect(ctx: CliContext, refs: string[], format: string): Prom
     return;
   }
 
-  let render: (nodes: Node[]) => string;
-  if (format === '') render = inspectJson;
-  else if (format === 'json') render = (nodes) => `${goJson(nodes)}\n`;
-  else {
-    try {
-      parseFormat(format);
-    } catch (err) {
-      throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
-    }
-    render = (nodes) => (nodes.length === 0 ? '\n' : renderFormat(format, nodes, {}));
-  }
-  const nodes: Node[] = [];
-  const errors: unknown[] = [];
-  for (const ref of refs) {
-    try {
-      nodes.push(await get(ref));
-    } catch (err) {
-      errors.push(err);
-    }
-  }
-  ctx.io.out(render(nodes));
-  if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
+  await inspectEach(ctx.io.out, refs, format, get);
 }
 
 export function registerNodeCommands(root: Command, ctx: CliContext): void {

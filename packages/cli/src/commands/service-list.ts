@@ -4,8 +4,7 @@ import { EngineApiError, type EngineApi, type Filters, type Service } from '@sho
 import { defineLeaf, minArgs, noArgs } from '../command-kit';
 import type { CliContext } from '../context';
 import { MultiError, StatusError } from '../errors';
-import { TemplateParseError, parseFormat, renderFormat } from '../format/formatter';
-import { goJson, inspectJson } from '../format/inspect-json';
+import { inspectEach } from '../format/inspect-each';
 import { formatServiceList, serviceListFormat } from '../format/service-format';
 import { prettyService } from '../format/service-pretty';
 import { FILTER_FLAG, filtersFromFlags } from './node';
@@ -102,28 +101,7 @@ async function runInspect(ctx: CliContext, refs: string[], format: string): Prom
     return;
   }
 
-  let render: (services: Service[]) => string;
-  if (format === '') render = inspectJson;
-  else if (format === 'json') render = (services) => `${goJson(services)}\n`;
-  else {
-    try {
-      parseFormat(format);
-    } catch (err) {
-      throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
-    }
-    render = (services) => (services.length === 0 ? '\n' : renderFormat(format, services, {}));
-  }
-  const services: Service[] = [];
-  const errors: unknown[] = [];
-  for (const ref of refs) {
-    try {
-      services.push(await get(ref));
-    } catch (err) {
-      errors.push(err);
-    }
-  }
-  ctx.io.out(render(services));
-  if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
+  await inspectEach(ctx.io.out, refs, format, get);
 }
 
 export function registerServiceList(service: Command, ctx: CliContext): void {
