@@ -82,12 +82,24 @@ export class ServiceApi {
     }
     this.validate(next);
     const ports = this.allocate(next, current);
+    // Like swarmkit, only a change to what tasks run starts a rolling update; scaling does not.
+    const rolling =
+      JSON.stringify(next.task) !== JSON.stringify(current.spec.task) ||
+      JSON.stringify(next.endpoint) !== JSON.stringify(current.spec.endpoint);
     const updated: ServiceObject = {
       ...current,
       spec: next,
       previousSpec: current.spec,
       endpoint: { ports },
-      updateStatus: { state: 'updating', startedAt: new Date().toISOString(), message: options.rollback ? 'rollback started' : 'update in progress' },
+      ...(rolling
+        ? {
+            updateStatus: {
+              state: 'updating' as const,
+              startedAt: new Date().toISOString(),
+              message: options.rollback ? 'rollback started' : 'update in progress',
+            },
+          }
+        : {}),
     };
     await this.commitNamed(next.name, [updateOp('service', updated, version)]);
   }
