@@ -56,8 +56,9 @@ describe('routing mesh', () => {
   it('answers on every node and spreads evenly over both tasks, wherever they run', async () => {
     await waitFor(
       async () => {
-        const counts = await spread(ips(), 2);
-        return counts.size === 2;
+        // Each node on its own must reach both tasks (endpoints reach nodes at different moments).
+        for (const ip of ips()) if ((await spread([ip], 4)).size !== 2) return false;
+        return true;
       },
       { timeoutMs: 15_000, what: 'both tasks reachable from every node' },
     );
@@ -84,6 +85,14 @@ describe('routing mesh', () => {
       { timeoutMs: 30_000, what: 'worker2 drained' },
     );
     const worker2 = cluster.byName('worker2').ip;
+    // Its old task leaves rotation once its replacement runs (drain is start-first).
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 10; i++) if ((await get(worker2)).node === 'worker2') return false;
+        return true;
+      },
+      { timeoutMs: 15_000, what: 'worker2 serving from tasks on other nodes' },
+    );
     for (let i = 0; i < 10; i++) expect((await get(worker2)).node).not.toBe('worker2');
     await cluster.manager.cliOk(['node', 'update', '--availability', 'active', 'worker2']);
   });
@@ -92,6 +101,17 @@ describe('routing mesh', () => {
     const victim = cluster.byName('worker1');
     await victim.kill('SIGKILL');
     const survivors = cluster.nodes.filter((n) => n !== victim).map((n) => n.ip);
+    // After detection (the wording), nothing is routed to it and nothing fails.
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 12; i++) {
+          const r = await get(survivors[i % survivors.length]!).catch(() => undefined);
+          if (!r || r.node === 'worker1') return false;
+        }
+        return true;
+      },
+      { timeoutMs: 20_000, what: 'the survivors to stop routing to worker1' },
+    );
     let failures = 0;
     const seen = new Set<string>();
     for (let i = 0; i < 60; i++) {
@@ -113,7 +133,7 @@ describe('routing mesh', () => {
       () =>
         new Promise<string | undefined>((resolve) => {
           // Connect from a known local address so the task can report it back.
-          const req = http.get({ host: BASE + '2', port: 8081, path: '/', agent: false, timeout: 2000, localAddress: '127.0.17.77' }, (res) => {
+          const req = http.get({ host: BASE + '1', port: 8081, path: '/', agent: false, timeout: 2000, localAddress: '127.0.17.77' }, (res) => {
             let text = '';
             res.setEncoding('utf8');
             res.on('data', (c: string) => (text += c));
