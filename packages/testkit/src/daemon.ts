@@ -182,6 +182,8 @@ class ShoalDaemon implements DaemonHandle {
     const node = [
       process.execPath,
       '--enable-source-maps',
+      // e.g. SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the daemons of a run.
+      ...(process.env['SHOAL_DAEMON_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       daemonScript(this.options.daemonScript),
       '--data-dir',
       this.dataDir,

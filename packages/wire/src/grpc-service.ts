@@ -18,6 +18,9 @@ export function unary<Req, Res>(): MethodSpec<Req, Res, 'unary'> {
 export function serverStream<Req, Res>(): MethodSpec<Req, Res, 'serverStream'> {
   return { kind: 'serverStream' };
 }
+export function clientStream<Req, Res>(): MethodSpec<Req, Res, 'clientStream'> {
+  return { kind: 'clientStream' };
+}
 export function bidi<Req, Res>(): MethodSpec<Req, Res, 'bidi'> {
   return { kind: 'bidi' };
 }

@@ -1,4 +1,4 @@
-import { defineService, serverStream, unary } from './grpc-service';
+import { clientStream, defineService, serverStream, unary } from './grpc-service';
 import type {
   LogRecordWithOrigin,
   PublishLogsRequest,
@@ -41,7 +41,10 @@ export const DispatcherMethods = {
 export const DispatcherService = defineService('shoal.Dispatcher', DispatcherMethods);
 
 export const RaftMethods = {
+  /** One batch; used for snapshots, whose outcome the sender must learn. */
   Step: unary<RaftStepRequest, RaftStepResponse>(),
+  /** A long-lived ordered stream of batches from one member to another (the hot path). */
+  StepStream: clientStream<RaftStepRequest, RaftStepResponse>(),
   /** A promoted node asks the leader to add it as a (learner, then voting) member. */
   Join: unary<RaftJoinRequest, RaftJoinResponse>(),
 };

@@ -40,6 +40,34 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         cb(toServiceError(err));
       }
     },
+    StepStream: (call: grpc.ServerReadableStream<RaftStepRequest, RaftStepResponse>, cb: grpc.sendUnaryData<RaftStepResponse>) => {
+      let failed = false;
+      const fail = (err: unknown) => {
+        if (failed) return;
+        failed = true;
+        cb(toServiceError(err));
+      };
+      let caller: string;
+      try {
+        caller = callerIdentity(call, deps.clusterId(), ['manager'], deps.revoked()).nodeId;
+      } catch (err) {
+        return fail(err);
+      }
+      call.on('data', (req: RaftStepRequest) => {
+        if (failed) return;
+        // The certificate is checked once per stream; a member removed while its stream is open is cut off here.
+        if (deps.revoked().includes(caller)) return fail(new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller} was removed from swarm`));
+        const replica = deps.replica();
+        if (!replica) return fail(new GrpcError(grpc.status.UNAVAILABLE, 'raft is not running on this node'));
+        replica.step(req.messages as Message[]);
+      });
+      call.on('end', () => {
+        if (!failed) cb(null, {});
+      });
+      call.on('error', () => {
+        failed = true;
+      });
+    },
     Join: (call: grpc.ServerUnaryCall<RaftJoinRequest, RaftJoinResponse>, cb: grpc.sendUnaryData<RaftJoinResponse>) => {
       const run = async (): Promise<RaftJoinResponse> => {
         const caller = callerIdentity(call, deps.clusterId(), ['manager'], deps.revoked());

@@ -77,7 +77,12 @@ export class RaftReplica implements Proposer, RaftView {
   private term = 0;
   private ticker: NodeJS.Timeout | null = null;
   private processing = false;
+  /** A leader's Ready whose entries are being fsynced off the event loop. */
+  private persisting = false;
   private scheduled = false;
+  /** Term and vote last written: a Ready that changes them must be durable before anything is sent. */
+  private savedTerm = 0;
+  private savedVote: string | null = null;
   private snapshotIndex = 0;
   private stopped = false;
 
@@ -90,7 +95,10 @@ export class RaftReplica implements Proposer, RaftView {
       options.store.restore(data.store);
       for (const [id, addr] of Object.entries(data.peers)) this.peers.set(id, addr);
     }
-    this.confState = this.storage.initialState().confState;
+    const initial = this.storage.initialState();
+    this.confState = initial.confState;
+    this.savedTerm = initial.hardState.term;
+    this.savedVote = initial.hardState.vote;
     this.node = this.newNode(snap.metadata.index);
   }
 
@@ -225,22 +233,69 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   private process(): void {
-    if (this.processing || this.stopped) return;
+    if (this.processing || this.persisting || this.stopped) return;
     this.processing = true;
     try {
-      for (let rd = this.node.ready(); rd; rd = this.node.ready()) this.handle(rd);
+      for (let rd = this.node.ready(); rd; rd = this.node.ready()) {
+        if (this.leaderFastPath(rd)) this.handleAsync(rd);
+        else this.handle(rd);
+        if (this.persisting) break;
+      }
     } finally {
       this.processing = false;
     }
   }
 
+  /**
+   * A leader may send its new entries before they are durable on its own disk (Raft thesis
+   * §10.2.1): the core counts the leader toward a quorum only at advance(), which waits for the
+   * fsync. Not when term or vote changed, which must be durable before any message leaves.
+   */
+  private leaderFastPath(rd: Ready): boolean {
+    const lead = rd.softState ? rd.softState.lead : this.lead;
+    if (lead !== this.options.nodeId || rd.snapshot || rd.entries.length === 0) return false;
+    return !rd.hardState || (rd.hardState.term === this.savedTerm && rd.hardState.vote === this.savedVote);
+  }
+
   private handle(rd: Ready): void {
-    this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync: rd.mustSync });
+    this.save(rd, rd.mustSync);
     if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data, rd.snapshot.metadata.index, rd.snapshot.metadata.confState);
+    if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
+    this.finish(rd);
+  }
+
+  /** The leader's fast path: write, send, apply what is already committed, fsync on the pool, then advance. */
+  private handleAsync(rd: Ready): void {
+    this.save(rd, false);
     if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.softState) this.onSoftState(rd.softState.lead);
-    if (rd.hardState) this.term = rd.hardState.term;
+    this.persisting = true;
+    this.storage.sync((err) => {
+      this.persisting = false;
+      if (this.stopped) return;
+      if (err) {
+        this.options.logger.fatal({ err }, 'raft WAL fsync failed; stopping');
+        throw err; // as a failed synchronous write would: the process must not go on
+      }
+      this.node.advance(rd);
+      this.maybeSnapshot();
+      this.process();
+    });
+  }
+
+  private save(rd: Ready, mustSync: boolean): void {
+    this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync });
+    if (rd.hardState) {
+      this.term = rd.hardState.term;
+      this.savedTerm = rd.hardState.term;
+      this.savedVote = rd.hardState.vote;
+    }
+  }
+
+  private finish(rd: Ready): void {
+    for (const entry of rd.committedEntries) this.apply(entry);
+    if (rd.softState) this.onSoftState(rd.softState.lead);
     this.node.advance(rd);
     this.maybeSnapshot();
   }

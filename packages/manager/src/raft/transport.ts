@@ -1,8 +1,11 @@
-// Raft messages between managers over 2377: one unary Step call per peer per Ready,
-// on a cached mutual-TLS channel. Failures are reported to the core, which backs off.
+// Raft messages between managers over 2377, on a cached mutual-TLS channel per peer.
+// The hot path is one long-lived client stream per peer (StepStream): a batch costs one
+// HTTP/2 DATA frame instead of a whole call, and batches arrive in order. Snapshots go
+// as unary Step calls, whose outcome the core must learn. Failures are reported to the
+// core, which backs off; a broken stream is reopened on the next send.
 import * as grpc from '@grpc/grpc-js';
 import type { Message } from '@shoal/raft';
-import { RaftMethods, RaftService, clientCredentials, createClient, type TlsMaterial, type TypedClient } from '@shoal/wire';
+import { RaftMethods, RaftService, type RaftStepRequest, clientCredentials, createClient, type TlsMaterial, type TypedClient } from '@shoal/wire';
 import type { Logger } from 'pino';
 import type { ReplicaTransport } from './replica';
 
@@ -15,8 +18,17 @@ export interface TransportReports {
 
 type RaftClient = TypedClient<typeof RaftMethods>;
 
+/** Batches queued on a peer's stream (object mode) beyond which new ones are dropped (Raft resends). */
+const MAX_QUEUED_BATCHES = 1024;
+
+interface PeerStream {
+  call: grpc.ClientWritableStream<RaftStepRequest>;
+  broken: boolean;
+}
+
 export class GrpcRaftTransport implements ReplicaTransport {
   private readonly clients = new Map<string, RaftClient>();
+  private readonly streams = new Map<string, PeerStream>();
   private reports: TransportReports | null = null;
 
   constructor(
@@ -42,6 +54,10 @@ export class GrpcRaftTransport implements ReplicaTransport {
         continue;
       }
       const hasSnapshot = batch.some((m) => m.type === 'snapshot');
+      if (!hasSnapshot) {
+        this.streamTo(to, addr, batch);
+        continue;
+      }
       this.client(addr)
         .unary.Step({ messages: batch }, { timeoutMs: hasSnapshot ? 30_000 : 2_000 })
         .then(
@@ -55,6 +71,33 @@ export class GrpcRaftTransport implements ReplicaTransport {
           },
         );
     }
+  }
+
+  private streamTo(to: string, addr: string, batch: Message[]): void {
+    let s = this.streams.get(addr);
+    if (!s || s.broken) {
+      const opened: PeerStream = {
+        call: this.client(addr).sink.StepStream((err) => {
+          opened.broken = true;
+          if (this.streams.get(addr) === opened) this.streams.delete(addr);
+          if (err && err.code !== grpc.status.CANCELLED) {
+            this.logger.debug({ peer: to, addr, err: err.message }, 'raft stream closed');
+            this.reports?.unreachable(to);
+          }
+        }),
+        broken: false,
+      };
+      opened.call.on('error', () => {
+        opened.broken = true;
+      });
+      this.streams.set(addr, opened);
+      s = opened;
+    }
+    if (s.call.writableLength > MAX_QUEUED_BATCHES) {
+      this.reports?.unreachable(to); // the peer is not reading; the core probes again later
+      return;
+    }
+    s.call.write({ messages: batch } satisfies RaftStepRequest);
   }
 
   /** A client for any manager address (also used for Join and forwarding). */
@@ -76,14 +119,26 @@ export class GrpcRaftTransport implements ReplicaTransport {
       channel.watchConnectivityState(state, Date.now() + 3_600_000, (err) => {
         if (this.clients.get(addr) !== c) return;
         const next = channel.getConnectivityState(false);
-        if (!err && state === grpc.connectivityState.READY && next !== grpc.connectivityState.READY) this.reports?.disconnected(addr);
+        if (!err && state === grpc.connectivityState.READY && next !== grpc.connectivityState.READY) {
+          this.dropStream(addr);
+          this.reports?.disconnected(addr);
+        }
         loop(next);
       });
     };
     loop(channel.getConnectivityState(true));
   }
 
+  private dropStream(addr: string): void {
+    const s = this.streams.get(addr);
+    if (!s) return;
+    this.streams.delete(addr);
+    s.broken = true;
+    s.call.cancel();
+  }
+
   close(): void {
+    for (const addr of [...this.streams.keys()]) this.dropStream(addr);
     const clients = [...this.clients.values()];
     this.clients.clear(); // first, so the connectivity watchers see they are done
     for (const c of clients) c.close();

@@ -103,6 +103,11 @@ export class FileStorage implements RaftStorage {
     if (this.wal.needsCut()) this.wal.cut(this.header());
   }
 
+  sync(done: (err?: Error) => void): void {
+    if (this.closed) return queueMicrotask(() => done(new StorageClosedError('raft storage is closed')));
+    this.wal.syncAsync(done);
+  }
+
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
     this.checkOpen();
     const term = this.mem.checkCreateSnapshot(index);

@@ -53,6 +53,10 @@ export class MemoryStorage implements RaftStorage {
     return this.snap;
   }
 
+  sync(done: (err?: Error) => void): void {
+    queueMicrotask(() => done());
+  }
+
   save(update: StorageUpdate): void {
     this.checkSave(update);
     if (update.snapshot !== undefined) this.applySnapshot(update.snapshot);

@@ -46,6 +46,12 @@ export interface RaftStorage extends RaftStorageReader {
    */
   save(update: StorageUpdate): void;
   /**
+   * Makes everything saved so far durable off the caller's thread, then calls `done` (with an
+   * error if it could not; storage then refuses further writes). Lets a leader save with
+   * `mustSync: false`, send its entries, and count itself toward a quorum only after this.
+   */
+  sync(done: (err?: Error) => void): void;
+  /**
    * Records an application snapshot of the state at `index` (<= the applied index). Throws
    * SnapshotOutOfDateError if a snapshot at or beyond `index` exists.
    */

@@ -192,3 +192,50 @@ describe('WAL replay', () => {
     }
   });
 });
+
+describe('asynchronous sync', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  const syncOf = (s: FileStorage) => new Promise<Error | undefined>((resolve) => s.sync(resolve));
+
+  it('makes unsynced saves durable and keeps them across a reopen', async () => {
+    const dir = makeTmpDir();
+    dirs.push(dir);
+    const s = FileStorage.open(dir);
+    for (let i = 1; i <= 3; i++) s.save({ entries: [ent(i, 1)], hardState: { term: 1, vote: 'a', commit: i - 1 }, mustSync: false });
+    expect(await syncOf(s)).toBeUndefined();
+    s.close();
+    const again = FileStorage.open(dir);
+    expect(again.lastIndex()).toBe(3);
+    again.close();
+  });
+
+  it('keeps a sealed segment open until a sync in flight on it completes', async () => {
+    const dir = makeTmpDir();
+    dirs.push(dir);
+    const s = FileStorage.open(dir, { segmentBytes: 256 });
+    const pending: Promise<Error | undefined>[] = [];
+    for (let i = 1; i <= 12; i++) {
+      // A large entry cuts a new segment on most saves, while the previous segment's sync runs.
+      s.save({ entries: [{ ...ent(i, 1), data: new Uint8Array(200).fill(i) }], mustSync: false });
+      pending.push(syncOf(s));
+    }
+    expect(s.walSegments().length).toBeGreaterThan(3);
+    expect(await Promise.all(pending)).toEqual(pending.map(() => undefined));
+    s.close();
+    const again = FileStorage.open(dir);
+    expect(again.lastIndex()).toBe(12);
+    expect(again.entries(12, 13, Infinity)[0]?.data[0]).toBe(12);
+    again.close();
+  });
+
+  it('reports a closed storage instead of syncing', async () => {
+    const dir = makeTmpDir();
+    dirs.push(dir);
+    const s = FileStorage.open(dir);
+    s.close();
+    expect((await syncOf(s))?.message).toBe('raft storage is closed');
+  });
+});

@@ -1,6 +1,7 @@
 // Write-ahead log: append-only segment files `<seq>-<startIndex>.wal` (hex), each a sequence of
-// checksummed frames beginning with a header record. Writes are synchronous and fsynced before
-// append() returns. Recovery drops a torn final write and refuses any other damage.
+// checksummed frames beginning with a header record. Writes are synchronous and, with `sync`,
+// fsynced before append() returns; syncAsync() fsyncs on libuv's pool instead. Recovery drops a
+// torn final write and refuses any other damage.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageFailedError, WalCorruptionError } from '../errors';
@@ -28,6 +29,9 @@ const SEGMENT_RE = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
 export class Wal {
   private closed = false;
   private failure: StorageFailedError | undefined;
+  /** Async fsyncs in flight per fd: a sealed segment's fd is closed only once they are done. */
+  private readonly inflight = new Map<number, number>();
+  private readonly closeWhenIdle = new Set<number>();
 
   private constructor(
     private readonly dir: string,
@@ -72,6 +76,30 @@ export class Wal {
     this.size += frame.byteLength;
   }
 
+  /** Fsyncs what was appended so far without blocking the event loop. */
+  syncAsync(done: (err?: Error) => void): void {
+    if (this.failure !== undefined) return queueMicrotask(() => done(this.failure));
+    const fd = this.fd;
+    this.inflight.set(fd, (this.inflight.get(fd) ?? 0) + 1);
+    fs.fdatasync(fd, (err) => {
+      const left = (this.inflight.get(fd) ?? 1) - 1;
+      if (left > 0) this.inflight.set(fd, left);
+      else {
+        this.inflight.delete(fd);
+        if (this.closeWhenIdle.delete(fd)) fs.close(fd, () => undefined);
+      }
+      if (err && this.failure === undefined) {
+        this.failure = new StorageFailedError('WAL fsync failed; restart to recover', { cause: err });
+      }
+      done(err ? this.failure : undefined);
+    });
+  }
+
+  private closeFd(fd: number): void {
+    if (this.inflight.has(fd)) this.closeWhenIdle.add(fd);
+    else fs.closeSync(fd);
+  }
+
   /**
    * Cuts off what a failed write may have left (so later records never follow garbage) and
    * refuses all further writes: after a failed fsync nothing in the page cache can be trusted.
@@ -99,7 +127,7 @@ export class Wal {
       const last = this.segments[this.segments.length - 1] as Segment;
       const seg = createSegment(this.dir, last.seq + 1, header);
       const fd = fs.openSync(seg.file, 'a');
-      fs.closeSync(this.fd);
+      this.closeFd(this.fd);
       this.segments.push(seg);
       this.fd = fd;
       this.size = fs.fstatSync(fd).size;
@@ -133,7 +161,7 @@ export class Wal {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.closeSync(this.fd);
+    this.closeFd(this.fd);
   }
 }
 
