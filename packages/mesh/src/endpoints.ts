@@ -29,13 +29,21 @@ export interface MeshEndpoint {
   readonly state: EndpointState;
 }
 
-/** The published ports of an endpoint that the ingress mesh serves (TCP, mode ingress). */
-export function meshPorts(endpoint: MeshEndpoint): PublishedPort[] {
-  return endpoint.publishedPorts.filter(isMeshPort);
+/** The protocols the ingress mesh serves (SCTP is not proxied). */
+export type MeshProtocol = 'tcp' | 'udp';
+
+/** The published ports of an endpoint that the ingress mesh serves for `protocol` (mode ingress). */
+export function meshPorts(endpoint: MeshEndpoint, protocol: MeshProtocol = 'tcp'): PublishedPort[] {
+  return endpoint.publishedPorts.filter((p) => isMeshPort(p, protocol));
 }
 
-export function isMeshPort(port: PublishedPort): boolean {
-  return port.mode === 'ingress' && port.protocol === 'tcp' && port.published > 0 && port.published < 65536;
+export function isMeshPort(port: PublishedPort, protocol: MeshProtocol = 'tcp'): boolean {
+  return port.mode === 'ingress' && port.protocol === protocol && port.published > 0 && port.published < 65536;
+}
+
+/** Whether the mesh serves any published port of the endpoint, TCP or UDP. */
+export function hasMeshPorts(endpoint: MeshEndpoint): boolean {
+  return endpoint.publishedPorts.some((p) => isMeshPort(p, 'tcp') || isMeshPort(p, 'udp'));
 }
 
 /** What a tunnel stream connects to on the receiving node. */
@@ -46,32 +54,42 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** Decides what a tunnel stream may reach: only local running endpoints, never an arbitrary address. */
+/**
+ * Decides what a tunnel stream may reach: only local running endpoints, never an arbitrary address.
+ * A datagram stream (`udp`) may reach only an endpoint that publishes a UDP ingress port.
+ */
 export interface TargetResolver {
-  resolve(target: TunnelTarget): HostPort | undefined;
+  resolve(target: TunnelTarget, protocol?: MeshProtocol): HostPort | undefined;
+}
+
+interface LocalTarget extends HostPort {
+  readonly udp: boolean;
 }
 
 /** The receiving side's view of the table: this node's running endpoints, by task and by address. */
 export class LocalEndpoints implements TargetResolver {
-  private byTask = new Map<string, HostPort>();
-  private byAddr = new Set<string>();
+  private byTask = new Map<string, LocalTarget>();
+  private byAddr = new Map<string, LocalTarget>();
 
   constructor(private readonly nodeId: string) {}
 
   setEndpoints(entries: Iterable<MeshEndpoint>): void {
-    const byTask = new Map<string, HostPort>();
-    const byAddr = new Set<string>();
+    const byTask = new Map<string, LocalTarget>();
+    const byAddr = new Map<string, LocalTarget>();
     for (const e of entries) {
       if (e.nodeId !== this.nodeId || e.state !== 'running') continue;
-      byTask.set(e.taskId, { host: e.nodeAddr, port: e.port });
-      byAddr.add(`${e.nodeAddr}|${e.port}`);
+      const target = { host: e.nodeAddr, port: e.port, udp: meshPorts(e, 'udp').length > 0 };
+      byTask.set(e.taskId, target);
+      const key = `${e.nodeAddr}|${e.port}`;
+      if (!byAddr.get(key)?.udp) byAddr.set(key, target);
     }
     this.byTask = byTask;
     this.byAddr = byAddr;
   }
 
-  resolve(target: TunnelTarget): HostPort | undefined {
-    if ('taskId' in target) return this.byTask.get(target.taskId);
-    return this.byAddr.has(`${target.addr}|${target.port}`) ? { host: target.addr, port: target.port } : undefined;
+  resolve(target: TunnelTarget, protocol: MeshProtocol = 'tcp'): HostPort | undefined {
+    const found = 'taskId' in target ? this.byTask.get(target.taskId) : this.byAddr.get(`${target.addr}|${target.port}`);
+    if (!found || (protocol === 'udp' && !found.udp)) return undefined;
+    return { host: found.host, port: found.port };
   }
 }

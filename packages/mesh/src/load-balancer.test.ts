@@ -72,16 +72,22 @@ describe('LoadBalancer', () => {
     expect(lb.isPenalised('t1')).toBe(false);
   });
 
-  it('serves only TCP ingress ports: host-mode and UDP ports are not the mesh’s', () => {
+  it('serves the ingress ports of its own protocol only: host-mode ports are not the mesh’s', () => {
     const { lb } = setup();
-    lb.setEndpoints([
+    const table = [
       endpoint('t1', {
         port: 1,
-        publishedPorts: [ingressPort(80), ingressPort(81, { mode: 'host' }), ingressPort(53, { protocol: 'udp' })],
+        publishedPorts: [ingressPort(80), ingressPort(81, { mode: 'host' }), ingressPort(53, { protocol: 'udp' }), ingressPort(80, { protocol: 'udp' })],
       }),
-    ]);
+      endpoint('t2', { port: 2, publishedPorts: [ingressPort(53, { protocol: 'udp', mode: 'host' }), ingressPort(54, { protocol: 'sctp' })] }),
+    ];
+    lb.setEndpoints(table);
     expect(lb.ports()).toEqual([80]);
     expect(lb.pick(81)).toBeUndefined();
+    const udp = new LoadBalancer({ clock: { now: () => 0 }, protocol: 'udp' });
+    udp.setEndpoints(table);
+    expect(udp.ports().sort()).toEqual([53, 80]);
+    expect(udp.pick(53)?.port.protocol).toBe('udp');
   });
 
   it('returns the chosen endpoint’s own port config', () => {

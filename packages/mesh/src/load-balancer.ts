@@ -1,14 +1,16 @@
-// The load-balancer core: per published port, round-robin over every running endpoint in the
-// cluster, skipping endpoints that failed within the penalty window. Pure: no sockets, no timers;
-// time comes from the injected NowSource.
+// The load-balancer core: per published port (of one protocol), round-robin over every running
+// endpoint in the cluster, skipping endpoints that failed within the penalty window. Pure: no
+// sockets, no timers; time comes from the injected NowSource.
 import type { NowSource } from './clock';
 import { meshPorts } from './endpoints';
-import type { MeshEndpoint, PublishedPort } from './endpoints';
+import type { MeshEndpoint, MeshProtocol, PublishedPort } from './endpoints';
 
 export interface LoadBalancerOptions {
   readonly clock: NowSource;
   /** How long an endpoint that failed a connect is passed over. Default 5000 ms. */
   readonly failurePenaltyMs?: number;
+  /** Which published ports this balancer serves (one balancer per protocol). Default 'tcp'. */
+  readonly protocol?: MeshProtocol;
 }
 
 export interface Choice {
@@ -46,7 +48,7 @@ export class LoadBalancer {
     for (const e of entries) byTask.set(e.taskId, e);
     const members = new Map<number, Member[]>();
     for (const endpoint of byTask.values()) {
-      for (const port of meshPorts(endpoint)) {
+      for (const port of meshPorts(endpoint, this.o.protocol)) {
         let list = members.get(port.published);
         if (!list) members.set(port.published, (list = []));
         list.push({ endpoint, port });

@@ -23,6 +23,13 @@ describe('allocatePorts', () => {
     expect(allocatePorts([ingress(80), ingress(53, 0, 'udp')], [other])).toEqual([ingress(80, 30001), ingress(53, 30000, 'udp')]);
   });
 
+  it('lets a UDP and a TCP port of the same number coexist, in one service or across two (as Docker does)', () => {
+    expect(allocatePorts([ingress(53, 53), ingress(53, 53, 'udp')], [])).toEqual([ingress(53, 53), ingress(53, 53, 'udp')]);
+    const dnsTcp = withPorts('s1', 'dns-tcp', [ingress(53, 53)]);
+    expect(allocatePorts([ingress(53, 53, 'udp')], [dnsTcp])).toEqual([ingress(53, 53, 'udp')]);
+    expect(allocatePorts([ingress(54, 53)], [dnsTcp])).toBe("port '53' is already in use by service 'dns-tcp' (s1) as an ingress port");
+  });
+
   it('keeps a previously allocated port across updates', () => {
     expect(allocatePorts([ingress(80)], [], [ingress(80, 31000)])).toEqual([ingress(80, 31000)]);
   });

@@ -1,5 +1,7 @@
-// Loopback backends for proxy tests: a small HTTP server that names itself, and a raw TCP server
-// that records what it received. Each tracks its sockets so close() leaves nothing behind.
+// Loopback backends for proxy tests: a small HTTP server that names itself, a raw TCP server that
+// records what it received, and a UDP server that names itself in every reply. Each tracks its
+// sockets so close() leaves nothing behind.
+import { createSocket as createUdpSocket } from 'node:dgram';
 import { createServer as createHttpServer, request } from 'node:http';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -109,4 +111,88 @@ export async function waitFor(cond: () => boolean, what: string, deadlineMs = 50
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+export interface UdpBackend {
+  readonly host: string;
+  readonly port: number;
+  /** Datagrams received. */
+  count: number;
+  /** Distinct source address:port pairs seen (one per flow the proxy opened). */
+  readonly sources: Set<string>;
+  close(): Promise<void>;
+}
+
+/** Answers every datagram with `<name>:<payload>`. */
+export async function startUdpEchoBackend(host: string, name: string, port = 0): Promise<UdpBackend> {
+  const socket = createUdpSocket('udp4');
+  const backend: UdpBackend = {
+    host,
+    port: 0,
+    count: 0,
+    sources: new Set(),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+  socket.on('message', (msg, rinfo) => {
+    backend.count++;
+    backend.sources.add(`${rinfo.address}:${rinfo.port}`);
+    socket.send(Buffer.concat([Buffer.from(`${name}:`), msg]), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => resolve());
+  });
+  (backend as { port: number }).port = socket.address().port;
+  return backend;
+}
+
+/** A UDP port with nothing bound to it (bound, then closed). */
+export async function deadUdpPort(host: string): Promise<number> {
+  const socket = createUdpSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** A client socket: send() datagrams to a published port, next() the replies in order. */
+export interface UdpTestClient {
+  readonly port: number;
+  send(host: string, port: number, text: string): void;
+  /** The next reply (text and the address:port it came from), or undefined after `timeoutMs`. */
+  next(timeoutMs?: number): Promise<{ text: string; from: string } | undefined>;
+  close(): void;
+}
+
+export async function udpClient(localAddress = '127.0.0.1'): Promise<UdpTestClient> {
+  const socket = createUdpSocket('udp4');
+  const queue: { text: string; from: string }[] = [];
+  let waiter: (() => void) | undefined;
+  socket.on('message', (msg, rinfo) => {
+    queue.push({ text: msg.toString(), from: `${rinfo.address}:${rinfo.port}` });
+    waiter?.();
+  });
+  await new Promise<void>((resolve) => socket.bind(0, localAddress, () => resolve()));
+  let closed = false;
+  return {
+    port: socket.address().port,
+    send: (host, port, text) => socket.send(text, port, host),
+    next: async (timeoutMs = 2000) => {
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          waiter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        waiter = undefined;
+      }
+      return queue.shift();
+    },
+    close: () => {
+      if (!closed) socket.close();
+      closed = true;
+    },
+  };
 }

@@ -17,3 +17,7 @@ export function endpoint(taskId: string, fields: Partial<MeshEndpoint> & { port:
     ...fields,
   };
 }
+
+export function udpPort(published: number, extra: Partial<PublishedPort> = {}): PublishedPort {
+  return { published, target: 53, protocol: 'udp', mode: 'ingress', ...extra };
+}

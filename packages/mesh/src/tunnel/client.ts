@@ -1,7 +1,7 @@
 // The sending end of the tunnel: one warm, mutually authenticated TLS connection per peer node,
 // opened ahead of need (`warm`) or on first use and kept with no idle timeout; every client
-// connection the ingress forwards to that node becomes a stream on it, so the hot path never
-// pays a TLS handshake.
+// connection the ingress forwards to that node becomes a stream on it (and every UDP flow a
+// datagram stream), so the hot path never pays a TLS handshake.
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import { systemClock } from '../clock';
@@ -11,6 +11,7 @@ import { TunnelConnectionError, TunnelOpenError } from '../errors';
 import { nullLogger } from '../logger';
 import type { Logger } from '../logger';
 import { DEFAULT_HIGH_WATER_MARK } from '../relay';
+import type { TunnelDatagramStream } from './datagram-stream';
 import { DEFAULT_STREAM_WINDOW, TUNNEL_PORT } from './frames';
 import { MuxSession } from './session';
 import type { TunnelStream } from './stream';
@@ -29,6 +30,15 @@ export interface TunnelDialer {
   openStream(peer: TunnelPeer, target: TunnelTarget): Promise<TunnelStream>;
   /** The peers that matter now: connect to them ahead of need, drop idle connections to others. */
   warm?(peers: Iterable<TunnelPeer>): void;
+}
+
+/** What the UDP ingress needs from the tunnel; TunnelClient is the real one. */
+export interface DatagramDialer {
+  /**
+   * A datagram stream to `target` on `peer`, usable at once; a refusal or a lost connection
+   * closes it later (through its handlers). Throws while the peer is known to be unreachable.
+   */
+  openDatagramStream(peer: TunnelPeer, target: TunnelTarget): TunnelDatagramStream;
 }
 
 export interface TunnelClientOptions {
@@ -64,7 +74,7 @@ interface PeerLink {
   failedUntil: number;
 }
 
-export class TunnelClient implements TunnelDialer {
+export class TunnelClient implements TunnelDialer, DatagramDialer {
   private readonly links = new Map<string, PeerLink>();
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -91,6 +101,10 @@ export class TunnelClient implements TunnelDialer {
     const clear = (): void => this.clock.clearTimeout(timer);
     opened.then(clear, clear);
     return opened;
+  }
+
+  openDatagramStream(peer: TunnelPeer, target: TunnelTarget): TunnelDatagramStream {
+    return this.sessionFor(peer).openDatagram(target);
   }
 
   warm(peers: Iterable<TunnelPeer>): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TunnelProtocolError } from '../errors';
-import { FrameParser, FrameType, HEADER_BYTES, PREFACE, decodeOpen, encodeOpen, writeHeader } from './frames';
+import { FrameParser, FrameType, HEADER_BYTES, MAX_DATAGRAM_PAYLOAD, PREFACE, decodeOpen, encodeOpen, writeHeader } from './frames';
 import type { FrameSink } from './frames';
 
 type Seen = [string, number, string];
@@ -19,6 +19,7 @@ function collector(): { sink: FrameSink; seen: Seen[] } {
     sink: {
       control: (type, id, payload) => seen.push([`c${type}`, id, payload.toString('hex')]),
       data: (id, chunk) => seen.push(['data', id, chunk.toString()]),
+      datagram: (id, payload) => seen.push(['dgram', id, payload.toString()]),
     },
   };
 }
@@ -75,6 +76,52 @@ describe('FrameParser', () => {
     const huge = Buffer.alloc(HEADER_BYTES);
     writeHeader(huge, 0, FrameType.Open, 1, 1 << 20);
     expect(parse(Buffer.concat([PREFACE, huge]))).toThrow(/control frame/);
+  });
+});
+
+describe('datagram frames', () => {
+  const wire = Buffer.concat([
+    PREFACE,
+    frame(FrameType.OpenDatagram, 5, encodeOpen(0, { taskId: 'task-u' })),
+    frame(FrameType.Datagram, 5, Buffer.from('first')),
+    frame(FrameType.Data, 1, Buffer.from('bytes')),
+    frame(FrameType.Datagram, 5, Buffer.alloc(0)),
+    frame(FrameType.Datagram, 5, Buffer.from('second')),
+    frame(FrameType.Reset, 5, Buffer.from([1])),
+  ]);
+
+  it('delivers each DGRAM frame whole, its boundaries kept, whatever the read boundaries', () => {
+    for (const size of [1, 3, 9, 10, 17, wire.length]) {
+      const { sink, seen } = collector();
+      const p = new FrameParser(sink);
+      for (let at = 0; at < wire.length; at += size) p.push(wire.subarray(at, at + size));
+      expect(merged(seen)).toEqual([
+        [`c${FrameType.OpenDatagram}`, 5, encodeOpen(0, { taskId: 'task-u' }).toString('hex')],
+        ['dgram', 5, 'first'],
+        ['data', 1, 'bytes'],
+        ['dgram', 5, ''],
+        ['dgram', 5, 'second'],
+        [`c${FrameType.Reset}`, 5, '01'],
+      ]);
+    }
+  });
+
+  it('hands on a datagram that owns its bytes', () => {
+    const payloads: Buffer[] = [];
+    const p = new FrameParser({ control: () => undefined, data: () => undefined, datagram: (_id, d) => payloads.push(d) });
+    const chunk = Buffer.concat([PREFACE, frame(FrameType.Datagram, 1, Buffer.from('keep'))]);
+    p.push(chunk);
+    chunk.fill(0);
+    expect(payloads[0]?.toString()).toBe('keep');
+  });
+
+  it('accepts a datagram of 65535 bytes and rejects a larger one', () => {
+    const { sink, seen } = collector();
+    new FrameParser(sink).push(Buffer.concat([PREFACE, frame(FrameType.Datagram, 1, Buffer.alloc(MAX_DATAGRAM_PAYLOAD, 'a'))]));
+    expect(seen[0]?.[2].length).toBe(MAX_DATAGRAM_PAYLOAD);
+    const huge = Buffer.alloc(HEADER_BYTES);
+    writeHeader(huge, 0, FrameType.Datagram, 1, MAX_DATAGRAM_PAYLOAD + 1);
+    expect(() => new FrameParser(collector().sink).push(Buffer.concat([PREFACE, huge]))).toThrow(/DGRAM frame/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Tunnel wire format (port 4789, inside TLS). A connection starts with a 5-byte preface from each
 // side ("SHTN" + version); then frames: type u8 | stream id u32 | payload length u32 | payload.
-// Frame tags are append-only. DATA payloads stream through in pieces; control payloads are
-// collected whole and bounded.
+// Frame tags are append-only. DATA payloads stream through in pieces; control payloads and
+// datagrams are collected whole and bounded.
 import { TunnelProtocolError } from '../errors';
 import type { TunnelTarget } from '../endpoints';
 
@@ -13,6 +13,8 @@ export const PREFACE = Buffer.from([0x53, 0x48, 0x54, 0x4e, TUNNEL_VERSION]);
 export const HEADER_BYTES = 9;
 export const MAX_CONTROL_PAYLOAD = 4096;
 export const MAX_DATA_PAYLOAD = 1 << 20;
+/** Largest DGRAM payload: a UDP datagram never exceeds 65535 bytes (65507 over IPv4). */
+export const MAX_DATAGRAM_PAYLOAD = 0xffff;
 
 export const FrameType = {
   /** client → server: u32 receive window + target. */
@@ -29,6 +31,13 @@ export const FrameType = {
   /** stream id 0, 8 opaque bytes echoed by Pong. */
   Ping: 7,
   Pong: 8,
+  /**
+   * client → server: opens a datagram stream; same payload as OPEN (the window is unused). No
+   * OPEN_OK: the sender may send DGRAM frames at once; a refusal is a RESET.
+   */
+  OpenDatagram: 9,
+  /** either way, on a datagram stream: one whole datagram. Not flow-controlled: dropped, never queued, under congestion. */
+  Datagram: 10,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -86,10 +95,12 @@ export function u32(value: number): Buffer {
 }
 
 export interface FrameSink {
-  /** A whole control frame (anything but DATA). */
+  /** A whole control frame (anything but DATA and DGRAM). */
   control(type: FrameType, streamId: number, payload: Buffer): void;
   /** A piece of a DATA frame; a frame may arrive in several pieces (views into the read buffer). */
   data(streamId: number, chunk: Buffer): void;
+  /** A whole DGRAM frame's payload (a buffer of its own: the sink may keep it). */
+  datagram(streamId: number, payload: Buffer): void;
 }
 
 /** Splits a byte stream into frames. Throws TunnelProtocolError on a bad preface or frame. */
@@ -156,7 +167,7 @@ export class FrameParser {
   private startFrame(src: Buffer, at: number): void {
     const type = src[at] as number;
     const length = src.readUInt32BE(at + 5);
-    if (type < FrameType.Open || type > FrameType.Pong) throw new TunnelProtocolError(`unknown frame type ${type}`);
+    if (type < FrameType.Open || type > FrameType.Datagram) throw new TunnelProtocolError(`unknown frame type ${type}`);
     this.type = type as FrameType;
     this.streamId = src.readUInt32BE(at + 1);
     this.remaining = length;
@@ -164,7 +175,10 @@ export class FrameParser {
     if (type === FrameType.Data) {
       if (length > MAX_DATA_PAYLOAD) throw new TunnelProtocolError(`DATA frame of ${length} bytes`);
     } else {
-      if (length > MAX_CONTROL_PAYLOAD) throw new TunnelProtocolError(`control frame of ${length} bytes`);
+      const isDatagram = type === FrameType.Datagram;
+      if (length > (isDatagram ? MAX_DATAGRAM_PAYLOAD : MAX_CONTROL_PAYLOAD)) {
+        throw new TunnelProtocolError(`${isDatagram ? 'DGRAM' : 'control'} frame of ${length} bytes`);
+      }
       this.control = Buffer.allocUnsafe(length);
       this.controlFill = 0;
     }
@@ -175,6 +189,7 @@ export class FrameParser {
     if (this.type === FrameType.Data) return;
     const payload = this.control as Buffer;
     this.control = undefined;
-    this.sink.control(this.type, this.streamId, payload);
+    if (this.type === FrameType.Datagram) this.sink.datagram(this.streamId, payload);
+    else this.sink.control(this.type, this.streamId, payload);
   }
 }

@@ -1,6 +1,7 @@
 // The receiving end of the tunnel (port 4789): accepts mutually authenticated TLS connections
-// from other nodes and splices each stream to the local running endpoint it names. Anything the
-// target resolver does not know is refused: the tunnel is not an open relay.
+// from other nodes and splices each stream to the local running endpoint it names (a byte stream
+// to its TCP port, a datagram stream to its UDP port). Anything the target resolver does not know
+// is refused: the tunnel is not an open relay.
 import { connect as netConnect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -12,6 +13,8 @@ import { nullLogger } from '../logger';
 import type { Logger } from '../logger';
 import { DEFAULT_HIGH_WATER_MARK, SharedReadBuffer, relay } from '../relay';
 import type { ConnectWithHighWaterMark } from '../relay';
+import { TaskUdpSocket } from '../udp-task-socket';
+import type { TunnelDatagramStream } from './datagram-stream';
 import { DEFAULT_STREAM_WINDOW, TUNNEL_PORT } from './frames';
 import { MuxSession } from './session';
 import type { TunnelStream } from './stream';
@@ -38,6 +41,8 @@ export interface TunnelServerOptions {
   readonly highWaterMark?: number;
   /** Shared read buffer of task sockets; 0 lets Node allocate per read. Default 128 KiB. */
   readonly readBufferBytes?: number;
+  /** Bytes a task's UDP socket may hold back before datagrams to it are dropped. Default 256 KiB. */
+  readonly udpQueueBytes?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -104,6 +109,7 @@ export class TunnelServer {
       clock: this.o.clock ?? systemClock,
       logger: this.logger,
       onOpen: (stream, target) => this.onOpen(stream, target, peer),
+      onOpenDatagram: (stream, target) => this.onOpenDatagram(stream, target, peer),
       onClose: (err) => {
         this.sessions.delete(session);
         this.logger.debug({ err, peer: peer.nodeId }, 'tunnel connection closed');
@@ -111,6 +117,28 @@ export class TunnelServer {
     });
     this.sessions.add(session);
     this.logger.debug({ peer: peer.nodeId, remote: socket.remoteAddress }, 'tunnel connection accepted');
+  }
+
+  /** A UDP flow from another node's ingress: relay its datagrams to the task's UDP port and back. */
+  private onOpenDatagram(stream: TunnelDatagramStream, target: TunnelTarget, peer: PeerIdentity): void {
+    const to = this.o.targets.resolve(target, 'udp');
+    if (!to) {
+      this.logger.warn({ target, peer: peer.nodeId }, 'refused a tunnel datagram stream: not a running UDP endpoint on this node');
+      stream.close('unknown-target');
+      return;
+    }
+    const task = new TaskUdpSocket({
+      target: to,
+      ...(this.o.udpQueueBytes !== undefined ? { maxQueueBytes: this.o.udpQueueBytes } : {}),
+      logger: this.logger,
+      onMessage: (datagram) => stream.send(datagram),
+      onError: (err) => {
+        this.logger.debug({ err, target, peer: peer.nodeId }, 'tunnel datagram stream: the task is unreachable');
+        task.close();
+        stream.close('connect-failed');
+      },
+    });
+    stream.attach({ message: (datagram) => task.send(datagram), close: () => task.close() });
   }
 
   private onOpen(stream: TunnelStream, target: TunnelTarget, peer: PeerIdentity): void {

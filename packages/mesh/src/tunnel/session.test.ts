@@ -1,9 +1,11 @@
 import { createServer, connect } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TunnelConnectionError, TunnelProtocolError } from '../errors';
+import { TunnelConnectionError, TunnelOpenError, TunnelProtocolError } from '../errors';
 import { nullLogger } from '../logger';
 import { FakeClock } from '../test-support/fake-clock';
+import type { TunnelDatagramStream } from './datagram-stream';
 import { MuxSession } from './session';
 import type { MuxSessionOptions } from './session';
 
@@ -77,5 +79,102 @@ describe('MuxSession', () => {
     new MuxSession(socket, options(new FakeClock(), { onClose: (e) => (closedWith = e) }));
     await new Promise((resolve) => socket.once('close', resolve));
     expect(closedWith).toBeInstanceOf(TunnelProtocolError);
+  });
+});
+
+/** The next datagram on `stream`, or its end. */
+function nextEvent(stream: TunnelDatagramStream, into: { messages: string[]; closed?: Error | 'clean' }): Promise<void> {
+  return new Promise((resolve) => {
+    stream.attach({
+      message: (d) => {
+        into.messages.push(d.toString());
+        resolve();
+      },
+      close: (err) => {
+        into.closed = err ?? 'clean';
+        resolve();
+      },
+    });
+  });
+}
+
+describe('MuxSession datagram streams', () => {
+  /** A client session whose peer echoes datagrams of task 'echo' (upper-cased) and refuses the rest. */
+  async function echoPair(): Promise<{ client: MuxSession; served: TunnelDatagramStream[] }> {
+    const served: TunnelDatagramStream[] = [];
+    const socket = await socketPair((s) => {
+      const server = new MuxSession(s, {
+        ...options(new FakeClock(), { role: 'server', keepaliveMs: 0 }),
+        onOpenDatagram: (stream, target) => {
+          served.push(stream);
+          if (!('taskId' in target) || target.taskId !== 'echo') return stream.close('unknown-target');
+          stream.attach({ message: (d) => stream.send(Buffer.from(d.toString().toUpperCase())), close: () => undefined });
+        },
+      });
+      cleanup.push(() => server.close());
+    });
+    const client = new MuxSession(socket, options(new FakeClock(), { keepaliveMs: 0 }));
+    cleanup.push(() => client.close());
+    return { client, served };
+  }
+
+  it('carries whole datagrams both ways, sent before the peer has even seen the open', async () => {
+    const { client, served } = await echoPair();
+    const stream = client.openDatagram({ taskId: 'echo' });
+    const got: { messages: string[] } = { messages: [] };
+    const replies = new Promise<void>((resolve) =>
+      stream.attach({
+        message: (d) => {
+          got.messages.push(d.toString());
+          if (got.messages.length === 3) resolve();
+        },
+        close: () => undefined,
+      }),
+    );
+    for (const text of ['one', 'two', 'three']) expect(stream.send(Buffer.from(text))).toBe(true);
+    await replies;
+    expect(got.messages).toEqual(['ONE', 'TWO', 'THREE']);
+    expect(client.streamCount).toBe(1);
+    // Closing one end tells the other.
+    const serverEnd = new Promise<void>((resolve) => served[0]?.attach({ message: () => undefined, close: () => resolve() }));
+    stream.close();
+    await serverEnd;
+    expect(client.streamCount).toBe(0);
+    expect(stream.send(Buffer.from('late'))).toBe(false);
+  });
+
+  it('closes a refused datagram stream with the reason', async () => {
+    const { client } = await echoPair();
+    const stream = client.openDatagram({ taskId: 'nope' });
+    const seen: { messages: string[]; closed?: Error | 'clean' } = { messages: [] };
+    stream.send(Buffer.from('lost'));
+    await nextEvent(stream, seen);
+    expect(seen.closed).toBeInstanceOf(TunnelOpenError);
+    expect((seen.closed as TunnelOpenError).reason).toBe('unknown-target');
+  });
+
+  it('drops datagrams rather than queueing them while the connection is congested', () => {
+    // A socket whose writes never complete: everything sent piles up in the session's backlog.
+    const stuck = new Duplex({ read: () => undefined, write: () => undefined });
+    cleanup.push(() => stuck.destroy());
+    const session = new MuxSession(stuck, options(new FakeClock(), { keepaliveMs: 0, congestionBytes: 16 * 1024 }));
+    const stream = session.openDatagram({ taskId: 't1' });
+    let sent = 0;
+    for (let i = 0; i < 100; i++) if (stream.send(Buffer.alloc(1000))) sent++;
+    expect(sent).toBeGreaterThan(10);
+    expect(sent).toBeLessThan(20);
+    expect(stream.stats).toEqual({ sent, received: 0, dropped: 100 - sent });
+  });
+
+  it('refuses datagram streams on a server that does not serve them', async () => {
+    const socket = await socketPair((s) => {
+      const server = new MuxSession(s, options(new FakeClock(), { role: 'server', keepaliveMs: 0, onOpen: (st) => st.reject('refused') }));
+      cleanup.push(() => server.close());
+    });
+    const client = new MuxSession(socket, options(new FakeClock(), { keepaliveMs: 0 }));
+    cleanup.push(() => client.close());
+    const seen: { messages: string[]; closed?: Error | 'clean' } = { messages: [] };
+    await nextEvent(client.openDatagram({ taskId: 't' }), seen);
+    expect((seen.closed as TunnelOpenError).reason).toBe('refused');
   });
 });

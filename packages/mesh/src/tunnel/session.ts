@@ -1,11 +1,14 @@
 // One tunnel connection: many streams multiplexed over one TLS socket. Used by both ends; the
-// client opens streams, the server is told about them through `onOpen`. A bad frame closes the
-// whole connection; a stream-level problem resets only that stream.
+// client opens streams, the server is told about them through `onOpen` (byte streams) and
+// `onOpenDatagram` (datagram streams). A bad frame closes the whole connection; a stream-level
+// problem resets only that stream.
 import type { Duplex } from 'node:stream';
 import type { Clock, TimerHandle } from '../clock';
 import { TunnelConnectionError, TunnelProtocolError } from '../errors';
 import type { TunnelTarget } from '../endpoints';
 import type { Logger } from '../logger';
+import { TunnelDatagramStream } from './datagram-stream';
+import type { DatagramCarrier } from './datagram-stream';
 import { FrameWriter } from './frame-writer';
 import { FrameParser, FrameType, PREFACE, decodeOpen, encodeOpen, resetCode, resetReason, u32 } from './frames';
 import type { FrameSink, ResetReason } from './frames';
@@ -27,11 +30,14 @@ export interface MuxSessionOptions {
   readonly logger: Logger;
   /** Server side: a peer asked for a stream; accept() or reject() it. */
   readonly onOpen?: (stream: TunnelStream, target: TunnelTarget) => void;
+  /** Server side: a peer opened a datagram stream; attach() to it or close() it with a reason. */
+  readonly onOpenDatagram?: (stream: TunnelDatagramStream, target: TunnelTarget) => void;
   readonly onClose?: (error: Error) => void;
 }
 
-export class MuxSession implements StreamCarrier, FrameSink {
+export class MuxSession implements StreamCarrier, DatagramCarrier, FrameSink {
   private readonly streams = new Map<number, TunnelStream>();
+  private readonly datagramStreams = new Map<number, TunnelDatagramStream>();
   private readonly drainWaiters = new Set<TunnelStream>();
   private readonly parser = new FrameParser(this);
   private readonly writer: FrameWriter;
@@ -72,15 +78,12 @@ export class MuxSession implements StreamCarrier, FrameSink {
   }
 
   get streamCount(): number {
-    return this.streams.size;
+    return this.streams.size + this.datagramStreams.size;
   }
 
   /** Client side: asks the peer for a stream to `target`; resolves once the peer accepted it. */
   open(target: TunnelTarget): TunnelStream {
-    let id = this.nextId;
-    // Ids wrap after 2^32 streams; skip one still in use by a long-lived stream.
-    while (this.streams.has(id)) id = id >= 0xffffffff ? 1 : id + 1;
-    this.nextId = id >= 0xffffffff ? 1 : id + 1;
+    const id = this.allocateId();
     const stream = new TunnelStream(id, this, this.o.streamWindow, undefined, 0);
     if (this.closedWith) {
       queueMicrotask(() => stream.onCarrierClosed(this.closedWith as Error));
@@ -88,6 +91,23 @@ export class MuxSession implements StreamCarrier, FrameSink {
     }
     this.streams.set(id, stream);
     this.writer.push(FrameType.Open, id, encodeOpen(this.o.streamWindow, target));
+    return stream;
+  }
+
+  /**
+   * Client side: a datagram stream to `target`, usable at once (no round trip: the peer answers
+   * only to refuse, with a RESET that closes the stream).
+   */
+  openDatagram(target: TunnelTarget): TunnelDatagramStream {
+    const id = this.allocateId();
+    const stream = new TunnelDatagramStream(id, this, target);
+    if (this.closedWith) {
+      const error = this.closedWith;
+      queueMicrotask(() => stream.onCarrierClosed(error));
+      return stream;
+    }
+    this.datagramStreams.set(id, stream);
+    this.writer.push(FrameType.OpenDatagram, id, encodeOpen(0, target));
     return stream;
   }
 
@@ -99,9 +119,12 @@ export class MuxSession implements StreamCarrier, FrameSink {
     this.writer.flush();
     this.socket.destroy();
     const streams = [...this.streams.values()];
+    const datagramStreams = [...this.datagramStreams.values()];
     this.streams.clear();
+    this.datagramStreams.clear();
     this.drainWaiters.clear();
     for (const s of streams) s.onCarrierClosed(error);
+    for (const s of datagramStreams) s.onCarrierClosed(error);
     this.o.onClose?.(error);
   }
 
@@ -129,6 +152,16 @@ export class MuxSession implements StreamCarrier, FrameSink {
     this.writer.push(FrameType.OpenOk, id, u32(window));
   }
 
+  sendDatagram(id: number, datagram: Uint8Array): boolean {
+    if (this.closedWith || this.congested) return false;
+    this.writer.push(FrameType.Datagram, id, datagram);
+    return true;
+  }
+
+  forgetDatagramStream(stream: TunnelDatagramStream): void {
+    if (this.datagramStreams.get(stream.id) === stream) this.datagramStreams.delete(stream.id);
+  }
+
   waitForDrain(stream: TunnelStream): void {
     this.drainWaiters.add(stream);
   }
@@ -148,10 +181,18 @@ export class MuxSession implements StreamCarrier, FrameSink {
     }
   }
 
+  datagram(streamId: number, payload: Buffer): void {
+    // A datagram for a stream that is gone (closed here, or refused) is dropped, as UDP would.
+    this.datagramStreams.get(streamId)?.onDatagram(payload);
+  }
+
   control(type: FrameType, streamId: number, payload: Buffer): void {
     switch (type) {
       case FrameType.Open:
         this.onOpenFrame(streamId, payload);
+        return;
+      case FrameType.OpenDatagram:
+        this.onOpenDatagramFrame(streamId, payload);
         return;
       case FrameType.OpenOk: {
         const stream = this.streams.get(streamId);
@@ -159,9 +200,12 @@ export class MuxSession implements StreamCarrier, FrameSink {
         else this.sendReset(streamId, 'cancel');
         return;
       }
-      case FrameType.Reset:
-        this.streams.get(streamId)?.onReset(resetReason(payload[0] ?? 0));
+      case FrameType.Reset: {
+        const reason = resetReason(payload[0] ?? 0);
+        this.streams.get(streamId)?.onReset(reason);
+        this.datagramStreams.get(streamId)?.onReset(reason);
         return;
+      }
       case FrameType.Window:
         this.streams.get(streamId)?.onWindow(readU32(payload));
         return;
@@ -174,7 +218,8 @@ export class MuxSession implements StreamCarrier, FrameSink {
       case FrameType.Pong:
         return;
       case FrameType.Data:
-        return; // delivered through data()
+      case FrameType.Datagram:
+        return; // delivered through data() and datagram()
       default:
         assertNever(type);
     }
@@ -187,6 +232,24 @@ export class MuxSession implements StreamCarrier, FrameSink {
     const stream = new TunnelStream(streamId, this, this.o.streamWindow, target, window);
     this.streams.set(streamId, stream);
     this.o.onOpen(stream, target);
+  }
+
+  private onOpenDatagramFrame(streamId: number, payload: Buffer): void {
+    if (this.o.role !== 'server') throw new TunnelProtocolError('OPEN_DGRAM sent to a tunnel client');
+    if (this.streams.has(streamId) || this.datagramStreams.has(streamId)) throw new TunnelProtocolError(`stream ${streamId} opened twice`);
+    const { target } = decodeOpen(payload);
+    const stream = new TunnelDatagramStream(streamId, this, target);
+    this.datagramStreams.set(streamId, stream);
+    if (this.o.onOpenDatagram) this.o.onOpenDatagram(stream, target);
+    else stream.close('refused');
+  }
+
+  /** Ids wrap after 2^32 streams; skip one still in use by a long-lived stream. */
+  private allocateId(): number {
+    let id = this.nextId;
+    while (this.streams.has(id) || this.datagramStreams.has(id)) id = id >= 0xffffffff ? 1 : id + 1;
+    this.nextId = id >= 0xffffffff ? 1 : id + 1;
+    return id;
   }
 
   private afterWrite(): void {

@@ -5,11 +5,11 @@ import type { MeshEndpoint } from '../endpoints';
 import { LocalEndpoints } from '../endpoints';
 import { TunnelConnectionError, TunnelOpenError, TunnelPeerIdentityError } from '../errors';
 import { RoutingMesh } from '../routing-mesh';
-import { deadPort, httpGet, startEchoBackend, startHttpBackend } from '../test-support/backends';
+import { deadPort, deadUdpPort, httpGet, startEchoBackend, startHttpBackend, startUdpEchoBackend, udpClient, waitFor } from '../test-support/backends';
 import type { Backend, RecordingBackend } from '../test-support/backends';
 import { makeTestPki } from '../test-support/certs';
 import type { TestNode, TestPki } from '../test-support/certs';
-import { endpoint, ingressPort } from '../test-support/endpoints';
+import { endpoint, ingressPort, udpPort } from '../test-support/endpoints';
 import { TunnelClient } from './client';
 import { TunnelServer } from './server';
 import type { TunnelStream } from './stream';
@@ -235,6 +235,47 @@ describe('tunnel (mutual TLS on loopback)', () => {
     await ended;
     expect(got).toBe(big.length);
     expect(hash.digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+  });
+
+  it('carries UDP flows to a task on another node as datagram streams, replies back from the published port', async () => {
+    const task = await backend(startUdpEchoBackend(TUNNEL_IP, 'on-b'));
+    const published = await deadUdpPort(INGRESS_A);
+    const table = [endpoint('t1', { nodeId: 'node-b', nodeAddr: TUNNEL_IP, port: task.port, publishedPorts: [udpPort(published)] })];
+    const [a, b] = await twoMeshes();
+    await Promise.all([a.setEndpoints(table), b.setEndpoints(table)]);
+    expect(a.udp.listeningPorts()).toEqual([published]);
+
+    const clients = await Promise.all([1, 2, 3].map(() => udpClient(INGRESS_A)));
+    cleanup.push(async () => clients.forEach((c) => c.close()));
+    for (const [i, c] of clients.entries()) {
+      for (let n = 0; n < 2; n++) {
+        c.send(INGRESS_A, published, `c${i}-${n}`);
+        expect(await c.next()).toEqual({ text: `on-b:c${i}-${n}`, from: `${INGRESS_A}:${published}` });
+      }
+    }
+    expect(a.udp.stats).toMatchObject({ flows: 3, remote: 3, replied: 6 });
+    expect(task.sources.size).toBe(3); // one task-side socket per flow
+    expect(b.tunnelServer.sessionCount).toBe(1); // all over the one warm connection
+    // Node B serves the same port and reaches its own task directly.
+    const local = await udpClient(INGRESS_B);
+    cleanup.push(async () => local.close());
+    local.send(INGRESS_B, published, 'direct');
+    expect((await local.next())?.text).toBe('on-b:direct');
+    expect(b.udp.stats.local).toBe(1);
+  });
+
+  it('ends a UDP flow the receiving node refuses, and penalises that endpoint', async () => {
+    const task = await backend(startUdpEchoBackend(TUNNEL_IP, 'on-b'));
+    const published = await deadUdpPort(INGRESS_A);
+    const entry = endpoint('t1', { nodeId: 'node-b', nodeAddr: TUNNEL_IP, port: task.port, publishedPorts: [udpPort(published)] });
+    const [a, b] = await twoMeshes();
+    // A believes t1 publishes UDP; B knows it as a TCP-only endpoint: no datagram stream may reach it.
+    await Promise.all([a.setEndpoints([entry]), b.setEndpoints([{ ...entry, publishedPorts: [ingressPort(published)] }])]);
+    const c = await udpClient(INGRESS_A);
+    cleanup.push(async () => c.close());
+    c.send(INGRESS_A, published, 'refused');
+    await waitFor(() => a.udp.stats.failures === 1 && a.udp.flowCount() === 0, 'the refused flow to end');
+    expect(task.count).toBe(0);
   });
 
   it('fails opens fast while a peer is unreachable, then reconnects', async () => {

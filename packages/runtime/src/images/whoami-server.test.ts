@@ -1,9 +1,10 @@
 // whoami in-process (no child process): request echo, /health, PROXY v2.
+import { createSocket } from 'node:dgram';
 import { get } from 'node:http';
 import { connect, type AddressInfo, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeProxyV2 } from '../proxy-protocol';
-import { createWhoamiServer, whoamiText } from './whoami-server';
+import { createWhoamiServer, createWhoamiUdpSocket, whoamiDatagram, whoamiText } from './whoami-server';
 
 const info = { hostname: 'host-a', taskId: 'task123', serviceName: 'web', slot: '2', nodeHostname: 'node-one' };
 
@@ -80,6 +81,29 @@ describe('whoami server', () => {
     const header = encodeProxyV2({ address: '203.0.113.7', port: 1 }, { address: '10.0.0.2', port: 2 });
     header[12] = 0x11; // version 1 in a v2 header
     expect(await rawExchange(port, [header, Buffer.from('GET / HTTP/1.1\r\n\r\n')])).toBe('');
+  });
+});
+
+describe('whoami over UDP', () => {
+  it('answers each datagram to its sender, naming the task and echoing the payload', async () => {
+    const server = createWhoamiUdpSocket(info);
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+    const client = createSocket('udp4');
+    const answer = new Promise<{ text: string; from: number }>((resolve) =>
+      client.once('message', (msg, rinfo) => resolve({ text: msg.toString(), from: rinfo.port })),
+    );
+    client.send('hello', server.address().port, '127.0.0.1');
+    const { text, from } = await answer;
+    expect(from).toBe(server.address().port);
+    expect(text).toMatch(/^Hostname: host-a\nTask: task123\nService: web\nSlot: 2\nNode: node-one\nRemoteAddr: 127\.0\.0\.1:\d+\nProtocol: udp\n\nhello$/);
+    client.close();
+    server.close();
+  });
+
+  it('cuts the echoed payload to fit one datagram', () => {
+    const out = whoamiDatagram({ ...info, slot: null }, '10.0.0.1:5', Buffer.alloc(70_000, 'x'));
+    expect(out.length).toBe(65507);
+    expect(out.toString().startsWith('Hostname: host-a\nTask: task123\nService: web\nNode: node-one\nRemoteAddr: 10.0.0.1:5\nProtocol: udp\n\nxxx')).toBe(true);
   });
 });
 

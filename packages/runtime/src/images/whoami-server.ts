@@ -1,7 +1,9 @@
 // The `shoal/whoami` image: an HTTP server answering every request with who it
 // is (task, service, slot, node, addresses) and what it received, like
 // traefik/whoami. A connection may open with a PROXY v2 header (from the
-// ingress); it is peeled off here and the client it names reported.
+// ingress); it is peeled off here and the client it names reported. On the same
+// port number it answers UDP datagrams too (for `-p 53:53/udp` services).
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -100,6 +102,36 @@ export function whoamiText(info: WhoamiInfo, req: WhoamiRequest): string {
   ];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Largest UDP payload over IPv4. */
+const MAX_DATAGRAM = 65507;
+
+/** Answers every datagram with `whoamiDatagram`; bind it with `socket.bind(port, host)`. */
+export function createWhoamiUdpSocket(info: WhoamiInfo, type: 'udp4' | 'udp6' = 'udp4'): UdpSocket {
+  const socket = createSocket(type);
+  socket.on('message', (msg, rinfo) => {
+    socket.send(whoamiDatagram(info, hostPort(rinfo.address, rinfo.port), msg), rinfo.port, rinfo.address);
+  });
+  return socket;
+}
+
+/**
+ * The UDP answer: who answered (as the HTTP body's first lines), who asked, then a blank line and
+ * the datagram received, cut to fit one datagram. Pure so its shape is pinned by a unit test.
+ */
+export function whoamiDatagram(info: WhoamiInfo, remote: string, payload: Buffer): Buffer {
+  const lines = [
+    `Hostname: ${info.hostname}`,
+    `Task: ${info.taskId}`,
+    `Service: ${info.serviceName}`,
+    ...(info.slot === null ? [] : [`Slot: ${info.slot}`]),
+    `Node: ${info.nodeHostname}`,
+    `RemoteAddr: ${remote}`,
+    'Protocol: udp',
+  ];
+  const head = Buffer.from(`${lines.join('\n')}\n\n`);
+  return Buffer.concat([head, payload.subarray(0, Math.max(0, MAX_DATAGRAM - head.length))]);
 }
 
 function hostPort(address: string, port: number): string {

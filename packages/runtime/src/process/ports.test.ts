@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortAllocator } from './ports';
@@ -24,6 +25,17 @@ describe('PortAllocator', () => {
     const a = new PortAllocator({ range: [31510, 31511], hosts: ['127.0.0.1'] });
     expect(await a.allocate()).toBe(31511);
     await expect(a.allocate()).rejects.toMatchObject({ code: 'NO_PORT_AVAILABLE' });
+  });
+
+  it('skips ports something holds for UDP (a task may answer both on its port)', async () => {
+    const busy = createSocket('udp4');
+    await new Promise<void>((r) => busy.bind(31530, '127.0.0.1', r));
+    try {
+      const a = new PortAllocator({ range: [31530, 31531], hosts: ['127.0.0.1'] });
+      expect(await a.allocate()).toBe(31531);
+    } finally {
+      busy.close();
+    }
   });
 
   it('walks round-robin so a freed port rests, and honours reservations', async () => {

@@ -1,7 +1,8 @@
 // Hands out task ports from the node's range. A port is only given if nothing
-// on the host holds it and no other task of this node was given it; it stays
-// taken until the task is removed.
-import { createServer } from 'node:net';
+// on the host holds it, TCP or UDP (a task may serve both on its one port), and
+// no other task of this node was given it; it stays taken until the task is removed.
+import { createSocket } from 'node:dgram';
+import { createServer, isIPv6 } from 'node:net';
 import { NoPortAvailableError } from '../errors';
 
 export interface PortAllocatorOptions {
@@ -53,7 +54,7 @@ export class PortAllocator {
   }
 
   private async bindable(port: number): Promise<boolean> {
-    for (const host of this.options.hosts) if (!(await probe(port, host))) return false;
+    for (const host of this.options.hosts) if (!(await probe(port, host)) || !(await probeUdp(port, host))) return false;
     return true;
   }
 }
@@ -67,5 +68,17 @@ function probe(port: number, host: string): Promise<boolean> {
       else resolve(false);
     });
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+function probeUdp(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    // The TCP probe has already vouched for the address; any error here means the port is held.
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind({ port, address: host, exclusive: true }, () => socket.close(() => resolve(true)));
   });
 }

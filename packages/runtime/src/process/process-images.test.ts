@@ -1,5 +1,6 @@
 // The known images as real processes: shoal/whoami, and nginx (which asserts
 // either a working nginx or the clear rejection, depending on the host).
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,19 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collectLogs } from '../test-support/executor-compliance';
 import { buildWhoami, ProcessHarness } from '../test-support/process-harness';
+
+/** One datagram to 127.0.0.1:port; resolves with the answer. */
+function udpAsk(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.on('error', reject);
+    s.on('message', (msg) => {
+      s.close();
+      resolve(msg.toString());
+    });
+    s.send(text, port, '127.0.0.1');
+  });
+}
 
 function httpGet(port: number, urlPath = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -34,7 +48,7 @@ describe('known images on the process runtime', () => {
     await h.cleanup();
   });
 
-  it('runs shoal/whoami on its PORT, answering with the task id', async () => {
+  it('runs shoal/whoami on its PORT, answering HTTP and UDP with the task id', async () => {
     const c = h.executor({ whoamiScript }).controller(h.spec('who1', { image: 'shoal/whoami:latest', command: [] }));
     await c.prepare();
     await c.start();
@@ -44,6 +58,10 @@ describe('known images on the process runtime', () => {
     expect(status).toBe(200);
     expect(body).toContain('Task: who1\nService: web\nSlot: 1\nNode: node-one\n');
     expect(await httpGet(port, '/health')).toEqual({ status: 200, body: 'ok' });
+    await collectLogs(c, (rs) => rs.some((r) => r.line === `Answering UDP on port ${port}`));
+    const answer = await udpAsk(port, 'ping');
+    expect(answer).toContain('Task: who1\nService: web\nSlot: 1\nNode: node-one\n');
+    expect(answer.endsWith('\nProtocol: udp\n\nping')).toBe(true);
     await c.shutdown();
     expect(await c.wait()).toMatchObject({ signal: 'SIGTERM' });
   });
