@@ -56,7 +56,78 @@ describe('Keyring', () => {
   });
 });
 
+describe('Keyring.setKeys', () => {
+  it('installs, switches the primary and drops keys in one step, reporting whether anything changed', () => {
+    const ring = new Keyring([k1]);
+    expect(ring.setKeys([k1, k2])).toBe(true);
+    expect(ring.primaryKey.equals(k1)).toBe(true);
+    expect(ring.keys).toHaveLength(2);
+    expect(ring.setKeys([k1, k2])).toBe(false);
+    expect(ring.setKeys([k2, k1])).toBe(true);
+    expect(ring.primaryKey.equals(k2)).toBe(true);
+    expect(ring.setKeys([k2])).toBe(true);
+    expect(ring.keys.map((k) => k[0])).toEqual([2]);
+    // Straight to a list that shares nothing with the old one (a node that missed every phase).
+    expect(ring.setKeys([k3, k3])).toBe(true);
+    expect(ring.keys.map((k) => k[0])).toEqual([3]);
+  });
+
+  it('changes nothing when the list is empty or holds a bad key', () => {
+    const ring = new Keyring([k1, k2]);
+    expect(() => ring.setKeys([])).toThrow(KeyringError);
+    expect(() => ring.setKeys([k3, Buffer.alloc(8)])).toThrow(/32 bytes/);
+    expect(ring.keys.map((k) => k[0])).toEqual([1, 2]);
+  });
+
+  it('refuses a frame sealed with a key the rotation removed, and opens one sealed with the new primary', () => {
+    const ring = new Keyring([k1]);
+    ring.setKeys([k1, k2]);
+    ring.setKeys([k2, k1]);
+    const stale = new Keyring([k1]).seal(Buffer.from('late'));
+    expect(ring.open(stale)?.toString()).toBe('late');
+    ring.setKeys([k2]);
+    expect(ring.open(stale)).toBeUndefined();
+    expect(ring.open(new Keyring([k2]).seal(Buffer.from('fresh')))?.toString()).toBe('fresh');
+  });
+});
+
 describe('keyring rotation across a simulated cluster', () => {
+  it('applies the managers\' three phases with setKeys on running nodes: no suspicion, then old-key frames are refused', async () => {
+    const rings = [0, 1, 2].map(() => new Keyring([k1]));
+    const c = new SimCluster({ size: 3, config: localConfig(), seed: 5, keyring: (i) => rings[i] });
+    const joins = c.startAndJoin();
+    const all = c.range(0);
+    c.runUntil(() => c.allSee(all, all, 'alive'), 2_000);
+    await Promise.all(joins);
+    const trouble: string[] = [];
+    for (const n of c.nodes) for (const e of ['suspect', 'dead'] as const) n.on(e, (ev: MemberEvent) => trouble.push(`${e}:${ev.member.id}`));
+
+    // Each phase reaches the nodes 300 ms apart (a slow agent), and every node before the next phase.
+    const phases = [[k1, k2], [k2, k1], [k2]];
+    for (const [p, keys] of phases.entries()) {
+      for (const r of rings) {
+        r.setKeys(keys);
+        c.run(300);
+      }
+      c.node(p).table.set(`phase-${p}`, p);
+      c.runUntil(() => all.every((i) => c.node(i).table.get(c.id(p), `phase-${p}`) !== undefined), 1_000);
+      c.run(500);
+    }
+    c.run(2_000);
+    expect(trouble).toEqual([]);
+    expect(all.every((i) => c.node(i).members().length === 3)).toBe(true);
+
+    // node-0's own keyring, on a spare endpoint: a frame sealed with the removed key is dropped and counted.
+    const inbox = new SealedTransport(c.net.transport('10.0.0.97:7946'), rings[0] as Keyring);
+    const got: string[] = [];
+    inbox.onPacket((bytes) => got.push(Buffer.from(bytes).toString()));
+    new SealedTransport(c.net.transport('10.0.0.96:7946'), new Keyring([k1])).sendPacket('10.0.0.97:7946', Buffer.from('old'));
+    new SealedTransport(c.net.transport('10.0.0.95:7946'), new Keyring([k2])).sendPacket('10.0.0.97:7946', Buffer.from('new'));
+    c.run(10);
+    expect(got).toEqual(['new']);
+    expect(inbox.rejected).toBe(1);
+  });
+
   it('stays converged through install → use → remove, and drops a node with an unknown key', async () => {
     const rings = [0, 1, 2, 3].map(() => new Keyring([k1]));
     const c = new SimCluster({ size: 4, config: localConfig(), seed: 11, keyring: (i) => rings[i] });

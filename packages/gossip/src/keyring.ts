@@ -35,8 +35,25 @@ export class Keyring {
 
   /** Installs a key for decryption (no-op when present). */
   addKey(key: Uint8Array): void {
-    if (key.length !== KEY_BYTES) throw new KeyringError(`gossip keys are ${KEY_BYTES} bytes, got ${key.length}`);
+    checkKey(key);
     if (this.indexOf(key) < 0) this.ring.push(Buffer.from(key));
+  }
+
+  /**
+   * Makes the ring exactly `keys` with `keys[0]` primary, in one step: new keys are installed, the
+   * primary switches, keys not listed are dropped (as the managers' rotation hands them out).
+   * Returns false when nothing changed.
+   */
+  setKeys(keys: readonly Uint8Array[]): boolean {
+    if (keys.length === 0) throw new KeyringError('a keyring needs at least one key');
+    const next: Buffer[] = [];
+    for (const k of keys) {
+      checkKey(k);
+      if (!next.some((n) => n.equals(k))) next.push(Buffer.from(k));
+    }
+    const same = next.length === this.ring.length && next.every((k, i) => k.equals(this.ring[i] as Buffer));
+    this.ring = next;
+    return !same;
   }
 
   /** Makes an installed key the primary (sealing) key. */
@@ -86,4 +103,8 @@ export class Keyring {
   private indexOf(key: Uint8Array): number {
     return this.ring.findIndex((k) => k.equals(key));
   }
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length !== KEY_BYTES) throw new KeyringError(`gossip keys are ${KEY_BYTES} bytes, got ${key.length}`);
 }

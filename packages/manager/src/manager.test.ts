@@ -28,6 +28,7 @@ import {
   type SessionMessage,
   type TlsMaterial,
 } from '@shoal/wire';
+import { updateOp } from '@shoal/store';
 import { DEFAULT_CLUSTER_SPEC, Manager } from './manager';
 
 const logger = pino({ level: 'silent' });
@@ -145,6 +146,30 @@ describe('manager 2377 security', () => {
     await expect(firstSessionMessage({ caCertPem: caPem, certPem: cert.certPem, keyPem: cert.keyPem })).rejects.toMatchObject({
       code: GrpcStatus.UNAUTHENTICATED,
     });
+  });
+
+  it('pushes rotated gossip keys on the open session stream', async () => {
+    const w = await join(workerToken);
+    const client = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(w));
+    try {
+      const stream = client.stream.Session({ description }, { timeoutMs: 10_000 }) as AsyncIterable<SessionMessage>;
+      const rotated = ['a2V5LTE=', ...(manager.control.cluster().gossipKeys ?? [])];
+      let pushed: string[] | undefined;
+      for await (const msg of stream) {
+        if (msg.type === 'session') {
+          expect(msg.gossipKeys).toEqual(rotated.slice(1));
+          const c = manager.control.cluster();
+          await manager.store.commit([updateOp('cluster', { ...c, gossipKeys: rotated }, c.version)]);
+        }
+        if (msg.type === 'gossip-keys') {
+          pushed = msg.keys;
+          break;
+        }
+      }
+      expect(pushed).toEqual(rotated);
+    } finally {
+      client.close();
+    }
   });
 
   it('opens a session for a joined node and tells a removed node to leave', async () => {

@@ -36,6 +36,8 @@ import { CAServer } from './ca-server';
 import { ControlApi } from './control-api';
 import { controlHandlers, invokeControl, type ForwardedMethod } from './control-server';
 import { Dispatcher } from './dispatcher';
+import { GossipKeyRotator } from './gossip-key-rotator';
+import { gossipKeyTimingFromEnv, type GossipKeyTiming } from './gossip-keys';
 import { OrchestrationLoop } from './orchestration-loop';
 import { reconcile } from './orchestrator';
 import type { LogQuery } from './log-broker';
@@ -56,6 +58,8 @@ export interface ManagerOptions {
   logger: Logger;
   /** Raft timing; defaults: 100 ms ticks, election 10 ticks, heartbeat 1 tick. */
   raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number };
+  /** Gossip key rotation while leading; default $SHOAL_GOSSIP_KEY_ROTATION, else every 12 h (DEFAULT_GOSSIP_KEY_TIMING). */
+  gossipKeyRotation?: GossipKeyTiming;
 }
 
 export interface InitClusterOptions {
@@ -97,6 +101,7 @@ export class Manager {
   private readonly ca: CAServer;
   private readonly membership: MembershipReconciler;
   private readonly orchestration: OrchestrationLoop;
+  private readonly gossipKeys: GossipKeyRotator;
   private readonly controlClients = new Map<string, ControlClient>();
   private server: grpc.Server | null = null;
 
@@ -145,6 +150,12 @@ export class Manager {
           taskHistoryRetentionLimit: this.memory.list('cluster')[0]?.spec.taskHistoryRetentionLimit ?? 5,
         }),
     });
+    const keyTiming = options.gossipKeyRotation ?? gossipKeyTimingFromEnv(process.env);
+    this.gossipKeys = new GossipKeyRotator({
+      store: this.store,
+      logger: logger.child({ module: 'gossip-keys' }),
+      ...(keyTiming ? { timing: keyTiming } : {}),
+    });
     this.membership = new MembershipReconciler({
       store: this.store,
       replica: this.replica,
@@ -178,6 +189,7 @@ export class Manager {
   }
 
   async stop(): Promise<void> {
+    this.gossipKeys.stop();
     this.orchestration.stop();
     this.membership.stop();
     this.dispatcher.stop();
@@ -243,6 +255,11 @@ export class Manager {
     return [...this.replica.members().addrs].map(([nodeId, addr]) => ({ nodeId, addr }));
   }
 
+  /** Gossip on this node suspects `nodeId` (acted on by the dispatcher while this manager leads). */
+  nodeSuspected(nodeId: string): void {
+    this.dispatcher.nodeSuspected(nodeId);
+  }
+
   leaderAddr(): string | null {
     const lead = this.replica.leader;
     return lead ? (this.replica.members().addrs.get(lead) ?? null) : null;
@@ -289,6 +306,7 @@ export class Manager {
         joinTokens: init.joinTokens,
         revokedNodes: [],
         gossipKeys: [randomBytes(32).toString('base64')],
+        gossipKeyRotation: { phase: 'steady', sinceMs: Date.now() },
       }),
       createOp('node', {
         id: this.options.nodeId,
@@ -368,7 +386,9 @@ export class Manager {
       this.dispatcher.start();
       this.membership.start();
       this.orchestration.start();
+      this.gossipKeys.start();
     } else {
+      this.gossipKeys.stop();
       this.orchestration.stop();
       this.membership.stop();
       this.dispatcher.stop();

@@ -32,8 +32,21 @@ export interface ClusterObject extends Meta {
   joinTokens: { worker: string; manager: string };
   /** Node ids whose certificates are revoked (removed nodes). */
   revokedNodes: string[];
-  /** Gossip encryption keys (base64, 32 bytes), newest first: the first encrypts, all decrypt. */
+  /** Gossip encryption keys (base64, 32 bytes), primary first: the first seals, all open. */
   gossipKeys?: string[];
+  /** Where the leader's gossip-key rotation stands; absent in data dirs from before rotation (the leader adds it). */
+  gossipKeyRotation?: GossipKeyRotation;
+}
+
+/**
+ * `steady`: one key, primary since `sinceMs`. `installed`: the newest key (last in the list) opens
+ * but does not seal yet, since `sinceMs`. `promoted`: the first key seals since `sinceMs`; the
+ * others still open until the grace period ends.
+ */
+export interface GossipKeyRotation {
+  phase: 'steady' | 'installed' | 'promoted';
+  /** Milliseconds since the epoch, on the leader's clock. */
+  sinceMs: number;
 }
 
 export interface NodeSpec {

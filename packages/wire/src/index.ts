@@ -4,4 +4,5 @@ export * from './messages';
 export * from './services';
 export * from './credentials';
 export * from './client';
+export * from './key-fingerprint';
 export { status as GrpcStatus } from '@grpc/grpc-js';
