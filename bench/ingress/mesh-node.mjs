@@ -29,9 +29,14 @@ if (role === 'a') {
     tunnel,
     ...(cfg.readBufferBytes !== undefined ? { readBufferBytes: cfg.readBufferBytes } : {}),
   });
+  // The kernel fast path (root): DNAT rules send the local task's connections past this process.
+  const fastPath = cfg.kernelFastPath ? await mesh.KernelFastPath.start({ nodeAddr: cfg.a.ingressBind, nodeId: 'node-a' }) : null;
+  if (cfg.kernelFastPath && !fastPath) throw new Error('kernel fast path unavailable');
+  if (fastPath) await fastPath.update(cfg.endpoints).applied;
   await proxy.setEndpoints(cfg.endpoints);
   tunnel.warm([{ nodeId: 'node-b', addr: cfg.b.addr }]);
   close = async () => {
+    await fastPath?.close();
     await proxy.close();
     await tunnel.close();
   };

@@ -147,6 +147,33 @@ describe('routing mesh', () => {
     await cluster.manager.cliOk(['service', 'rm', 'pp']);
   });
 
+  it('serves a local task through the kernel fast path when root: the task sees the client address, no PROXY header needed', async () => {
+    if (process.getuid?.() !== 0) return void expect.soft(process.getuid?.(), 'kernel fast path needs root; CI runs as root').toBe(0);
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'kfp', '--constraint', 'node.hostname==worker1', '-p', '8082:80', 'shoal/whoami']);
+    const ask = (ip: string) =>
+      new Promise<string | undefined>((resolve) => {
+        const req = http.get({ host: ip, port: 8082, path: '/', agent: false, timeout: 2000, localAddress: '127.0.17.78' }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', () => resolve(undefined));
+      });
+    const worker1 = cluster.byName('worker1').ip;
+    // On the task's node the kernel DNATs the connection straight to the task.
+    const local = await waitFor(async () => ((await ask(worker1))?.includes('RemoteAddr: 127.0.17.78:') ? await ask(worker1) : undefined), {
+      timeoutMs: 20_000,
+      what: "worker1's port to reach the task with the client's address",
+    });
+    expect(local).toMatch(/^Node: worker1$/m);
+    // Elsewhere the connection goes through userspace and the tunnel: the task sees the tunnel's end, not the client.
+    const remote = await waitFor(() => ask(cluster.manager.ip), { timeoutMs: 20_000, what: "the manager's port to answer" });
+    expect(remote).toMatch(/^Node: worker1$/m);
+    expect(remote).not.toMatch(/^RemoteAddr: 127\.0\.17\.78:/m);
+    await cluster.manager.cliOk(['service', 'rm', 'kfp']);
+  });
+
   it('binds a mode=host port only on the node that runs the task', async () => {
     await cluster.manager.cliOk([
       'service', 'create', '-d', '--name', 'hostp', '--constraint', 'node.hostname==worker1',

@@ -1,5 +1,8 @@
 // Issue 2 story: init, join two workers with the printed token, three Ready nodes;
 // and bad input that must get Docker's error text and change nothing.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCleanup, startDaemon, waitFor, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
 
@@ -119,10 +122,35 @@ describe('swarm init and join', () => {
     await manager.cliOk(['node', 'update', '--availability', 'drain', '--label-add', 'zone=a', 'worker2']);
     const n = await manager.api.get<{ Spec: { Availability: string; Labels: Record<string, string> } }>('/v1.41/nodes/worker2');
     expect(n.Spec).toMatchObject({ Availability: 'drain', Labels: { zone: 'a' } });
+    // worker2's certificate, kept as a node that refuses to leave would keep it.
+    const certs = join(w2.dataDir, 'certs');
+    const creds = { ca: readFileSync(join(certs, 'ca.crt')), cert: readFileSync(join(certs, 'node.crt')), key: readFileSync(join(certs, 'node.key')) };
+    expect(await tunnelStaysOpen(w1.ip, creds)).toBe(true);
     const rm = await manager.cliOk(['node', 'rm', '--force', 'worker2']);
     expect(rm.stdout.trim()).toBe('worker2');
     // The removed node is told to leave: its certificate is revoked and it goes inactive.
     await waitFor(async () => (await w2.ping()).swarm === 'inactive', { timeoutMs: 10_000, what: 'worker2 to leave after node rm' });
     expect((await nodeIds(manager)).length).toBe(2);
+    // Every node learns of the removal: the mesh tunnel refuses that certificate from then on.
+    await waitFor(async () => !(await tunnelStaysOpen(w1.ip, creds)), { timeoutMs: 5_000, what: "worker1's tunnel to refuse the removed node" });
   });
 });
+
+/** Opens a mutual-TLS connection to a node's tunnel port; true if it is still open 300 ms later. */
+function tunnelStaysOpen(ip: string, creds: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: ip, port: 4789, ...creds, checkServerIdentity: () => undefined });
+    const done = (open: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(open);
+    };
+    const timer = setTimeout(() => done(true), 2_000);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      setTimeout(() => done(!socket.destroyed && socket.readyState === 'open'), 300);
+    });
+    socket.once('close', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}

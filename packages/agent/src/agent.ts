@@ -39,6 +39,10 @@ export interface AgentOptions {
   runner?: TaskRunner;
   /** A session started: the managers and the cluster's gossip keys. */
   onSession?: (info: { managers: ManagerPeer[]; gossipKeys: string[] }) => void;
+  /** The managers rotated the gossip keys during the session (base64, primary first). */
+  onGossipKeys?: (keys: string[]) => void;
+  /** Nodes removed from the swarm (at session start and on every change). */
+  onRemovedNodes?: (nodeIds: string[]) => void;
 }
 
 type Dispatcher = TypedClient<typeof DispatcherMethods>;
@@ -120,6 +124,7 @@ export class Agent {
             this.options.logger.info({ manager: addr, sessionId: msg.sessionId }, 'dispatcher session established');
             this.updateManagers(msg.managers);
             this.options.onSession?.({ managers: msg.managers, gossipKeys: msg.gossipKeys });
+            this.options.onRemovedNodes?.(msg.removedNodes ?? []);
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             this.session_ = { client, sessionId: msg.sessionId };
             this.scheduleFlush(0);
@@ -135,6 +140,12 @@ export class Agent {
             break;
           case 'logs-cancel':
             this.logStreams.get(msg.requestId)?.abort();
+            break;
+          case 'gossip-keys':
+            this.options.onGossipKeys?.(msg.keys);
+            break;
+          case 'removed-nodes':
+            this.options.onRemovedNodes?.(msg.nodeIds);
             break;
           case 'role-change':
             if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);

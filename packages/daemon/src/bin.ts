@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const { config } = parsed;
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, host: config.hostname } });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
-  const daemon = new Daemon({ dataDir: config.dataDir, hostname: config.hostname, logger });
+  const daemon = new Daemon({ dataDir: config.dataDir, hostname: config.hostname, ingressFastPath: config.ingressFastPath, logger });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -55,6 +55,8 @@ import { DataPlane } from './data-plane';
 export interface DaemonOptions {
   dataDir: string;
   hostname: string;
+  /** See DaemonConfig.ingressFastPath. Default false. */
+  ingressFastPath?: boolean;
   logger: Logger;
 }
 
@@ -366,7 +368,11 @@ export class Daemon implements EngineBackend {
       listenHost: node.advertiseAddr,
       logger: this.options.logger.child({ module: 'runtime' }),
     });
-    const dataPlane = new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, logger: this.options.logger.child({ module: 'mesh' }) });
+    const dataPlane = new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, kernelFastPath: this.options.ingressFastPath ?? false,
+      // Gossip's failure detector speeds up the leader's view of a dead node (see Dispatcher.nodeSuspected).
+      onPeerSuspected: (nodeId) => this.active?.manager?.nodeSuspected(nodeId),
+      logger: this.options.logger.child({ module: 'mesh' }),
+    });
     // eslint-disable-next-line prefer-const -- the runner reports through the agent, created next
     let agent: Agent;
     const runner = new TaskRunner({
@@ -388,6 +394,8 @@ export class Daemon implements EngineBackend {
       logger: this.options.logger.child({ module: 'agent' }),
       role: node.role,
       onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host)),
+      onGossipKeys: (keys) => dataPlane.setGossipKeys(keys),
+      onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
       onRoleChange: (role, via) => void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) =>
         this.options.logger.error({ err, role }, 'role change failed; the manager will ask again'),
       ),

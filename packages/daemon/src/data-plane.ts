@@ -16,12 +16,17 @@ export interface DataPlaneOptions {
   nodeId: string;
   addr: string;
   tls: TlsMaterial;
+  kernelFastPath: boolean;
+  /** Gossip suspects a member or declared it dead. */
+  onPeerSuspected?: (nodeId: string) => void;
   logger: Logger;
 }
 
 export class DataPlane {
   private starting: Promise<MeshNode | null> | null = null;
   private stopped = false;
+  /** Shared with the mesh's tunnel server, which checks it on every new connection. */
+  private readonly removed = new Set<string>();
   private readonly hostPorts: HostPorts;
 
   constructor(private readonly options: DataPlaneOptions) {
@@ -29,9 +34,11 @@ export class DataPlane {
   }
 
   start(gossipKeys: string[], managerIps: string[]): void {
+    // A new session (reconnect) brings the current keys: they may have rotated meanwhile.
+    if (this.starting) this.setGossipKeys(gossipKeys);
     if (this.starting || this.stopped) return;
     const seeds = managerIps.filter((ip) => ip !== this.options.addr);
-    this.starting = MeshNode.start({ ...this.options, gossipKeys }).then(
+    this.starting = MeshNode.start({ ...this.options, gossipKeys, authorizePeer: (nodeId) => !this.removed.has(nodeId) }).then(
       (mesh) => {
         mesh.join(seeds);
         this.options.logger.info({ seeds }, 'gossip and routing mesh started');
@@ -42,6 +49,17 @@ export class DataPlane {
         return null;
       },
     );
+  }
+
+  /** Removed nodes: the tunnel refuses their certificates from now on (also before the mesh runs). */
+  setRemovedNodes(nodeIds: readonly string[]): void {
+    this.removed.clear();
+    for (const id of nodeIds) this.removed.add(id);
+  }
+
+  /** The managers rotated the gossip keys: apply them to the running mesh (in arrival order). */
+  setGossipKeys(gossipKeys: string[]): void {
+    void this.mesh().then((m) => m?.setGossipKeys(gossipKeys));
   }
 
   hooks(): TaskHooks {

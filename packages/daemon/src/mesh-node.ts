@@ -3,7 +3,7 @@
 // agent publishes its running tasks here; every node's mesh follows the table.
 import { Gossip, Keyring, NetTransport, lanConfig } from '@shoal/gossip';
 import { RoutingMesh, type MeshEndpoint } from '@shoal/mesh';
-import type { TlsMaterial } from '@shoal/wire';
+import { keyFingerprint, type TlsMaterial } from '@shoal/wire';
 import type { Logger } from 'pino';
 
 export const GOSSIP_PORT = 7946;
@@ -14,6 +14,11 @@ export interface MeshNodeOptions {
   addr: string;
   tls: TlsMaterial;
   gossipKeys: string[];
+  /** Serve local endpoints with iptables DNAT when possible (see @shoal/mesh KernelFastPath). */
+  kernelFastPath?: boolean;
+  onPeerSuspected?: (nodeId: string) => void;
+  /** Whether a CA-verified node may open tunnel connections here (removed nodes may not). */
+  authorizePeer?: (nodeId: string) => boolean;
   logger: Logger;
   /** Ports (gossip, tunnel) for tests that share one address; defaults 7946 / 4789. */
   gossipPort?: number;
@@ -42,12 +47,15 @@ export class MeshNode {
       nodeId: o.nodeId,
       nodeAddr: o.addr,
       ingressBindAddr: o.addr,
+      kernelFastPath: o.kernelFastPath ?? false,
+      ...(o.authorizePeer ? { authorizePeer: (peer: { nodeId: string }) => o.authorizePeer?.(peer.nodeId) ?? true } : {}),
       ...(o.tunnelPort ? { tunnelPort: o.tunnelPort } : {}),
       tls,
       logger: o.logger,
     });
     const node = new MeshNode(gossip, mesh, o.logger);
     gossip.on('table', () => node.sync());
+    for (const type of ['suspect', 'dead'] as const) gossip.on(type, (ev) => o.onPeerSuspected?.(ev.member.id));
     gossip.start();
     return node;
   }
@@ -70,6 +78,22 @@ export class MeshNode {
   unpublish(taskId: string): void {
     this.gossip.table.delete(taskId);
     this.sync();
+  }
+
+  /** Applies the managers' gossip keys (base64, primary first) to the running keyring; gossip keeps running. */
+  setGossipKeys(keys: string[]): void {
+    const ring = this.gossip.keyring;
+    if (!ring || keys.length === 0) {
+      if (ring || keys.length) this.logger.warn({ keys: keys.length }, 'gossip keys not applied: sealing is only turned on or off at start');
+      return;
+    }
+    try {
+      if (!ring.setKeys(keys.map((k) => Buffer.from(k, 'base64')))) return;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'gossip keys not applied; the old keys stay');
+      return;
+    }
+    this.logger.info({ primary: keyFingerprint(ring.primaryKey), keys: ring.keys.map((k) => keyFingerprint(k)) }, 'gossip keys rotated');
   }
 
   endpoints(): MeshEndpoint[] {

@@ -206,7 +206,9 @@ export class Dispatcher {
       heartbeatPeriodMs: this.periodMs(),
       managers: this.deps.managers(),
       role: node.role,
-      gossipKeys: cluster.gossipKeys ?? [],
+      // Read now, not before markReady: a rotation step committed meanwhile must not be lost.
+      gossipKeys: this.deps.control.cluster().gossipKeys ?? [],
+      removedNodes: this.deps.control.cluster().revokedNodes,
     });
     stream.write({ type: 'assignments', tasks: assignmentsFor(this.deps.store, node.id) });
     this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
@@ -240,6 +242,16 @@ export class Dispatcher {
     await this.commitNode(next);
   }
 
+  /**
+   * Gossip on this (leader) node suspects `nodeId` or declared it dead: it is down as soon as it
+   * has also missed a heartbeat, without waiting out the whole grace window.
+   */
+  nodeSuspected(nodeId: string): void {
+    if (!this.active) return;
+    this.monitor.suspect(nodeId);
+    this.checkExpired();
+  }
+
   private checkExpired(): void {
     this.monitor.setPeriod(this.periodMs());
     for (const nodeId of this.monitor.expired(this.now())) {
@@ -270,6 +282,14 @@ export class Dispatcher {
 
   private onStoreEvents(events: StoreEvent[]): void {
     for (const ev of events) {
+      if (ev.kind === 'cluster' && !sameKeys(ev.previous?.gossipKeys, ev.object.gossipKeys)) {
+        // A rotation phase: every connected agent applies the new key list to its running gossip.
+        const keys = ev.object.gossipKeys ?? [];
+        for (const s of this.sessions.values()) s.stream.write({ type: 'gossip-keys', keys });
+      }
+      if (ev.kind === 'cluster' && !sameKeys(ev.previous?.revokedNodes, ev.object.revokedNodes)) {
+        for (const s of this.sessions.values()) s.stream.write({ type: 'removed-nodes', nodeIds: ev.object.revokedNodes });
+      }
       if (ev.kind === 'task') {
         const prev = ev.previous;
         // Agents only care about what to run: status-only writes need no resend.
@@ -298,4 +318,8 @@ export class Dispatcher {
     this.sessions.delete(session.id);
     session.stream.end();
   }
+}
+
+function sameKeys(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return (a ?? []).join() === (b ?? []).join();
 }

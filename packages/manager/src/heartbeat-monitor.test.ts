@@ -25,4 +25,24 @@ describe('HeartbeatMonitor', () => {
     m.forget('a');
     expect(m.expired(99999)).toEqual([]);
   });
+
+  it('declares a node gossip suspects down once it has also missed a beat', () => {
+    const m = new HeartbeatMonitor({ periodMs: 1000 });
+    m.beat('a', 0);
+    m.beat('b', 0);
+    m.suspect('a');
+    m.suspect('b');
+    m.beat('b', 900); // b is alive: the suspicion is dropped
+    expect(m.expired(1400)).toEqual([]);
+    expect(m.expired(1501)).toEqual(['a']); // 1.5 periods, not 3
+    expect(m.expired(2401)).toEqual([]);
+    expect(m.expired(3901)).toEqual(['b']); // b only by the full grace window
+  });
+
+  it('ignores suspicion of nodes it does not track', () => {
+    const m = new HeartbeatMonitor({ periodMs: 1000 });
+    m.suspect('ghost');
+    m.beat('ghost', 10_000);
+    expect(m.expired(11_600)).toEqual([]);
+  });
 });

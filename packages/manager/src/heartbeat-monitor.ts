@@ -1,20 +1,28 @@
 // Pure liveness bookkeeping for the dispatcher: which nodes have missed their
-// heartbeats. The shell feeds it beats and the current time; no timers here.
+// heartbeats. The shell feeds it beats, gossip suspicions and the current time; no timers here.
+// A node is down after `grace` periods without a beat, or sooner when gossip suspects it (its
+// probes failed, directly and through others) and it has also missed a beat: either signal alone
+// can be wrong (a gossip port blocked; a slow manager), both together are a dead node.
 
 export interface HeartbeatMonitorOptions {
   periodMs: number;
   /** A node is down after period × graceMultiplier without a beat (swarmkit: 3). */
   graceMultiplier?: number;
+  /** A node gossip suspects is down after period × this without a beat. Default 1.5. */
+  suspectMultiplier?: number;
 }
 
 export class HeartbeatMonitor {
   private readonly lastSeen = new Map<string, number>();
+  private readonly suspected = new Set<string>();
   private periodMs: number;
   private readonly grace: number;
+  private readonly suspectGrace: number;
 
   constructor(options: HeartbeatMonitorOptions) {
     this.periodMs = options.periodMs;
     this.grace = options.graceMultiplier ?? 3;
+    this.suspectGrace = options.suspectMultiplier ?? 1.5;
   }
 
   get period(): number {
@@ -27,6 +35,12 @@ export class HeartbeatMonitor {
 
   beat(nodeId: string, now: number): void {
     this.lastSeen.set(nodeId, now);
+    this.suspected.delete(nodeId); // it is alive, whatever gossip thought
+  }
+
+  /** Gossip suspects (or declared dead) a node that is still counted alive. */
+  suspect(nodeId: string): void {
+    if (this.lastSeen.has(nodeId)) this.suspected.add(nodeId);
   }
 
   /** False once a node has expired, until it beats again. */
@@ -36,20 +50,24 @@ export class HeartbeatMonitor {
 
   clear(): void {
     this.lastSeen.clear();
+    this.suspected.clear();
   }
 
   forget(nodeId: string): void {
     this.lastSeen.delete(nodeId);
+    this.suspected.delete(nodeId);
   }
 
-  /** Nodes whose last beat is older than the grace window; each is reported once. */
+  /** Nodes whose last beat is older than their grace window; each is reported once. */
   expired(now: number): string[] {
     const deadline = now - this.periodMs * this.grace;
+    const suspectDeadline = now - this.periodMs * this.suspectGrace;
     const out: string[] = [];
     for (const [id, seen] of this.lastSeen) {
-      if (seen < deadline) {
+      if (seen < deadline || (this.suspected.has(id) && seen < suspectDeadline)) {
         out.push(id);
         this.lastSeen.delete(id);
+        this.suspected.delete(id);
       }
     }
     return out;

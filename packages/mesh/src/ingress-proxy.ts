@@ -58,6 +58,7 @@ export class IngressProxy {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private servicePorts = new Set<number>();
+  private keptPorts = new Set<number>();
   private closed = false;
 
   constructor(private readonly o: IngressProxyOptions) {
@@ -91,8 +92,10 @@ export class IngressProxy {
    * Replaces the endpoint table (every node's entries, from gossip). Resolves when listeners for
    * new ports are bound (or failed, to be retried) and those of vanished ports are closed.
    */
-  setEndpoints(entries: Iterable<MeshEndpoint>): Promise<void> {
+  setEndpoints(entries: Iterable<MeshEndpoint>, keepPorts: Iterable<number> = []): Promise<void> {
     this.ctx.lb.setEndpoints(entries);
+    // Ports served by the kernel fast path keep their listener (it holds the port and takes what falls through).
+    this.keptPorts = new Set(keepPorts);
     return this.reconcile();
   }
 
@@ -124,7 +127,7 @@ export class IngressProxy {
 
   private reconcile(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const wanted = new Set<number>([...this.ctx.lb.ports(), ...this.servicePorts]);
+    const wanted = new Set<number>([...this.ctx.lb.ports(), ...this.servicePorts, ...this.keptPorts]);
     const work: Promise<void>[] = [];
     for (const port of wanted) {
       const existing = this.listeners.get(port);

@@ -1,9 +1,11 @@
 // Composition of the mesh for one node: the tunnel server on 4789, the tunnel client (warm
 // connections to the nodes that host endpoints), and the ingress proxy, all fed from one table.
 import type { Clock } from './clock';
-import { LocalEndpoints, meshPorts } from './endpoints';
+import { LocalEndpoints, hasMeshPorts, isMeshPort } from './endpoints';
 import type { MeshEndpoint } from './endpoints';
 import { IngressProxy } from './ingress-proxy';
+import { KernelFastPath } from './kernel-fast-path';
+import type { CommandRunner } from './kernel-fast-path';
 import type { IngressProxyOptions } from './ingress-proxy';
 import type { Logger } from './logger';
 import { nullLogger } from './logger';
@@ -13,6 +15,8 @@ import { TUNNEL_PORT } from './tunnel/frames';
 import { TunnelServer } from './tunnel/server';
 import type { TunnelServerOptions } from './tunnel/server';
 import type { PeerIdentity, TunnelTlsOptions } from './tunnel/tls';
+import { UdpIngress } from './udp-ingress';
+import type { UdpIngressOptions } from './udp-ingress';
 
 type Shared = 'bindAddr' | 'nodeId' | 'tunnel' | 'logger' | 'clock';
 
@@ -28,9 +32,17 @@ export interface RoutingMeshOptions {
   readonly tunnelPort?: number;
   /** Cluster CA + this node's certificate and key. */
   readonly tls: TunnelTlsOptions;
+  /**
+   * Serve local endpoints of published TCP ports with iptables DNAT rules when the process can
+   * (root, iptables present); the userspace proxy keeps remote endpoints and PROXY-protocol ports.
+   * Default false.
+   */
+  readonly kernelFastPath?: boolean | { readonly run: CommandRunner };
   /** Refuse tunnel peers beyond the CA check (e.g. removed nodes). */
   readonly authorizePeer?: (peer: PeerIdentity) => boolean;
   readonly ingress?: Omit<IngressProxyOptions, Shared>;
+  /** Published UDP ports: flows, idle timeout (default 30 s), limits. */
+  readonly udp?: Omit<UdpIngressOptions, Shared>;
   readonly tunnelServer?: Omit<TunnelServerOptions, 'bindAddr' | 'port' | 'tls' | 'targets' | 'authorizePeer' | 'logger' | 'clock'>;
   readonly tunnelClient?: Omit<TunnelClientOptions, 'tls' | 'port' | 'localAddress' | 'logger' | 'clock'>;
   readonly logger?: Logger;
@@ -44,7 +56,12 @@ export class RoutingMesh {
     readonly tunnelServer: TunnelServer,
     readonly tunnelClient: TunnelClient,
     readonly ingress: IngressProxy,
+    readonly fastPath: KernelFastPath | null,
+    readonly udp: UdpIngress,
   ) {}
+
+  /** The newest table (the userspace view is recomputed from it when kernel rules land). */
+  private latest: MeshEndpoint[] = [];
 
   static async start(o: RoutingMeshOptions): Promise<RoutingMesh> {
     const logger = o.logger ?? nullLogger;
@@ -76,7 +93,16 @@ export class RoutingMesh {
       logger,
       ...clock,
     });
-    return new RoutingMesh(o.nodeId, local, tunnelServer, tunnelClient, ingress);
+    const fastPath = o.kernelFastPath
+      ? await KernelFastPath.start({
+          nodeAddr: o.ingressBindAddr ?? o.nodeAddr,
+          nodeId: o.nodeId,
+          logger,
+          ...(typeof o.kernelFastPath === 'object' ? { run: o.kernelFastPath.run } : {}),
+        })
+      : null;
+    const udp = new UdpIngress({ ...o.udp, bindAddr: o.ingressBindAddr ?? '0.0.0.0', nodeId: o.nodeId, tunnel: tunnelClient, logger, ...clock });
+    return new RoutingMesh(o.nodeId, local, tunnelServer, tunnelClient, ingress, fastPath, udp);
   }
 
   /** The whole endpoint table (every node's entries). Resolves once listeners follow it. */
@@ -84,7 +110,20 @@ export class RoutingMesh {
     const list = [...entries];
     this.local.setEndpoints(list);
     this.tunnelClient.warm(remotePeers(list, this.nodeId));
-    return this.ingress.setEndpoints(list);
+    const udp = this.udp.setEndpoints(list);
+    if (!this.fastPath) return Promise.all([udp, this.ingress.setEndpoints(list)]).then(() => undefined);
+    // The kernel takes this node's share of the ports it serves; userspace balances the rest. The
+    // userspace view follows what the kernel has actually accepted, now and again once it applied.
+    this.latest = list;
+    const fastPath = this.fastPath;
+    const follow = () => {
+      const served = fastPath.servedPorts;
+      const view = served.size === 0 ? this.latest : this.latest.map((e) => (e.nodeId === this.nodeId ? withoutPorts(e, served) : e));
+      return this.ingress.setEndpoints(view, served);
+    };
+    const now = follow();
+    const applied = fastPath.update(list).applied.then(follow);
+    return Promise.all([udp, now, applied]).then(() => undefined);
   }
 
   /** See IngressProxy.setServicePorts. */
@@ -93,16 +132,22 @@ export class RoutingMesh {
   }
 
   async close(): Promise<void> {
+    await this.fastPath?.close();
     await this.ingress.close();
+    await this.udp.close();
     await Promise.all([this.tunnelClient.close(), this.tunnelServer.close()]);
   }
+}
+
+function withoutPorts(e: MeshEndpoint, ports: ReadonlySet<number>): MeshEndpoint {
+  return { ...e, publishedPorts: e.publishedPorts.filter((p) => !(isMeshPort(p) && ports.has(p.published))) };
 }
 
 /** Nodes other than this one that run a task behind an ingress port. */
 function remotePeers(entries: readonly MeshEndpoint[], self: string): TunnelPeer[] {
   const peers = new Map<string, TunnelPeer>();
   for (const e of entries) {
-    if (e.nodeId === self || e.state !== 'running' || meshPorts(e).length === 0) continue;
+    if (e.nodeId === self || e.state !== 'running' || !hasMeshPorts(e)) continue;
     peers.set(`${e.nodeId}@${e.nodeAddr}`, { nodeId: e.nodeId, addr: e.nodeAddr });
   }
   return [...peers.values()];

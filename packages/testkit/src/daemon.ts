@@ -11,6 +11,7 @@
 // `# testkit:` marker lines); `logs()`/`logTail()` read it.
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeFastPathRules } from '@shoal/mesh';
 import { DaemonStartError, TestkitConfigError, WaitTimeoutError } from './errors';
 import { EngineHttp, type PingResult } from './engine-http';
 import { MAX_SOCKET_PATH, NETNS_SCRIPT, cliScript, daemonScript, dockerBinary, makeTempRoot } from './paths';
@@ -263,7 +264,16 @@ class ShoalDaemon implements DaemonHandle {
     const tree = options.tree ?? ['SIGKILL', 'SIGSTOP', 'SIGCONT'].includes(signal);
     this.note(`sending ${signal} to pid ${proc.pid}${tree ? ' and its descendants' : ''}`);
     killProcessTree(proc.pid, signal, tree);
-    if (signal === 'SIGKILL') await proc.exited;
+    if (signal === 'SIGKILL') {
+      await proc.exited;
+      await this.removeKernelRules();
+    }
+  }
+
+  /** A daemon killed before it could clean up leaves its ingress DNAT rules behind (loopback tiers share one kernel). */
+  private async removeKernelRules(): Promise<void> {
+    if (this.netns !== undefined || process.getuid?.() !== 0) return;
+    await removeFastPathRules(this.ip).catch(() => undefined);
   }
 
   async stop(options: StopOptions = {}): Promise<ExitStatus | undefined> {
@@ -287,6 +297,7 @@ class ShoalDaemon implements DaemonHandle {
       const killed = killSurvivors(family);
       if (killed.length > 0) this.note(`killed ${killed.length} leftover process(es) after exit: ${killed.join(', ')}`);
     }
+    await this.removeKernelRules();
     this.note(`exited (${describeExit(status)})`);
     return status;
   }

@@ -55,8 +55,23 @@ export interface SessionStarted {
   managers: ManagerPeer[];
   /** The role this node's certificate should carry; the agent renews when it differs. */
   role: NodeRole;
-  /** Gossip keys (base64), newest first. */
+  /** Gossip keys (base64), primary first: the first seals, every one opens. */
   gossipKeys: string[];
+  /** Nodes removed from the swarm: their certificates are refused on the mesh tunnel too. */
+  removedNodes?: string[];
+}
+
+/** The set of removed nodes changed (`node rm`). */
+export interface SessionRemovedNodes {
+  type: 'removed-nodes';
+  nodeIds: string[];
+}
+
+/** The cluster's gossip keys changed (a rotation phase): apply them to the running gossip. */
+export interface SessionGossipKeys {
+  type: 'gossip-keys';
+  /** Base64, primary first, as in SessionStarted. */
+  keys: string[];
 }
 
 /** The manager removed this node; the agent must leave the swarm. */
@@ -94,7 +109,9 @@ export type SessionMessage =
   | SessionRoleChange
   | SessionAssignments
   | SessionLogRequest
-  | SessionLogCancel;
+  | SessionLogCancel
+  | SessionGossipKeys
+  | SessionRemovedNodes;
 
 export type TaskStateName =
   | 'new'
