@@ -213,9 +213,12 @@ class ClusterImpl implements Cluster {
         const nodes = await via.api.get<ClusterNodeJson[]>('/nodes');
         const ready = nodes.filter((node) => node.Status?.State === 'ready');
         if (ready.length < count) throw new Error(`${ready.length}/${count} Ready: ${summarize(nodes)}`);
+        // A manager joins Raft as a learner and votes once promoted: until then it shows no reachability.
+        const learning = nodes.filter((n) => n.ManagerStatus && !n.ManagerStatus.Leader && n.ManagerStatus.Reachability !== 'reachable');
+        if (learning.length > 0) throw new Error(`managers not yet voting: ${learning.map((n) => n.Description?.Hostname ?? n.ID).join(' ')}`);
         return nodes;
       },
-      { what: `${count} nodes Ready in GET /nodes on ${via.name}`, timeoutMs },
+      { what: `${count} nodes Ready (managers voting) in GET /nodes on ${via.name}`, timeoutMs },
     );
   }
 
