@@ -238,6 +238,7 @@ export class RaftReplica implements Proposer, RaftView {
     try {
       for (let rd = this.node.ready(); rd; rd = this.node.ready()) {
         if (this.leaderFastPath(rd)) this.handleAsync(rd);
+        else if (rd.mustSync && !rd.snapshot) this.handleDurableFirst(rd);
         else this.handle(rd);
         if (this.persisting) break;
       }
@@ -280,6 +281,28 @@ export class RaftReplica implements Proposer, RaftView {
       }
       this.node.advance(rd);
       this.maybeSnapshot();
+      this.process();
+    });
+  }
+
+  /**
+   * Everyone else must be durable before answering (an acknowledged entry or a granted vote
+   * must survive a crash), but need not block the event loop meanwhile: write, fsync on libuv's
+   * pool, then send, apply and advance. Messages that arrive during the fsync are stepped and
+   * go out with the next Ready, which batches them.
+   */
+  private handleDurableFirst(rd: Ready): void {
+    this.save(rd, false);
+    this.persisting = true;
+    this.storage.sync((err) => {
+      this.persisting = false;
+      if (this.stopped) return;
+      if (err) {
+        this.options.logger.fatal({ err }, 'raft WAL fsync failed; stopping');
+        throw err;
+      }
+      if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
+      this.finish(rd);
       this.process();
     });
   }
