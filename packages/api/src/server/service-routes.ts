@@ -1,5 +1,5 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { InvalidArgumentError, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
+import { InvalidArgumentError, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseFilters, type ParsedFilters } from './filters';
@@ -15,14 +15,13 @@ const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'] as const;
 const TASK_FILTERS = ['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date'] as const;
 const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'] as const;
 
-export function serviceStatus(service: ServiceObject, tasks: readonly TaskObject[]): ServiceStatus {
-  const mine = tasks.filter((t) => t.serviceId === service.id);
-  return {
-    RunningTasks: mine.filter((t) => t.status.state === 'running').length,
-    DesiredTasks:
-      service.spec.mode.type === 'replicated' ? service.spec.mode.replicas : mine.filter((t) => t.desiredState === 'running').length,
-    CompletedTasks: mine.filter((t) => t.status.state === 'complete').length,
-  };
+/** ServiceStatus of every service, in one pass over the tasks (counted as swarmkit does, see @shoal/store). */
+function engineStatuses(services: readonly ServiceObject[], tasks: readonly TaskObject[]): Map<string, ServiceStatus> {
+  const out = new Map<string, ServiceStatus>();
+  for (const [id, c] of serviceStatuses(services, tasks)) {
+    out.set(id, { RunningTasks: c.runningTasks, DesiredTasks: c.desiredTasks, CompletedTasks: c.completedTasks });
+  }
+  return out;
 }
 
 function labelMatch(labels: Record<string, string>, expr: string): boolean {
@@ -53,7 +52,8 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       return false;
     });
     const withStatus = ctx.query.get('status') === 'true';
-    return wanted.map((s) => toEngineService(s, ingress, withStatus ? serviceStatus(s, tasks) : undefined));
+    const statuses = withStatus ? engineStatuses(wanted, tasks) : undefined;
+    return wanted.map((s) => toEngineService(s, ingress, statuses?.get(s.id)));
   });
   r.add('POST', '/services/create', async (ctx) => {
     const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));

@@ -6,6 +6,5 @@ export { DEFAULT_ORCHESTRATOR_OPTIONS, orchestratorOptions, type OrchestratorOpt
 export { parseConstraints, validateConstraints, nodeMatches, type Constraint, type ConstraintOperator, type ParseResult } from './constraint';
 export { FILTERS, Pipeline, demandOf, type Filter, type NodeInfo, type TaskDemand } from './filters';
 export { allocatePorts, DYNAMIC_PORT_START, DYNAMIC_PORT_END } from './ports';
-export { serviceStatus, serviceStatuses, type ServiceConvergence } from './status';
 export { shouldRestart } from './restart';
 export { isTaskDirty } from './tasks';

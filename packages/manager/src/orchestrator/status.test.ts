@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { serviceStatus, serviceStatuses } from './status';
+// The counting lives in @shoal/store (shared with the Engine API); tested here with the cores' fixtures.
+import { serviceStatus, serviceStatuses } from '@shoal/store';
 import { makeService, makeSpec, makeTask } from './testing';
 
 describe('serviceStatus', () => {

@@ -1,5 +1,7 @@
-// Convergence counts for `GET /services?status=true` (swarmkit controlapi ListServices).
-import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
+// Convergence counts for `GET /services?status=true` (swarmkit controlapi ListServices): shared
+// by the Engine API (which answers it) and the manager, so both count the same way.
+import type { NodeObject } from './objects';
+import type { ServiceObject, TaskObject } from './service-objects';
 
 export interface ServiceConvergence {
   /** Tasks observed running, old and new alike. */
