@@ -88,7 +88,7 @@ describe('startCluster', () => {
       daemon: { ...fakes, env: { FAKE_SHOALD_NODE_STATE: 'down' } },
     });
     const error = (await failure.catch((e: unknown) => e)) as Error;
-    expect(error.message).toMatch(/waiting for 2 nodes Ready in GET \/nodes on alpha .*last error: 0\/2 Ready: alpha=down beta=down/);
+    expect(error.message).toMatch(/waiting for 2 nodes Ready \(managers voting\) in GET \/nodes on alpha .*last error: 0\/2 Ready: alpha=down beta=down/);
     const nodes = registeredDaemons().filter((d) => ['alpha', 'beta'].includes(d.name));
     expect(nodes).toHaveLength(2);
     expect(nodes.some((d) => d.running)).toBe(false);
