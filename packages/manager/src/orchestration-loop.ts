@@ -92,16 +92,21 @@ export class OrchestrationLoop {
     const focus = this.dirtyAll ? undefined : (this.dirty_ ?? new Set<string>());
     this.dirtyAll = false;
     this.dirty_ = null;
+    const serviceIndex = memory.table('service');
     const view: ClusterView = {
       nodes: memory.list('node'),
-      services: memory.list('service'),
+      // Copied only if a core asks for every service (a full pass, port checks of an update).
+      get services() {
+        return [...serviceIndex.values()];
+      },
+      serviceIndex,
       tasks: memory.list('task'),
       ...(focus ? { focus } : {}),
     };
     const started = performance.now();
     const result = this.options.reconcile(view, { now: Date.now(), newId: generateNodeId });
     const took = performance.now() - started;
-    if (took > 50) this.options.logger.warn({ ms: Math.round(took), services: view.services.length, tasks: view.tasks.length }, 'slow orchestration pass');
+    if (took > 50) this.options.logger.warn({ ms: Math.round(took), services: serviceIndex.size, tasks: view.tasks.length }, 'slow orchestration pass');
     if (result.wakeAt !== null) this.scheduleWake(result.wakeAt);
     if (result.ops.length === 0) return;
     try {

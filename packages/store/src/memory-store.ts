@@ -32,6 +32,11 @@ export class MemoryStore {
     return [...this.tables[kind].values()];
   }
 
+  /** The live table of `kind`, without a copy: read it synchronously, never hold it across applies. */
+  table<K extends Kind>(kind: K): ReadonlyMap<string, ObjectsByKind[K]> {
+    return this.tables[kind];
+  }
+
   /** Applies one committed command. Rejections change nothing and are returned, not thrown. */
   apply(index: number, command: StoreCommand): ApplyResult {
     if (index <= this.applied) {

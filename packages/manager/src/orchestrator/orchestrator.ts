@@ -51,10 +51,10 @@ function orchestrateIn(ws: WorkingSet, options: OrchestratorOptions): void {
     if (ws.service(serviceId)) continue;
     for (const t of ws.tasksOfService(serviceId)) advanceDesired(ws, t, 'remove');
   }
-  const services = ws
-    .services()
-    .filter((s) => !ws.focus || ws.focus.has(s.id))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // With a focus, only its services: a pass costs what changed, not the size of the cluster.
+  const services = (ws.focus ? [...ws.focus].flatMap((id) => ws.service(id) ?? []) : ws.services()).sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
   for (const service of services) {
     if (service.spec.mode.type === 'replicated') reconcileReplicated(ws, service, options);
     else reconcileGlobal(ws, service, options);

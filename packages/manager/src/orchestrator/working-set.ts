@@ -21,6 +21,12 @@ export interface ClusterView {
    * the rest are context (scheduler counts, port use). Absent = all services.
    */
   readonly focus?: ReadonlySet<string>;
+  /**
+   * The services by id, when the shell has them indexed already (the store's own table): a pass
+   * then touches only the services it orchestrates instead of copying every one. Read during the
+   * pass only; `services` is not read when this is given, except by a full listing.
+   */
+  readonly serviceIndex?: ReadonlyMap<string, ServiceObject>;
 }
 
 /** Time and identity come from the shell, never from the cores. */
@@ -42,7 +48,9 @@ export class WorkingSet {
   readonly now: number;
   readonly nowIso: string;
   private readonly nodesById = new Map<string, NodeObject>();
-  private readonly servicesById = new Map<string, ServiceObject>();
+  private readonly baseServices: ReadonlyMap<string, ServiceObject>;
+  /** Services this pass updated (the base is never written). */
+  private readonly changedServices = new Map<string, ServiceObject>();
   private readonly tasksById = new Map<string, TaskObject>();
   private readonly taskIdsByService = new Map<string, Set<string>>();
   private readonly changes = new Map<string, Change>();
@@ -58,7 +66,7 @@ export class WorkingSet {
     this.now = ctx.now;
     this.nowIso = new Date(ctx.now).toISOString();
     for (const n of view.nodes) this.nodesById.set(n.id, n);
-    for (const s of view.services) this.servicesById.set(s.id, s);
+    this.baseServices = view.serviceIndex ?? new Map(view.services.map((s) => [s.id, s]));
     for (const t of view.tasks) this.index(t);
   }
 
@@ -75,11 +83,11 @@ export class WorkingSet {
   }
 
   service(id: string): ServiceObject | undefined {
-    return this.servicesById.get(id);
+    return this.changedServices.get(id) ?? this.baseServices.get(id);
   }
 
   services(): ServiceObject[] {
-    return [...this.servicesById.values()];
+    return [...this.baseServices.values()].map((s) => this.changedServices.get(s.id) ?? s);
   }
 
   task(id: string): TaskObject | undefined {
@@ -133,9 +141,9 @@ export class WorkingSet {
 
   updateService(service: ServiceObject): void {
     const key = `service/${service.id}`;
-    const base = this.servicesById.get(service.id);
+    const base = this.service(service.id);
     if (!base) throw new Error(`service ${service.id} is not in the working set`);
-    this.servicesById.set(service.id, service);
+    this.changedServices.set(service.id, service);
     if (!this.changes.has(key)) this.changes.set(key, { kind: 'service', op: 'update', id: service.id, baseVersion: base.version });
   }
 
@@ -153,7 +161,7 @@ export class WorkingSet {
         continue;
       }
       if (change.kind === 'service') {
-        const s = this.servicesById.get(change.id) as ServiceObject;
+        const s = this.service(change.id) as ServiceObject;
         ops.push(updateOp('service', s, change.baseVersion));
         continue;
       }
