@@ -34,3 +34,13 @@ describe('generateNodeId', () => {
     expect(generateClusterId()).not.toBe(generateClusterId());
   });
 });
+
+describe('cryptoRandomBytes (pooled)', () => {
+  it('never hands out the same bytes twice, across pool refills', async () => {
+    const { cryptoRandomBytes } = await import('./random');
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) seen.add(Buffer.from(cryptoRandomBytes(17)).toString('hex')); // > 4 refills
+    expect(seen.size).toBe(1000);
+    expect(cryptoRandomBytes(5000)).toHaveLength(5000); // large requests bypass the pool
+  });
+});
