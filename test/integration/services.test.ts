@@ -87,6 +87,7 @@ describe('services', () => {
       { timeoutMs: 30_000, what: '4 running tasks off worker2' },
     );
     const elapsed = Date.now() - t0;
+    console.log(`worker2's tasks running elsewhere ${elapsed} ms after kill -9`);
     expect(elapsed).toBeLessThan(15_000);
     await worker.restart();
     await cluster.waitForReady({ timeoutMs: 15_000 });
