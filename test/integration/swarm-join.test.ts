@@ -126,6 +126,12 @@ describe('swarm init and join', () => {
     const certs = join(w2.dataDir, 'certs');
     const creds = { ca: readFileSync(join(certs, 'ca.crt')), cert: readFileSync(join(certs, 'node.crt')), key: readFileSync(join(certs, 'node.key')) };
     expect(await tunnelStaysOpen(w1.ip, creds)).toBe(true);
+    // A connection it already holds, as a warm tunnel connection would be.
+    const held = tls.connect({ host: w1.ip, port: 4789, ...creds, checkServerIdentity: () => undefined });
+    const heldClosed = new Promise<void>((resolve) => held.once('close', () => resolve()));
+    held.on('error', () => undefined);
+    held.resume(); // read, or the peer's FIN would go unnoticed
+    await new Promise((resolve) => held.once('secureConnect', resolve));
     const rm = await manager.cliOk(['node', 'rm', '--force', 'worker2']);
     expect(rm.stdout.trim()).toBe('worker2');
     // The removed node is told to leave: its certificate is revoked and it goes inactive.
@@ -133,6 +139,11 @@ describe('swarm init and join', () => {
     expect((await nodeIds(manager)).length).toBe(2);
     // Every node learns of the removal: the mesh tunnel refuses that certificate from then on.
     await waitFor(async () => !(await tunnelStaysOpen(w1.ip, creds)), { timeoutMs: 5_000, what: "worker1's tunnel to refuse the removed node" });
+    await waitFor(() => Promise.race([heldClosed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]), {
+      timeoutMs: 5_000,
+      what: "worker1 to close the removed node's open tunnel connection",
+    });
+    held.destroy();
   });
 });
 

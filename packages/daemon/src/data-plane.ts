@@ -53,8 +53,11 @@ export class DataPlane {
 
   /** Removed nodes: the tunnel refuses their certificates from now on (also before the mesh runs). */
   setRemovedNodes(nodeIds: readonly string[]): void {
+    const added = nodeIds.filter((id) => !this.removed.has(id));
     this.removed.clear();
     for (const id of nodeIds) this.removed.add(id);
+    // Connections it already holds go too: warm tunnel connections have no idle timeout.
+    if (added.length > 0) void this.mesh().then((m) => m && added.forEach((id) => m.mesh.tunnelServer.closePeer(id)));
   }
 
   /** The managers rotated the gossip keys: apply them to the running mesh (in arrival order). */

@@ -1,5 +1,6 @@
 // Composition of the mesh for one node: the tunnel server on 4789, the tunnel client (warm
 // connections to the nodes that host endpoints), and the ingress proxy, all fed from one table.
+import { isIPv4 } from 'node:net';
 import type { Clock } from './clock';
 import { LocalEndpoints, hasMeshPorts, isMeshPort } from './endpoints';
 import type { MeshEndpoint } from './endpoints';
@@ -93,9 +94,13 @@ export class RoutingMesh {
       logger,
       ...clock,
     });
-    const fastPath = o.kernelFastPath
+    // The rules match one destination address: only when the ports are bound on that address.
+    const ruleAddr = o.ingressBindAddr ?? '0.0.0.0';
+    const fastPathUsable = o.kernelFastPath && isIPv4(ruleAddr) && ruleAddr !== '0.0.0.0';
+    if (o.kernelFastPath && !fastPathUsable) logger.warn({ bindAddr: ruleAddr }, 'ingress kernel fast path needs the ports bound on one IPv4 address; userspace only');
+    const fastPath = fastPathUsable
       ? await KernelFastPath.start({
-          nodeAddr: o.ingressBindAddr ?? o.nodeAddr,
+          nodeAddr: ruleAddr,
           nodeId: o.nodeId,
           logger,
           ...(typeof o.kernelFastPath === 'object' ? { run: o.kernelFastPath.run } : {}),

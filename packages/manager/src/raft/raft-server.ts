@@ -59,7 +59,13 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         if (deps.revoked().includes(caller)) return fail(new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller} was removed from swarm`));
         const replica = deps.replica();
         if (!replica) return fail(new GrpcError(grpc.status.UNAVAILABLE, 'raft is not running on this node'));
-        replica.step(req.messages as Message[]);
+        try {
+          replica.step(req.messages as Message[]);
+        } catch (err) {
+          // As the unary Step does: the sender hears of it; this manager does not crash.
+          deps.logger.error({ err, from: caller }, 'raft rejected a message batch');
+          fail(err);
+        }
       });
       call.on('end', () => {
         if (!failed) cb(null, {});

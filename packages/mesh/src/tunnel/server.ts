@@ -49,6 +49,7 @@ export interface TunnelServerOptions {
 
 export class TunnelServer {
   private readonly sessions = new Set<MuxSession>();
+  private readonly peerOf = new Map<MuxSession, string>();
   private readonly logger: Logger;
   private readonly readBuffer: SharedReadBuffer | undefined;
   private closing = false;
@@ -93,6 +94,18 @@ export class TunnelServer {
     await closed;
   }
 
+  /** Closes every open connection from `nodeId` (e.g. a node just removed); returns how many. */
+  closePeer(nodeId: string): number {
+    let closed = 0;
+    for (const [session, peer] of [...this.peerOf]) {
+      if (peer !== nodeId) continue;
+      this.logger.warn({ peer }, 'closing the tunnel connections of a node that is no longer authorised');
+      session.close();
+      closed++;
+    }
+    return closed;
+  }
+
   private onConnection(socket: TLSSocket): void {
     const peer = peerIdentity(socket.getPeerCertificate());
     if (this.closing || (this.o.authorizePeer && !this.o.authorizePeer(peer))) {
@@ -112,10 +125,12 @@ export class TunnelServer {
       onOpenDatagram: (stream, target) => this.onOpenDatagram(stream, target, peer),
       onClose: (err) => {
         this.sessions.delete(session);
+        this.peerOf.delete(session);
         this.logger.debug({ err, peer: peer.nodeId }, 'tunnel connection closed');
       },
     });
     this.sessions.add(session);
+    this.peerOf.set(session, peer.nodeId);
     this.logger.debug({ peer: peer.nodeId, remote: socket.remoteAddress }, 'tunnel connection accepted');
   }
 
