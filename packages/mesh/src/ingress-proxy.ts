@@ -92,8 +92,8 @@ export class IngressProxy {
    * Replaces the endpoint table (every node's entries, from gossip). Resolves when listeners for
    * new ports are bound (or failed, to be retried) and those of vanished ports are closed.
    */
-  setEndpoints(entries: Iterable<MeshEndpoint>, keepPorts: Iterable<number> = []): Promise<void> {
-    this.ctx.lb.setEndpoints(entries);
+  setEndpoints(entries: Iterable<MeshEndpoint>, keepPorts: Iterable<number> = [], reserve?: ReadonlySet<string>): Promise<void> {
+    this.ctx.lb.setEndpoints(entries, reserve);
     // Ports served by the kernel fast path keep their listener (it holds the port and takes what falls through).
     this.keptPorts = new Set(keepPorts);
     return this.reconcile();

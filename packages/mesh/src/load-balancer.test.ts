@@ -22,6 +22,18 @@ describe('LoadBalancer', () => {
     expect(lb.pick(9999)).toBeUndefined();
   });
 
+  it('keeps reserve members out of the rotation and falls back on them when nothing else is left', () => {
+    const { lb } = setup();
+    // t1 is this node's task on a port the kernel serves: userspace takes no share of it.
+    lb.setEndpoints([endpoint('t1', { port: 1 }), endpoint('t2', { port: 2, nodeId: 'node-b' }), endpoint('t3', { port: 3, nodeId: 'node-c' })], new Set(['8080/t1']));
+    expect(picks(lb, 8080, 4)).toEqual(['t2', 't3', 't2', 't3']);
+    // Both remote tasks failed for this client connection: the local one still answers.
+    expect(lb.pick(8080, new Set(['t2', 't3']))?.endpoint.taskId).toBe('t1');
+    lb.reportFailure('t2');
+    lb.reportFailure('t3');
+    expect(lb.pick(8080)?.endpoint.taskId).toBe('t1');
+  });
+
   it('never picks a draining endpoint but keeps its port open', () => {
     const { lb } = setup();
     lb.setEndpoints([endpoint('t1', { port: 1 }), endpoint('t2', { port: 2, state: 'draining' })]);

@@ -22,6 +22,8 @@ export interface Choice {
 interface Member {
   readonly endpoint: MeshEndpoint;
   readonly port: PublishedPort;
+  /** Out of the rotation: picked only when no other member is available (see setEndpoints). */
+  readonly reserve: boolean;
 }
 
 interface Pool {
@@ -42,8 +44,13 @@ export class LoadBalancer {
     this.penaltyMs = o.failurePenaltyMs ?? DEFAULT_FAILURE_PENALTY_MS;
   }
 
-  /** Replaces the table. Round-robin positions survive; penalties of vanished tasks are dropped. */
-  setEndpoints(entries: Iterable<MeshEndpoint>): void {
+  /**
+   * Replaces the table. Round-robin positions survive; penalties of vanished tasks are dropped.
+   * `reserve` (`<published>/<taskId>`) names members kept out of the rotation and used only when
+   * nothing else is available: this node's tasks on ports the kernel fast path serves, which
+   * userspace must not take a second share of, but may still fall back on.
+   */
+  setEndpoints(entries: Iterable<MeshEndpoint>, reserve?: ReadonlySet<string>): void {
     const byTask = new Map<string, MeshEndpoint>();
     for (const e of entries) byTask.set(e.taskId, e);
     const members = new Map<number, Member[]>();
@@ -51,7 +58,7 @@ export class LoadBalancer {
       for (const port of meshPorts(endpoint, this.o.protocol)) {
         let list = members.get(port.published);
         if (!list) members.set(port.published, (list = []));
-        list.push({ endpoint, port });
+        list.push({ endpoint, port, reserve: reserve?.has(`${port.published}/${endpoint.taskId}`) ?? false });
       }
     }
     const pools = new Map<number, Pool>();
@@ -94,6 +101,7 @@ export class LoadBalancer {
     let fallback: Member | undefined;
     let fallbackIndex = 0;
     let fallbackUntil = Infinity;
+    let reserve: Member | undefined;
     for (let step = 0; step < n; step++) {
       const index = (pool.cursor + step) % n;
       const m = members[index] as Member;
@@ -107,9 +115,14 @@ export class LoadBalancer {
         }
         this.penalties.delete(m.endpoint.taskId);
       }
+      if (m.reserve) {
+        reserve ??= m;
+        continue;
+      }
       pool.cursor = (index + 1) % n;
       return m;
     }
+    if (reserve) return reserve; // outside the rotation: the cursor stays
     if (!fallback) return undefined;
     pool.cursor = (fallbackIndex + 1) % n;
     return fallback;

@@ -121,10 +121,11 @@ export class RoutingMesh {
     // userspace view follows what the kernel has actually accepted, now and again once it applied.
     this.latest = list;
     const fastPath = this.fastPath;
+    // This node's tasks stay in userspace as a reserve: not in its rotation (the kernel already
+    // gives them their share), but there when every remote task fails (a partition).
     const follow = () => {
       const served = fastPath.servedPorts;
-      const view = served.size === 0 ? this.latest : this.latest.map((e) => (e.nodeId === this.nodeId ? withoutPorts(e, served) : e));
-      return this.ingress.setEndpoints(view, served);
+      return this.ingress.setEndpoints(this.latest, served, reserveOf(this.latest, this.nodeId, served));
     };
     const now = follow();
     const applied = fastPath.update(list).applied.then(follow);
@@ -144,8 +145,14 @@ export class RoutingMesh {
   }
 }
 
-function withoutPorts(e: MeshEndpoint, ports: ReadonlySet<number>): MeshEndpoint {
-  return { ...e, publishedPorts: e.publishedPorts.filter((p) => !(isMeshPort(p) && ports.has(p.published))) };
+function reserveOf(entries: readonly MeshEndpoint[], self: string, served: ReadonlySet<number>): Set<string> {
+  const reserve = new Set<string>();
+  if (served.size === 0) return reserve;
+  for (const e of entries) {
+    if (e.nodeId !== self) continue;
+    for (const p of e.publishedPorts) if (isMeshPort(p) && served.has(p.published)) reserve.add(`${p.published}/${e.taskId}`);
+  }
+  return reserve;
 }
 
 /** Nodes other than this one that run a task behind an ingress port. */
