@@ -33,8 +33,8 @@ describe('HeartbeatMonitor', () => {
     m.suspect('a');
     m.suspect('b');
     m.beat('b', 900); // b is alive: the suspicion is dropped
-    expect(m.expired(1400)).toEqual([]);
-    expect(m.expired(1501)).toEqual(['a']); // 1.5 periods, not 3
+    expect(m.expired(1900)).toEqual([]); // one late beat is not enough
+    expect(m.expired(2001)).toEqual(['a']); // 2 periods, not 3
     expect(m.expired(2401)).toEqual([]);
     expect(m.expired(3901)).toEqual(['b']); // b only by the full grace window
   });
@@ -43,6 +43,6 @@ describe('HeartbeatMonitor', () => {
     const m = new HeartbeatMonitor({ periodMs: 1000 });
     m.suspect('ghost');
     m.beat('ghost', 10_000);
-    expect(m.expired(11_600)).toEqual([]);
+    expect(m.expired(12_100)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ export interface HeartbeatMonitorOptions {
   periodMs: number;
   /** A node is down after period × graceMultiplier without a beat (swarmkit: 3). */
   graceMultiplier?: number;
-  /** A node gossip suspects is down after period × this without a beat. Default 1.5. */
+  /** A node gossip suspects is down after period × this without a beat. Default 2 (one whole beat missed, with slack for a late one). */
   suspectMultiplier?: number;
 }
 
@@ -22,7 +22,7 @@ export class HeartbeatMonitor {
   constructor(options: HeartbeatMonitorOptions) {
     this.periodMs = options.periodMs;
     this.grace = options.graceMultiplier ?? 3;
-    this.suspectGrace = options.suspectMultiplier ?? 1.5;
+    this.suspectGrace = options.suspectMultiplier ?? 2;
   }
 
   get period(): number {
