@@ -144,6 +144,11 @@ describe('swarm init and join', () => {
       what: "worker1 to close the removed node's open tunnel connection",
     });
     held.destroy();
+    // It knows the gossip key: the leader starts a rotation at once, and worker1 installs the new key.
+    await waitFor(() => readFileSync(w1.logPath, 'utf8').includes('gossip keys rotated'), {
+      timeoutMs: 5_000,
+      what: 'worker1 to install a new gossip key after the removal',
+    });
   });
 });
 

@@ -22,6 +22,7 @@ import {
   type ServiceSpec,
   type TaskObject,
 } from '@shoal/store';
+import { requestGossipKeyRotation } from './gossip-keys';
 import { findNode } from './node-lookup';
 import { ServiceApi } from './service-api';
 import { managerStatusOf, type RaftView } from './raft-view';
@@ -192,9 +193,11 @@ export class ControlApi {
     }
     const cluster = this.cluster();
     const revokedNodes = [...new Set([...cluster.revokedNodes, node.id])];
+    // The removed node knows the gossip keys: rotate now rather than at the next interval.
+    const rotation = requestGossipKeyRotation(cluster.gossipKeyRotation, Date.now());
     await this.store.commit([
       deleteOp('node', node.id),
-      updateOp('cluster', { ...cluster, revokedNodes }, cluster.version),
+      updateOp('cluster', { ...cluster, revokedNodes, ...(rotation ? { gossipKeyRotation: rotation } : {}) }, cluster.version),
     ]);
   }
 }

@@ -4,6 +4,7 @@ import {
   gossipKeyTimingFromEnv,
   parseGossipKeyTiming,
   planGossipKeys,
+  requestGossipKeyRotation,
   type GossipKeyDecision,
   type GossipKeyState,
   type GossipKeyTiming,
@@ -48,6 +49,22 @@ describe('planGossipKeys', () => {
     const steady = written(d);
     expect(steady).toEqual({ keys: ['k1'], rotation: { phase: 'steady', sinceMs: 11_000 } });
     expect(planGossipKeys(steady, 13_000, timing, keySource())).toEqual({ kind: 'wait', untilMs: 21_000 });
+  });
+
+  it('rotates at once when asked (a node was removed), also when asked during a rotation', () => {
+    const steady: GossipKeyState = { keys: ['k0'], rotation: { phase: 'steady', sinceMs: 0 } };
+    const asked = { ...steady, rotation: requestGossipKeyRotation(steady.rotation, 500) };
+    const d = planGossipKeys(asked, 500, timing, keySource());
+    expect(d).toMatchObject({ action: 'install' });
+    expect(written(d).rotation).toEqual({ phase: 'installed', sinceMs: 500 }); // the request is consumed
+    // Asked while a rotation is under way: the removed node may hold the key being installed,
+    // so another rotation follows this one straight away.
+    const midway: GossipKeyState = { keys: ['k0', 'k1'], rotation: requestGossipKeyRotation({ phase: 'installed', sinceMs: 0 }, 200) };
+    const promoted = written(planGossipKeys(midway, 1_000, timing, keySource()));
+    const retired = written(planGossipKeys(promoted, 3_000, timing, keySource()));
+    expect(retired).toEqual({ keys: ['k1'], rotation: { phase: 'steady', sinceMs: 1_000, requestedMs: 200 } });
+    expect(planGossipKeys(retired, 3_000, timing, keySource())).toMatchObject({ action: 'install' });
+    expect(requestGossipKeyRotation(undefined, 5)).toBeUndefined();
   });
 
   it('runs rotation after rotation on a fake clock, never sealing with a key some node lacks', () => {

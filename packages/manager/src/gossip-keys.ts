@@ -45,25 +45,37 @@ export function planGossipKeys(state: GossipKeyState, nowMs: number, timing: Gos
   switch (rotation.phase) {
     case 'steady':
       if (keys.length > 1) return write('repair', keys, 'promoted', nowMs);
-      if (nowMs < due(timing.intervalMs)) return { kind: 'wait', untilMs: due(timing.intervalMs) };
+      if (nowMs < due(timing.intervalMs) && rotation.requestedMs === undefined) return { kind: 'wait', untilMs: due(timing.intervalMs) };
       return write('install', [primary, newKey()], 'installed', nowMs);
     case 'installed': {
       if (keys.length < 2) return write('repair', keys, 'steady', nowMs);
       if (nowMs < due(timing.propagationMs)) return { kind: 'wait', untilMs: due(timing.propagationMs) };
       const fresh = keys[keys.length - 1] as string;
-      return write('promote', [fresh, ...keys.slice(0, -1)], 'promoted', nowMs);
+      return write('promote', [fresh, ...keys.slice(0, -1)], 'promoted', nowMs, rotation.requestedMs);
     }
     case 'promoted':
       if (nowMs < due(timing.graceMs)) return { kind: 'wait', untilMs: due(timing.graceMs) };
       // The interval runs from the promotion, so the next rotation starts `intervalMs` after it.
-      return write('retire', [primary], 'steady', rotation.sinceMs);
+      return write('retire', [primary], 'steady', rotation.sinceMs, rotation.requestedMs);
     default:
       return assertNever(rotation.phase);
   }
 }
 
-function write(action: GossipKeyAction, keys: readonly string[], phase: GossipKeyRotation['phase'], sinceMs: number): GossipKeyDecision {
-  return { kind: 'write', action, next: { keys: [...keys], rotation: { phase, sinceMs } } };
+function write(
+  action: GossipKeyAction,
+  keys: readonly string[],
+  phase: GossipKeyRotation['phase'],
+  sinceMs: number,
+  requestedMs?: number,
+): GossipKeyDecision {
+  const rotation: GossipKeyRotation = requestedMs === undefined ? { phase, sinceMs } : { phase, sinceMs, requestedMs };
+  return { kind: 'write', action, next: { keys: [...keys], rotation } };
+}
+
+/** The rotation state with a rotation asked for now (e.g. on `node rm`); unchanged without keys. */
+export function requestGossipKeyRotation(rotation: GossipKeyRotation | undefined, nowMs: number): GossipKeyRotation | undefined {
+  return rotation ? { ...rotation, requestedMs: rotation.requestedMs ?? nowMs } : undefined;
 }
 
 export function gossipKeyState(cluster: Pick<ClusterObject, 'gossipKeys' | 'gossipKeyRotation'>): GossipKeyState {

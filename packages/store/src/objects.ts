@@ -47,6 +47,12 @@ export interface GossipKeyRotation {
   phase: 'steady' | 'installed' | 'promoted';
   /** Milliseconds since the epoch, on the leader's clock. */
   sinceMs: number;
+  /**
+   * A rotation was asked for at this time (a node was removed: it knows the current keys). The
+   * next steady phase installs a new key at once instead of waiting out the interval; kept
+   * through an ongoing rotation, cleared by the install.
+   */
+  requestedMs?: number;
 }
 
 export interface NodeSpec {
