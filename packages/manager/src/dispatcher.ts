@@ -73,6 +73,11 @@ export class Dispatcher {
     return false;
   }
 
+  /** Writes a message to every open session. */
+  private broadcast(msg: SessionMessage): void {
+    for (const s of this.sessions.values()) s.stream.write(msg);
+  }
+
   /** Starts serving sessions (on becoming leader). */
   start(): void {
     if (this.active) return;
@@ -282,13 +287,11 @@ export class Dispatcher {
 
   private onStoreEvents(events: StoreEvent[]): void {
     for (const ev of events) {
-      if (ev.kind === 'cluster' && !sameKeys(ev.previous?.gossipKeys, ev.object.gossipKeys)) {
+      if (ev.kind === 'cluster') {
         // A rotation phase: every connected agent applies the new key list to its running gossip.
-        const keys = ev.object.gossipKeys ?? [];
-        for (const s of this.sessions.values()) s.stream.write({ type: 'gossip-keys', keys });
-      }
-      if (ev.kind === 'cluster' && !sameKeys(ev.previous?.revokedNodes, ev.object.revokedNodes)) {
-        for (const s of this.sessions.values()) s.stream.write({ type: 'removed-nodes', nodeIds: ev.object.revokedNodes });
+        if (!sameList(ev.previous?.gossipKeys, ev.object.gossipKeys)) this.broadcast({ type: 'gossip-keys', keys: ev.object.gossipKeys ?? [] });
+        // A node rm: every agent's tunnel refuses the removed node from now on.
+        if (!sameList(ev.previous?.revokedNodes, ev.object.revokedNodes)) this.broadcast({ type: 'removed-nodes', nodeIds: ev.object.revokedNodes });
       }
       if (ev.kind === 'task') {
         const prev = ev.previous;
@@ -320,6 +323,6 @@ export class Dispatcher {
   }
 }
 
-function sameKeys(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   return (a ?? []).join() === (b ?? []).join();
 }

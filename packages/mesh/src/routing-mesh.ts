@@ -63,6 +63,8 @@ export class RoutingMesh {
 
   /** The newest table (the userspace view is recomputed from it when kernel rules land). */
   private latest: MeshEndpoint[] = [];
+  /** The kernel-served ports the userspace view was last computed with. */
+  private followed: ReadonlySet<number> = new Set();
 
   static async start(o: RoutingMeshOptions): Promise<RoutingMesh> {
     const logger = o.logger ?? nullLogger;
@@ -125,10 +127,12 @@ export class RoutingMesh {
     // gives them their share), but there when every remote task fails (a partition).
     const follow = () => {
       const served = fastPath.servedPorts;
+      this.followed = served;
       return this.ingress.setEndpoints(this.latest, served, reserveOf(this.latest, this.nodeId, served));
     };
     const now = follow();
-    const applied = fastPath.update(list).applied.then(follow);
+    // Again once the kernel has the rules, only if that changed which ports it serves.
+    const applied = fastPath.update(list).applied.then(() => (sameSet(fastPath.servedPorts, this.followed) ? undefined : follow()));
     return Promise.all([udp, now, applied]).then(() => undefined);
   }
 
@@ -143,6 +147,12 @@ export class RoutingMesh {
     await this.udp.close();
     await Promise.all([this.tunnelClient.close(), this.tunnelServer.close()]);
   }
+}
+
+function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 function reserveOf(entries: readonly MeshEndpoint[], self: string, served: ReadonlySet<number>): Set<string> {

@@ -74,14 +74,13 @@ export class RaftReplica implements Proposer, RaftView {
   private readonly pending = new Map<number, Pending>();
   private confState: ConfState;
   private lead: string | null = null;
+  /** Term and vote last written: a Ready that changes them must be durable before anything is sent. */
   private term = 0;
   private ticker: NodeJS.Timeout | null = null;
   private processing = false;
   /** A leader's Ready whose entries are being fsynced off the event loop. */
   private persisting = false;
   private scheduled = false;
-  /** Term and vote last written: a Ready that changes them must be durable before anything is sent. */
-  private savedTerm = 0;
   private savedVote: string | null = null;
   private snapshotIndex = 0;
   private stopped = false;
@@ -97,7 +96,7 @@ export class RaftReplica implements Proposer, RaftView {
     }
     const initial = this.storage.initialState();
     this.confState = initial.confState;
-    this.savedTerm = initial.hardState.term;
+    this.term = initial.hardState.term;
     this.savedVote = initial.hardState.vote;
     this.node = this.newNode(snap.metadata.index);
   }
@@ -255,7 +254,7 @@ export class RaftReplica implements Proposer, RaftView {
   private leaderFastPath(rd: Ready): boolean {
     const lead = rd.softState ? rd.softState.lead : this.lead;
     if (lead !== this.options.nodeId || rd.snapshot || rd.entries.length === 0) return false;
-    return !rd.hardState || (rd.hardState.term === this.savedTerm && rd.hardState.vote === this.savedVote);
+    return !rd.hardState || (rd.hardState.term === this.term && rd.hardState.vote === this.savedVote);
   }
 
   private handle(rd: Ready): void {
@@ -271,17 +270,9 @@ export class RaftReplica implements Proposer, RaftView {
     if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.softState) this.onSoftState(rd.softState.lead);
-    this.persisting = true;
-    this.storage.sync((err) => {
-      this.persisting = false;
-      if (this.stopped) return;
-      if (err) {
-        this.options.logger.fatal({ err }, 'raft WAL fsync failed; stopping');
-        throw err; // as a failed synchronous write would: the process must not go on
-      }
+    this.whenDurable(() => {
       this.node.advance(rd);
       this.maybeSnapshot();
-      this.process();
     });
   }
 
@@ -293,16 +284,23 @@ export class RaftReplica implements Proposer, RaftView {
    */
   private handleDurableFirst(rd: Ready): void {
     this.save(rd, false);
+    this.whenDurable(() => {
+      if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
+      this.finish(rd);
+    });
+  }
+
+  /** Fsyncs what was saved on libuv's pool; no Ready is taken meanwhile; then `then`, and the loop resumes. */
+  private whenDurable(then: () => void): void {
     this.persisting = true;
     this.storage.sync((err) => {
       this.persisting = false;
       if (this.stopped) return;
       if (err) {
         this.options.logger.fatal({ err }, 'raft WAL fsync failed; stopping');
-        throw err;
+        throw err; // as a failed synchronous write would: the process must not go on
       }
-      if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
-      this.finish(rd);
+      then();
       this.process();
     });
   }
@@ -311,7 +309,6 @@ export class RaftReplica implements Proposer, RaftView {
     this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, mustSync });
     if (rd.hardState) {
       this.term = rd.hardState.term;
-      this.savedTerm = rd.hardState.term;
       this.savedVote = rd.hardState.vote;
     }
   }

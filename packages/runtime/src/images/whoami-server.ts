@@ -90,11 +90,7 @@ export interface WhoamiRequest {
 /** The response body; pure so its shape is pinned by a unit test. */
 export function whoamiText(info: WhoamiInfo, req: WhoamiRequest): string {
   const lines = [
-    `Hostname: ${info.hostname}`,
-    `Task: ${info.taskId}`,
-    `Service: ${info.serviceName}`,
-    ...(info.slot === null ? [] : [`Slot: ${info.slot}`]),
-    `Node: ${info.nodeHostname}`,
+    ...whoAnswered(info),
     ...req.ips.map((ip) => `IP: ${ip}`),
     `RemoteAddr: ${req.remote}`,
     ...(req.client === null ? [] : [`ClientAddr: ${req.client}`]),
@@ -121,17 +117,20 @@ export function createWhoamiUdpSocket(info: WhoamiInfo, type: 'udp4' | 'udp6' = 
  * the datagram received, cut to fit one datagram. Pure so its shape is pinned by a unit test.
  */
 export function whoamiDatagram(info: WhoamiInfo, remote: string, payload: Buffer): Buffer {
-  const lines = [
+  const lines = [...whoAnswered(info), `RemoteAddr: ${remote}`, 'Protocol: udp'];
+  const head = Buffer.from(`${lines.join('\n')}\n\n`);
+  return Buffer.concat([head, payload.subarray(0, Math.max(0, MAX_DATAGRAM - head.length))]);
+}
+
+/** The first lines of every answer, HTTP or UDP: which task on which node answered. */
+function whoAnswered(info: WhoamiInfo): string[] {
+  return [
     `Hostname: ${info.hostname}`,
     `Task: ${info.taskId}`,
     `Service: ${info.serviceName}`,
     ...(info.slot === null ? [] : [`Slot: ${info.slot}`]),
     `Node: ${info.nodeHostname}`,
-    `RemoteAddr: ${remote}`,
-    'Protocol: udp',
   ];
-  const head = Buffer.from(`${lines.join('\n')}\n\n`);
-  return Buffer.concat([head, payload.subarray(0, Math.max(0, MAX_DATAGRAM - head.length))]);
 }
 
 function hostPort(address: string, port: number): string {
