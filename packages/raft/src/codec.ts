@@ -65,9 +65,9 @@ export class ByteWriter {
     return this;
   }
 
-  /** A copy of the written bytes. */
+  /** The written bytes: a view of the writer's buffer, which is not written again. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return this.buf.subarray(0, this.pos);
   }
 
   private ensure(n: number): void {
@@ -131,6 +131,15 @@ export class ByteReader {
     // Not buf.slice(): on a Node Buffer that is a view, not a copy.
     const out = new Uint8Array(n);
     out.set(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+
+  /** Like bytes(), but a view into the buffer being read: for buffers owned by the result. */
+  bytesView(): Uint8Array {
+    const n = this.u32();
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

@@ -26,6 +26,7 @@ export type {
 } from './messages';
 
 export { encodeConfChange, decodeConfChange } from './conf-change';
+export { encodeMessages, decodeMessages } from './message-codec';
 export type { ConfChange, AddVoter, AddLearner, RemoveNode } from './conf-change';
 
 export {

@@ -232,10 +232,8 @@ export interface RenewCertificateResponse {
 
 // ---- Raft between managers (mutual TLS, swarm-manager only) ----
 
-export interface RaftStepRequest {
-  /** Raft messages, as the consensus core produces them. */
-  messages: unknown[];
-}
+/** A batch of Raft messages in the Raft transport's own binary encoding (@shoal/raft encodeMessages). */
+export type RaftStepRequest = Uint8Array;
 export type RaftStepResponse = Record<string, never>;
 
 export interface RaftJoinRequest {

@@ -2,23 +2,20 @@
 // one that keeps every committed change (moby's recovery path when quorum is lost).
 import * as fs from 'node:fs';
 import { FileStorage, decodeConfChange, type Snapshot } from '@shoal/raft';
-import { MemoryStore, type StoreCommand, type StoreSnapshot } from '@shoal/store';
-import { decode, encode } from '@shoal/wire';
-
-interface SnapshotData {
-  store: StoreSnapshot;
-  peers: Record<string, string>;
-}
+import { MemoryStore, type StoreCommand } from '@shoal/store';
+import { decode } from '@shoal/wire';
+import { SnapshotCodec } from './snapshot-data';
 
 /** Replays the committed log into a store, then replaces `dir` with a one-member snapshot. */
 export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string): { index: number } {
   const storage = FileStorage.open(dir);
   const store = new MemoryStore();
+  const codec = new SnapshotCodec();
   let term: number;
   let commit: number;
   try {
     const snap = storage.snapshot();
-    if (snap.metadata.index > 0) store.restore(decode<SnapshotData>(snap.data).store);
+    if (snap.metadata.index > 0) store.restore(codec.decode(snap.data).store);
     const { hardState } = storage.initialState();
     commit = Math.max(hardState.commit, snap.metadata.index);
     term = hardState.term;
@@ -41,7 +38,7 @@ export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string)
   try {
     const snapshot: Snapshot = {
       metadata: { index: commit, term, confState: { voters: [nodeId], learners: [] } },
-      data: encode({ store: store.snapshot(), peers: { [nodeId]: addr } } satisfies SnapshotData),
+      data: codec.encode(store, new Map([[nodeId, addr]])),
     };
     fresh.save({ snapshot, hardState: { term, vote: nodeId, commit }, mustSync: true });
   } finally {

@@ -1,7 +1,7 @@
 // gRPC handlers for Raft between managers: Step delivers messages to the local
 // replica; Join (leader only) adds a promoted manager as a learner.
 import * as grpc from '@grpc/grpc-js';
-import type { Message } from '@shoal/raft';
+import { decodeMessages } from '@shoal/raft';
 import type { RaftJoinRequest, RaftJoinResponse, RaftStepRequest, RaftStepResponse } from '@shoal/wire';
 import type { Logger } from 'pino';
 import { GrpcError, callerIdentity, toServiceError } from '../identity';
@@ -34,7 +34,7 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         callerIdentity(call, deps.clusterId(), ['manager'], deps.revoked());
         const replica = deps.replica();
         if (!replica) throw new GrpcError(grpc.status.UNAVAILABLE, 'raft is not running on this node');
-        replica.step(call.request.messages as Message[]);
+        replica.step(decodeMessages(call.request));
         cb(null, {});
       } catch (err) {
         cb(toServiceError(err));
@@ -60,7 +60,7 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         const replica = deps.replica();
         if (!replica) return fail(new GrpcError(grpc.status.UNAVAILABLE, 'raft is not running on this node'));
         try {
-          replica.step(req.messages as Message[]);
+          replica.step(decodeMessages(req));
         } catch (err) {
           // As the unary Step does: the sender hears of it; this manager does not crash.
           deps.logger.error({ err, from: caller }, 'raft rejected a message batch');

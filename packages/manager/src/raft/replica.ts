@@ -23,11 +23,12 @@ import {
   type Proposer,
   type StoreCommand,
   type StoreEvent,
-  type StoreSnapshot,
 } from '@shoal/store';
 import { decode, encode } from '@shoal/wire';
 import type { Logger } from 'pino';
 import type { RaftView } from '../raft-view';
+import { CommitNoticeDelay } from './commit-notices';
+import { SnapshotCodec } from './snapshot-data';
 
 export const NO_LEADER_MESSAGE =
   "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
@@ -48,6 +49,8 @@ export interface ReplicaOptions {
   heartbeatTick?: number;
   /** Entries between snapshots; read on every check so `swarm update --snapshot-interval` applies at once. */
   snapshotInterval?: () => number;
+  /** How long an entry-less append (a commit notice) may wait to be overtaken by the next append; 0 sends at once. */
+  commitNoticeDelayMs?: number;
   /** Entries kept behind a snapshot for slow followers (swarmkit: 500). */
   keepEntries?: number;
   /** Leadership changed (lead is null while there is none). */
@@ -60,11 +63,6 @@ interface Pending {
   term: number;
   resolve: (events: StoreEvent[]) => void;
   reject: (err: Error) => void;
-}
-
-interface SnapshotData {
-  store: StoreSnapshot;
-  peers: Record<string, string>;
 }
 
 export class RaftReplica implements Proposer, RaftView {
@@ -84,13 +82,15 @@ export class RaftReplica implements Proposer, RaftView {
   private savedVote: string | null = null;
   private snapshotIndex = 0;
   private stopped = false;
+  private readonly snapshots = new SnapshotCodec();
+  private readonly notices: CommitNoticeDelay;
 
   constructor(private readonly options: ReplicaOptions) {
     this.storage = FileStorage.open(options.dir);
     const snap = this.storage.snapshot();
     this.snapshotIndex = snap.metadata.index;
     if (snap.metadata.index > 0) {
-      const data = decode<SnapshotData>(snap.data);
+      const data = this.snapshots.decode(snap.data);
       options.store.restore(data.store);
       for (const [id, addr] of Object.entries(data.peers)) this.peers.set(id, addr);
     }
@@ -99,6 +99,7 @@ export class RaftReplica implements Proposer, RaftView {
     this.term = initial.hardState.term;
     this.savedVote = initial.hardState.vote;
     this.node = this.newNode(snap.metadata.index);
+    this.notices = new CommitNoticeDelay(options.commitNoticeDelayMs ?? 5, (messages) => options.transport.send(messages, this.peers));
   }
 
   private newNode(applied: number): RaftNode {
@@ -134,6 +135,7 @@ export class RaftReplica implements Proposer, RaftView {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
+    this.notices.stop();
     this.failPending(new UnavailableError('manager is shutting down'));
     this.storage.close();
   }
@@ -260,14 +262,17 @@ export class RaftReplica implements Proposer, RaftView {
   private handle(rd: Ready): void {
     this.save(rd, rd.mustSync);
     if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data, rd.snapshot.metadata.index, rd.snapshot.metadata.confState);
-    if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
-    this.finish(rd);
+    // Apply before sending: the API calls waiting on these entries answer sooner, and nothing
+    // sent here (commit notices, heartbeat answers) depends on what is applied.
+    this.finish(rd, () => {
+      if (rd.messages.length > 0) this.notices.submit(rd.messages);
+    });
   }
 
   /** The leader's fast path: write, send, apply what is already committed, fsync on the pool, then advance. */
   private handleAsync(rd: Ready): void {
     this.save(rd, false);
-    if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
+    if (rd.messages.length > 0) this.notices.submit(rd.messages);
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.softState) this.onSoftState(rd.softState.lead);
     this.whenDurable(() => {
@@ -285,7 +290,7 @@ export class RaftReplica implements Proposer, RaftView {
   private handleDurableFirst(rd: Ready): void {
     this.save(rd, false);
     this.whenDurable(() => {
-      if (rd.messages.length > 0) this.options.transport.send(rd.messages, this.peers);
+      if (rd.messages.length > 0) this.notices.submit(rd.messages);
       this.finish(rd);
     });
   }
@@ -313,9 +318,10 @@ export class RaftReplica implements Proposer, RaftView {
     }
   }
 
-  private finish(rd: Ready): void {
+  private finish(rd: Ready, beforeAdvance?: () => void): void {
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.softState) this.onSoftState(rd.softState.lead);
+    beforeAdvance?.();
     this.node.advance(rd);
     this.maybeSnapshot();
   }
@@ -353,7 +359,7 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   private restoreSnapshot(data: Uint8Array, index: number, confState: ConfState): void {
-    const snap = decode<SnapshotData>(data);
+    const snap = this.snapshots.decode(data);
     this.options.store.restore(snap.store);
     this.peers.clear();
     for (const [id, addr] of Object.entries(snap.peers)) this.peers.set(id, addr);
@@ -367,7 +373,7 @@ export class RaftReplica implements Proposer, RaftView {
     const applied = this.options.store.appliedIndex;
     const interval = this.options.snapshotInterval?.() ?? 10_000;
     if (applied - this.snapshotIndex < interval) return;
-    const data = encode({ store: this.options.store.snapshot(), peers: Object.fromEntries(this.peers) } satisfies SnapshotData);
+    const data = this.snapshots.encode(this.options.store, this.peers);
     this.storage.createSnapshot(applied, this.confState, data);
     this.snapshotIndex = applied;
     // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.

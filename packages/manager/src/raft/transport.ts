@@ -4,7 +4,7 @@
 // as unary Step calls, whose outcome the core must learn. Failures are reported to the
 // core, which backs off; a broken stream is reopened on the next send.
 import * as grpc from '@grpc/grpc-js';
-import type { Message } from '@shoal/raft';
+import { encodeMessages, type Message } from '@shoal/raft';
 import { RaftMethods, RaftService, type RaftStepRequest, clientCredentials, createClient, type TlsMaterial, type TypedClient } from '@shoal/wire';
 import type { Logger } from 'pino';
 import type { ReplicaTransport } from './replica';
@@ -59,7 +59,7 @@ export class GrpcRaftTransport implements ReplicaTransport {
         continue;
       }
       this.client(addr)
-        .unary.Step({ messages: batch }, { timeoutMs: hasSnapshot ? 30_000 : 2_000 })
+        .unary.Step(encodeMessages(batch), { timeoutMs: hasSnapshot ? 30_000 : 2_000 })
         .then(
           () => {
             if (hasSnapshot) this.reports?.snapshot(to, 'finished');
@@ -97,7 +97,7 @@ export class GrpcRaftTransport implements ReplicaTransport {
       this.reports?.unreachable(to); // the peer is not reading; the core probes again later
       return;
     }
-    s.call.write({ messages: batch } satisfies RaftStepRequest);
+    s.call.write(encodeMessages(batch));
   }
 
   /** A client for any manager address (also used for Join and forwarding). */

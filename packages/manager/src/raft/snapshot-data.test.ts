@@ -1,0 +1,51 @@
+import { MemoryStore, type NetworkObject, type StoreOp } from '@shoal/store';
+import { encode } from '@shoal/wire';
+import { describe, expect, it } from 'vitest';
+import { SnapshotCodec } from './snapshot-data';
+
+const network = (id: string, name: string): StoreOp => ({
+  op: 'create',
+  kind: 'network',
+  object: { id, name, driver: 'overlay', ingress: false, attachable: false, labels: {}, subnet: '10.0.0.0/24', gateway: '10.0.0.1' } as NetworkObject,
+});
+
+function storeWith(n: number): MemoryStore {
+  const store = new MemoryStore();
+  for (let i = 1; i <= n; i++) store.apply(i, { type: 'batch', at: '2026-01-01T00:00:00Z', ops: [network(`id${i}`, `net${i}`)] });
+  return store;
+}
+
+describe('SnapshotCodec', () => {
+  it('restores the tables, index and peers it encoded', () => {
+    const store = storeWith(3);
+    const codec = new SnapshotCodec();
+    const data = codec.encode(store, new Map([['m1', '10.0.0.1:2377']]));
+    const back = new SnapshotCodec().decode(data);
+    expect(back.peers).toEqual({ m1: '10.0.0.1:2377' });
+    const restored = new MemoryStore();
+    restored.restore(back.store);
+    expect(restored.appliedIndex).toBe(3);
+    expect(restored.list('network')).toEqual(store.list('network'));
+  });
+
+  it('encodes an unchanged object once across snapshots, and a replaced one again', () => {
+    const store = storeWith(2);
+    const codec = new SnapshotCodec();
+    const first = codec.encode(store, new Map());
+    expect(codec.encode(store, new Map())).toEqual(first);
+    const before = store.get('network', 'id1');
+    store.apply(3, { type: 'batch', at: '2026-01-02T00:00:00Z', ops: [{ op: 'update', kind: 'network', object: { ...(before as NetworkObject), name: 'renamed' } }] });
+    const restored = new MemoryStore();
+    restored.restore(new SnapshotCodec().decode(codec.encode(store, new Map())).store);
+    expect(restored.get('network', 'id1')?.name).toBe('renamed');
+  });
+
+  it('reads snapshots whose rows are plain objects (the earlier format)', () => {
+    const store = storeWith(2);
+    const old = encode({ store: store.snapshot(), peers: { m1: 'a:1' } });
+    const back = new SnapshotCodec().decode(old);
+    const restored = new MemoryStore();
+    restored.restore(back.store);
+    expect(restored.list('network')).toEqual(store.list('network'));
+  });
+});
