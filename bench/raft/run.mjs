@@ -47,6 +47,7 @@ async function drive(write, clients) {
   const lat = [];
   let ok = 0;
   let failed = 0;
+  const errors = new Map();
   const end = Date.now() + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
@@ -56,23 +57,25 @@ async function drive(write, clients) {
           await write(`${c}-${i}`);
           lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
           ok++;
-        } catch {
+        } catch (err) {
           failed++;
+          const msg = String(err?.message ?? err).slice(0, 200);
+          errors.set(msg, (errors.get(msg) ?? 0) + 1);
         }
       }
     }),
   );
-  return { rate: ok / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99), failed };
+  return { rate: ok / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99), failed, errors: Object.fromEntries(errors) };
 }
 
 // ---------------- Shoal ----------------
 /** `timeoutMs` per attempt: failover probes retry fast instead of waiting on a dead leader. */
+let writes = 0; // across writers: every service name is new
 function shoalWriter(handle, timeoutMs = 5000) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
-  let n = 0;
   return async (key) => {
     const body = JSON.stringify({
-      Name: `b${process.pid}x${n++}x${key}`.replace(/[^a-zA-Z0-9]/g, 'x'),
+      Name: `b${process.pid}x${writes++}x${key}`.replace(/[^a-zA-Z0-9]/g, 'x'),
       TaskTemplate: { ContainerSpec: { Image: 'bench' } },
       Mode: { Replicated: { Replicas: 0 } },
     });

@@ -65,6 +65,17 @@ describe('CommitNoticeDelay', () => {
     expect(sent).toEqual([[append('a', 5, 1)], [append('b', 4)]]);
   });
 
+  it('gives a notice held after all earlier ones were overtaken its own full delay', () => {
+    const { d, sent, timer } = setup();
+    d.submit([append('a', 4)]);
+    d.submit([append('a', 5, 1)]);
+    expect(timer.pending).toBe(0);
+    d.submit([append('a', 5)]);
+    expect(timer.pending).toBe(1);
+    timer.fire();
+    expect(sent).toEqual([[append('a', 5, 1)], [append('a', 5)]]);
+  });
+
   it('keeps only the newest notice per peer', () => {
     const { d, sent, timer } = setup();
     d.submit([append('a', 4)]);

@@ -42,13 +42,13 @@ export class CommitNoticeDelay {
       }
     }
     if (now.length > 0) this.send(now);
-    if (this.held.size > 0 && this.timer === null) this.timer = this.clock.set(() => this.flush(), this.delayMs);
+    if (this.held.size === 0) this.cancelTimer(); // every notice was overtaken: a later one gets its own full delay
+    else if (this.timer === null) this.timer = this.clock.set(() => this.flush(), this.delayMs);
   }
 
   /** Sends whatever is held (the timer fired, or the replica stops leading). */
   flush(): void {
-    if (this.timer !== null) this.clock.clear(this.timer);
-    this.timer = null;
+    this.cancelTimer();
     if (this.held.size === 0) return;
     const messages = [...this.held.values()];
     this.held.clear();
@@ -57,8 +57,12 @@ export class CommitNoticeDelay {
 
   /** Drops what is held (the replica stopped). */
   stop(): void {
+    this.cancelTimer();
+    this.held.clear();
+  }
+
+  private cancelTimer(): void {
     if (this.timer !== null) this.clock.clear(this.timer);
     this.timer = null;
-    this.held.clear();
   }
 }
