@@ -10,9 +10,27 @@ const VERSION = 1;
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf-change'];
 const TAG = new Map<MessageType, number>(MESSAGE_TYPES.map((t, i) => [t, i]));
 
+/** UTF-8 of the few node ids a manager talks to, so each message does not encode them again. */
+const ID_BYTES = new Map<string, Uint8Array>();
+const ID_CACHE_LIMIT = 256;
+const utf8 = new TextEncoder();
+
+function idBytes(id: string): Uint8Array {
+  let b = ID_BYTES.get(id);
+  if (b === undefined) {
+    b = utf8.encode(id);
+    if (ID_BYTES.size >= ID_CACHE_LIMIT) ID_BYTES.clear();
+    ID_BYTES.set(id, b);
+  }
+  return b;
+}
+
 export function encodeMessages(messages: readonly Message[]): Uint8Array {
   let size = 8;
-  for (const m of messages) size += 96 + (m.type === 'append' ? m.entries.reduce((n, e) => n + e.data.byteLength + 24, 0) : 0);
+  for (const m of messages) {
+    size += 96;
+    if (m.type === 'append') for (const e of m.entries) size += e.data.byteLength + 24;
+  }
   const w = new ByteWriter(size);
   w.u8(VERSION).u32(messages.length);
   for (const m of messages) writeMessage(w, m);
@@ -32,7 +50,7 @@ export function decodeMessages(bytes: Uint8Array): Message[] {
 }
 
 function writeMessage(w: ByteWriter, m: Message): void {
-  w.u8(TAG.get(m.type) ?? 255).str(m.from).str(m.to).u53(m.term);
+  w.u8(TAG.get(m.type) ?? 255).bytes(idBytes(m.from)).bytes(idBytes(m.to)).u53(m.term);
   switch (m.type) {
     case 'pre-vote':
       w.u53(m.lastIndex).u53(m.lastTerm);

@@ -172,6 +172,7 @@ function splitVersion(pathname: string): { path: string; version: string } {
 }
 
 function compare(a: string, b: string): number {
+  if (a === b) return 0;
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
   const [b1 = 0, b2 = 0] = b.split('.').map(Number);
   return a1 !== b1 ? a1 - b1 : a2 - b2;
@@ -189,16 +190,21 @@ function versionParam(q: URLSearchParams): number {
   return n;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`);
-  }
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8').trim();
+      if (text === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`));
+      }
+    });
+  });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

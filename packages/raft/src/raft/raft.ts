@@ -311,8 +311,12 @@ export class Raft {
     }
   }
 
+  /** Queues `m`, which must be a fresh object (every caller passes a literal): it is completed in place, not copied. */
   send(m: OutgoingMessage): void {
-    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+    const out = m as { from?: string; term?: number };
+    out.from = this.id;
+    out.term ??= this.term;
+    this.msgs.push(m as unknown as Message);
   }
 
   // ---- leader bookkeeping -----------------------------------------------------------------
