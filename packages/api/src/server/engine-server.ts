@@ -156,10 +156,14 @@ function swarmHeader(status: { state: string; controlAvailable: boolean }): stri
   return `active/${status.controlAvailable ? 'manager' : 'worker'}`;
 }
 
+/** API versions already found in range: a client sends the same one on every request. */
+const SUPPORTED_VERSIONS = new Set<string>();
+
 function splitVersion(pathname: string): { path: string; version: string } {
   const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(pathname);
   if (!m) return { path: pathname, version: API_VERSION };
   const version = m[1] as string;
+  if (SUPPORTED_VERSIONS.has(version)) return { path: m[2] as string, version };
   if (compare(version, API_VERSION) > 0) {
     throw new InvalidArgumentError(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
   }
@@ -168,11 +172,11 @@ function splitVersion(pathname: string): { path: string; version: string } {
       `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
     );
   }
+  if (SUPPORTED_VERSIONS.size < 64) SUPPORTED_VERSIONS.add(version);
   return { path: m[2] as string, version };
 }
 
 function compare(a: string, b: string): number {
-  if (a === b) return 0;
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
   const [b1 = 0, b2 = 0] = b.split('.').map(Number);
   return a1 !== b1 ? a1 - b1 : a2 - b2;
