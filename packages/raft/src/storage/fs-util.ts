@@ -31,6 +31,12 @@ export function writeAll(fd: number, data: Uint8Array): void {
   while (done < data.byteLength) done += fs.writeSync(fd, data, done, data.byteLength - done);
 }
 
+/** Writes all of `data` at `position` (positional: the fd's offset is not used). */
+export function writeAllAt(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.byteLength) done += fs.writeSync(fd, data, done, data.byteLength - done, position + done);
+}
+
 /** Removes leftovers of interrupted atomic writes. */
 export function removeTempFiles(dir: string): void {
   for (const name of fs.readdirSync(dir)) if (name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });

@@ -7,6 +7,7 @@ import { crc32, crc32Portable } from './crc32';
 import { FileStorage } from './file-storage';
 import { encodeFrame } from './frame';
 import { encodeRecord } from './wal-records';
+import { PREALLOCATE_BYTES } from './wal';
 
 describe('WAL recovery', () => {
   const dirs: string[] = [];
@@ -71,6 +72,24 @@ describe('WAL recovery', () => {
     expectRecoveredTo5(dir, segment, size);
   });
 
+  it('drops a torn write that landed in zero-filled space', () => {
+    const { dir, segment, size } = written();
+    const f = nextFrame();
+    fs.appendFileSync(segment, Buffer.concat([f.subarray(0, f.length - 5), new Uint8Array(8192)]));
+    expectRecoveredTo5(dir, segment, size);
+  });
+
+  it('refuses zeros at the end of a sealed (non-last) segment', () => {
+    const dir = makeTmpDir();
+    dirs.push(dir);
+    const s = FileStorage.open(dir, { segmentBytes: 256 });
+    for (let i = 1; i <= 40; i++) s.save({ entries: [ent(i, 1, 'z'.repeat(30))] });
+    const [first] = s.walSegments();
+    s.close();
+    fs.appendFileSync(first as string, new Uint8Array(512));
+    expect(() => FileStorage.open(dir)).toThrow(WalCorruptionError);
+  });
+
   it('refuses a damaged record followed by intact ones', () => {
     const { dir, segment } = written();
     const buf = fs.readFileSync(segment);
@@ -129,6 +148,49 @@ describe('WAL recovery', () => {
     const r = FileStorage.open(dir, { segmentBytes: 200 });
     expect(r.entries(1, 10, Infinity).map((e) => e.term)).toEqual([1, 1, 1, 2, 2, 3, 3, 3, 3]);
     r.close();
+  });
+});
+
+describe('WAL preallocation', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+
+  it('zero-fills ahead of the records while open and cuts the zeros when closed', () => {
+    const dir = makeTmpDir();
+    dirs.push(dir);
+    const s = FileStorage.open(dir);
+    for (let i = 1; i <= 5; i++) s.save({ entries: [ent(i, 1)], hardState: { term: 1, vote: 'a', commit: i }, mustSync: true });
+    const segment = s.walSegments().at(-1) as string;
+    const open = fs.readFileSync(segment);
+    expect(open.byteLength).toBeGreaterThanOrEqual(PREALLOCATE_BYTES);
+    expect(open.subarray(open.byteLength - 1024).every((b) => b === 0)).toBe(true);
+    s.close();
+    expect(fs.statSync(segment).size).toBeLessThan(4096);
+  });
+
+  it('recovers every record of a process that stopped without closing, and cuts the zeros', () => {
+    const dir = makeTmpDir();
+    const copy = makeTmpDir();
+    dirs.push(dir, copy);
+    const s = FileStorage.open(dir);
+    for (let i = 1; i <= 5; i++) s.save({ entries: [ent(i, 1)], hardState: { term: 1, vote: 'a', commit: i }, mustSync: true });
+    fs.cpSync(dir, copy, { recursive: true }); // what a kill -9 leaves on disk
+    s.close();
+    const r = FileStorage.open(copy);
+    try {
+      expect(r.lastIndex()).toBe(5);
+      expect(r.initialState().hardState.commit).toBe(5);
+      const segment = r.walSegments().at(-1) as string;
+      expect(fs.statSync(segment).size).toBeLessThan(4096);
+      r.save({ entries: [ent(6, 1)], mustSync: true });
+    } finally {
+      r.close();
+    }
+    const again = FileStorage.open(copy);
+    expect(again.lastIndex()).toBe(6);
+    again.close();
   });
 });
 

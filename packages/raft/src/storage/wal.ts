@@ -2,16 +2,25 @@
 // checksummed frames beginning with a header record. Writes are synchronous and, with `sync`,
 // fsynced before append() returns; syncAsync() fsyncs on libuv's pool instead. Recovery drops a
 // torn final write and refuses any other damage.
+//
+// The open segment is zero-filled ahead of its end (as etcd preallocates its segments): an
+// fdatasync after an append then flushes data blocks only, not a new file size, which on ext4
+// spares a journal commit per fsync (~25 % faster fsyncs, also with three managers fsyncing at
+// once). A sealed or closed segment is cut back to its records; recovery cuts a zero tail of the
+// last segment.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageFailedError, WalCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, scanFrames } from './frame';
-import { fsyncDir, removeTempFiles, writeAll, writeFileAtomic } from './fs-util';
+import { fsyncDir, removeTempFiles, writeAllAt, writeFileAtomic } from './fs-util';
 import { decodeRecord, encodeRecord } from './wal-records';
 import type { HeaderRecord, WalRecord } from './wal-records';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Zeros written ahead of the open segment's end at a time (~1 ms with its fdatasync). */
+export const PREALLOCATE_BYTES = 1024 * 1024;
+let zeros: Uint8Array | undefined;
 
 export interface WalOptions {
   readonly segmentBytes: number;
@@ -32,6 +41,8 @@ export class Wal {
   /** Async fsyncs in flight per fd: a sealed segment's fd is closed only once they are done. */
   private readonly inflight = new Map<number, number>();
   private readonly closeWhenIdle = new Set<number>();
+  /** Bytes of the open segment on disk: records up to `size`, zeros after. */
+  private allocated: number;
 
   private constructor(
     private readonly dir: string,
@@ -39,7 +50,9 @@ export class Wal {
     private readonly segments: Segment[],
     private fd: number,
     private size: number,
-  ) {}
+  ) {
+    this.allocated = size;
+  }
 
   /** Opens (creating if empty) the WAL in `dir` and returns every record for replay. */
   static open(dir: string, options: WalOptions, initial: HeaderRecord): { wal: Wal; records: WalRecord[] } {
@@ -59,7 +72,7 @@ export class Wal {
 
   private static openTail(dir: string, options: WalOptions, segments: Segment[]): Wal {
     const tail = segments[segments.length - 1] as Segment;
-    const fd = fs.openSync(tail.file, 'a');
+    const fd = fs.openSync(tail.file, 'r+');
     return new Wal(dir, options, segments, fd, fs.fstatSync(fd).size);
   }
 
@@ -68,12 +81,30 @@ export class Wal {
     if (this.failure !== undefined) throw this.failure;
     const frame = encodeFrame(encodeRecord(rec));
     try {
-      writeAll(this.fd, frame);
+      this.preallocate(frame.byteLength);
+      writeAllAt(this.fd, frame, this.size);
       if (sync) fs.fdatasyncSync(this.fd);
     } catch (err) {
       this.fail(err);
     }
     this.size += frame.byteLength;
+  }
+
+  /** Makes sure the next `n` bytes land in zero-filled space whose size is already durable. */
+  private preallocate(n: number): void {
+    if (this.size + n <= this.allocated) return;
+    const end = this.size + Math.max(Math.min(PREALLOCATE_BYTES, this.options.segmentBytes), n);
+    zeros ??= new Uint8Array(PREALLOCATE_BYTES);
+    for (let at = this.allocated; at < end; ) at += fs.writeSync(this.fd, zeros, 0, Math.min(zeros.byteLength, end - at), at);
+    fs.fdatasyncSync(this.fd);
+    this.allocated = end;
+  }
+
+  /** Cuts the zeros after the last record (before a segment is sealed or closed). */
+  private trimTail(): void {
+    if (this.allocated === this.size) return;
+    fs.ftruncateSync(this.fd, this.size);
+    this.allocated = this.size;
   }
 
   /** Fsyncs what was appended so far without blocking the event loop. */
@@ -107,6 +138,7 @@ export class Wal {
   private fail(err: unknown): never {
     try {
       fs.ftruncateSync(this.fd, this.size);
+      this.allocated = this.size;
     } catch {
       // Best effort: recovery treats a partial final record as a torn write anyway.
     }
@@ -123,14 +155,16 @@ export class Wal {
   cut(header: HeaderRecord): void {
     if (this.failure !== undefined) throw this.failure;
     try {
-      fs.fdatasyncSync(this.fd);
+      this.trimTail();
+      fs.fsyncSync(this.fd); // records and the cut size: only the last segment may end in zeros
       const last = this.segments[this.segments.length - 1] as Segment;
       const seg = createSegment(this.dir, last.seq + 1, header);
-      const fd = fs.openSync(seg.file, 'a');
+      const fd = fs.openSync(seg.file, 'r+');
       this.closeFd(this.fd);
       this.segments.push(seg);
       this.fd = fd;
       this.size = fs.fstatSync(fd).size;
+      this.allocated = this.size;
     } catch (err) {
       this.fail(err);
     }
@@ -161,6 +195,13 @@ export class Wal {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.failure === undefined) {
+      try {
+        this.trimTail();
+      } catch {
+        // Recovery cuts a zero tail of the last segment anyway.
+      }
+    }
     this.closeFd(this.fd);
   }
 }
@@ -196,7 +237,11 @@ function listSegments(dir: string): Segment[] {
 function readSegment(seg: Segment, isLast: boolean, logger: RaftLogger): WalRecord[] {
   const buf = fs.readFileSync(seg.file);
   const { frames, validEnd } = scanFrames(buf);
-  if (validEnd < buf.byteLength) {
+  if (validEnd < buf.byteLength && isLast && isZero(buf, validEnd)) {
+    // Space zero-filled ahead of the records by a process that stopped without cutting it.
+    logger.debug({ file: seg.file, offset: validEnd, bytes: buf.byteLength - validEnd }, 'cutting preallocated WAL tail');
+    truncate(seg.file, validEnd);
+  } else if (validEnd < buf.byteLength) {
     if (!isLast || hasValidFrameAfter(buf, validEnd)) {
       throw new WalCorruptionError('WAL record failed its checksum', seg.file, validEnd);
     }
@@ -219,6 +264,11 @@ function readSegment(seg: Segment, isLast: boolean, logger: RaftLogger): WalReco
     }
     return rec;
   });
+}
+
+function isZero(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.byteLength; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function truncate(file: string, length: number): void {
