@@ -269,10 +269,11 @@ export class RaftReplica implements Proposer, RaftView {
     });
   }
 
-  /** The leader's fast path: write, send, apply what is already committed, fsync on the pool, then advance. */
+  /** The leader's fast path: send, write, apply what is already committed, fsync on the pool, then advance. */
   private handleAsync(rd: Ready): void {
-    this.save(rd, false);
+    // Send first: the followers' fsyncs, not this write, are the critical path.
     if (rd.messages.length > 0) this.notices.submit(rd.messages);
+    this.save(rd, false);
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.softState) this.onSoftState(rd.softState.lead);
     this.whenDurable(() => {
