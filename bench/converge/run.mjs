@@ -2,6 +2,7 @@
 // End-to-end convergence: `service create --replicas 50` on 3 real shoald nodes
 // until 50/50 tasks run, then `scale 50→100`; median of N runs.
 //   node bench/converge/run.mjs [--runs 5] [--replicas 50]
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -52,6 +53,7 @@ try {
   }
 } finally {
   await cluster.stopAll();
+  rmSync(cluster.dataRoot, { recursive: true, force: true }); // testkit removes it only inside vitest
 }
 console.log(`\n| measurement | median | runs |`);
 console.log('|---|---|---|');

@@ -2,6 +2,7 @@
 // Endpoint propagation: time from a task being reported running (its status timestamp)
 // to the moment every node's ingress routes to it. 3 real shoald nodes on loopback.
 //   node bench/propagation/run.mjs [--samples 20]
+import { rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +56,7 @@ try {
   }
 } finally {
   await cluster.stopAll();
+  rmSync(cluster.dataRoot, { recursive: true, force: true }); // testkit removes it only inside vitest
 }
 const s = [...samples].sort((a, b) => a - b);
 const p = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];

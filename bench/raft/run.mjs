@@ -119,6 +119,7 @@ async function benchShoal() {
     return { seq, conc, failover };
   } finally {
     await cluster.stopAll();
+    fs.rmSync(cluster.dataRoot, { recursive: true, force: true }); // testkit removes it only inside vitest
   }
 }
 
