@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Shoal alone, a fixed number of writes: quicker than run.mjs for before/after comparisons of one
+// change (same write: a 0-replica `service create` through the leader's Engine API).
+//   N=40000 C=64 node bench/raft/probe.mjs      # C concurrent clients, N writes in all
+//   M=1 node bench/raft/probe.mjs               # a single manager (no replication)
+// SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+const { startCluster } = require(path.join(root, 'packages/testkit/dist/core.js'));
+const N = Number(process.env.N ?? 3000);
+const C = Number(process.env.C ?? 1);
+const M = Number(process.env.M ?? 3);
+
+const cluster = await startCluster({ size: M, managers: M, baseIp: '127.0.42.', names: ['m1', 'm2', 'm3'].slice(0, M) });
+try {
+  let leader;
+  for (const n of cluster.nodes) {
+    const lead = (await n.api.get('/v1.41/nodes')).find((x) => x.ManagerStatus?.Leader);
+    if (lead) leader = cluster.nodes.find((d) => d.name === lead.Description.Hostname);
+    if (leader) break;
+  }
+  const agent = new http.Agent({ keepAlive: true });
+  const lat = [];
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: C }, async (_, c) => {
+      for (let i = c; i < N; i += C) {
+        const body = JSON.stringify({ Name: `p${i}`, TaskTemplate: { ContainerSpec: { Image: 'bench' } }, Mode: { Replicated: { Replicas: 0 } } });
+        const t = process.hrtime.bigint();
+        await new Promise((resolve, reject) => {
+          const req = http.request(
+            { socketPath: leader.socketPath, path: '/v1.41/services/create', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+            (res) => {
+              let text = '';
+              res.on('data', (d) => (text += d));
+              res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`${res.statusCode} ${text}`))));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }),
+  );
+  const wall = Date.now() - t0;
+  lat.sort((a, b) => a - b);
+  const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
+  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms`);
+} finally {
+  await cluster.stopAll();
+  fs.rmSync(cluster.dataRoot, { recursive: true, force: true });
+}
