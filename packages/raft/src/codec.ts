@@ -58,6 +58,13 @@ export class ByteWriter {
     return this.bytes(utf8Encoder.encode(s));
   }
 
+  /** Count-prefixed (u32) list of strings. */
+  strList(list: readonly string[]): this {
+    this.u32(list.length);
+    for (const item of list) this.str(item);
+    return this;
+  }
+
   raw(b: Uint8Array): this {
     this.ensure(b.byteLength);
     this.buf.set(b, this.pos);
@@ -150,6 +157,13 @@ export class ByteReader {
     const s = utf8Decoder.decode(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return s;
+  }
+
+  strList(): string[] {
+    const n = this.u32();
+    const list: string[] = [];
+    for (let i = 0; i < n; i++) list.push(this.str());
+    return list;
   }
 
   /** Throws unless every byte was consumed: trailing bytes mean a format mismatch. */

@@ -75,8 +75,7 @@ function writeMessage(w: ByteWriter, m: Message): void {
     case 'snapshot': {
       const { metadata, data } = m.snapshot;
       w.u53(metadata.index).u53(metadata.term);
-      writeIds(w, metadata.confState.voters);
-      writeIds(w, metadata.confState.learners);
+      w.strList(metadata.confState.voters).strList(metadata.confState.learners);
       w.bytes(data);
       break;
     }
@@ -124,7 +123,7 @@ function readMessage(r: ByteReader): Message {
     case 'snapshot': {
       const index = r.u53();
       const snapTerm = r.u53();
-      const confState: ConfState = { voters: readIds(r), learners: readIds(r) };
+      const confState: ConfState = { voters: r.strList(), learners: r.strList() };
       return { type, from, to, term, snapshot: { metadata: { index, term: snapTerm, confState }, data: r.bytesView() } };
     }
     case 'transfer-leader':
@@ -138,16 +137,4 @@ function entryType(tag: number): EntryType {
   const type = ENTRY_TYPES[tag];
   if (type === undefined) throw new DecodeError(`unknown entry type ${tag}`);
   return type;
-}
-
-function writeIds(w: ByteWriter, ids: readonly string[]): void {
-  w.u32(ids.length);
-  for (const id of ids) w.str(id);
-}
-
-function readIds(r: ByteReader): string[] {
-  const n = r.u32();
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(r.str());
-  return ids;
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ByteReader, ByteWriter } from '../codec';
 import { SnapshotCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
-import type { NodeId, Snapshot } from '../types';
+import type { Snapshot } from '../types';
 import { encodeFrame, frameEndAt, FRAME_HEADER_BYTES } from './frame';
 import { removeTempFiles, writeFileAtomic, fsyncDir } from './fs-util';
 import type { SnapshotMark } from './wal-records';
@@ -93,8 +93,7 @@ function encodeSnapshot(s: Snapshot): Uint8Array {
   const { index, term, confState } = s.metadata;
   const w = new ByteWriter(64 + s.data.byteLength);
   w.u8(VERSION).u53(index).u53(term);
-  writeIds(w, confState.voters);
-  writeIds(w, confState.learners);
+  w.strList(confState.voters).strList(confState.learners);
   return w.bytes(s.data).finish();
 }
 
@@ -104,21 +103,9 @@ function decodeSnapshot(payload: Uint8Array): Snapshot {
   if (version !== VERSION) throw new RangeError(`unknown snapshot version ${version}`);
   const index = r.u53();
   const term = r.u53();
-  const voters = readIds(r);
-  const learners = readIds(r);
+  const voters = r.strList();
+  const learners = r.strList();
   const data = r.bytes();
   r.end();
   return { metadata: { index, term, confState: { voters, learners } }, data };
-}
-
-function writeIds(w: ByteWriter, ids: readonly NodeId[]): void {
-  w.u32(ids.length);
-  for (const id of ids) w.str(id);
-}
-
-function readIds(r: ByteReader): NodeId[] {
-  const n = r.u32();
-  const ids: NodeId[] = [];
-  for (let i = 0; i < n; i++) ids.push(r.str());
-  return ids;
 }
