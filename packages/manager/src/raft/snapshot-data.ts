@@ -49,7 +49,9 @@ export class SnapshotCodec {
   private row(object: AnyObject): Uint8Array {
     let bytes = this.rows.get(object);
     if (!bytes) {
-      bytes = encode(object);
+      // A copy in its own buffer: a small encode is a slice of a shared 8 KiB pool, which a
+      // row kept for the object's lifetime would pin whole.
+      bytes = new Uint8Array(encode(object));
       this.rows.set(object, bytes);
     }
     return bytes;
