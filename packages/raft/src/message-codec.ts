@@ -37,7 +37,10 @@ export function encodeMessages(messages: readonly Message[]): Uint8Array {
   return w.finish();
 }
 
-/** Entries and snapshot data are views into `bytes`, which must not be reused by the caller. */
+/**
+ * Entries are copies: they live in the log for long, and a small received message is a slice of
+ * a shared buffer pool they would pin. A snapshot's data is a view into `bytes`.
+ */
 export function decodeMessages(bytes: Uint8Array): Message[] {
   const r = new ByteReader(bytes);
   const version = r.u8();
@@ -110,7 +113,7 @@ function readMessage(r: ByteReader): Message {
       const commit = r.u53();
       const n = r.u32();
       const entries: Entry[] = [];
-      for (let i = 0; i < n; i++) entries.push({ index: r.u53(), term: r.u53(), type: entryType(r.u8()), data: r.bytesView() });
+      for (let i = 0; i < n; i++) entries.push({ index: r.u53(), term: r.u53(), type: entryType(r.u8()), data: r.bytes() });
       return { type, from, to, term, index, logTerm, commit, entries };
     }
     case 'append-response':
