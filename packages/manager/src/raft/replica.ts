@@ -186,7 +186,9 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   propose(command: StoreCommand): Promise<StoreEvent[]> {
-    const res = this.node.propose(encode(command));
+    // Its own buffer: the entry stays in the log for long, and a small encode is a slice of a
+    // shared 8 KiB pool it would pin.
+    const res = this.node.propose(new Uint8Array(encode(command)));
     if (!res.ok) return Promise.reject(this.rejection(res.leader));
     return new Promise((resolve, reject) => {
       this.pending.set(res.index, { term: res.term, resolve, reject });
