@@ -116,6 +116,8 @@ async function main() {
             `[${runs.length}/${total}] rep ${rep} ${p.id} ${s.id} ${m.id}: ${r.rps.toFixed(0)} req/s, p50 ${fmtMs(r.p50Ms)}, p99 ${fmtMs(r.p99Ms)}` +
               (r.errors ? `, errors ${r.errors}` : '') +
               (r.cpuUsPerReq !== undefined ? `, proxy CPU ${r.cpuUsPerReq.toFixed(0)} µs/req` : '') +
+              (r.cpuUsPerReqEach ? ` (${r.cpuUsPerReqEach.map((c) => c.toFixed(1)).join(' + ')})` : '') +
+              (r.syscallsPerReq ? `, syscalls/req r+w ${r.syscallsPerReq.map(([sr, sw]) => `${sr.toFixed(2)}+${sw.toFixed(2)}`).join(' | ')}` : '') +
               `, machine ${(100 * r.machineBusy).toFixed(0)} % busy`,
           );
           await sleep(300);
@@ -371,6 +373,16 @@ function cpuSeconds(pid) {
   return ticks / 100;
 }
 
+/** Read-like and write-like syscalls of a process so far (/proc/PID/io: syscr, syscw). */
+function syscalls(pid) {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return [Number(/syscr: (\d+)/.exec(io)?.[1]), Number(/syscw: (\d+)/.exec(io)?.[1])];
+  } catch {
+    return [NaN, NaN];
+  }
+}
+
 /** [busy, total] jiffies of the whole machine. */
 function machineTicks() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -381,6 +393,7 @@ function machineTicks() {
 async function wrk(path, size, mode, seconds) {
   const procs = path.procs.map((n) => children.get(n).pid);
   const cpu0 = procs.map(cpuSeconds);
+  const sys0 = procs.map(syscalls);
   const m0 = machineTicks();
   const out = await new Promise((resolveRun, reject) => {
     const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...mode.headers, `http://${path.host}:${path.port}${size.path}`];
@@ -395,7 +408,9 @@ async function wrk(path, size, mode, seconds) {
       else reject(new Error(`wrk failed (${code}):\n${text}`));
     });
   });
-  const cpu = procs.map(cpuSeconds).reduce((s, v, i) => s + v - cpu0[i], 0);
+  const cpuEach = procs.map(cpuSeconds).map((v, i) => v - cpu0[i]);
+  const cpu = cpuEach.reduce((s, v) => s + v, 0);
+  const sys = procs.map(syscalls).map(([r, w], i) => [r - sys0[i][0], w - sys0[i][1]]);
   const m1 = machineTicks();
   const machineBusy = (m1[0] - m0[0]) / (m1[1] - m0[1]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -411,6 +426,9 @@ async function wrk(path, size, mode, seconds) {
     errors,
     machineBusy,
     ...(procs.length && requests ? { cpuUsPerReq: (cpu * 1e6) / requests } : {}),
+    ...(procs.length > 1 && requests ? { cpuUsPerReqEach: cpuEach.map((c) => (c * 1e6) / requests) } : {}),
+    // Per proxy process: [reads, writes] per request (a syscall count says how well writes batch).
+    ...(procs.length && requests ? { syscallsPerReq: sys.map(([r, w]) => [r / requests, w / requests]) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Choice, LoadBalancer } from './load-balancer';
 import type { Logger } from './logger';
 import { encodeProxyV2Header } from './proxy-protocol';
-import { relay } from './relay';
+import { relay, withOnread } from './relay';
 import type { ByteStream, ConnectWithHighWaterMark, SharedReadBuffer } from './relay';
 import type { TunnelDialer } from './tunnel/client';
 import type { TunnelStream } from './tunnel/stream';
@@ -44,14 +44,29 @@ export class IngressConnection {
   private attempts = 0;
   private tried: Set<string> | undefined;
   private dialing: Socket | TunnelStream | undefined;
+  /** Where the client's bytes go once relaying (they are read into the shared buffer). */
+  private upstream: ByteStream | undefined;
+  private readonly client: Socket;
+  private readonly clientReadsItself: boolean;
 
   constructor(
     private readonly ctx: IngressContext,
-    private readonly client: Socket,
+    accepted: Socket,
     private readonly published: number,
   ) {
     ctx.stats.accepted++;
     ctx.active.add(this);
+    const rb = ctx.readBuffer;
+    // The client is read only once relaying (accepted paused), into the shared buffer.
+    const client = rb
+      ? withOnread(
+          accepted,
+          { buffer: rb.buffer, callback: (n: number) => (this.upstream ? rb.forward(this.upstream, n) : false) },
+          ctx.highWaterMark,
+        )
+      : accepted;
+    this.client = client;
+    this.clientReadsItself = client !== accepted;
     client.on('error', (err) => {
       if (this.phase === 'dialing') ctx.logger.debug({ err, port: published }, 'ingress client went away while connecting');
     });
@@ -90,7 +105,7 @@ export class IngressConnection {
       allowHalfOpen: true,
       noDelay: true,
       writableHighWaterMark: ctx.highWaterMark,
-      ...(rb ? { onread: { buffer: rb.next, callback: (n: number, buf: Uint8Array) => rb.forward(client, n, buf as Buffer) } } : {}),
+      ...(rb ? { onread: { buffer: rb.buffer, callback: (n: number) => rb.forward(client, n) } } : {}),
     };
     const upstream = netConnect(options);
     this.dialing = upstream;
@@ -131,7 +146,9 @@ export class IngressConnection {
       const header = proxyHeaderFor(client);
       if (header) upstream.write(header);
     }
+    this.upstream = upstream;
     relay(client, upstream, {
+      aReadsItself: this.clientReadsItself,
       bReadsItself: upstreamReadsItself,
       coalesceB: choice.endpoint.nodeId !== ctx.nodeId,
       onError: (err, side) =>

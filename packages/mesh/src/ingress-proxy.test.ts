@@ -213,6 +213,34 @@ describe('IngressProxy (loopback)', () => {
     expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
   });
 
+  it('keeps each connection intact while one client reads slowly and another flows (shared read buffer)', async () => {
+    const e1 = await backend(startEchoBackend(NODE_IP));
+    const published = await deadPort(NODE_IP);
+    const p = proxy({ readBufferBytes: 16 * 1024, highWaterMark: 64 * 1024 });
+    await p.setEndpoints([endpoint('t1', { nodeAddr: NODE_IP, port: e1.port, publishedPorts: [ingressPort(published)] })]);
+    const transfer = async (seed: number, stallMs: number): Promise<void> => {
+      const body = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(((i + seed) * 2654435761) >>> 0, i);
+      const client = await openClient(published);
+      client.pause();
+      const hash = createHash('sha256');
+      let received = 0;
+      const done = new Promise<void>((resolve) => client.on('end', resolve));
+      client.on('data', (d: Buffer) => {
+        received += d.length;
+        hash.update(d);
+      });
+      client.end(body);
+      await new Promise((r) => setTimeout(r, stallMs));
+      client.resume();
+      await done;
+      expect(received).toBe(body.length);
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    };
+    // The stalled client's bytes wait in its socket while the other's are read into the same buffer.
+    await Promise.all([transfer(1, 200), transfer(2, 0), transfer(3, 0)]);
+  });
+
   it('closes a client at once when no endpoint is running', async () => {
     const published = await deadPort(NODE_IP);
     const p = proxy();

@@ -1,7 +1,8 @@
 // The proxy data path: bytes both ways between two connected streams (sockets or tunnel streams)
 // with explicit 'data' handlers and write()/'drain' pause-resume rather than pipe(), which
 // measured at half the throughput for large responses (shared/perf-notes.md).
-import type { TcpNetConnectOpts } from 'node:net';
+import { Socket } from 'node:net';
+import type { OnReadOpts, SocketConstructorOpts, TcpNetConnectOpts } from 'node:net';
 
 /** Write high-water mark of proxied sockets: the 16 KiB default turns every 64 KiB response into a pause/drain cycle. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -23,6 +24,8 @@ export interface ByteStream {
   pause(): unknown;
   resume(): unknown;
   readonly writableLength: number;
+  /** write() copies the chunk before returning (it keeps no reference to the caller's buffer). */
+  readonly copiesWrites?: boolean;
   cork?(): void;
   uncork?(): void;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
@@ -32,6 +35,8 @@ export interface ByteStream {
 }
 
 export interface RelayOptions {
+  /** `a` delivers its bytes itself (net.Socket `onread`): no 'data' handler is attached to it. */
+  readonly aReadsItself?: boolean;
   /** `b` delivers its bytes itself (net.Socket `onread`): no 'data' handler is attached to it. */
   readonly bReadsItself?: boolean;
 
@@ -57,9 +62,11 @@ export function relay(a: ByteStream, b: ByteStream, options: RelayOptions = {}):
   let failed = false;
   let closed = 0;
 
-  a.on('data', (chunk) => {
-    if (!b.write(chunk)) a.pause();
-  });
+  if (!options.aReadsItself) {
+    a.on('data', (chunk) => {
+      if (!b.write(chunk)) a.pause();
+    });
+  }
   b.on('drain', () => a.resume());
   a.on('end', () => {
     aEnded = true;
@@ -111,30 +118,74 @@ export function relay(a: ByteStream, b: ByteStream, options: RelayOptions = {}):
   };
   a.on('close', onClose(b));
   b.on('close', onClose(a));
+  // An `onread` socket accepted paused starts reading here too.
   a.resume();
   if (!options.bReadsItself) b.resume();
 }
 
+/** Copies for socket destinations are cut from slabs this large. */
+const SPILL_BYTES = 1024 * 1024;
+
 /**
- * One read buffer shared by every outbound socket of a proxy (net.Socket `onread`): no allocation
- * per read. Safe because the relay writes each read on synchronously; when the write could not
- * complete at once, the destination still references the bytes, so the buffer is retired and a
- * fresh one takes its place.
+ * One read buffer shared by every socket of a proxy that reads through `onread`: no allocation
+ * per read. Every socket's handle keeps a pointer to the buffer between its reads, so the buffer
+ * can never be swapped for a fresh one: a read must leave no reference to it behind. A
+ * destination that copies what it is given at once (`copiesWrites`: a tunnel stream) gets a
+ * view. Any other (a socket keeps the bytes it could not send at once, and the next read of any
+ * socket would overwrite them) gets a copy cut from a spill slab; a copy the socket sent at once
+ * is not referenced any more, so its room is reused: no allocation either, unless sockets back up.
  */
 export class SharedReadBuffer {
-  private buffer: Buffer;
+  /** For `onread.buffer`. */
+  readonly buffer: Buffer;
+  private spill: Buffer | undefined;
+  private spillUsed = 0;
 
-  constructor(private readonly size = 128 * 1024) {
+  constructor(size = 128 * 1024) {
     this.buffer = Buffer.allocUnsafeSlow(size);
   }
 
-  /** For `onread.buffer`: Node asks for the buffer again after every read. */
-  readonly next = (): Buffer => this.buffer;
-
-  /** Hands `n` bytes read into `buf` to `dst`; returns false when the reader should pause. */
-  forward(dst: ByteStream, n: number, buf: Buffer): boolean {
-    const ok = dst.write(buf.subarray(0, n));
-    if (dst.writableLength > 0 && buf === this.buffer) this.buffer = Buffer.allocUnsafeSlow(this.size);
+  /** Hands the `n` bytes just read to `dst`; returns false when the reader should pause. */
+  forward(dst: ByteStream, n: number): boolean {
+    if (dst.copiesWrites === true) return dst.write(this.buffer.subarray(0, n));
+    if (n > SPILL_BYTES / 4) return dst.write(Buffer.from(this.buffer.subarray(0, n)));
+    let spill = this.spill;
+    if (!spill || this.spillUsed + n > spill.length) {
+      spill = this.spill = Buffer.allocUnsafeSlow(SPILL_BYTES);
+      this.spillUsed = 0;
+    }
+    const copy = spill.subarray(this.spillUsed, this.spillUsed + n);
+    this.buffer.copy(copy, 0, 0, n);
+    const ok = dst.write(copy);
+    // Still held by the socket (queued, or sent in part): that room is taken until the slab is dropped.
+    if (dst.writableLength > 0) this.spillUsed += n;
     return ok;
   }
+}
+
+/**
+ * net.Server has no `onread` option: moves the handle of a socket accepted paused
+ * (`pauseOnConnect`) into a Socket that reads into `onread.buffer`, so client reads need no
+ * allocation either. The accepting Socket is then released without closing the connection.
+ * Returns `accepted` itself when its handle is gone (the client left already).
+ */
+export function withOnread(accepted: Socket, onread: OnReadOpts, writableHighWaterMark: number): Socket {
+  const internal = accepted as unknown as { _handle: unknown };
+  const handle = internal._handle;
+  if (!handle || accepted.destroyed) return accepted;
+  internal._handle = null;
+  // `handle` and `pauseOnCreate` are what net.Server itself passes; @types/node does not declare them.
+  const options: SocketConstructorOpts & { handle: unknown; pauseOnCreate: boolean; writableHighWaterMark: number; onread: OnReadOpts } = {
+    handle,
+    pauseOnCreate: true,
+    allowHalfOpen: true,
+    readable: true,
+    writable: true,
+    writableHighWaterMark,
+    onread,
+  };
+  const socket = new Socket(options);
+  // No handle left: this only settles the server's connection count.
+  accepted.destroy();
+  return socket;
 }

@@ -172,7 +172,7 @@ export class TunnelServer {
       writableHighWaterMark: this.o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       // Frames copy their payload as they are queued, so the task's bytes can be read into one
       // shared buffer: no allocation per read.
-      ...(rb ? { onread: { buffer: rb.next, callback: (n: number, buf: Uint8Array) => rb.forward(stream, n, buf as Buffer) } } : {}),
+      ...(rb ? { onread: { buffer: rb.buffer, callback: (n: number) => rb.forward(stream, n) } } : {}),
     };
     const upstream: Socket = netConnect(options);
     upstream.setTimeout(this.o.connectTimeoutMs ?? 3000);

@@ -23,6 +23,8 @@ export interface StreamCarrier {
 type Phase = 'opening' | 'accepting' | 'open' | 'closed';
 
 export class TunnelStream extends EventEmitter {
+  /** DATA is copied into the frame writer, or into a queue of our own: see write(). */
+  readonly copiesWrites = true;
   private phase: Phase;
   private sendCredit: number;
   /** Bytes the peer may still send before it needs more credit from us. */
@@ -92,7 +94,8 @@ export class TunnelStream extends EventEmitter {
       this.sendCredit -= buf.length;
       this.carrier.sendData(this.id, buf);
     } else {
-      (this.sendQueue ??= []).push(buf);
+      // A copy: the caller may reuse its buffer (SharedReadBuffer) once write() returns.
+      (this.sendQueue ??= []).push(Buffer.from(buf));
       this.queuedBytes += buf.length;
       this.pump();
     }
