@@ -600,9 +600,10 @@ function reading(rows) {
     `- **Tunnel**: 100 B keep-alive through ingress + tunnel + a second node process: ${pct(tS)} of direct; target 50 % ${verdict([tS, 50])}; ${us(tS)} of CPU per request for ` +
       `both nodes. With \`Connection: close\` a tunnelled connection costs about what a local one does (${us(tSc)} vs ${us(iSc)}): it is a stream on the warm ` +
       `TLS connection, no handshake. 64 KiB through the tunnel (${pct(tL)}, no target) is bounded by Node's TLS and the receiving node's decrypt-and-wake work. ` +
-      'CPU profiles of both tunnel ends under this load: ~85 % of their busy time is inside the write() calls (socket writes, with TLS encryption for the tunnel), ' +
-      'the JavaScript framing and relaying a few per cent; each request costs 8 socket syscalls and a TLS seal and open on each side against 4 syscalls locally. ' +
-      'The userspace tunnel is near its floor here; the kernel path is not allowed for remote tasks (it would bypass the mutual-TLS tunnel).',
+      'CPU profiles of both tunnel ends under this load (session 3): ~62 % of each process is kernel time, mostly the one socket write per request that delivers on loopback ' +
+      "and wakes the reader; user space is spread over Node's stream code, V8 entry, malloc and GC, the tunnel's own JavaScript a few per cent; TLS crypto ~1 %. " +
+      'Two proxy processes pay ~16–18 µs per request against ~12 µs for the one local proxy making the same four socket calls; 50 % would need ~14 µs. ' +
+      'The kernel path is not allowed for remote tasks (it would bypass the mutual-TLS tunnel).',
     '',
     'Supporting measurements (same machine, while building it):',
     '',
@@ -611,7 +612,11 @@ function reading(rows) {
       'a 1 MiB tunnel stream window instead of 256 KiB: no change.',
     '- `--variant-dist` A/B runs: coalescing the 16 KiB TLS records of a response into one client write (cork until the end of the event-loop turn) took 64 KiB ' +
       'through the tunnel from ~5,500 to ~8,400 req/s; writing each frame batch only when the previous TLS write completed doubled one-stream tunnel throughput; ' +
-      'the shared read buffer on the task side of the tunnel took 100 B requests from 19 to 16 µs of CPU.',
+      'the shared read buffer on the task side of the tunnel took 100 B requests from 19 to 16 µs of CPU. ' +
+      'Session 3, 100 B keep-alive tunnel, 5 reps, old and new build in one run: 40 % → 48 % of direct (20 → 16 µs per request): node A reads client sockets into ' +
+      'the shared buffer (46 % vs 40 % alone), and tunnel frame batches below one TLS record wait up to 3 event-loop turns / 50 µs while frames keep coming ' +
+      '(48 % vs 44 % alone; node B went from 1.25 to 1.15 TLS writes per request). Tried and dropped: TLS 1.3 AES-128-GCM preferred (no change), ' +
+      'flushing on nextTick (41 % vs 46 %), a 1 ms flush timer (21 %), holding 6 turns / 100 µs (no change).',
     '- `node bench/ingress/tunnel-design.mjs`: a fresh mutual-TLS connection (ECDSA P-256) costs ~3.8 ms of CPU for both ends (~270/s), a stream over the warm ' +
       'multiplexed connection ~0.25 ms (open, 1-byte echo, close), a plain TCP connection ~0.13 ms: hence streams over one warm connection per peer, not a pool of ' +
       'one-connection-per-stream. One TLS connection moves ~600 MB/s on this machine (both ends in one process).',
