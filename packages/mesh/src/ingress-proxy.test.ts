@@ -40,6 +40,30 @@ function openClient(port: number): Promise<Socket> {
 }
 
 /** Writes `text` and resolves with the first `text.length` bytes echoed back. */
+/**
+ * Sends `size` patterned bytes through the proxy on `port` to an echo backend, reading nothing
+ * for `stallMs`, and checks that exactly the same bytes come back.
+ */
+async function echoIntact(port: number, size: number, seed: number, stallMs: number): Promise<void> {
+  const body = Buffer.alloc(size);
+  for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(((i + seed) * 2654435761) >>> 0, i);
+  const client = await openClient(port);
+  client.pause();
+  const hash = createHash('sha256');
+  let received = 0;
+  const done = new Promise<void>((resolve) => client.on('end', resolve));
+  client.on('data', (d: Buffer) => {
+    received += d.length;
+    hash.update(d);
+  });
+  client.end(body);
+  await new Promise((r) => setTimeout(r, stallMs));
+  client.resume();
+  await done;
+  expect(received).toBe(body.length);
+  expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+}
+
 function echo(s: Socket, text: string): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
@@ -193,24 +217,8 @@ describe('IngressProxy (loopback)', () => {
     const published = await deadPort(NODE_IP);
     const p = proxy({ readBufferBytes: 16 * 1024, highWaterMark: 64 * 1024 });
     await p.setEndpoints([endpoint('t1', { nodeAddr: NODE_IP, port: e1.port, publishedPorts: [ingressPort(published)] })]);
-    const body = Buffer.alloc(8 * 1024 * 1024);
-    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
-    const client = await openClient(published);
-    client.pause();
-    const hash = createHash('sha256');
-    let received = 0;
-    const done = new Promise<void>((resolve) => client.on('end', resolve));
-    client.on('data', (d: Buffer) => {
-      received += d.length;
-      hash.update(d);
-    });
-    client.end(body);
     // A slow reader: the proxy must hold back instead of buffering 8 MiB.
-    await new Promise((r) => setTimeout(r, 100));
-    client.resume();
-    await done;
-    expect(received).toBe(body.length);
-    expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    await echoIntact(published, 8 * 1024 * 1024, 0, 100);
   });
 
   it('keeps each connection intact while one client reads slowly and another flows (shared read buffer)', async () => {
@@ -218,27 +226,9 @@ describe('IngressProxy (loopback)', () => {
     const published = await deadPort(NODE_IP);
     const p = proxy({ readBufferBytes: 16 * 1024, highWaterMark: 64 * 1024 });
     await p.setEndpoints([endpoint('t1', { nodeAddr: NODE_IP, port: e1.port, publishedPorts: [ingressPort(published)] })]);
-    const transfer = async (seed: number, stallMs: number): Promise<void> => {
-      const body = Buffer.alloc(4 * 1024 * 1024);
-      for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(((i + seed) * 2654435761) >>> 0, i);
-      const client = await openClient(published);
-      client.pause();
-      const hash = createHash('sha256');
-      let received = 0;
-      const done = new Promise<void>((resolve) => client.on('end', resolve));
-      client.on('data', (d: Buffer) => {
-        received += d.length;
-        hash.update(d);
-      });
-      client.end(body);
-      await new Promise((r) => setTimeout(r, stallMs));
-      client.resume();
-      await done;
-      expect(received).toBe(body.length);
-      expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
-    };
     // The stalled client's bytes wait in its socket while the other's are read into the same buffer.
-    await Promise.all([transfer(1, 200), transfer(2, 0), transfer(3, 0)]);
+    const size = 4 * 1024 * 1024;
+    await Promise.all([echoIntact(published, size, 1, 200), echoIntact(published, size, 2, 0), echoIntact(published, size, 3, 0)]);
   });
 
   it('closes a client at once when no endpoint is running', async () => {
