@@ -266,22 +266,18 @@ export class RaftReplica implements Proposer, RaftView {
     if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data, rd.snapshot.metadata.index, rd.snapshot.metadata.confState);
     // Apply before sending: the API calls waiting on these entries answer sooner, and nothing
     // sent here (commit notices, heartbeat answers) depends on what is applied.
-    this.finish(rd, () => {
-      if (rd.messages.length > 0) this.notices.submit(rd.messages);
-    });
+    this.applyCommitted(rd);
+    this.send(rd);
+    this.advance(rd);
   }
 
   /** The leader's fast path: send, write, apply what is already committed, fsync on the pool, then advance. */
   private handleAsync(rd: Ready): void {
     // Send first: the followers' fsyncs, not this write, are the critical path.
-    if (rd.messages.length > 0) this.notices.submit(rd.messages);
+    this.send(rd);
     this.save(rd, false);
-    for (const entry of rd.committedEntries) this.apply(entry);
-    if (rd.softState) this.onSoftState(rd.softState.lead);
-    this.whenDurable(() => {
-      this.node.advance(rd);
-      this.maybeSnapshot();
-    });
+    this.applyCommitted(rd);
+    this.whenDurable(() => this.advance(rd));
   }
 
   /**
@@ -293,8 +289,9 @@ export class RaftReplica implements Proposer, RaftView {
   private handleDurableFirst(rd: Ready): void {
     this.save(rd, false);
     this.whenDurable(() => {
-      if (rd.messages.length > 0) this.notices.submit(rd.messages);
-      this.finish(rd);
+      this.send(rd);
+      this.applyCommitted(rd);
+      this.advance(rd);
     });
   }
 
@@ -321,10 +318,16 @@ export class RaftReplica implements Proposer, RaftView {
     }
   }
 
-  private finish(rd: Ready, beforeAdvance?: () => void): void {
+  private send(rd: Ready): void {
+    if (rd.messages.length > 0) this.notices.submit(rd.messages);
+  }
+
+  private applyCommitted(rd: Ready): void {
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.softState) this.onSoftState(rd.softState.lead);
-    beforeAdvance?.();
+  }
+
+  private advance(rd: Ready): void {
     this.node.advance(rd);
     this.maybeSnapshot();
   }
