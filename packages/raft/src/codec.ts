@@ -1,5 +1,9 @@
 // Minimal little-endian binary writer/reader for the WAL, snapshot files and conf changes.
 // Integers above 2^32 (indexes, terms) are written as two u32 halves and must be safe integers.
+import type { Entry, EntryType } from './types';
+
+/** Wire and WAL tag of each entry type; append only. */
+const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf-change'];
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -62,6 +66,13 @@ export class ByteWriter {
   strList(list: readonly string[]): this {
     this.u32(list.length);
     for (const item of list) this.str(item);
+    return this;
+  }
+
+  /** Count-prefixed (u32) list of log entries. */
+  entries(list: readonly Entry[]): this {
+    this.u32(list.length);
+    for (const e of list) this.u53(e.index).u53(e.term).u8(ENTRY_TYPES.indexOf(e.type)).bytes(e.data);
     return this;
   }
 
@@ -163,6 +174,21 @@ export class ByteReader {
     const n = this.u32();
     const list: string[] = [];
     for (let i = 0; i < n; i++) list.push(this.str());
+    return list;
+  }
+
+  /** Entries' data are copies (bytes()), so an entry never pins the buffer it was read from. */
+  entries(): Entry[] {
+    const n = this.u32();
+    const list: Entry[] = [];
+    for (let i = 0; i < n; i++) {
+      const index = this.u53();
+      const term = this.u53();
+      const tag = this.u8();
+      const type = ENTRY_TYPES[tag];
+      if (type === undefined) throw new DecodeError(`unknown entry type ${tag}`);
+      list.push({ index, term, type, data: this.bytes() });
+    }
     return list;
   }
 

@@ -4,10 +4,9 @@
 import { assertNever } from './assert-never';
 import { ByteReader, ByteWriter, DecodeError } from './codec';
 import { MESSAGE_TYPES, type Message, type MessageType } from './messages';
-import type { ConfState, Entry, EntryType } from './types';
+import type { ConfState } from './types';
 
 const VERSION = 1;
-const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf-change'];
 const TAG = new Map<MessageType, number>(MESSAGE_TYPES.map((t, i) => [t, i]));
 
 /** UTF-8 of the few node ids a manager talks to, so each message does not encode them again. */
@@ -66,8 +65,7 @@ function writeMessage(w: ByteWriter, m: Message): void {
       w.u8(m.reject ? 1 : 0);
       break;
     case 'append':
-      w.u53(m.index).u53(m.logTerm).u53(m.commit).u32(m.entries.length);
-      for (const e of m.entries) w.u53(e.index).u53(e.term).u8(ENTRY_TYPES.indexOf(e.type)).bytes(e.data);
+      w.u53(m.index).u53(m.logTerm).u53(m.commit).entries(m.entries);
       break;
     case 'append-response':
       w.u53(m.index).u8(m.reject ? 1 : 0).u53(m.rejectHint).u53(m.hintTerm);
@@ -111,10 +109,7 @@ function readMessage(r: ByteReader): Message {
       const index = r.u53();
       const logTerm = r.u53();
       const commit = r.u53();
-      const n = r.u32();
-      const entries: Entry[] = [];
-      for (let i = 0; i < n; i++) entries.push({ index: r.u53(), term: r.u53(), type: entryType(r.u8()), data: r.bytes() });
-      return { type, from, to, term, index, logTerm, commit, entries };
+      return { type, from, to, term, index, logTerm, commit, entries: r.entries() };
     }
     case 'append-response':
       return { type, from, to, term, index: r.u53(), reject: r.u8() === 1, rejectHint: r.u53(), hintTerm: r.u53() };
@@ -136,8 +131,3 @@ function readMessage(r: ByteReader): Message {
   }
 }
 
-function entryType(tag: number): EntryType {
-  const type = ENTRY_TYPES[tag];
-  if (type === undefined) throw new DecodeError(`unknown entry type ${tag}`);
-  return type;
-}

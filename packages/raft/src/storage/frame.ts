@@ -62,13 +62,14 @@ export function hasValidFrameAfter(buf: Uint8Array, offset: number): boolean {
   for (let q = offset + 1; q + FRAME_HEADER_BYTES <= buf.byteLength; q++) {
     // No frame starts with 8 zero bytes (the length's checksum of a zero length is not zero): skip
     // zero-filled space without checksumming it.
-    if (buf[q] === 0 && buf[q + 4] === 0 && buf[q + 7] === 0 && isZero8(buf, q)) continue;
+    if (buf[q] === 0 && buf[q + 4] === 0 && isZero(buf, q, q + 8)) continue;
     if (frameEndAt(buf, q) !== undefined) return true;
   }
   return false;
 }
 
-function isZero8(buf: Uint8Array, q: number): boolean {
-  for (let i = q; i < q + 8; i++) if (buf[i] !== 0) return false;
+/** Whether bytes from..to of `buf` are all zero (space a WAL segment was zero-filled with). */
+export function isZero(buf: Uint8Array, from: number, to = buf.byteLength): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;
 }

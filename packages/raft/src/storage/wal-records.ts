@@ -1,7 +1,7 @@
 // The record types stored in WAL segments and their binary encoding (one frame each).
 import { assertNever } from '../assert-never';
 import { ByteReader, ByteWriter } from '../codec';
-import type { Entry, EntryType, HardState } from '../types';
+import type { Entry, HardState } from '../types';
 
 /** Identifies a snapshot by position; the snapshot itself lives in raft/snap/. */
 export interface SnapshotMark {
@@ -38,7 +38,6 @@ const VERSION = 1;
 const KIND = { header: 1, batch: 2, snapshot: 3 } as const;
 const HAS_HARD_STATE = 1;
 const HAS_INSTALL = 2;
-const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf-change'];
 
 export function encodeRecord(rec: WalRecord): Uint8Array {
   const w = new ByteWriter(rec.kind === 'batch' ? 64 + rec.entries.reduce((n, e) => n + e.data.byteLength + 24, 0) : 64);
@@ -52,8 +51,7 @@ export function encodeRecord(rec: WalRecord): Uint8Array {
     case 'batch':
       w.u8((rec.hardState ? HAS_HARD_STATE : 0) | (rec.install ? HAS_INSTALL : 0));
       if (rec.install) writeMark(w, rec.install);
-      w.u32(rec.entries.length);
-      for (const e of rec.entries) w.u53(e.index).u53(e.term).u8(ENTRY_TYPES.indexOf(e.type)).bytes(e.data);
+      w.entries(rec.entries);
       if (rec.hardState) writeHardState(w, rec.hardState);
       break;
     case 'snapshot':
@@ -76,15 +74,7 @@ export function decodeRecord(payload: Uint8Array): WalRecord {
   } else if (kind === KIND.batch) {
     const flags = r.u8();
     const install = flags & HAS_INSTALL ? readMark(r) : undefined;
-    const n = r.u32();
-    const entries: Entry[] = [];
-    for (let i = 0; i < n; i++) {
-      const index = r.u53();
-      const term = r.u53();
-      const type = ENTRY_TYPES[r.u8()];
-      if (type === undefined) throw new RangeError('unknown entry type');
-      entries.push({ index, term, type, data: r.bytes() });
-    }
+    const entries = r.entries();
     const hardState = flags & HAS_HARD_STATE ? readHardState(r) : undefined;
     rec = { kind: 'batch', install, entries, hardState };
   } else if (kind === KIND.snapshot) {

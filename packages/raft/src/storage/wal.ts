@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageFailedError, WalCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
-import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, scanFrames } from './frame';
+import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, isZero, scanFrames } from './frame';
 import { fsyncDir, removeTempFiles, writeAllAt, writeFileAtomic } from './fs-util';
 import { decodeRecord, encodeRecord } from './wal-records';
 import type { HeaderRecord, WalRecord } from './wal-records';
@@ -264,11 +264,6 @@ function readSegment(seg: Segment, isLast: boolean, logger: RaftLogger): WalReco
     }
     return rec;
   });
-}
-
-function isZero(buf: Uint8Array, from: number): boolean {
-  for (let i = from; i < buf.byteLength; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 function truncate(file: string, length: number): void {
