@@ -28,7 +28,16 @@ export function callerIdentity(
   allowed: readonly NodeRole[],
   revoked: readonly string[] = [],
 ): CallerIdentity {
-  const der = peerCertificate(call);
+  return certificateIdentity(peerCertificate(call), clusterId, allowed, revoked);
+}
+
+/** The identity in a verified peer certificate (DER), or a gRPC error when it is missing or not allowed. */
+export function certificateIdentity(
+  der: Buffer | undefined,
+  clusterId: string,
+  allowed: readonly NodeRole[],
+  revoked: readonly string[] = [],
+): CallerIdentity {
   if (!der) throw new GrpcError(grpc.status.UNAUTHENTICATED, 'no client certificate presented');
   const id = parsedCertificate(der);
   try {

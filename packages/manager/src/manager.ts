@@ -24,7 +24,6 @@ import {
   RaftService,
   clientCredentials,
   createClient,
-  serverCredentials,
   type LogRecordWithOrigin,
   type ManagerPeer,
   type TlsMaterial,
@@ -42,9 +41,10 @@ import { OrchestrationLoop } from './orchestration-loop';
 import { reconcile } from './orchestrator';
 import type { LogQuery } from './log-broker';
 import { MembershipReconciler } from './raft/membership';
-import { leaderFromError, raftHandlers } from './raft/raft-server';
+import { ManagerListener } from './listener';
+import { leaderFromError, raftHandlers, raftLinkHandler } from './raft/raft-server';
 import { NO_LEADER_MESSAGE, RaftReplica } from './raft/replica';
-import { GrpcRaftTransport } from './raft/transport';
+import { RaftTransport } from './raft/transport';
 
 export interface ManagerOptions {
   /** `$SHOAL_HOME`; Raft state lives under `raft/`. */
@@ -96,7 +96,7 @@ export class Manager {
   readonly store: ClusterStore;
   readonly control: ControlApi;
   readonly replica: RaftReplica;
-  private readonly transport: GrpcRaftTransport;
+  private readonly transport: RaftTransport;
   private readonly dispatcher: Dispatcher;
   private readonly ca: CAServer;
   private readonly membership: MembershipReconciler;
@@ -104,10 +104,11 @@ export class Manager {
   private readonly gossipKeys: GossipKeyRotator;
   private readonly controlClients = new Map<string, ControlClient>();
   private server: grpc.Server | null = null;
+  private listener: ManagerListener | null = null;
 
   constructor(private readonly options: ManagerOptions) {
     const logger = options.logger;
-    this.transport = new GrpcRaftTransport(options.tls, logger.child({ module: 'raft-transport' }));
+    this.transport = new RaftTransport(options.tls, logger.child({ module: 'raft-transport' }));
     this.replica = new RaftReplica({
       nodeId: options.nodeId,
       dir: path.join(options.dataDir, 'raft'),
@@ -196,6 +197,8 @@ export class Manager {
     this.replica.stop();
     this.transport.close();
     for (const c of this.controlClients.values()) c.close();
+    this.listener?.close();
+    this.listener = null;
     const server = this.server;
     this.server = null;
     if (server) {
@@ -273,10 +276,8 @@ export class Manager {
     const revoked = () => this.memory.list('cluster')[0]?.revokedNodes ?? [];
     server.addService(CAService, this.ca.handlers());
     server.addService(DispatcherService, this.dispatcher.handlers());
-    server.addService(
-      RaftService,
-      raftHandlers({ replica: () => this.replica, clusterId, revoked, leaderAddr: () => this.leaderAddr(), logger: this.options.logger }),
-    );
+    const raftDeps = { replica: () => this.replica, clusterId, revoked, leaderAddr: () => this.leaderAddr(), logger: this.options.logger };
+    server.addService(RaftService, raftHandlers(raftDeps));
     server.addService(
       ControlService,
       controlHandlers({
@@ -288,11 +289,7 @@ export class Manager {
         logs: (target, query, signal) => this.dispatcher.logs.subscribe(this.logTargets(target), query, signal),
       }),
     );
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(this.options.listenAddr, serverCredentials(this.options.tls), (err) =>
-        err ? reject(new Error(`listen ${this.options.listenAddr}: ${err.message}`, { cause: err })) : resolve(),
-      ),
-    );
+    this.listener = await ManagerListener.open(this.options.listenAddr, this.options.tls, server, raftLinkHandler(raftDeps), this.options.logger);
     this.server = server;
   }
 

@@ -14,12 +14,6 @@ type ServerStreams<S> = {
     : never;
 };
 
-type ClientStreams<S> = {
-  [K in keyof S]: S[K] extends MethodSpec<infer Req, infer Res, 'clientStream'>
-    ? (done: (err: grpc.ServiceError | null, res?: Res) => void, opts?: CallOptions) => grpc.ClientWritableStream<Req>
-    : never;
-};
-
 export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -32,8 +26,6 @@ export interface TypedReadable<T> extends grpc.ClientReadableStream<T> {
 export interface TypedClient<S> {
   unary: Unary<S>;
   stream: ServerStreams<S>;
-  /** Client-streaming calls: write many requests, one response (or error) at the end. */
-  sink: ClientStreams<S>;
   close(): void;
   raw: grpc.Client;
 }
@@ -50,7 +42,6 @@ export function createClient<S extends ServiceSpec>(
     Record<string, (...args: unknown[]) => unknown>;
   const unaryFns: Record<string, unknown> = {};
   const streamFns: Record<string, unknown> = {};
-  const sinkFns: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(spec)) {
     const fn = raw[name];
     if (!fn) throw new Error(`grpc client lacks method ${name}`);
@@ -73,22 +64,11 @@ export function createClient<S extends ServiceSpec>(
         call.on('close', () => opts.signal?.removeEventListener('abort', cancel));
         return call;
       };
-    } else if (method.kind === 'clientStream') {
-      sinkFns[name] = (done: (err: grpc.ServiceError | null, res?: unknown) => void, opts: CallOptions = {}) => {
-        const call = fn.call(raw, new grpc.Metadata(), callOptions(opts), (err: grpc.ServiceError | null, res: unknown) => {
-          opts.signal?.removeEventListener('abort', cancel);
-          done(err, res);
-        }) as grpc.ClientWritableStream<unknown>;
-        const cancel = () => call.cancel();
-        opts.signal?.addEventListener('abort', cancel, { once: true });
-        return call;
-      };
     }
   }
   return {
     unary: unaryFns as Unary<S>,
     stream: streamFns as ServerStreams<S>,
-    sink: sinkFns as ClientStreams<S>,
     close: () => raw.close(),
     raw,
   };

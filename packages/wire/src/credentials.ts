@@ -2,11 +2,6 @@
 // which fetches the root CA unverified (the join token pins its digest) and then
 // requests a certificate verifying the manager against that CA.
 import * as grpc from '@grpc/grpc-js';
-import type {
-  CaCertificateUpdateListener,
-  CertificateProvider,
-  IdentityCertificateUpdateListener,
-} from '@grpc/grpc-js/build/src/certificate-provider';
 
 /** Every manager certificate carries this DNS name; clients verify it. */
 export const MANAGER_SERVER_NAME = 'swarm-manager';
@@ -15,31 +10,6 @@ export interface TlsMaterial {
   caCertPem: string;
   certPem: string;
   keyPem: string;
-}
-
-class StaticCertificateProvider implements CertificateProvider {
-  constructor(private readonly material: TlsMaterial) {}
-  // grpc-js registers its watcher only after adding listeners, so deliver on a later tick.
-  addCaCertificateListener(listener: CaCertificateUpdateListener): void {
-    setImmediate(() => listener({ caCertificate: Buffer.from(this.material.caCertPem) }));
-  }
-  removeCaCertificateListener(): void {}
-  addIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
-    setImmediate(() =>
-      listener({ certificate: Buffer.from(this.material.certPem), privateKey: Buffer.from(this.material.keyPem) }),
-    );
-  }
-  removeIdentityCertificateListener(): void {}
-}
-
-/**
- * Requests a client certificate but does not require one, so the join bootstrap
- * can reach the CA service on the same port. Handlers authorise from the peer
- * certificate (see `peerCertificate`); calls without one only reach the CA service.
- */
-export function serverCredentials(material: TlsMaterial): grpc.ServerCredentials {
-  const provider = new StaticCertificateProvider(material);
-  return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
 }
 
 export function clientCredentials(material: TlsMaterial): grpc.ChannelCredentials {

@@ -5,4 +5,5 @@ export * from './services';
 export * from './credentials';
 export * from './client';
 export * from './key-fingerprint';
+export * from './framing';
 export { status as GrpcStatus } from '@grpc/grpc-js';

@@ -1,4 +1,4 @@
-import { RAW_BYTES, clientStream, defineService, serverStream, unary } from './grpc-service';
+import { RAW_BYTES, defineService, serverStream, unary } from './grpc-service';
 import type {
   LogRecordWithOrigin,
   PublishLogsRequest,
@@ -41,10 +41,8 @@ export const DispatcherMethods = {
 export const DispatcherService = defineService('shoal.Dispatcher', DispatcherMethods);
 
 export const RaftMethods = {
-  /** One batch; used for snapshots, whose outcome the sender must learn. */
+  /** One batch; used for snapshots, whose outcome the sender must learn (other batches travel on Raft links). */
   Step: unary<RaftStepRequest, RaftStepResponse>(RAW_BYTES),
-  /** A long-lived ordered stream of batches from one member to another (the hot path). */
-  StepStream: clientStream<RaftStepRequest, RaftStepResponse>(RAW_BYTES),
   /** A promoted node asks the leader to add it as a (learner, then voting) member. */
   Join: unary<RaftJoinRequest, RaftJoinResponse>(),
 };

@@ -1,10 +1,15 @@
-// gRPC handlers for Raft between managers: Step delivers messages to the local
-// replica; Join (leader only) adds a promoted manager as a learner.
+// Raft between managers, the serving side. A Raft link (see listener.ts) carries a peer's
+// message batches; the gRPC Step call carries snapshots, whose sender must learn the outcome;
+// Join (leader only) adds a promoted manager as a learner.
+import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { decodeMessages } from '@shoal/raft';
-import type { RaftJoinRequest, RaftJoinResponse, RaftStepRequest, RaftStepResponse } from '@shoal/wire';
+import { FrameDecoder, type RaftJoinRequest, type RaftJoinResponse, type RaftStepRequest, type RaftStepResponse } from '@shoal/wire';
 import type { Logger } from 'pino';
-import { GrpcError, callerIdentity, toServiceError } from '../identity';
+import { GrpcError, callerIdentity, certificateIdentity, toServiceError } from '../identity';
+
+/** A batch of appends is bounded by the core's message size; snapshots do not travel on links. */
+const MAX_LINK_FRAME_BYTES = 64 * 1024 * 1024;
 import type { RaftReplica } from './replica';
 
 export interface RaftServerDeps {
@@ -40,40 +45,6 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         cb(toServiceError(err));
       }
     },
-    StepStream: (call: grpc.ServerReadableStream<RaftStepRequest, RaftStepResponse>, cb: grpc.sendUnaryData<RaftStepResponse>) => {
-      let failed = false;
-      const fail = (err: unknown) => {
-        if (failed) return;
-        failed = true;
-        cb(toServiceError(err));
-      };
-      let caller: string;
-      try {
-        caller = callerIdentity(call, deps.clusterId(), ['manager'], deps.revoked()).nodeId;
-      } catch (err) {
-        return fail(err);
-      }
-      call.on('data', (req: RaftStepRequest) => {
-        if (failed) return;
-        // The certificate is checked once per stream; a member removed while its stream is open is cut off here.
-        if (deps.revoked().includes(caller)) return fail(new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller} was removed from swarm`));
-        const replica = deps.replica();
-        if (!replica) return fail(new GrpcError(grpc.status.UNAVAILABLE, 'raft is not running on this node'));
-        try {
-          replica.step(decodeMessages(req));
-        } catch (err) {
-          // As the unary Step does: the sender hears of it; this manager does not crash.
-          deps.logger.error({ err, from: caller }, 'raft rejected a message batch');
-          fail(err);
-        }
-      });
-      call.on('end', () => {
-        if (!failed) cb(null, {});
-      });
-      call.on('error', () => {
-        failed = true;
-      });
-    },
     Join: (call: grpc.ServerUnaryCall<RaftJoinRequest, RaftJoinResponse>, cb: grpc.sendUnaryData<RaftJoinResponse>) => {
       const run = async (): Promise<RaftJoinResponse> => {
         const caller = callerIdentity(call, deps.clusterId(), ['manager'], deps.revoked());
@@ -91,5 +62,39 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         (err: unknown) => cb(toServiceError(err)),
       );
     },
+  };
+}
+
+/**
+ * Serves one Raft link: a peer manager's verified certificate is checked once, then each frame
+ * is a batch of messages for the local replica. A member removed while its link is open is cut
+ * off at its next frame; a batch the replica rejects closes the link (the sender reconnects).
+ */
+export function raftLinkHandler(deps: RaftServerDeps): (socket: TLSSocket) => void {
+  return (socket) => {
+    let caller: string;
+    try {
+      if (!socket.authorized) throw new GrpcError(grpc.status.UNAUTHENTICATED, 'no verified client certificate presented');
+      caller = certificateIdentity(socket.getPeerCertificate().raw, deps.clusterId(), ['manager'], deps.revoked()).nodeId;
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message, peer: socket.remoteAddress }, 'raft link refused');
+      socket.destroy();
+      return;
+    }
+    const frames = new FrameDecoder(MAX_LINK_FRAME_BYTES);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of frames.push(chunk)) {
+          if (deps.revoked().includes(caller)) throw new Error(`node ${caller} was removed from swarm`);
+          const replica = deps.replica();
+          if (!replica) throw new Error('raft is not running on this node');
+          replica.step(decodeMessages(frame));
+        }
+      } catch (err) {
+        deps.logger.warn({ err: (err as Error).message, from: caller }, 'raft link closed');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
   };
 }

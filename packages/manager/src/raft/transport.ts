@@ -1,12 +1,14 @@
-// Raft messages between managers over 2377, on a cached mutual-TLS channel per peer.
-// The hot path is one long-lived client stream per peer (StepStream): a batch costs one
-// HTTP/2 DATA frame instead of a whole call, and batches arrive in order. Snapshots go
-// as unary Step calls, whose outcome the core must learn. Failures are reported to the
-// core, which backs off; a broken stream is reopened on the next send.
+// Raft messages between managers over 2377. The hot path is one long-lived Raft link per
+// peer: a mutual-TLS connection (ALPN RAFT_ALPN, see listener.ts) on which each batch is one
+// length-prefixed frame, in order. Snapshots go as unary gRPC Step calls on a cached channel,
+// whose outcome the core must learn. Failures are reported to the core, which probes again;
+// a broken link is reopened on a later send, after a backoff while the peer cannot be reached.
+import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { encodeMessages, type Message } from '@shoal/raft';
-import { RaftMethods, RaftService, type RaftStepRequest, clientCredentials, createClient, type TlsMaterial, type TypedClient } from '@shoal/wire';
+import { MANAGER_SERVER_NAME, RaftMethods, RaftService, clientCredentials, createClient, encodeFrame, type TlsMaterial, type TypedClient } from '@shoal/wire';
 import type { Logger } from 'pino';
+import { RAFT_ALPN } from '../listener';
 import type { ReplicaTransport } from './replica';
 
 export interface TransportReports {
@@ -18,17 +20,25 @@ export interface TransportReports {
 
 type RaftClient = TypedClient<typeof RaftMethods>;
 
-/** Batches queued on a peer's stream (object mode) beyond which new ones are dropped (Raft resends). */
-const MAX_QUEUED_BATCHES = 1024;
+/** Bytes queued on a peer's link beyond which new batches are dropped (Raft resends). */
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** A link not established by then is given up (a partitioned peer drops the SYN). */
+const CONNECT_TIMEOUT_MS = 2_000;
+/** After a link failed before it was established, no new attempt for this long, doubling. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2_000;
 
-interface PeerStream {
-  call: grpc.ClientWritableStream<RaftStepRequest>;
+interface PeerLink {
+  socket: tls.TLSSocket;
+  established: boolean;
   broken: boolean;
 }
 
-export class GrpcRaftTransport implements ReplicaTransport {
+export class RaftTransport implements ReplicaTransport {
   private readonly clients = new Map<string, RaftClient>();
-  private readonly streams = new Map<string, PeerStream>();
+  private readonly links = new Map<string, PeerLink>();
+  /** Per address: when a new link may be tried, and the backoff that set it. */
+  private readonly retry = new Map<string, { at: number; backoffMs: number }>();
   private reports: TransportReports | null = null;
 
   constructor(
@@ -74,30 +84,53 @@ export class GrpcRaftTransport implements ReplicaTransport {
   }
 
   private streamTo(to: string, addr: string, batch: Message[]): void {
-    let s = this.streams.get(addr);
-    if (!s || s.broken) {
-      const opened: PeerStream = {
-        call: this.client(addr).sink.StepStream((err) => {
-          opened.broken = true;
-          if (this.streams.get(addr) === opened) this.streams.delete(addr);
-          if (err && err.code !== grpc.status.CANCELLED) {
-            this.logger.debug({ peer: to, addr, err: err.message }, 'raft stream closed');
-            this.reports?.unreachable(to);
-          }
-        }),
-        broken: false,
-      };
-      opened.call.on('error', () => {
-        opened.broken = true;
-      });
-      this.streams.set(addr, opened);
-      s = opened;
-    }
-    if (s.call.writableLength > MAX_QUEUED_BATCHES) {
-      this.reports?.unreachable(to); // the peer is not reading; the core probes again later
+    const link = this.link(addr);
+    if (!link || link.socket.writableLength > MAX_QUEUED_BYTES) {
+      this.reports?.unreachable(to); // not connected, or the peer is not reading: the core probes again later
       return;
     }
-    s.call.write(encodeMessages(batch));
+    link.socket.write(encodeFrame(encodeMessages(batch)));
+  }
+
+  /** The open link to `addr`, a new one, or null while a failed peer is backed off. */
+  private link(addr: string): PeerLink | null {
+    const open = this.links.get(addr);
+    if (open && !open.broken) return open;
+    const retry = this.retry.get(addr);
+    if (retry && Date.now() < retry.at) return null;
+    const at = addr.lastIndexOf(':');
+    const socket = tls.connect({
+      host: addr.slice(0, at).replace(/^\[(.*)\]$/, '$1'),
+      port: Number(addr.slice(at + 1)),
+      ca: this.tls.caCertPem,
+      cert: this.tls.certPem,
+      key: this.tls.keyPem,
+      servername: MANAGER_SERVER_NAME,
+      ALPNProtocols: [RAFT_ALPN],
+    });
+    const link: PeerLink = { socket, established: false, broken: false };
+    this.links.set(addr, link);
+    socket.setNoDelay(true);
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timed out')));
+    socket.once('secureConnect', () => {
+      if (socket.alpnProtocol !== RAFT_ALPN) return void socket.destroy(new Error(`peer does not speak ${RAFT_ALPN}`));
+      link.established = true;
+      this.retry.delete(addr);
+      socket.setTimeout(0);
+    });
+    socket.on('error', (err) => this.logger.debug({ addr, err: err.message }, 'raft link failed'));
+    socket.resume(); // the peer never writes; reading is how its end (a dead process) is seen
+    socket.once('close', () => {
+      link.broken = true;
+      if (this.links.get(addr) === link) this.links.delete(addr);
+      if (link.established) {
+        this.reports?.disconnected(addr);
+      } else {
+        const backoffMs = Math.min(RETRY_MAX_MS, retry ? retry.backoffMs * 2 : RETRY_MIN_MS);
+        this.retry.set(addr, { at: Date.now() + backoffMs, backoffMs });
+      }
+    });
+    return link;
   }
 
   /** A client for any manager address (also used for Join and forwarding). */
@@ -120,7 +153,6 @@ export class GrpcRaftTransport implements ReplicaTransport {
         if (this.clients.get(addr) !== c) return;
         const next = channel.getConnectivityState(false);
         if (!err && state === grpc.connectivityState.READY && next !== grpc.connectivityState.READY) {
-          this.dropStream(addr);
           this.reports?.disconnected(addr);
         }
         loop(next);
@@ -129,16 +161,10 @@ export class GrpcRaftTransport implements ReplicaTransport {
     loop(channel.getConnectivityState(true));
   }
 
-  private dropStream(addr: string): void {
-    const s = this.streams.get(addr);
-    if (!s) return;
-    this.streams.delete(addr);
-    s.broken = true;
-    s.call.cancel();
-  }
-
   close(): void {
-    for (const addr of [...this.streams.keys()]) this.dropStream(addr);
+    this.reports = null; // a link closed now is this manager stopping, not a peer failing
+    for (const link of this.links.values()) link.socket.destroy();
+    this.links.clear();
     const clients = [...this.clients.values()];
     this.clients.clear(); // first, so the connectivity watchers see they are done
     for (const c of clients) c.close();

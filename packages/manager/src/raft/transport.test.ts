@@ -1,0 +1,154 @@
+// Raft links over real loopback TLS: a manager's transport sends message batches to a peer's
+// listener, in order; only managers of this cluster get through; a peer that dies is reported.
+import * as net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeCertificate, generateClusterId, generateRootCA } from '@shoal/pki';
+import type { Message } from '@shoal/raft';
+import type { TlsMaterial } from '@shoal/wire';
+import { ManagerListener } from '../listener';
+import { raftLinkHandler } from './raft-server';
+import type { RaftReplica } from './replica';
+import { RaftTransport } from './transport';
+
+const logger = pino({ level: 'silent' });
+const A = 'aaaaaaaaaaaaaaaaaaaaaaaaa';
+const B = 'bbbbbbbbbbbbbbbbbbbbbbbbb';
+
+let clusterId: string;
+let caPem: string;
+let tlsOf: (nodeId: string, role: 'manager' | 'worker', ca?: { certPem: string; keyPem: string }) => Promise<TlsMaterial>;
+
+beforeAll(async () => {
+  const root = await generateRootCA();
+  caPem = root.certPem;
+  clusterId = generateClusterId();
+  tlsOf = async (nodeId, role, ca = root) => {
+    const own = await createNodeCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeId, role, clusterId });
+    return { caCertPem: caPem, certPem: own.certPem, keyPem: own.keyPem };
+  };
+});
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+interface Peer {
+  addr: string;
+  received: Message[];
+  revoked: string[];
+  close(): void;
+}
+
+const opened: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const o of opened.splice(0)) o.close();
+});
+
+/** Manager B's 2377 listener, recording the batches its replica is given. */
+async function peerB(): Promise<Peer> {
+  const addr = `127.0.0.1:${await freePort()}`;
+  const received: Message[] = [];
+  const revoked: string[] = [];
+  const replica = { step: (ms: readonly Message[]) => void received.push(...ms) } as unknown as RaftReplica;
+  const server = new grpc.Server();
+  const listener = await ManagerListener.open(
+    addr,
+    await tlsOf(B, 'manager'),
+    server,
+    raftLinkHandler({ replica: () => replica, clusterId: () => clusterId, revoked: () => revoked, leaderAddr: () => null, logger }),
+    logger,
+  );
+  const peer = {
+    addr,
+    received,
+    revoked,
+    close: () => {
+      listener.close();
+      server.forceShutdown();
+    },
+  };
+  opened.push(peer);
+  return peer;
+}
+
+/** Manager A's transport, with what it reports. */
+async function transportA(tls?: TlsMaterial): Promise<{ t: RaftTransport; unreachable: string[]; disconnected: string[] }> {
+  const t = new RaftTransport(tls ?? (await tlsOf(A, 'manager')), logger);
+  const unreachable: string[] = [];
+  const disconnected: string[] = [];
+  t.attach({ unreachable: (id) => unreachable.push(id), snapshot: () => undefined, disconnected: (a) => disconnected.push(a) });
+  opened.push(t);
+  return { t, unreachable, disconnected };
+}
+
+const heartbeat = (commit: number): Message => ({ type: 'heartbeat', from: A, to: B, term: 3, commit });
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('Raft links', () => {
+  it('deliver every batch in order, including those sent before the link is up', async () => {
+    const b = await peerB();
+    const { t } = await transportA();
+    const peers = new Map([[B, b.addr]]);
+    for (let i = 0; i < 200; i++) t.send([heartbeat(2 * i), heartbeat(2 * i + 1)], peers);
+    await until(() => b.received.length === 400);
+    expect(b.received.map((m) => (m as { commit: number }).commit)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    expect(b.received[1]).toEqual(heartbeat(1));
+  });
+
+  it('refuse a worker certificate and a certificate of another CA', async () => {
+    const b = await peerB();
+    const foreign = await generateRootCA();
+    for (const tls of [await tlsOf(A, 'worker'), await tlsOf(A, 'manager', foreign)]) {
+      const { t, disconnected } = await transportA(tls);
+      t.send([heartbeat(1)], new Map([[B, b.addr]]));
+      await until(() => disconnected.length === 1); // the listener closed the link
+      expect(b.received).toEqual([]);
+    }
+  });
+
+  it('cut off a member removed while its link is open, and report the cut to the sender', async () => {
+    const b = await peerB();
+    const { t, disconnected } = await transportA();
+    const peers = new Map([[B, b.addr]]);
+    t.send([heartbeat(1)], peers);
+    await until(() => b.received.length === 1);
+    b.revoked.push(A);
+    t.send([heartbeat(2)], peers);
+    await until(() => disconnected.length === 1);
+    expect(disconnected).toEqual([b.addr]);
+    expect(b.received).toHaveLength(1);
+  });
+
+  it('report a peer whose process ends, then back off while it stays unreachable', async () => {
+    const b = await peerB();
+    const { t, unreachable, disconnected } = await transportA();
+    const peers = new Map([[B, b.addr]]);
+    t.send([heartbeat(1)], peers);
+    await until(() => b.received.length === 1);
+    b.close();
+    await until(() => disconnected.length === 1);
+    t.send([heartbeat(2)], peers); // a new link, refused: nothing listens
+    await new Promise((r) => setTimeout(r, 50));
+    t.send([heartbeat(3)], peers); // inside the backoff: not tried, reported at once
+    expect(unreachable).toEqual([B]);
+  });
+
+  it('report a peer without a known address as unreachable', async () => {
+    const { t, unreachable } = await transportA();
+    t.send([heartbeat(1)], new Map());
+    expect(unreachable).toEqual([B]);
+  });
+});
