@@ -81,6 +81,10 @@ export class RaftReplica implements Proposer, RaftView {
   private scheduled = false;
   private savedVote: string | null = null;
   private snapshotIndex = 0;
+  /** A snapshot file is being written. */
+  private snapshotting = false;
+  /** After a failed snapshot, no new attempt before this applied index. */
+  private snapshotRetryIndex = 0;
   private stopped = false;
   private readonly snapshots = new SnapshotCodec();
   private readonly notices: CommitNoticeDelay;
@@ -375,17 +379,35 @@ export class RaftReplica implements Proposer, RaftView {
     this.options.onMembershipChange?.();
   }
 
+  /**
+   * Snapshots the store every `snapshotInterval` entries. The state is encoded here, at the
+   * applied index; the file (megabytes with a large store) is written and fsynced off the loop,
+   * and the log is compacted once it is recorded. One snapshot at a time.
+   */
   private maybeSnapshot(): void {
     const applied = this.options.store.appliedIndex;
     const interval = this.options.snapshotInterval?.() ?? 10_000;
-    if (applied - this.snapshotIndex < interval) return;
+    if (this.snapshotting || applied - this.snapshotIndex < interval || applied < this.snapshotRetryIndex) return;
     const data = this.snapshots.encode(this.options.store, this.peers);
-    this.storage.createSnapshot(applied, this.confState, data);
-    this.snapshotIndex = applied;
-    // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.
-    const keep = Math.min(this.options.keepEntries ?? 500, Math.floor(interval / 2));
-    const compactTo = applied - keep;
-    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+    this.snapshotting = true;
+    this.storage.createSnapshotAsync(applied, this.confState, data).then(
+      (snap) => {
+        this.snapshotting = false;
+        if (!snap || this.stopped) return; // a leader's snapshot was installed meanwhile
+        this.snapshotIndex = applied;
+        // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.
+        const keep = Math.min(this.options.keepEntries ?? 500, Math.floor(interval / 2));
+        const compactTo = Math.min(applied - keep, this.storage.snapshot().metadata.index);
+        if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+      },
+      (err: unknown) => {
+        this.snapshotting = false;
+        if (this.stopped) return;
+        // The log still holds every entry; try again a tenth of an interval later.
+        this.snapshotRetryIndex = applied + Math.ceil(interval / 10);
+        this.options.logger.error({ err, index: applied }, 'raft snapshot failed');
+      },
+    );
   }
 
   private onSoftState(lead: string | null): void {

@@ -1,7 +1,8 @@
 // Durable RaftStorage under one directory ($SHOAL_HOME/raft): `wal/` segments and `snap/` files.
 // Reads are served from an in-memory copy (MemoryStorage); every write goes to the WAL first and
-// is fsynced before the call returns. All calls are synchronous (blocking fsync on the calling
-// thread) so the core's Ready loop stays simple and deterministic.
+// is fsynced before the call returns. Calls are synchronous (blocking fsync on the calling
+// thread) so the core's Ready loop stays simple and deterministic, except two asynchronous
+// twins for the costly ones: sync() (the leader's fsync) and createSnapshotAsync().
 import * as path from 'node:path';
 import { StorageClosedError } from '../errors';
 import type { RaftLogger } from '../logger';
@@ -118,6 +119,23 @@ export class FileStorage implements RaftStorage {
     this.snaps.save(snap);
     this.wal.append({ kind: 'snapshot', snapshot: { index, term } }, true);
     const created = this.mem.createSnapshot(index, confState, data);
+    this.release(index);
+    return created;
+  }
+
+  async createSnapshotAsync(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot | null> {
+    this.checkOpen();
+    const term = this.mem.checkCreateSnapshot(index);
+    const voters = [...confState.voters];
+    const learners = [...confState.learners];
+    // The file first, off the loop; the WAL record that vouches for it only once it is durable.
+    await this.snaps.saveAsync({ metadata: { index, term, confState: { voters, learners } }, data });
+    this.checkOpen();
+    // A snapshot installed from the leader meanwhile supersedes this one; its file is an orphan
+    // that purge() removes (it is older than the installed one).
+    if (this.mem.snapshot().metadata.index >= index) return null;
+    this.wal.append({ kind: 'snapshot', snapshot: { index, term } }, true);
+    const created = this.mem.createSnapshot(index, { voters, learners }, data);
     this.release(index);
     return created;
   }

@@ -1,4 +1,4 @@
-// Small synchronous durability helpers.
+// Small durability helpers (synchronous, and one asynchronous twin for large files).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -24,6 +24,25 @@ export function writeFileAtomic(file: string, data: Uint8Array): void {
   }
   fs.renameSync(tmp, file);
   fsyncDir(path.dirname(file));
+}
+
+/** writeFileAtomic on libuv's pool: the caller's thread is not blocked while a large file is written and fsynced. */
+export async function writeFileAtomicAsync(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await fs.promises.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.promises.rename(tmp, file);
+  const dir = await fs.promises.open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 export function writeAll(fd: number, data: Uint8Array): void {

@@ -103,6 +103,15 @@ export class MemoryStorage implements RaftStorage {
     return this.snap;
   }
 
+  createSnapshotAsync(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot | null> {
+    try {
+      this.checkCreateSnapshot(index);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return Promise.resolve().then(() => (index > this.snap.metadata.index ? this.createSnapshot(index, confState, data) : null));
+  }
+
   /**
    * Drops entries up to `index`, which must not pass the snapshot: a leader cannot serve a
    * follower that needs entries between its snapshot and its first entry.

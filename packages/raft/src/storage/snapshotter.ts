@@ -7,7 +7,7 @@ import { SnapshotCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import type { Snapshot } from '../types';
 import { encodeFrame, frameEndAt, FRAME_HEADER_BYTES } from './frame';
-import { removeTempFiles, writeFileAtomic, fsyncDir } from './fs-util';
+import { removeTempFiles, writeFileAtomic, writeFileAtomicAsync, fsyncDir } from './fs-util';
 import type { SnapshotMark } from './wal-records';
 
 const VERSION = 1;
@@ -29,6 +29,12 @@ export class Snapshotter {
   save(snap: Snapshot): void {
     const { index, term } = snap.metadata;
     writeFileAtomic(path.join(this.dir, snapName(term, index)), encodeFrame(encodeSnapshot(snap)));
+  }
+
+  /** As save, with the write and fsyncs on libuv's pool. */
+  saveAsync(snap: Snapshot): Promise<void> {
+    const { index, term } = snap.metadata;
+    return writeFileAtomicAsync(path.join(this.dir, snapName(term, index)), encodeFrame(encodeSnapshot(snap)));
   }
 
   /** Newest snapshot whose position `accept`s (i.e. the WAL vouches for it) and that reads back intact. */

@@ -57,6 +57,13 @@ export interface RaftStorage extends RaftStorageReader {
    */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot;
   /**
+   * As createSnapshot, but a durable storage writes and fsyncs the snapshot file off the caller's
+   * thread (a store's snapshot can be megabytes; its write would stall the Ready loop). Checks
+   * as createSnapshot does at once (rejecting the same way); nothing changes until it resolves
+   * with the recorded snapshot, or with null when a newer snapshot was installed meanwhile.
+   */
+  createSnapshotAsync(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot | null>;
+  /**
    * Discards entries up to and including `index` (which must be <= the snapshot index for
    * durable storages, so the entries stay recoverable). Throws CompactedError if already compacted.
    */

@@ -111,6 +111,24 @@ export function runStorageCompliance(name: string, factory: () => StorageHarness
       expect(s.initialState().confState).toEqual(CS);
     });
 
+    it('creates a snapshot asynchronously: checked at once, recorded when it resolves, dropped if overtaken', async () => {
+      const s = open();
+      s.save({ entries: ents(1, 10, 1), hardState: { term: 1, vote: null, commit: 10 } });
+      await expect(s.createSnapshotAsync(11, CS, new Uint8Array(0))).rejects.toThrow(UnavailableError);
+      const pending = s.createSnapshotAsync(7, CS, new TextEncoder().encode('state@7'));
+      expect(s.snapshot().metadata.index).toBe(0); // nothing changes before it resolves
+      expect((await pending)?.metadata).toEqual({ index: 7, term: 1, confState: CS });
+      expect(s.snapshot().metadata.index).toBe(7);
+      s.compact(7);
+      await expect(s.createSnapshotAsync(6, CS, new Uint8Array(0))).rejects.toThrow(SnapshotOutOfDateError);
+      // A leader's snapshot installed while the write is in flight wins.
+      const overtaken = s.createSnapshotAsync(9, CS, new Uint8Array(0));
+      const installed: Snapshot = { metadata: { index: 20, term: 2, confState: CS }, data: new Uint8Array([2]) };
+      s.save({ snapshot: installed, hardState: { term: 2, vote: null, commit: 20 } });
+      expect(await overtaken).toBeNull();
+      expect(s.snapshot()).toEqual(installed);
+    });
+
     it('installs a leader snapshot, replacing the log, together with entries and hard state', () => {
       const s = open();
       s.save({ entries: ents(1, 5, 1) });
