@@ -10,6 +10,9 @@ import { GrpcError, callerIdentity, certificateIdentity, toServiceError } from '
 
 /** A batch of appends is bounded by the core's message size; snapshots do not travel on links. */
 const MAX_LINK_FRAME_BYTES = 64 * 1024 * 1024;
+/** A link's reader acknowledges what it reads, at most this often (the sender cuts silent links). */
+const LINK_ACK_INTERVAL_MS = 250;
+const LINK_ACK = Buffer.from([0]);
 import type { RaftReplica } from './replica';
 
 export interface RaftServerDeps {
@@ -67,7 +70,8 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
 
 /**
  * Serves one Raft link: a peer manager's verified certificate is checked once, then each frame
- * is a batch of messages for the local replica. A member removed while its link is open is cut
+ * is a batch of messages for the local replica. What arrives is acknowledged with one byte, at
+ * most every LINK_ACK_INTERVAL_MS, so the sender can tell a stalled link from a quiet one. A member removed while its link is open is cut
  * off at its next frame; a batch the replica rejects closes the link (the sender reconnects).
  */
 export function raftLinkHandler(deps: RaftServerDeps): (socket: TLSSocket) => void {
@@ -82,7 +86,22 @@ export function raftLinkHandler(deps: RaftServerDeps): (socket: TLSSocket) => vo
       return;
     }
     const frames = new FrameDecoder(MAX_LINK_FRAME_BYTES);
+    let lastAck = 0;
+    let ackTimer: NodeJS.Timeout | null = null;
+    const ack = () => {
+      ackTimer = null;
+      lastAck = Date.now();
+      if (!socket.destroyed) socket.write(LINK_ACK);
+    };
+    socket.once('close', () => {
+      if (ackTimer) clearTimeout(ackTimer);
+    });
     socket.on('data', (chunk: Buffer) => {
+      if (!ackTimer) {
+        const wait = lastAck + LINK_ACK_INTERVAL_MS - Date.now();
+        if (wait <= 0) ack();
+        else ackTimer = setTimeout(ack, wait);
+      }
       try {
         for (const frame of frames.push(chunk)) {
           if (deps.revoked().includes(caller)) throw new Error(`node ${caller} was removed from swarm`);

@@ -1,13 +1,14 @@
 // Raft links over real loopback TLS: a manager's transport sends message batches to a peer's
 // listener, in order; only managers of this cluster get through; a peer that dies is reported.
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeCertificate, generateClusterId, generateRootCA } from '@shoal/pki';
 import type { Message } from '@shoal/raft';
 import type { TlsMaterial } from '@shoal/wire';
-import { ManagerListener } from '../listener';
+import { ManagerListener, RAFT_ALPN } from '../listener';
 import { raftLinkHandler } from './raft-server';
 import type { RaftReplica } from './replica';
 import { RaftTransport } from './transport';
@@ -78,8 +79,8 @@ async function peerB(): Promise<Peer> {
 }
 
 /** Manager A's transport, with what it reports. */
-async function transportA(tls?: TlsMaterial): Promise<{ t: RaftTransport; unreachable: string[]; disconnected: string[] }> {
-  const t = new RaftTransport(tls ?? (await tlsOf(A, 'manager')), logger);
+async function transportA(tls?: TlsMaterial, silenceMs?: number): Promise<{ t: RaftTransport; unreachable: string[]; disconnected: string[] }> {
+  const t = new RaftTransport(tls ?? (await tlsOf(A, 'manager')), logger, silenceMs === undefined ? {} : { silenceMs });
   const unreachable: string[] = [];
   const disconnected: string[] = [];
   t.attach({ unreachable: (id) => unreachable.push(id), snapshot: () => undefined, disconnected: (a) => disconnected.push(a) });
@@ -144,6 +145,26 @@ describe('Raft links', () => {
     await new Promise((r) => setTimeout(r, 50));
     t.send([heartbeat(3)], peers); // inside the backoff: not tried, reported at once
     expect(unreachable).toEqual([B]);
+  });
+
+  it('keep a quiet link whose peer acknowledges, and cut one whose peer stops reading', async () => {
+    const b = await peerB();
+    const quiet = await transportA(undefined, 300);
+    quiet.t.send([heartbeat(1)], new Map([[B, b.addr]]));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(b.received).toHaveLength(1);
+    expect(quiet.disconnected).toEqual([]);
+
+    // A peer that completes the handshake, then never reads: as a partitioned host would look.
+    const own = await tlsOf(B, 'manager');
+    const mute = tls.createServer({ key: own.keyPem, cert: own.certPem, ca: caPem, requestCert: true, ALPNProtocols: [RAFT_ALPN] }, (socket) => socket.pause());
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    opened.push({ close: () => mute.close() });
+    const muteAddr = `127.0.0.1:${(mute.address() as net.AddressInfo).port}`;
+    const stalled = await transportA(undefined, 300);
+    stalled.t.send([heartbeat(1)], new Map([[B, muteAddr]]));
+    await until(() => stalled.disconnected.length === 1);
+    expect(stalled.disconnected).toEqual([muteAddr]);
   });
 
   it('report a peer without a known address as unreachable', async () => {

@@ -28,10 +28,24 @@ const CONNECT_TIMEOUT_MS = 2_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 
+/**
+ * A link on which batches were written but nothing came back for this long is cut and reopened:
+ * the peer acknowledges what it reads (see raftLinkHandler), and a partition that heals must not
+ * wait out TCP's retransmission backoff on the old connection.
+ */
+const LINK_SILENCE_MS = 3_000;
+
 interface PeerLink {
   socket: tls.TLSSocket;
   established: boolean;
   broken: boolean;
+  /** When the oldest batch not yet followed by an acknowledgement was written. */
+  unackedSince: number | null;
+}
+
+export interface RaftTransportOptions {
+  /** LINK_SILENCE_MS, shorter in tests. */
+  silenceMs?: number;
 }
 
 export class RaftTransport implements ReplicaTransport {
@@ -41,10 +55,16 @@ export class RaftTransport implements ReplicaTransport {
   private readonly retry = new Map<string, { at: number; backoffMs: number }>();
   private reports: TransportReports | null = null;
 
+  private readonly silenceMs: number;
+  private silenceCheck: NodeJS.Timeout | null = null;
+
   constructor(
     private readonly tls: TlsMaterial,
     private readonly logger: Logger,
-  ) {}
+    options: RaftTransportOptions = {},
+  ) {
+    this.silenceMs = options.silenceMs ?? LINK_SILENCE_MS;
+  }
 
   attach(reports: TransportReports): void {
     this.reports = reports;
@@ -90,6 +110,25 @@ export class RaftTransport implements ReplicaTransport {
       return;
     }
     link.socket.write(encodeFrame(encodeMessages(batch)));
+    link.unackedSince ??= Date.now();
+  }
+
+  /** Cuts links whose peer stopped acknowledging; runs while any link is open. */
+  private watchSilence(): void {
+    if (this.silenceCheck) return;
+    this.silenceCheck = setInterval(() => {
+      const now = Date.now();
+      for (const link of this.links.values()) {
+        if (link.established && link.unackedSince !== null && now - link.unackedSince > this.silenceMs) {
+          link.socket.destroy(new Error(`no acknowledgement for ${this.silenceMs} ms`));
+        }
+      }
+      if (this.links.size === 0 && this.silenceCheck) {
+        clearInterval(this.silenceCheck);
+        this.silenceCheck = null;
+      }
+    }, Math.max(10, Math.floor(this.silenceMs / 3)));
+    this.silenceCheck.unref();
   }
 
   /** The open link to `addr`, a new one, or null while a failed peer is backed off. */
@@ -108,8 +147,9 @@ export class RaftTransport implements ReplicaTransport {
       servername: MANAGER_SERVER_NAME,
       ALPNProtocols: [RAFT_ALPN],
     });
-    const link: PeerLink = { socket, established: false, broken: false };
+    const link: PeerLink = { socket, established: false, broken: false, unackedSince: null };
     this.links.set(addr, link);
+    this.watchSilence();
     socket.setNoDelay(true);
     socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timed out')));
     socket.once('secureConnect', () => {
@@ -119,7 +159,10 @@ export class RaftTransport implements ReplicaTransport {
       socket.setTimeout(0);
     });
     socket.on('error', (err) => this.logger.debug({ addr, err: err.message }, 'raft link failed'));
-    socket.resume(); // the peer never writes; reading is how its end (a dead process) is seen
+    // The peer writes only acknowledgements; reading also shows its end (a dead process) at once.
+    socket.on('data', () => {
+      link.unackedSince = null;
+    });
     socket.once('close', () => {
       link.broken = true;
       if (this.links.get(addr) === link) this.links.delete(addr);
@@ -163,6 +206,8 @@ export class RaftTransport implements ReplicaTransport {
 
   close(): void {
     this.reports = null; // a link closed now is this manager stopping, not a peer failing
+    if (this.silenceCheck) clearInterval(this.silenceCheck);
+    this.silenceCheck = null;
     for (const link of this.links.values()) link.socket.destroy();
     this.links.clear();
     const clients = [...this.clients.values()];
