@@ -3,7 +3,7 @@
 // the store replaces objects on every write and never changes one in place, so a snapshot
 // re-encodes only what changed since the last one instead of the whole store.
 import { KINDS, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot } from '@shoal/store';
-import { decode, encode } from '@shoal/wire';
+import { WIRE_VERSION, decode, encode } from '@shoal/wire';
 
 export interface SnapshotData {
   store: StoreSnapshot;
@@ -20,14 +20,33 @@ export class SnapshotCodec {
   /** Encoded bytes by object identity; an object dropped from the store drops its entry. */
   private readonly rows = new WeakMap<object, Uint8Array>();
 
+  /**
+   * The snapshot as one wire frame, `{ store: { index, tables }, peers }` in msgpack, written by
+   * hand into one buffer of the exact size: the rows (the whole store) are copied once. msgpackr
+   * would copy them into its growing buffer, then out of it.
+   */
   encode(store: MemoryStore, peers: ReadonlyMap<string, string>): Uint8Array {
-    const tables: StoredSnapshot['store']['tables'] = {};
-    for (const kind of KINDS) {
+    const tables: Array<[Kind, Uint8Array[]]> = KINDS.map((kind) => {
       const rows: Uint8Array[] = [];
       for (const object of store.table(kind).values()) rows.push(this.row(object));
-      tables[kind] = rows;
+      return [kind, rows];
+    });
+    const peerBytes = encode(Object.fromEntries(peers)).subarray(1); // a small map: msgpackr's, without the version byte
+    let size = 1 + 1 + KEY_STORE.byteLength + 1 + KEY_INDEX.byteLength + 9 + KEY_TABLES.byteLength + 1 + KEY_PEERS.byteLength + peerBytes.byteLength;
+    for (const [kind, rows] of tables) {
+      size += 1 + kind.length + 5;
+      for (const row of rows) size += 5 + row.byteLength;
     }
-    return encode({ store: { index: store.appliedIndex, tables }, peers: Object.fromEntries(peers) } satisfies StoredSnapshot);
+    const w = new MsgpackWriter(size);
+    w.byte(WIRE_VERSION).byte(0x82).raw(KEY_STORE).byte(0x82);
+    w.raw(KEY_INDEX).uint64(store.appliedIndex);
+    w.raw(KEY_TABLES).byte(0x80 | tables.length);
+    for (const [kind, rows] of tables) {
+      w.fixstr(kind).arrayHeader(rows.length);
+      for (const row of rows) w.bin(row);
+    }
+    w.raw(KEY_PEERS).raw(peerBytes);
+    return w.finish();
   }
 
   decode(data: Uint8Array): SnapshotData {
@@ -55,5 +74,67 @@ export class SnapshotCodec {
       this.rows.set(object, bytes);
     }
     return bytes;
+  }
+}
+
+const fixstr = (s: string): Uint8Array => Uint8Array.from([0xa0 | s.length, ...Buffer.from(s, 'latin1')]);
+const KEY_STORE = fixstr('store');
+const KEY_INDEX = fixstr('index');
+const KEY_TABLES = fixstr('tables');
+const KEY_PEERS = fixstr('peers');
+
+/** Just the msgpack forms SnapshotCodec.encode needs, into a buffer sized in advance. */
+class MsgpackWriter {
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
+  private pos = 0;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  byte(b: number): this {
+    this.buf[this.pos++] = b;
+    return this;
+  }
+
+  raw(b: Uint8Array): this {
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+    return this;
+  }
+
+  /** A short ASCII string (store kinds). */
+  fixstr(s: string): this {
+    this.byte(0xa0 | s.length);
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+    return this;
+  }
+
+  uint64(v: number): this {
+    this.byte(0xcf);
+    this.view.setUint32(this.pos, Math.floor(v / 2 ** 32));
+    this.view.setUint32(this.pos + 4, v >>> 0);
+    this.pos += 8;
+    return this;
+  }
+
+  arrayHeader(n: number): this {
+    this.byte(0xdd);
+    this.view.setUint32(this.pos, n);
+    this.pos += 4;
+    return this;
+  }
+
+  bin(b: Uint8Array): this {
+    this.byte(0xc6);
+    this.view.setUint32(this.pos, b.byteLength);
+    this.pos += 4;
+    return this.raw(b);
+  }
+
+  finish(): Uint8Array {
+    return this.pos === this.buf.byteLength ? this.buf : this.buf.subarray(0, this.pos);
   }
 }

@@ -12,12 +12,14 @@ const TABLE = ((): Uint32Array => {
   return t;
 })();
 
-export function crc32Portable(data: Uint8Array): number {
-  let c = 0xffffffff;
+/** CRC-32 of `data`; with `previous` (the CRC of the bytes before it), of the concatenation. */
+export function crc32Portable(data: Uint8Array, previous = 0): number {
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = (TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
-export const crc32: (data: Uint8Array) => number = typeof native === 'function' ? (d) => native(d) : crc32Portable;
+export const crc32: (data: Uint8Array, previous?: number) => number =
+  typeof native === 'function' ? (d, previous = 0) => native(d, previous) : crc32Portable;

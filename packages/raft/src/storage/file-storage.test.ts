@@ -87,6 +87,24 @@ describe('FileStorage durability', () => {
     expect(r.initialState().hardState).toEqual({ term: 3, vote: null, commit: 50 });
   });
 
+  it('writes the same snapshot file asynchronously as synchronously, and recovers it', async () => {
+    const data = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+    const files: Buffer[] = [];
+    for (const async of [false, true]) {
+      const dir = tmp();
+      const s = open(dir);
+      s.save({ entries: ents(1, 9, 2), hardState: { term: 2, vote: null, commit: 9 } });
+      if (async) await s.createSnapshotAsync(8, CS, data);
+      else s.createSnapshot(8, CS, data);
+      s.close();
+      files.push(fs.readFileSync(path.join(dir, 'snap', '0000000000000002-0000000000000008.snap')));
+      const r = open(dir);
+      expect(r.snapshot()).toEqual({ metadata: { index: 8, term: 2, confState: CS }, data });
+      expect(r.lastIndex()).toBe(9);
+    }
+    expect(files[1]?.equals(files[0] as Buffer)).toBe(true);
+  });
+
   it('keeps unsynced commit-only updates once later writes are synced', () => {
     const dir = tmp();
     const s = open(dir);

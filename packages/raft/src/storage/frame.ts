@@ -10,11 +10,24 @@ export const MAX_FRAME_PAYLOAD = 1 << 30;
 
 export function encodeFrame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, payload.byteLength, true);
-  view.setUint32(4, crc32(out.subarray(0, 4)), true);
-  view.setUint32(8, crc32(payload), true);
+  out.set(frameHeader([payload]));
   out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** The header of a frame whose payload is `parts` joined: write it, then the parts, with no copy of them. */
+export function frameHeader(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES);
+  const view = new DataView(out.buffer);
+  let length = 0;
+  let crc = 0;
+  for (const part of parts) {
+    length += part.byteLength;
+    crc = crc32(part, crc);
+  }
+  view.setUint32(0, length, true);
+  view.setUint32(4, crc32(out.subarray(0, 4)), true);
+  view.setUint32(8, crc, true);
   return out;
 }
 

@@ -26,12 +26,12 @@ export function writeFileAtomic(file: string, data: Uint8Array): void {
   fsyncDir(path.dirname(file));
 }
 
-/** writeFileAtomic on libuv's pool: the caller's thread is not blocked while a large file is written and fsynced. */
-export async function writeFileAtomicAsync(file: string, data: Uint8Array): Promise<void> {
+/** writeFileAtomic of `parts` joined, on libuv's pool: the caller's thread is not blocked while a large file is written and fsynced. */
+export async function writeFileAtomicAsync(file: string, parts: readonly Uint8Array[]): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await fs.promises.open(tmp, 'w');
   try {
-    await fh.writeFile(data);
+    for (const part of parts) await fh.writeFile(part);
     await fh.sync();
   } finally {
     await fh.close();

@@ -6,7 +6,7 @@ import { ByteReader, ByteWriter } from '../codec';
 import { SnapshotCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import type { Snapshot } from '../types';
-import { encodeFrame, frameEndAt, FRAME_HEADER_BYTES } from './frame';
+import { encodeFrame, frameEndAt, frameHeader, FRAME_HEADER_BYTES } from './frame';
 import { removeTempFiles, writeFileAtomic, writeFileAtomicAsync, fsyncDir } from './fs-util';
 import type { SnapshotMark } from './wal-records';
 
@@ -31,10 +31,14 @@ export class Snapshotter {
     writeFileAtomic(path.join(this.dir, snapName(term, index)), encodeFrame(encodeSnapshot(snap)));
   }
 
-  /** As save, with the write and fsyncs on libuv's pool. */
+  /**
+   * As save, with the write and fsyncs on libuv's pool, and without copying the data (a store's
+   * snapshot can be tens of megabytes): the file is written as frame header, snapshot header, data.
+   */
   saveAsync(snap: Snapshot): Promise<void> {
     const { index, term } = snap.metadata;
-    return writeFileAtomicAsync(path.join(this.dir, snapName(term, index)), encodeFrame(encodeSnapshot(snap)));
+    const payload = [snapshotHeader(snap), snap.data];
+    return writeFileAtomicAsync(path.join(this.dir, snapName(term, index)), [frameHeader(payload), ...payload]);
   }
 
   /** Newest snapshot whose position `accept`s (i.e. the WAL vouches for it) and that reads back intact. */
@@ -96,11 +100,20 @@ function snapName(term: number, index: number): string {
 }
 
 function encodeSnapshot(s: Snapshot): Uint8Array {
+  const header = snapshotHeader(s);
+  const out = new Uint8Array(header.byteLength + s.data.byteLength);
+  out.set(header);
+  out.set(s.data, header.byteLength);
+  return out;
+}
+
+/** Everything before the data: version, index, term, membership, the data's length. */
+function snapshotHeader(s: Snapshot): Uint8Array {
   const { index, term, confState } = s.metadata;
-  const w = new ByteWriter(64 + s.data.byteLength);
+  const w = new ByteWriter(64);
   w.u8(VERSION).u53(index).u53(term);
   w.strList(confState.voters).strList(confState.learners);
-  return w.bytes(s.data).finish();
+  return w.u32(s.data.byteLength).finish();
 }
 
 function decodeSnapshot(payload: Uint8Array): Snapshot {

@@ -202,6 +202,13 @@ describe('crc32', () => {
     const random = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919) & 0xff);
     expect(crc32(random)).toBe(crc32Portable(random));
   });
+
+  it('continues a CRC over a following part as over the joined bytes', () => {
+    const all = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919) & 0xff);
+    const [a, b] = [all.subarray(0, 377), all.subarray(377)];
+    expect(crc32(b, crc32(a))).toBe(crc32(all));
+    expect(crc32Portable(b, crc32Portable(a))).toBe(crc32Portable(all));
+  });
 });
 
 describe('WAL write failures', () => {
