@@ -113,10 +113,14 @@ describe('Raft links', () => {
     const b = await peerB();
     const foreign = await generateRootCA();
     for (const tls of [await tlsOf(A, 'worker'), await tlsOf(A, 'manager', foreign)]) {
-      const { t, disconnected } = await transportA(tls);
+      const { t, unreachable, disconnected } = await transportA(tls);
       t.send([heartbeat(1)], new Map([[B, b.addr]]));
       await until(() => disconnected.length === 1); // the listener closed the link
       expect(b.received).toEqual([]);
+      // Not retried at once: a refused certificate would cost a handshake per send.
+      const reported = unreachable.length;
+      t.send([heartbeat(2)], new Map([[B, b.addr]]));
+      expect(unreachable).toHaveLength(reported + 1);
     }
   });
 

@@ -24,7 +24,7 @@ type RaftClient = TypedClient<typeof RaftMethods>;
 const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 /** A link not established by then is given up (a partitioned peer drops the SYN). */
 const CONNECT_TIMEOUT_MS = 2_000;
-/** After a link failed before it was established, no new attempt for this long, doubling. */
+/** After a link failed before its peer acknowledged anything, no new attempt for this long, doubling. */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 
@@ -155,20 +155,24 @@ export class RaftTransport implements ReplicaTransport {
     socket.once('secureConnect', () => {
       if (socket.alpnProtocol !== RAFT_ALPN) return void socket.destroy(new Error(`peer does not speak ${RAFT_ALPN}`));
       link.established = true;
-      this.retry.delete(addr);
       socket.setTimeout(0);
     });
     socket.on('error', (err) => this.logger.debug({ addr, err: err.message }, 'raft link failed'));
     // The peer writes only acknowledgements; reading also shows its end (a dead process) at once.
+    let acknowledged = false;
     socket.on('data', () => {
       link.unackedSince = null;
+      if (!acknowledged) this.retry.delete(addr);
+      acknowledged = true;
     });
     socket.once('close', () => {
       link.broken = true;
       if (this.links.get(addr) === link) this.links.delete(addr);
-      if (link.established) {
-        this.reports?.disconnected(addr);
-      } else {
+      if (link.established) this.reports?.disconnected(addr);
+      // A link that never carried an acknowledgement (refused, or cut by the peer after the
+      // handshake, e.g. for a certificate it does not accept) is not retried at once: each
+      // attempt costs a TLS handshake.
+      if (!acknowledged) {
         const backoffMs = Math.min(RETRY_MAX_MS, retry ? retry.backoffMs * 2 : RETRY_MIN_MS);
         this.retry.set(addr, { at: Date.now() + backoffMs, backoffMs });
       }
