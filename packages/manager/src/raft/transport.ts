@@ -83,21 +83,18 @@ export class RaftTransport implements ReplicaTransport {
         this.reports?.unreachable(to);
         continue;
       }
-      const hasSnapshot = batch.some((m) => m.type === 'snapshot');
-      if (!hasSnapshot) {
+      if (!batch.some((m) => m.type === 'snapshot')) {
         this.streamTo(to, addr, batch);
         continue;
       }
       this.client(addr)
-        .unary.Step(encodeMessages(batch), { timeoutMs: hasSnapshot ? 30_000 : 2_000 })
+        .unary.Step(encodeMessages(batch), { timeoutMs: 30_000 })
         .then(
-          () => {
-            if (hasSnapshot) this.reports?.snapshot(to, 'finished');
-          },
+          () => this.reports?.snapshot(to, 'finished'),
           (err: unknown) => {
-            this.logger.debug({ peer: to, addr, err: (err as Error).message }, 'raft send failed');
+            this.logger.debug({ peer: to, addr, err: (err as Error).message }, 'raft snapshot send failed');
             this.reports?.unreachable(to);
-            if (hasSnapshot) this.reports?.snapshot(to, 'failed');
+            this.reports?.snapshot(to, 'failed');
           },
         );
     }
