@@ -1,7 +1,6 @@
 // The manager's 2377 server in process: the join bootstrap works without a client
 // certificate; everything else needs a certificate of this cluster's CA.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
@@ -30,6 +29,7 @@ import {
 } from '@shoal/wire';
 import { updateOp } from '@shoal/store';
 import { DEFAULT_CLUSTER_SPEC, Manager } from './manager';
+import { freePort } from './test-support/free-port';
 
 const logger = pino({ level: 'silent' });
 let dir: string;
@@ -37,14 +37,6 @@ let manager: Manager;
 let addr: string;
 let caPem: string;
 let workerToken: string;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const description = { hostname: 'w', addr: '127.0.0.1', platform: { os: 'linux', architecture: 'x86_64' }, resources: { nanoCpus: 1, memoryBytes: 1 }, engineVersion: 't' };
 

@@ -1,6 +1,6 @@
 // Raft links over real loopback TLS: a manager's transport sends message batches to a peer's
 // listener, in order; only managers of this cluster get through; a peer that dies is reported.
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
@@ -12,6 +12,7 @@ import { ManagerListener, RAFT_ALPN } from '../listener';
 import { raftLinkHandler } from './raft-server';
 import type { RaftReplica } from './replica';
 import { RaftTransport } from './transport';
+import { freePort } from '../test-support/free-port';
 
 const logger = pino({ level: 'silent' });
 const A = 'aaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -30,14 +31,6 @@ beforeAll(async () => {
     return { caCertPem: caPem, certPem: own.certPem, keyPem: own.keyPem };
   };
 });
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 interface Peer {
   addr: string;
