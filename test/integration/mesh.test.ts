@@ -97,6 +97,33 @@ describe('routing mesh', () => {
     await cluster.manager.cliOk(['node', 'update', '--availability', 'active', 'worker2']);
   });
 
+  it('keeps answering on a node while it is promoted to a manager and demoted again', async () => {
+    const node = cluster.byName('worker2');
+    const controlAvailable = async () => (await node.api.get<{ Swarm: { ControlAvailable: boolean } }>('/v1.41/info')).Swarm.ControlAvailable;
+    let failures = 0;
+    let answered = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        for (const ip of ips()) {
+          await get(ip, 2000).then(
+            () => answered++,
+            () => failures++,
+          );
+        }
+      }
+    })();
+    await cluster.manager.cliOk(['node', 'promote', 'worker2']);
+    await waitFor(controlAvailable, { timeoutMs: 20_000, what: 'worker2 running as a manager' });
+    await cluster.manager.cliOk(['node', 'demote', 'worker2']);
+    await waitFor(async () => !(await controlAvailable()), { timeoutMs: 20_000, what: 'worker2 back to a worker' });
+    await new Promise((r) => setTimeout(r, 500));
+    running = false;
+    await load;
+    expect(answered).toBeGreaterThan(30);
+    expect(failures).toBe(0);
+  });
+
   it('routes around a kill -9 worker without failing a request', async () => {
     const victim = cluster.byName('worker1');
     await victim.kill('SIGKILL');

@@ -341,8 +341,11 @@ export class Daemon implements EngineBackend {
     }
   }
 
-  /** Starts the manager (on managers, as `start` says) and the agent. */
-  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart): Promise<void> {
+  /**
+   * Starts the manager (on managers, as `start` says) and the agent. `dataPlane`: a running one
+   * to keep (a role change), instead of a new one.
+   */
+  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, kept?: DataPlane): Promise<void> {
     let manager: Manager | null = null;
     if (node.role === 'manager') {
       manager = new Manager({
@@ -368,11 +371,13 @@ export class Daemon implements EngineBackend {
       listenHost: node.advertiseAddr,
       logger: this.options.logger.child({ module: 'runtime' }),
     });
-    const dataPlane = new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, kernelFastPath: this.options.ingressFastPath ?? false,
-      // Gossip's failure detector speeds up the leader's view of a dead node (see Dispatcher.nodeSuspected).
-      onPeerSuspected: (nodeId) => this.active?.manager?.nodeSuspected(nodeId),
-      logger: this.options.logger.child({ module: 'mesh' }),
-    });
+    const dataPlane =
+      kept ??
+      new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, kernelFastPath: this.options.ingressFastPath ?? false,
+        // Gossip's failure detector speeds up the leader's view of a dead node (see Dispatcher.nodeSuspected).
+        onPeerSuspected: (nodeId) => this.active?.manager?.nodeSuspected(nodeId),
+        logger: this.options.logger.child({ module: 'mesh' }),
+      });
     // eslint-disable-next-line prefer-const -- the runner reports through the agent, created next
     let agent: Agent;
     const runner = new TaskRunner({
@@ -412,17 +417,24 @@ export class Daemon implements EngineBackend {
     this.active = { node, tls, agent, manager, executor, runner, dataPlane };
   }
 
-  private async deactivate(): Promise<void> {
+  /** Stops everything of the membership; with `keepDataPlane`, the mesh keeps serving and is returned. */
+  private async deactivate(keepDataPlane = false): Promise<DataPlane | null> {
     const a = this.active;
     this.active = null;
-    if (!a) return;
+    if (!a) return null;
     await a.agent.stop();
-    await a.dataPlane.stop();
+    if (!keepDataPlane) await a.dataPlane.stop();
     await a.manager?.stop();
     await a.executor.close();
+    return keepDataPlane ? a.dataPlane : null;
   }
 
-  /** Promotion or demotion: renew the certificate for the new role, then restart as that role. */
+  /**
+   * Promotion or demotion: renew the certificate for the new role, then restart the agent (and
+   * the manager) as that role. Tasks keep running (the new agent adopts them) and the data plane
+   * keeps serving: published ports, gossip and tunnels do not blink. It keeps the certificate it
+   * started with, which stays valid (the mesh checks CA, cluster and removal, not the role).
+   */
   private async changeRole(role: NodeRole, via: string): Promise<void> {
     const a = this.active;
     if (!a || a.node.role === role) return;
@@ -438,10 +450,15 @@ export class Daemon implements EngineBackend {
     if (renewed.role !== role) return; // the manager changed its mind meanwhile; it will say so again
     const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
     const node: PersistedNode = { ...a.node, role };
-    await this.deactivate();
+    const dataPlane = await this.deactivate(true);
     if (role === 'worker') fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
     this.files.save(node, tls);
-    await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] });
+    try {
+      await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, dataPlane ?? undefined);
+    } catch (err) {
+      await dataPlane?.stop(); // not handed over: nothing else will stop it
+      throw err;
+    }
     this.options.logger.info({ role }, 'role changed');
   }
 
