@@ -9,10 +9,12 @@ describe('LocalEndpoints', () => {
     endpoint('both', { nodeAddr: '10.0.0.1', port: 30002, publishedPorts: [ingressPort(53), udpPort(53)] }),
     endpoint('udp-host', { nodeAddr: '10.0.0.1', port: 30003, publishedPorts: [udpPort(54, { mode: 'host' })] }),
     endpoint('elsewhere', { nodeId: 'node-b', nodeAddr: '10.0.0.2', port: 30004, publishedPorts: [udpPort(55)] }),
+    endpoint('draining', { nodeAddr: '10.0.0.1', port: 30005, state: 'draining', publishedPorts: [ingressPort(81)] }),
   ]);
 
-  it('lets byte streams reach any running endpoint of this node', () => {
+  it('lets byte streams reach any endpoint of this node, a draining one too (it serves until it stops)', () => {
     expect(local.resolve({ taskId: 'tcp-only' })).toEqual({ host: '10.0.0.1', port: 30001 });
+    expect(local.resolve({ taskId: 'draining' })).toEqual({ host: '10.0.0.1', port: 30005 });
     expect(local.resolve({ taskId: 'udp-host' })).toEqual({ host: '10.0.0.1', port: 30003 });
     expect(local.resolve({ addr: '10.0.0.1', port: 30002 })).toEqual({ host: '10.0.0.1', port: 30002 });
     expect(local.resolve({ taskId: 'elsewhere' })).toBeUndefined();

@@ -55,7 +55,9 @@ export interface HostPort {
 }
 
 /**
- * Decides what a tunnel stream may reach: only local running endpoints, never an arbitrary address.
+ * Decides what a tunnel stream may reach: only local endpoints (running, or draining: the task
+ * serves until it stops, and a sender picks it only when nothing else is left), never an
+ * arbitrary address.
  * A datagram stream (`udp`) may reach only an endpoint that publishes a UDP ingress port.
  */
 export interface TargetResolver {
@@ -66,7 +68,7 @@ interface LocalTarget extends HostPort {
   readonly udp: boolean;
 }
 
-/** The receiving side's view of the table: this node's running endpoints, by task and by address. */
+/** The receiving side's view of the table: this node's endpoints, by task and by address. */
 export class LocalEndpoints implements TargetResolver {
   private byTask = new Map<string, LocalTarget>();
   private byAddr = new Map<string, LocalTarget>();
@@ -77,7 +79,7 @@ export class LocalEndpoints implements TargetResolver {
     const byTask = new Map<string, LocalTarget>();
     const byAddr = new Map<string, LocalTarget>();
     for (const e of entries) {
-      if (e.nodeId !== this.nodeId || e.state !== 'running') continue;
+      if (e.nodeId !== this.nodeId) continue;
       const target = { host: e.nodeAddr, port: e.port, udp: meshPorts(e, 'udp').length > 0 };
       byTask.set(e.taskId, target);
       const key = `${e.nodeAddr}|${e.port}`;

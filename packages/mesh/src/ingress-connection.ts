@@ -1,8 +1,10 @@
 // One client connection accepted on a published port: pick an endpoint, connect to it (directly
 // when the task is on this node, through the tunnel otherwise), fail over to the next endpoint
-// while nothing has been forwarded yet, then relay.
+// while nothing has been forwarded yet, then relay. With no endpoint at all for the port, wait a
+// little for one (a rolling update's replacement may not have reached this node's table yet).
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
+import type { Clock, TimerHandle } from './clock';
 import type { Choice, LoadBalancer } from './load-balancer';
 import type { Logger } from './logger';
 import { encodeProxyV2Header } from './proxy-protocol';
@@ -35,6 +37,11 @@ export interface IngressContext {
   readonly logger: Logger;
   readonly stats: IngressStats;
   readonly active: Set<IngressConnection>;
+  readonly clock: Clock;
+  /** How long a client whose port has no endpoint waits for one; 0 closes it at once. */
+  readonly waitForEndpointMs: number;
+  /** Connections waiting for an endpoint: retried whenever the table changes. */
+  readonly waiting: Set<IngressConnection>;
 }
 
 type Phase = 'dialing' | 'relaying' | 'closed';
@@ -46,6 +53,8 @@ export class IngressConnection {
   private dialing: Socket | TunnelStream | undefined;
   /** Where the client's bytes go once relaying (they are read into the shared buffer). */
   private upstream: ByteStream | undefined;
+  /** Set while waiting for the port to get an endpoint. */
+  private waitTimer: TimerHandle | undefined;
   private readonly client: Socket;
   private readonly clientReadsItself: boolean;
 
@@ -74,22 +83,48 @@ export class IngressConnection {
       const wasDialing = this.phase === 'dialing';
       this.phase = 'closed';
       ctx.active.delete(this);
+      this.stopWaiting();
       if (wasDialing) this.dialing?.destroy();
     });
     this.next();
   }
 
+  /** The table changed: dial if the port has an endpoint now. */
+  retry(): void {
+    if (this.phase !== 'dialing' || !this.waitTimer) return;
+    const choice = this.ctx.lb.pick(this.published, this.tried);
+    if (!choice) return;
+    this.stopWaiting();
+    this.dial(choice);
+  }
+
+  private stopWaiting(): void {
+    if (!this.waitTimer) return;
+    this.ctx.clock.clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    this.ctx.waiting.delete(this);
+  }
+
   /** Closes the client and its upstream (proxy shutdown). */
   destroy(): void {
+    this.stopWaiting();
     this.client.destroy();
   }
 
   private next(): void {
     const choice = this.ctx.lb.pick(this.published, this.tried);
-    if (!choice) {
-      this.refuse();
-      return;
-    }
+    if (choice) return this.dial(choice);
+    if (this.attempts > 0 || this.ctx.waitForEndpointMs <= 0) return this.refuse();
+    // No endpoint at all yet: wait for the table (bounded), then give up.
+    this.ctx.waiting.add(this);
+    this.waitTimer = this.ctx.clock.setTimeout(() => {
+      this.waitTimer = undefined;
+      this.ctx.waiting.delete(this);
+      if (this.phase === 'dialing') this.refuse();
+    }, this.ctx.waitForEndpointMs);
+  }
+
+  private dial(choice: Choice): void {
     this.attempts++;
     if (choice.endpoint.nodeId === this.ctx.nodeId) this.dialLocal(choice);
     else this.dialRemote(choice);

@@ -7,6 +7,7 @@ import { IngressProxy } from './ingress-proxy';
 import type { IngressProxyOptions } from './ingress-proxy';
 import { deadPort, httpGet, startEchoBackend, startHttpBackend, waitFor } from './test-support/backends';
 import type { Backend } from './test-support/backends';
+import { FakeClock } from './test-support/fake-clock';
 import { endpoint, ingressPort } from './test-support/endpoints';
 import type { TunnelDialer } from './tunnel/client';
 
@@ -114,7 +115,7 @@ describe('IngressProxy (loopback)', () => {
   it('opens a listener when a port is published and closes it when nothing publishes it any more', async () => {
     const b1 = await backend(startHttpBackend(NODE_IP, 'b1'));
     const published = await deadPort(NODE_IP);
-    const p = proxy();
+    const p = proxy({ lingerMs: 0, waitForEndpointMs: 0 });
     const entry = endpoint('t1', { nodeAddr: NODE_IP, port: b1.port, publishedPorts: [ingressPort(published)] });
     await p.setEndpoints([entry]);
     expect(p.listeningPorts()).toEqual([published]);
@@ -231,12 +232,51 @@ describe('IngressProxy (loopback)', () => {
     await Promise.all([echoIntact(published, size, 1, 200), echoIntact(published, size, 2, 0), echoIntact(published, size, 3, 0)]);
   });
 
-  it('closes a client at once when no endpoint is running', async () => {
+  it('keeps a port open a while after its last endpoint left; a client arriving meanwhile waits for the next one', async () => {
+    const clock = new FakeClock();
+    const [b1, b2] = [await backend(startHttpBackend(NODE_IP, 'old')), await backend(startHttpBackend(NODE_IP, 'new'))];
+    const published = await deadPort(NODE_IP);
+    const p = proxy({ clock, lingerMs: 3000, waitForEndpointMs: 2000 });
+    const at = (name: string, port: number) => endpoint(name, { nodeAddr: NODE_IP, port, publishedPorts: [ingressPort(published)] });
+    await p.setEndpoints([at('t1', b1.port)]);
+    // A rolling update: the old task is gone, its replacement has not reached this table yet.
+    await p.setEndpoints([]);
+    expect(p.listeningPorts()).toEqual([published]);
+    const answer = httpGet(NODE_IP, published);
+    await waitFor(() => p.stats.accepted === 1, 'the client to be waiting'); // accepted: it waits at once
+    await p.setEndpoints([at('t2', b2.port)]);
+    expect((await answer).backend).toBe('new');
+    expect(p.stats.refused).toBe(0);
+
+    // Nothing comes: the client is closed when its wait ends, the port when the linger ends.
+    await p.setEndpoints([]);
+    const refused = httpGet(NODE_IP, published).then(
+      () => 'answered',
+      () => 'closed',
+    );
+    await waitFor(() => p.stats.accepted === 2, 'the client to be waiting');
+    clock.advance(2000);
+    expect(await refused).toBe('closed');
+    expect(p.listeningPorts()).toEqual([published]);
+    clock.advance(1000);
+    await waitFor(() => p.listeningPorts().length === 0, 'the port to close');
+  });
+
+  it('closes a client when no endpoint can be reached', async () => {
     const published = await deadPort(NODE_IP);
     const p = proxy();
     await p.setEndpoints([endpoint('t1', { nodeAddr: NODE_IP, port: 1, state: 'draining', publishedPorts: [ingressPort(published)] })]);
     await expect(httpGet(NODE_IP, published)).rejects.toThrow();
     expect(p.stats.refused).toBe(1);
+  });
+
+  it('serves through a draining endpoint when no running one is left', async () => {
+    const b1 = await backend(startHttpBackend(NODE_IP, 'old'));
+    const published = await deadPort(NODE_IP);
+    const p = proxy();
+    await p.setEndpoints([endpoint('t1', { nodeAddr: NODE_IP, port: b1.port, state: 'draining', publishedPorts: [ingressPort(published)] })]);
+    expect((await httpGet(NODE_IP, published)).backend).toBe('old');
+    expect(p.stats.refused).toBe(0);
   });
 });
 

@@ -1,8 +1,10 @@
 // The ingress proxy: one TCP listener per published ingress port of any service in the cluster,
 // on every node, whether or not it runs a task of that service. Listeners follow the endpoint
-// table: opened when a port appears, closed when nothing publishes it any more (open
-// connections are left to finish). `mode: host` ports are not the mesh's: the task's own node
-// binds them, so they are ignored here.
+// table: opened when a port appears, closed when nothing has published it for a short while
+// (open connections are left to finish). The while covers a rolling update, when the last old
+// task may stop before its replacement reached this node's table: a client arriving then waits
+// for an endpoint instead of being refused. `mode: host` ports are not the mesh's: the task's
+// own node binds them, so they are ignored here.
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { systemClock } from './clock';
@@ -38,6 +40,10 @@ export interface IngressProxyOptions {
   readonly rebindDelayMs?: number;
   /** Listen backlog. Default 511. */
   readonly backlog?: number;
+  /** A port nothing publishes any more keeps its listener this long. Default 3000 ms. */
+  readonly lingerMs?: number;
+  /** A client arriving while its port has no endpoint waits this long for one. Default 2000 ms. */
+  readonly waitForEndpointMs?: number;
 }
 
 export type ListenerState = 'binding' | 'listening' | 'failed';
@@ -59,6 +65,9 @@ export class IngressProxy {
   private readonly logger: Logger;
   private servicePorts = new Set<number>();
   private keptPorts = new Set<number>();
+  /** Listening ports nothing publishes any more, and since when. */
+  private readonly leaving = new Map<number, number>();
+  private lingerTimer: TimerHandle | undefined;
   private closed = false;
 
   constructor(private readonly o: IngressProxyOptions) {
@@ -76,6 +85,9 @@ export class IngressProxy {
       logger: this.logger,
       stats: { accepted: 0, local: 0, remote: 0, dialFailures: 0, refused: 0 },
       active: new Set(),
+      clock: this.clock,
+      waitForEndpointMs: o.waitForEndpointMs ?? 2000,
+      waiting: new Set(),
     };
   }
 
@@ -96,6 +108,7 @@ export class IngressProxy {
     this.ctx.lb.setEndpoints(entries, reserve);
     // Ports served by the kernel fast path keep their listener (it holds the port and takes what falls through).
     this.keptPorts = new Set(keepPorts);
+    for (const c of [...this.ctx.waiting]) c.retry();
     return this.reconcile();
   }
 
@@ -120,6 +133,7 @@ export class IngressProxy {
   /** Closes every listener and every proxied connection. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.lingerTimer) this.clock.clearTimeout(this.lingerTimer);
     const shut = [...this.listeners.values()].map((l) => this.shut(l));
     for (const c of [...this.ctx.active]) c.destroy();
     await Promise.all(shut);
@@ -128,6 +142,7 @@ export class IngressProxy {
   private reconcile(): Promise<void> {
     if (this.closed) return Promise.resolve();
     const wanted = new Set<number>([...this.ctx.lb.ports(), ...this.servicePorts, ...this.keptPorts]);
+    this.linger(wanted);
     const work: Promise<void>[] = [];
     for (const port of wanted) {
       const existing = this.listeners.get(port);
@@ -138,6 +153,24 @@ export class IngressProxy {
     }
     for (const l of this.listeners.values()) if (!wanted.has(l.port)) work.push(this.shut(l));
     return Promise.all(work).then(() => undefined);
+  }
+
+  /** Adds to `wanted` the listening ports that left it less than lingerMs ago; reconciles again when the first expires. */
+  private linger(wanted: Set<number>): void {
+    const lingerMs = this.o.lingerMs ?? 3000;
+    const now = this.clock.now();
+    for (const port of this.listeners.keys()) if (!wanted.has(port) && !this.leaving.has(port)) this.leaving.set(port, now);
+    let next = Infinity;
+    for (const [port, since] of this.leaving) {
+      if (wanted.has(port) || !this.listeners.has(port) || now - since >= lingerMs) {
+        this.leaving.delete(port);
+        continue;
+      }
+      wanted.add(port);
+      next = Math.min(next, since + lingerMs);
+    }
+    if (this.lingerTimer) this.clock.clearTimeout(this.lingerTimer);
+    this.lingerTimer = next === Infinity ? undefined : this.clock.setTimeout(() => void this.reconcile(), next - now);
   }
 
   private open(port: number): Promise<void> {

@@ -34,12 +34,17 @@ describe('LoadBalancer', () => {
     expect(lb.pick(8080)?.endpoint.taskId).toBe('t1');
   });
 
-  it('never picks a draining endpoint but keeps its port open', () => {
+  it('picks a draining endpoint only when no running one is left, and keeps its port open', () => {
     const { lb } = setup();
     lb.setEndpoints([endpoint('t1', { port: 1 }), endpoint('t2', { port: 2, state: 'draining' })]);
     expect(picks(lb, 8080, 3)).toEqual(['t1', 't1', 't1']);
+    // A rolling update: the replacement has not reached this table yet; the old task still serves.
+    expect(lb.pick(8080, new Set(['t1']))?.endpoint.taskId).toBe('t2');
     lb.setEndpoints([endpoint('t2', { port: 2, state: 'draining' })]);
-    expect(lb.pick(8080)).toBeUndefined();
+    expect(lb.pick(8080)?.endpoint.taskId).toBe('t2');
+    expect(lb.pick(8080, new Set(['t2']))).toBeUndefined();
+    lb.reportFailure('t2');
+    expect(lb.pick(8080)).toBeUndefined(); // draining and its connect just failed: refuse
     expect(lb.ports()).toEqual([8080]);
   });
 

@@ -1,5 +1,6 @@
 // The load-balancer core: per published port (of one protocol), round-robin over every running
-// endpoint in the cluster, skipping endpoints that failed within the penalty window. Pure: no
+// endpoint in the cluster, skipping endpoints that failed within the penalty window (draining
+// ones only as a last resort). Pure: no
 // sockets, no timers; time comes from the injected NowSource.
 import type { NowSource } from './clock';
 import { meshPorts } from './endpoints';
@@ -27,7 +28,7 @@ interface Member {
 }
 
 interface Pool {
-  /** Every endpoint publishing the port, in taskId order; draining ones are kept but never chosen. */
+  /** Every endpoint publishing the port, in taskId order; draining ones are chosen only when no running one is left. */
   members: Member[];
   cursor: number;
 }
@@ -89,8 +90,10 @@ export class LoadBalancer {
 
   /**
    * The next running endpoint for `published`, skipping `exclude` (taskIds already tried for this
-   * client connection) and endpoints in their penalty window. When every candidate is penalised,
-   * the one whose penalty ends first is tried rather than refusing the client.
+   * client connection) and endpoints in their penalty window. Rather than refusing the client:
+   * with no running endpoint left, a draining one (its task still serves until it stops; during a
+   * rolling update the replacement may not have reached this node's table yet); then the
+   * penalised endpoint whose penalty ends first.
    */
   pick(published: number, exclude?: ReadonlySet<string>): Choice | undefined {
     const pool = this.pools.get(published);
@@ -102,11 +105,15 @@ export class LoadBalancer {
     let fallbackIndex = 0;
     let fallbackUntil = Infinity;
     let reserve: Member | undefined;
+    let draining: Member | undefined;
     for (let step = 0; step < n; step++) {
       const index = (pool.cursor + step) % n;
       const m = members[index] as Member;
-      if (m.endpoint.state !== 'running') continue;
       if (exclude?.has(m.endpoint.taskId)) continue;
+      if (m.endpoint.state !== 'running') {
+        if (!draining && !this.isPenalised(m.endpoint.taskId)) draining = m;
+        continue;
+      }
       const until = this.penalties.get(m.endpoint.taskId);
       if (until !== undefined) {
         if (until > now) {
@@ -123,6 +130,7 @@ export class LoadBalancer {
       return m;
     }
     if (reserve) return reserve; // outside the rotation: the cursor stays
+    if (draining) return draining;
     if (!fallback) return undefined;
     pool.cursor = (fallbackIndex + 1) % n;
     return fallback;

@@ -138,7 +138,7 @@ export class TunnelServer {
   private onOpenDatagram(stream: TunnelDatagramStream, target: TunnelTarget, peer: PeerIdentity): void {
     const to = this.o.targets.resolve(target, 'udp');
     if (!to) {
-      this.logger.warn({ target, peer: peer.nodeId }, 'refused a tunnel datagram stream: not a running UDP endpoint on this node');
+      this.logger.warn({ target, peer: peer.nodeId }, 'refused a tunnel datagram stream: not a UDP endpoint on this node');
       stream.close('unknown-target');
       return;
     }
@@ -159,7 +159,7 @@ export class TunnelServer {
   private onOpen(stream: TunnelStream, target: TunnelTarget, peer: PeerIdentity): void {
     const to = this.o.targets.resolve(target);
     if (!to) {
-      this.logger.warn({ target, peer: peer.nodeId }, 'refused a tunnel stream: not a running endpoint on this node');
+      this.logger.warn({ target, peer: peer.nodeId }, 'refused a tunnel stream: not an endpoint on this node');
       stream.reject('unknown-target');
       return;
     }
