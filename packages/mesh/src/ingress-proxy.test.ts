@@ -129,7 +129,7 @@ describe('IngressProxy (loopback)', () => {
     held.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise((resolve) => held.once('data', resolve));
 
-    // A service's port stays open with no task running (clients are closed at once).
+    // A service's port stays open with no task running (clients are closed: no wait in this proxy).
     await p.setServicePorts([published]);
     expect(p.listeningPorts()).toEqual([published]);
     await expect(httpGet(NODE_IP, published)).rejects.toThrow();

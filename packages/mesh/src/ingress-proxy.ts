@@ -114,7 +114,8 @@ export class IngressProxy {
 
   /**
    * Published ingress ports of existing services, from the store when the daemon has it: their
-   * listeners stay open even while no task is running (clients are then closed at once).
+   * listeners stay open even while no task is running (clients then wait for one, up to
+   * waitForEndpointMs, and are closed).
    */
   setServicePorts(ports: Iterable<number>): Promise<void> {
     this.servicePorts = new Set(ports);
