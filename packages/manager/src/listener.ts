@@ -42,10 +42,10 @@ export class ManagerListener {
       raftLink(socket);
     });
     server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake on 2377 failed'));
-    const { host, port } = splitListenAddr(addr);
+    const { host, port } = splitAddr(addr);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`listen ${addr}: ${err.message}`, { cause: err })));
-      server.listen({ host, port }, () => resolve());
+      server.listen({ host: host === '' ? undefined : host, port }, () => resolve());
     });
     server.on('error', (err) => logger.error({ err }, 'manager listener failed'));
     return listener;
@@ -59,9 +59,8 @@ export class ManagerListener {
   }
 }
 
-/** `host:port` or `[v6]:port`; an empty host listens on every address. */
-function splitListenAddr(addr: string): { host: string | undefined; port: number } {
+/** A manager address, `host:port` or `[v6]:port` (as listen and advertise addresses are stored). */
+export function splitAddr(addr: string): { host: string; port: number } {
   const at = addr.lastIndexOf(':');
-  const host = addr.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return { host: host === '' ? undefined : host, port: Number(addr.slice(at + 1)) };
+  return { host: addr.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(at + 1)) };
 }

@@ -110,11 +110,11 @@ export class LoadBalancer {
       const index = (pool.cursor + step) % n;
       const m = members[index] as Member;
       if (exclude?.has(m.endpoint.taskId)) continue;
+      const until = this.penalties.get(m.endpoint.taskId);
       if (m.endpoint.state !== 'running') {
-        if (!draining && !this.isPenalised(m.endpoint.taskId)) draining = m;
+        if (!draining && !(until !== undefined && until > now)) draining = m;
         continue;
       }
-      const until = this.penalties.get(m.endpoint.taskId);
       if (until !== undefined) {
         if (until > now) {
           if (until < fallbackUntil) [fallback, fallbackIndex, fallbackUntil] = [m, index, until];

@@ -32,20 +32,21 @@ export class SnapshotCodec {
       return [kind, rows];
     });
     const peerBytes = encode(Object.fromEntries(peers)).subarray(1); // a small map: msgpackr's, without the version byte
-    let size = 1 + 1 + KEY_STORE.byteLength + 1 + KEY_INDEX.byteLength + 9 + KEY_TABLES.byteLength + 1 + KEY_PEERS.byteLength + peerBytes.byteLength;
+    const key = (k: string) => 1 + k.length; // a fixstr
+    let size = 1 + 1 + key('store') + 1 + key('index') + 9 + key('tables') + 1 + key('peers') + peerBytes.byteLength;
     for (const [kind, rows] of tables) {
-      size += 1 + kind.length + 5;
+      size += key(kind) + 5;
       for (const row of rows) size += 5 + row.byteLength;
     }
     const w = new MsgpackWriter(size);
-    w.byte(WIRE_VERSION).byte(0x82).raw(KEY_STORE).byte(0x82);
-    w.raw(KEY_INDEX).uint64(store.appliedIndex);
-    w.raw(KEY_TABLES).byte(0x80 | tables.length);
+    w.byte(WIRE_VERSION).byte(0x82).fixstr('store').byte(0x82);
+    w.fixstr('index').uint64(store.appliedIndex);
+    w.fixstr('tables').byte(0x80 | tables.length);
     for (const [kind, rows] of tables) {
       w.fixstr(kind).arrayHeader(rows.length);
       for (const row of rows) w.bin(row);
     }
-    w.raw(KEY_PEERS).raw(peerBytes);
+    w.fixstr('peers').raw(peerBytes);
     return w.finish();
   }
 
@@ -77,12 +78,6 @@ export class SnapshotCodec {
   }
 }
 
-const fixstr = (s: string): Uint8Array => Uint8Array.from([0xa0 | s.length, ...Buffer.from(s, 'latin1')]);
-const KEY_STORE = fixstr('store');
-const KEY_INDEX = fixstr('index');
-const KEY_TABLES = fixstr('tables');
-const KEY_PEERS = fixstr('peers');
-
 /** Just the msgpack forms SnapshotCodec.encode needs, into a buffer sized in advance. */
 class MsgpackWriter {
   private readonly buf: Uint8Array;
@@ -105,7 +100,7 @@ class MsgpackWriter {
     return this;
   }
 
-  /** A short ASCII string (store kinds). */
+  /** A short ASCII string (keys, store kinds). */
   fixstr(s: string): this {
     this.byte(0xa0 | s.length);
     for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
@@ -134,7 +129,9 @@ class MsgpackWriter {
     return this.raw(b);
   }
 
+  /** The buffer, which the writes must have filled exactly (a typed array drops writes past its end). */
   finish(): Uint8Array {
-    return this.pos === this.buf.byteLength ? this.buf : this.buf.subarray(0, this.pos);
+    if (this.pos !== this.buf.byteLength) throw new RangeError(`snapshot encoding wrote ${this.pos} of ${this.buf.byteLength} bytes`);
+    return this.buf;
   }
 }

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { encodeMessages, type Message } from '@shoal/raft';
 import { MANAGER_SERVER_NAME, RaftMethods, RaftService, clientCredentials, createClient, encodeFrame, type TlsMaterial, type TypedClient } from '@shoal/wire';
 import type { Logger } from 'pino';
-import { RAFT_ALPN } from '../listener';
+import { RAFT_ALPN, splitAddr } from '../listener';
 import type { ReplicaTransport } from './replica';
 
 export interface TransportReports {
@@ -38,7 +38,6 @@ const LINK_SILENCE_MS = 3_000;
 interface PeerLink {
   socket: tls.TLSSocket;
   established: boolean;
-  broken: boolean;
   /** When the oldest batch not yet followed by an acknowledgement was written. */
   unackedSince: number | null;
 }
@@ -131,20 +130,18 @@ export class RaftTransport implements ReplicaTransport {
   /** The open link to `addr`, a new one, or null while a failed peer is backed off. */
   private link(addr: string): PeerLink | null {
     const open = this.links.get(addr);
-    if (open && !open.broken) return open;
+    if (open && !open.socket.destroyed) return open;
     const retry = this.retry.get(addr);
     if (retry && Date.now() < retry.at) return null;
-    const at = addr.lastIndexOf(':');
     const socket = tls.connect({
-      host: addr.slice(0, at).replace(/^\[(.*)\]$/, '$1'),
-      port: Number(addr.slice(at + 1)),
+      ...splitAddr(addr),
       ca: this.tls.caCertPem,
       cert: this.tls.certPem,
       key: this.tls.keyPem,
       servername: MANAGER_SERVER_NAME,
       ALPNProtocols: [RAFT_ALPN],
     });
-    const link: PeerLink = { socket, established: false, broken: false, unackedSince: null };
+    const link: PeerLink = { socket, established: false, unackedSince: null };
     this.links.set(addr, link);
     this.watchSilence();
     socket.setNoDelay(true);
@@ -163,7 +160,6 @@ export class RaftTransport implements ReplicaTransport {
       acknowledged = true;
     });
     socket.once('close', () => {
-      link.broken = true;
       if (this.links.get(addr) === link) this.links.delete(addr);
       if (link.established) this.reports?.disconnected(addr);
       // A link that never carried an acknowledgement (refused, or cut by the peer after the

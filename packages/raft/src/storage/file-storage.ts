@@ -110,32 +110,34 @@ export class FileStorage implements RaftStorage {
   }
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
-    this.checkOpen();
-    const term = this.mem.checkCreateSnapshot(index);
-    const snap: Snapshot = {
-      metadata: { index, term, confState: { voters: [...confState.voters], learners: [...confState.learners] } },
-      data,
-    };
+    const snap = this.newSnapshot(index, confState, data);
     this.snaps.save(snap);
-    this.wal.append({ kind: 'snapshot', snapshot: { index, term } }, true);
-    const created = this.mem.createSnapshot(index, confState, data);
-    this.release(index);
-    return created;
+    return this.record(snap);
   }
 
   async createSnapshotAsync(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot | null> {
-    this.checkOpen();
-    const term = this.mem.checkCreateSnapshot(index);
-    const voters = [...confState.voters];
-    const learners = [...confState.learners];
+    const snap = this.newSnapshot(index, confState, data);
     // The file first, off the loop; the WAL record that vouches for it only once it is durable.
-    await this.snaps.saveAsync({ metadata: { index, term, confState: { voters, learners } }, data });
+    await this.snaps.saveAsync(snap);
     this.checkOpen();
     // A snapshot installed from the leader meanwhile supersedes this one; its file is an orphan
     // that purge() removes (it is older than the installed one).
     if (this.mem.snapshot().metadata.index >= index) return null;
+    return this.record(snap);
+  }
+
+  /** The snapshot createSnapshot(Async) writes, checked as MemoryStorage would. */
+  private newSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
+    this.checkOpen();
+    const term = this.mem.checkCreateSnapshot(index);
+    return { metadata: { index, term, confState: { voters: [...confState.voters], learners: [...confState.learners] } }, data };
+  }
+
+  /** Once its file is durable: the WAL record that vouches for the snapshot, then memory and old files. */
+  private record(snap: Snapshot): Snapshot {
+    const { index, term, confState } = snap.metadata;
     this.wal.append({ kind: 'snapshot', snapshot: { index, term } }, true);
-    const created = this.mem.createSnapshot(index, { voters, learners }, data);
+    const created = this.mem.createSnapshot(index, confState, snap.data);
     this.release(index);
     return created;
   }

@@ -12,12 +12,12 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes `data` to `file` so that after a crash it holds either the old or the new content. */
-export function writeFileAtomic(file: string, data: Uint8Array): void {
+/** Writes `parts` joined to `file` so that after a crash it holds either the old or the new content. */
+export function writeFileAtomic(file: string, parts: readonly Uint8Array[]): void {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
-    writeAll(fd, data);
+    for (const part of parts) writeAll(fd, part);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

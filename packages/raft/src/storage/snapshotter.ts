@@ -6,7 +6,7 @@ import { ByteReader, ByteWriter } from '../codec';
 import { SnapshotCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import type { Snapshot } from '../types';
-import { encodeFrame, frameEndAt, frameHeader, FRAME_HEADER_BYTES } from './frame';
+import { frameEndAt, frameHeader, FRAME_HEADER_BYTES } from './frame';
 import { removeTempFiles, writeFileAtomic, writeFileAtomicAsync, fsyncDir } from './fs-util';
 import type { SnapshotMark } from './wal-records';
 
@@ -27,18 +27,16 @@ export class Snapshotter {
   }
 
   save(snap: Snapshot): void {
-    const { index, term } = snap.metadata;
-    writeFileAtomic(path.join(this.dir, snapName(term, index)), encodeFrame(encodeSnapshot(snap)));
+    writeFileAtomic(this.file(snap), fileParts(snap));
   }
 
-  /**
-   * As save, with the write and fsyncs on libuv's pool, and without copying the data (a store's
-   * snapshot can be tens of megabytes): the file is written as frame header, snapshot header, data.
-   */
+  /** As save, with the write and fsyncs on libuv's pool. */
   saveAsync(snap: Snapshot): Promise<void> {
-    const { index, term } = snap.metadata;
-    const payload = [snapshotHeader(snap), snap.data];
-    return writeFileAtomicAsync(path.join(this.dir, snapName(term, index)), [frameHeader(payload), ...payload]);
+    return writeFileAtomicAsync(this.file(snap), fileParts(snap));
+  }
+
+  private file(snap: Snapshot): string {
+    return path.join(this.dir, snapName(snap.metadata.term, snap.metadata.index));
   }
 
   /** Newest snapshot whose position `accept`s (i.e. the WAL vouches for it) and that reads back intact. */
@@ -99,12 +97,13 @@ function snapName(term: number, index: number): string {
   return `${term.toString(16).padStart(16, '0')}-${index.toString(16).padStart(16, '0')}.snap`;
 }
 
-function encodeSnapshot(s: Snapshot): Uint8Array {
-  const header = snapshotHeader(s);
-  const out = new Uint8Array(header.byteLength + s.data.byteLength);
-  out.set(header);
-  out.set(s.data, header.byteLength);
-  return out;
+/**
+ * A snapshot file as parts, written one after the other: frame header, snapshot header, data. The
+ * data (a store's snapshot can be tens of megabytes) is not copied.
+ */
+function fileParts(s: Snapshot): Uint8Array[] {
+  const payload = [snapshotHeader(s), s.data];
+  return [frameHeader(payload), ...payload];
 }
 
 /** Everything before the data: version, index, term, membership, the data's length. */

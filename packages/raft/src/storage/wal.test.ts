@@ -26,6 +26,17 @@ describe('WAL recovery', () => {
     return { dir, segment, size: fs.statSync(segment).size };
   }
 
+  /** A closed WAL of 40 small entries spread over several 256-byte segments. */
+  function segmented(): { dir: string; segments: string[] } {
+    const dir = makeTmpDir();
+    dirs.push(dir);
+    const s = FileStorage.open(dir, { segmentBytes: 256 });
+    for (let i = 1; i <= 40; i++) s.save({ entries: [ent(i, 1, 'z'.repeat(30))] });
+    const segments = s.walSegments();
+    s.close();
+    return { dir, segments };
+  }
+
   function nextFrame(): Uint8Array {
     return encodeFrame(encodeRecord({ kind: 'batch', entries: [ent(6, 1)], hardState: { term: 1, vote: 'a', commit: 6 } }));
   }
@@ -80,13 +91,8 @@ describe('WAL recovery', () => {
   });
 
   it('refuses zeros at the end of a sealed (non-last) segment', () => {
-    const dir = makeTmpDir();
-    dirs.push(dir);
-    const s = FileStorage.open(dir, { segmentBytes: 256 });
-    for (let i = 1; i <= 40; i++) s.save({ entries: [ent(i, 1, 'z'.repeat(30))] });
-    const [first] = s.walSegments();
-    s.close();
-    fs.appendFileSync(first as string, new Uint8Array(512));
+    const { dir, segments } = segmented();
+    fs.appendFileSync(segments[0] as string, new Uint8Array(512));
     expect(() => FileStorage.open(dir)).toThrow(WalCorruptionError);
   });
 
@@ -115,24 +121,15 @@ describe('WAL recovery', () => {
   });
 
   it('refuses damage at the end of a sealed (non-last) segment', () => {
-    const dir = makeTmpDir();
-    dirs.push(dir);
-    const s = FileStorage.open(dir, { segmentBytes: 256 });
-    for (let i = 1; i <= 40; i++) s.save({ entries: [ent(i, 1, 'z'.repeat(30))] });
-    const [first] = s.walSegments();
-    expect(s.walSegments().length).toBeGreaterThan(2);
-    s.close();
-    fs.truncateSync(first as string, fs.statSync(first as string).size - 2);
+    const { dir, segments } = segmented();
+    const first = segments[0] as string;
+    expect(segments.length).toBeGreaterThan(2);
+    fs.truncateSync(first, fs.statSync(first).size - 2);
     expect(() => FileStorage.open(dir)).toThrow(WalCorruptionError);
   });
 
   it('refuses a missing segment in the middle', () => {
-    const dir = makeTmpDir();
-    dirs.push(dir);
-    const s = FileStorage.open(dir, { segmentBytes: 256 });
-    for (let i = 1; i <= 40; i++) s.save({ entries: [ent(i, 1, 'z'.repeat(30))] });
-    const segments = s.walSegments();
-    s.close();
+    const { dir, segments } = segmented();
     fs.rmSync(segments[1] as string);
     expect(() => FileStorage.open(dir)).toThrow(WalCorruptionError);
   });

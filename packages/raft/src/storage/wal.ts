@@ -213,7 +213,7 @@ function segmentName(seq: number, startIndex: number): string {
 function createSegment(dir: string, seq: number, header: HeaderRecord): Segment {
   const file = path.join(dir, segmentName(seq, header.startIndex));
   // Created whole (header included) via rename, so no segment ever lacks its header.
-  writeFileAtomic(file, encodeFrame(encodeRecord(header)));
+  writeFileAtomic(file, [encodeFrame(encodeRecord(header))]);
   return { seq, startIndex: header.startIndex, file };
 }
 
