@@ -3,6 +3,7 @@
 // change (same write: a 0-replica `service create` through the leader's Engine API).
 //   N=40000 C=64 node bench/raft/probe.mjs      # C concurrent clients, N writes in all
 //   M=1 node bench/raft/probe.mjs               # a single manager (no replication)
+//   SNAP=1000000000 node bench/raft/probe.mjs   # the swarm's snapshot interval (Raft.SnapshotInterval)
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -24,6 +25,10 @@ try {
     const lead = (await n.api.get('/v1.41/nodes')).find((x) => x.ManagerStatus?.Leader);
     if (lead) leader = cluster.nodes.find((d) => d.name === lead.Description.Hostname);
     if (leader) break;
+  }
+  if (process.env.SNAP) {
+    const swarm = await leader.api.get('/v1.41/swarm');
+    await leader.api.post(`/v1.41/swarm/update?version=${swarm.Version.Index}`, { ...swarm.Spec, Raft: { ...swarm.Spec.Raft, SnapshotInterval: Number(process.env.SNAP) } });
   }
   const agent = new http.Agent({ keepAlive: true });
   const lat = [];
