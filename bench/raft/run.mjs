@@ -2,7 +2,9 @@
 // Raft commit throughput/latency and leader failover: 3 Shoal managers (real shoald
 // processes, fsync on) side by side with a 3-member etcd 3.4 cluster (Debian
 // etcd-server), both driven by the same Node client over HTTP keep-alive.
-//   node bench/raft/run.mjs [--seconds 10] [--failovers 20]
+//   node bench/raft/run.mjs [--seconds 10] [--failovers 20] [--warmup 0]
+// --warmup S first drives S seconds of unmeasured single-client writes into each system (a
+// fresh Node process runs its commit path on unoptimized code for its first ~1,500 writes).
 // A Shoal write is `POST /services/create` (a 0-replica service: one Raft entry);
 // an etcd write is `POST /v3/kv/put`. Results are printed as markdown.
 import { spawn, execFileSync } from 'node:child_process';
@@ -20,6 +22,7 @@ const { startCluster } = require(path.join(root, 'packages/testkit/dist/core.js'
 const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null)).filter(Boolean));
 const SECONDS = Number(args.seconds ?? 10);
 const FAILOVERS = Number(args.failovers ?? 20);
+const WARMUP = Number(args.warmup ?? 0);
 const CONCURRENCY = 64;
 
 const pct = (xs, p) => {
@@ -42,13 +45,13 @@ function request(opts, body, timeoutMs = 5000) {
   });
 }
 
-/** Runs `write` sequentially (1 client) or concurrently for SECONDS; returns ops/s and latencies. */
-async function drive(write, clients) {
+/** Runs `write` sequentially (1 client) or concurrently for `seconds`; returns ops/s and latencies. */
+async function drive(write, clients, seconds = SECONDS) {
   const lat = [];
   let ok = 0;
   let failed = 0;
   const errors = new Map();
-  const end = Date.now() + SECONDS * 1000;
+  const end = Date.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let i = 0; Date.now() < end; i++) {
@@ -65,7 +68,7 @@ async function drive(write, clients) {
       }
     }),
   );
-  return { rate: ok / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99), failed, errors: Object.fromEntries(errors) };
+  return { rate: ok / seconds, p50: pct(lat, 50), p99: pct(lat, 99), failed, errors: Object.fromEntries(errors) };
 }
 
 // ---------------- Shoal ----------------
@@ -104,6 +107,7 @@ async function benchShoal() {
   const cluster = await startCluster({ size: 3, managers: 3, baseIp: '127.0.40.', names: ['m1', 'm2', 'm3'] });
   try {
     const leader = await shoalLeader(cluster);
+    if (WARMUP > 0) await drive(shoalWriter(leader), 1, WARMUP);
     const seq = await drive(shoalWriter(leader), 1);
     const conc = await drive(shoalWriter(leader), CONCURRENCY);
     const failover = [];
@@ -205,6 +209,7 @@ async function benchEtcd() {
   let members = [1, 2, 3].map((i) => startEtcd(dir, i, cluster));
   try {
     const leader = await waitLeader(() => etcdLeader(members));
+    if (WARMUP > 0) await drive(etcdWriter(leader), 1, WARMUP);
     const seq = await drive(etcdWriter(leader), 1);
     const conc = await drive(etcdWriter(leader), CONCURRENCY);
     const failover = [];
@@ -241,4 +246,4 @@ for (const [name, r] of [['Shoal (3 managers)', shoal], ['etcd 3.4 (3 members)',
     `| ${name} | ${fmt(r.seq.rate)} | ${fmt(r.seq.p50)} | ${fmt(r.seq.p99)} | ${fmt(r.conc.rate)} | ${fmt(r.conc.p50)} | ${fmt(r.conc.p99)} | ${fmt(pct(r.failover, 50))} | ${fmt(pct(r.failover, 95))} |`,
   );
 }
-console.log(`\n${SECONDS}s per load phase, ${FAILOVERS} leader kills (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);
+console.log(`\n${SECONDS}s per load phase${WARMUP > 0 ? ` after ${WARMUP}s of unmeasured writes` : ''}, ${FAILOVERS} leader kills (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);

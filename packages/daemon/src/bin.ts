@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // shoald entry point: parse flags, set up logging, run until SIGTERM/SIGINT.
+import './v8-tiering'; // first: before any hot code runs
 import * as fs from 'node:fs';
 import pino from 'pino';
 import { SHOAL_VERSION } from '@shoal/api';
