@@ -64,6 +64,30 @@ describe('FrameWriter', () => {
     expect(out.writes.map(streamIds)).toEqual([[1, 2]]);
   });
 
+  it('with quietTurns, holds a small batch through that many turns in a row that bring no frame', async () => {
+    const out = new RecordingOutput();
+    const w = writer(out, { holdTurns: 8, quietTurns: 2 });
+    w.push(FrameType.Data, 1, payload);
+    await turn();
+    await turn(); // quiet
+    w.push(FrameType.Data, 2, payload);
+    await turn(); // a frame: the quiet count starts again
+    await turn(); // quiet
+    await turn(); // quiet
+    expect(out.writes).toHaveLength(0);
+    await turn(); // a third quiet turn in a row
+    expect(out.writes.map(streamIds)).toEqual([[1, 2]]);
+
+    const bounded = new RecordingOutput();
+    const b = writer(bounded, { holdTurns: 2, quietTurns: 5 });
+    b.push(FrameType.Data, 1, payload);
+    await turn();
+    await turn();
+    expect(bounded.writes).toHaveLength(0);
+    await turn();
+    expect(bounded.writes.map(streamIds)).toEqual([[1]]);
+  });
+
   it('holds a batch for holdTurns turns at most', async () => {
     const out = new RecordingOutput();
     const w = writer(out, { holdTurns: 3 });

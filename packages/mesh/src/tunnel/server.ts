@@ -15,6 +15,7 @@ import { DEFAULT_HIGH_WATER_MARK, SharedReadBuffer, relay } from '../relay';
 import type { ConnectWithHighWaterMark } from '../relay';
 import { TaskUdpSocket } from '../udp-task-socket';
 import type { TunnelDatagramStream } from './datagram-stream';
+import { TASK_SIDE_HOLD } from './frame-writer';
 import { DEFAULT_STREAM_WINDOW, TUNNEL_PORT } from './frames';
 import { MuxSession } from './session';
 import type { TunnelStream } from './stream';
@@ -119,6 +120,7 @@ export class TunnelServer {
       streamWindow: this.o.streamWindow ?? DEFAULT_STREAM_WINDOW,
       keepaliveMs: this.o.keepaliveMs ?? 15_000,
       congestionBytes: this.o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      frameHold: TASK_SIDE_HOLD,
       clock: this.o.clock ?? systemClock,
       logger: this.logger,
       onOpen: (stream, target) => this.onOpen(stream, target, peer),

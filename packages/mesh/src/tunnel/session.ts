@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { TunnelDatagramStream } from './datagram-stream';
 import type { DatagramCarrier } from './datagram-stream';
 import { FrameWriter } from './frame-writer';
+import type { FrameWriterOptions } from './frame-writer';
 import { FrameParser, FrameType, PREFACE, decodeOpen, encodeOpen, resetCode, resetReason, u32 } from './frames';
 import type { FrameSink, ResetReason } from './frames';
 import { TunnelStream } from './stream';
@@ -26,6 +27,8 @@ export interface MuxSessionOptions {
   readonly keepaliveMs: number;
   /** Beyond this many unsent bytes on the socket, writers are told to wait for 'drain'. */
   readonly congestionBytes: number;
+  /** How frames are batched into TLS writes; default FrameWriter's. */
+  readonly frameHold?: FrameWriterOptions;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Server side: a peer asked for a stream; accept() or reject() it. */
@@ -52,7 +55,7 @@ export class MuxSession implements StreamCarrier, DatagramCarrier, FrameSink {
     private readonly socket: Duplex,
     private readonly o: MuxSessionOptions,
   ) {
-    this.writer = new FrameWriter(socket, () => this.afterWrite());
+    this.writer = new FrameWriter(socket, () => this.afterWrite(), o.frameHold);
     socket.write(PREFACE);
     socket.on('data', (chunk: Buffer) => {
       this.heard = true;
