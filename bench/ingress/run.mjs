@@ -33,6 +33,8 @@ const ONLY_SIZES = arg('sizes', '');
 const ONLY_MODES = arg('modes', '');
 /** Extra node flags for the mesh processes, e.g. --node-flags="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const NODE_FLAGS = arg('node-flags', '').split(' ').filter(Boolean);
+/** Node flags for the --variant-dist processes only (default: --node-flags), e.g. to A/B a V8 flag on one build. */
+const VARIANT_NODE_FLAGS = arg('variant-node-flags', '') ? arg('variant-node-flags', '').split(' ').filter(Boolean) : NODE_FLAGS;
 const pick = (list, only) =>
   only ? list.filter((x) => x.id === 'direct' || only.split(',').some((o) => x.id === o || x.id === `${o}-B`)) : list;
 
@@ -267,7 +269,8 @@ async function startAll() {
     start('haproxy', 'haproxy', ['-db', '-f', join(tmp, 'haproxy.cfg')]);
     await waitPort('127.0.0.1', 18083);
   }
-  const node = (name, role, config) => start(name, process.execPath, [...NODE_FLAGS, join(here, 'mesh-node.mjs'), role, join(tmp, config)], 'ready');
+  const node = (name, role, config, flags = NODE_FLAGS) =>
+    start(name, process.execPath, [...flags, join(here, 'mesh-node.mjs'), role, join(tmp, config)], 'ready');
   if (needed.has('b')) await node('b', 'b', 'mesh.json');
   if (needed.has('a')) await node('a', 'a', 'mesh.json');
   if (needed.has('ak')) {
@@ -279,8 +282,8 @@ async function startAll() {
   if (needed.has('minimal')) {
     await start('minimal', process.execPath, [join(here, 'minimal-proxy.mjs'), '127.0.0.1', '18084', '127.0.0.1', String(NGINX_PORT)], 'ready');
   }
-  if (needed.has('b3')) await node('b3', 'b', 'mesh-ab.json');
-  if (needed.has('a3')) await node('a3', 'a', 'mesh-ab.json');
+  if (needed.has('b3')) await node('b3', 'b', 'mesh-ab.json', VARIANT_NODE_FLAGS);
+  if (needed.has('a3')) await node('a3', 'a', 'mesh-ab.json', VARIANT_NODE_FLAGS);
 }
 
 function start(name, cmd, args, readyLine) {
