@@ -389,34 +389,42 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   /**
-   * Snapshots the store every `snapshotInterval` entries. The state is encoded here, at the
-   * applied index; the file (megabytes with a large store) is written and fsynced off the loop,
-   * and the log is compacted once it is recorded. One snapshot at a time.
+   * Snapshots the store every `snapshotInterval` entries. The state is captured here, at the
+   * applied index, and encoded a few milliseconds at a time between other work; the file
+   * (megabytes with a large store) is written and fsynced off the loop, and the log is compacted
+   * once it is recorded. One snapshot at a time.
    */
   private maybeSnapshot(): void {
     const applied = this.options.store.appliedIndex;
     const interval = this.options.snapshotInterval?.() ?? 10_000;
     if (this.snapshotting || applied - this.snapshotIndex < interval || applied < this.snapshotRetryIndex) return;
-    const data = this.snapshots.encode(this.options.store, this.peers);
     this.snapshotting = true;
-    this.storage.createSnapshotAsync(applied, this.confState, data).then(
-      (snap) => {
-        this.snapshotting = false;
-        if (!snap || this.stopped) return; // a leader's snapshot was installed meanwhile
-        this.snapshotIndex = applied;
-        // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.
-        const keep = Math.min(this.options.keepEntries ?? 500, Math.floor(interval / 2));
-        const compactTo = Math.min(applied - keep, this.storage.snapshot().metadata.index);
-        if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
-      },
-      (err: unknown) => {
-        this.snapshotting = false;
-        if (this.stopped) return;
-        // The log still holds every entry; try again a tenth of an interval later.
-        this.snapshotRetryIndex = applied + Math.ceil(interval / 10);
-        this.options.logger.error({ err, index: applied }, 'raft snapshot failed');
-      },
-    );
+    const confState = this.confState;
+    this.snapshots
+      .encodeAsync(this.options.store, this.peers)
+      .then((data) => {
+        // Stopped, or a leader's snapshot at or past this index was installed meanwhile.
+        if (this.stopped || this.storage.snapshot().metadata.index >= applied) return null;
+        return this.storage.createSnapshotAsync(applied, confState, data);
+      })
+      .then(
+        (snap) => {
+          this.snapshotting = false;
+          if (!snap || this.stopped) return; // a leader's snapshot was installed meanwhile
+          this.snapshotIndex = applied;
+          // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.
+          const keep = Math.min(this.options.keepEntries ?? 500, Math.floor(interval / 2));
+          const compactTo = Math.min(applied - keep, this.storage.snapshot().metadata.index);
+          if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+        },
+        (err: unknown) => {
+          this.snapshotting = false;
+          if (this.stopped) return;
+          // The log still holds every entry; try again a tenth of an interval later.
+          this.snapshotRetryIndex = applied + Math.ceil(interval / 10);
+          this.options.logger.error({ err, index: applied }, 'raft snapshot failed');
+        },
+      );
   }
 
   private onSoftState(lead: string | null): void {

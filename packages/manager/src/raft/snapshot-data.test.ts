@@ -48,4 +48,28 @@ describe('SnapshotCodec', () => {
     restored.restore(back.store);
     expect(restored.list('network')).toEqual(store.list('network'));
   });
+
+  it('encodes in slices the state captured at the call, yielding the event loop between slices', async () => {
+    const store = storeWith(500);
+    const codec = new SnapshotCodec();
+    const expected = new SnapshotCodec().encode(store, new Map([['m1', 'a:1']]));
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const pending = codec.encodeAsync(store, new Map([['m1', 'a:1']]), 0); // a slice per step
+    // A write applied after the call is not in the snapshot.
+    store.apply(501, { type: 'batch', at: '2026-01-01T00:00:00Z', ops: [network('late', 'late')] });
+    const data = await pending;
+    counting = false;
+    expect(turns).toBeGreaterThan(0);
+    expect(data).toEqual(expected);
+    const restored = new MemoryStore();
+    restored.restore(new SnapshotCodec().decode(data).store);
+    expect(restored.appliedIndex).toBe(500);
+    expect(restored.get('network', 'late')).toBeUndefined();
+  });
 });
