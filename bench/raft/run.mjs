@@ -5,6 +5,8 @@
 //   node bench/raft/run.mjs [--seconds 10] [--failovers 20] [--warmup 0]
 // --warmup S first drives S seconds of unmeasured single-client writes into each system (a
 // fresh Node process runs its commit path on unoptimized code for its first ~1,500 writes).
+// --snapshot-every N gives both systems the same snapshot policy (Shoal's Raft.SnapshotInterval,
+// etcd's --snapshot-count); without it each runs its default (10,000 and 100,000 entries).
 // A Shoal write is `POST /services/create` (a 0-replica service: one Raft entry);
 // an etcd write is `POST /v3/kv/put`. Results are printed as markdown.
 import { spawn, execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.star
 const SECONDS = Number(args.seconds ?? 10);
 const FAILOVERS = Number(args.failovers ?? 20);
 const WARMUP = Number(args.warmup ?? 0);
+const SNAPSHOT_EVERY = args['snapshot-every'] === undefined ? undefined : Number(args['snapshot-every']);
 const CONCURRENCY = 64;
 
 const pct = (xs, p) => {
@@ -107,6 +110,10 @@ async function benchShoal() {
   const cluster = await startCluster({ size: 3, managers: 3, baseIp: '127.0.40.', names: ['m1', 'm2', 'm3'] });
   try {
     const leader = await shoalLeader(cluster);
+    if (SNAPSHOT_EVERY !== undefined) {
+      const swarm = await leader.api.get('/v1.41/swarm');
+      await leader.api.post(`/v1.41/swarm/update?version=${swarm.Version.Index}`, { ...swarm.Spec, Raft: { ...swarm.Spec.Raft, SnapshotInterval: SNAPSHOT_EVERY } });
+    }
     if (WARMUP > 0) await drive(shoalWriter(leader), 1, WARMUP);
     const seq = await drive(shoalWriter(leader), 1);
     const conc = await drive(shoalWriter(leader), CONCURRENCY);
@@ -175,6 +182,7 @@ function startEtcd(dir, i, cluster, state = 'new') {
       '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
       '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
       '--initial-cluster', cluster, '--initial-cluster-state', state, '--initial-cluster-token', 'bench',
+      ...(SNAPSHOT_EVERY === undefined ? [] : ['--snapshot-count', String(SNAPSHOT_EVERY)]),
     ],
     { stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, `e${i}.log`), 'a')] },
   );
@@ -246,4 +254,4 @@ for (const [name, r] of [['Shoal (3 managers)', shoal], ['etcd 3.4 (3 members)',
     `| ${name} | ${fmt(r.seq.rate)} | ${fmt(r.seq.p50)} | ${fmt(r.seq.p99)} | ${fmt(r.conc.rate)} | ${fmt(r.conc.p50)} | ${fmt(r.conc.p99)} | ${fmt(pct(r.failover, 50))} | ${fmt(pct(r.failover, 95))} |`,
   );
 }
-console.log(`\n${SECONDS}s per load phase${WARMUP > 0 ? ` after ${WARMUP}s of unmeasured writes` : ''}, ${FAILOVERS} leader kills (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);
+console.log(`\n${SECONDS}s per load phase${WARMUP > 0 ? ` after ${WARMUP}s of unmeasured writes` : ''}${SNAPSHOT_EVERY === undefined ? '' : `, both snapshotting every ${SNAPSHOT_EVERY} entries`}, ${FAILOVERS} leader kills (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);
