@@ -356,7 +356,9 @@ export class RaftReplica implements Proposer, RaftView {
       store.skip(entry.index); // a new leader's no-op
     } else {
       try {
-        outcome = { events: resultToEvents(store.apply(entry.index, decode<StoreCommand>(entry.data))) };
+        const result = store.apply(entry.index, decode<StoreCommand>(entry.data));
+        if (result.ok) this.snapshots.adopt(entry.data, result.events);
+        outcome = { events: resultToEvents(result) };
       } catch (err) {
         outcome = { error: err as Error };
       }
