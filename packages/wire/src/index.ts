@@ -7,4 +7,3 @@ export * from './client';
 export * from './key-fingerprint';
 export * from './framing';
 export { status as GrpcStatus } from '@grpc/grpc-js';
-export * from './msgpack-scan';

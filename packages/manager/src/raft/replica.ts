@@ -356,9 +356,7 @@ export class RaftReplica implements Proposer, RaftView {
       store.skip(entry.index); // a new leader's no-op
     } else {
       try {
-        const result = store.apply(entry.index, decode<StoreCommand>(entry.data));
-        if (result.ok) this.snapshots.adopt(entry.data, result.events);
-        outcome = { events: resultToEvents(result) };
+        outcome = { events: resultToEvents(store.apply(entry.index, decode<StoreCommand>(entry.data))) };
       } catch (err) {
         outcome = { error: err as Error };
       }

@@ -1,10 +1,9 @@
 // What a Raft snapshot of a manager holds: the store's tables and the managers' addresses.
 // Each store object is encoded on its own and the bytes are kept while the object lives:
 // the store replaces objects on every write and never changes one in place, so a snapshot
-// re-encodes only what changed since the last one instead of the whole store. An object a
-// command wrote takes its bytes from the command itself (`adopt`), so it is not encoded at all.
-import { KINDS, type AnyObject, type Kind, type MemoryStore, type StoreEvent, type StoreSnapshot } from '@shoal/store';
-import { WIRE_VERSION, decode, encode, isAsciiKey, readArrayHeader, readMapHeader, skipValue } from '@shoal/wire';
+// re-encodes only what changed since the last one instead of the whole store.
+import { KINDS, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot } from '@shoal/store';
+import { WIRE_VERSION, decode, encode } from '@shoal/wire';
 
 export interface SnapshotData {
   store: StoreSnapshot;
@@ -69,8 +68,7 @@ export class SnapshotCodec {
       size += key(kind) + 5;
       for (const row of rows) size += 5 + row.byteLength;
     }
-    const out = Buffer.allocUnsafeSlow(size); // every byte is written: finish() checks the count
-    const w = new MsgpackWriter(out);
+    const w = new MsgpackWriter(size);
     w.byte(WIRE_VERSION).byte(0x82).fixstr('store').byte(0x82);
     w.fixstr('index').uint64(index);
     w.fixstr('tables').byte(0x80 | tables.length);
@@ -101,66 +99,6 @@ export class SnapshotCodec {
     return { store: { index: stored.store.index, tables }, peers: stored.peers };
   }
 
-  /**
-   * Rows for the objects an applied command created or updated, cut from the command's bytes:
-   * the store object is the op's object plus `version`, `createdAt` and `updatedAt`, so its row
-   * is the op object's pairs under a map header of three more, then those three (the same bytes
-   * msgpackr would write). Measured: in one process ~4 µs per object against ~9 µs for encoding
-   * its row at the snapshot; in the loaded 3-manager cluster the CPU per write is the same, but
-   * the work comes spread over the writes instead of in a burst at each snapshot on every
-   * manager at once (p99 of 64 writers, 40,000 writes, interleaved: 67 / 80 / 69 → 45 / 52 /
-   * 47 ms). An op whose object does not fit that shape (it carried one of the three keys itself)
-   * is left to `row`. `events` are the store's for `command`, one per op in order. Never throws:
-   * bytes it cannot read leave their objects to `row`.
-   */
-  adopt(command: Uint8Array, events: readonly StoreEvent[]): void {
-    try {
-      this.adoptCommand(command, events);
-    } catch {
-      // the objects stay without rows and are encoded by the next snapshot
-    }
-  }
-
-  private adoptCommand(command: Uint8Array, events: readonly StoreEvent[]): void {
-    if (command[0] !== WIRE_VERSION) return;
-    const top = readMapHeader(command, 1);
-    if (!top) return;
-    let at = top.body;
-    for (let i = 0; i < top.count; i++) {
-      const value = skipValue(command, at);
-      if (isAsciiKey(command, at, 'ops')) {
-        this.adoptOps(command, value, events);
-        return;
-      }
-      at = skipValue(command, value);
-    }
-  }
-
-  private adoptOps(command: Uint8Array, pos: number, events: readonly StoreEvent[]): void {
-    const ops = readArrayHeader(command, pos);
-    if (!ops || ops.count !== events.length) return;
-    let at = ops.body;
-    for (const event of events) {
-      const op = readMapHeader(command, at);
-      if (!op) return;
-      at = op.body;
-      for (let i = 0; i < op.count; i++) {
-        const value = skipValue(command, at);
-        const end = skipValue(command, value);
-        if (event.action !== 'delete' && isAsciiKey(command, at, 'object')) {
-          const row = rowFromOp(command, value, end, event.object);
-          if (row) this.rows.set(event.object, row);
-        }
-        at = end;
-      }
-    }
-  }
-
-  /** Whether `object` already has its row (it will not be encoded again). */
-  hasRow(object: AnyObject): boolean {
-    return this.rows.has(object);
-  }
-
   private row(object: AnyObject): Uint8Array {
     let bytes = this.rows.get(object);
     if (!bytes) {
@@ -178,36 +116,16 @@ const SLICE_MS = 4;
 /** Rows between looks at the clock (an uncached row takes ~5–10 µs to encode). */
 const STEP_ROWS = 64;
 
-/** The row of `object`, written by a create or update op whose object is `command[start, end)`. */
-function rowFromOp(command: Uint8Array, start: number, end: number, object: AnyObject): Uint8Array | undefined {
-  const map = readMapHeader(command, start);
-  if (!map) return undefined;
-  const count = map.count + 3;
-  let keys = 0;
-  for (const _ in object) keys++;
-  if (keys !== count) return undefined; // the op's object had a key the store sets
-  const { version, createdAt, updatedAt } = object;
-  const size =
-    1 + mapHeaderSize(count) + (end - map.body) +
-    (1 + 7) + uintSize(version) + (1 + 9) + strSize(createdAt) + (1 + 9) + strSize(updatedAt);
-  const w = new MsgpackWriter(Buffer.allocUnsafeSlow(size)); // its own buffer, as row() makes; every byte is written
-  w.byte(WIRE_VERSION).mapHeader(count).raw(command.subarray(map.body, end));
-  w.fixstr('version').uint(version).fixstr('createdAt').str(createdAt).fixstr('updatedAt').str(updatedAt);
-  return w.finish();
-}
-
-const mapHeaderSize = (n: number) => (n <= 15 ? 1 : n <= 0xffff ? 3 : 5);
-const uintSize = (v: number) => (v <= 0x7f ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9);
-const strSize = (s: string) => {
-  const n = Buffer.byteLength(s);
-  return n + (n <= 31 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5);
-};
-
-/** Just the msgpack forms the snapshot and its rows need, into a buffer sized in advance. */
+/** Just the msgpack forms SnapshotCodec.encode needs, into a buffer sized in advance. */
 class MsgpackWriter {
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
   private pos = 0;
 
-  constructor(private readonly buf: Buffer) {}
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   byte(b: number): this {
     this.buf[this.pos++] = b;
@@ -227,59 +145,30 @@ class MsgpackWriter {
     return this;
   }
 
-  private be16(v: number): this {
-    this.pos = this.buf.writeUInt16BE(v, this.pos);
-    return this;
-  }
-
-  private be32(v: number): this {
-    this.pos = this.buf.writeUInt32BE(v, this.pos);
-    return this;
-  }
-
   uint64(v: number): this {
-    return this.byte(0xcf).be32(Math.floor(v / 2 ** 32)).be32(v >>> 0);
-  }
-
-  mapHeader(n: number): this {
-    if (n <= 15) return this.byte(0x80 | n);
-    return n <= 0xffff ? this.byte(0xde).be16(n) : this.byte(0xdf).be32(n);
-  }
-
-  /** A non-negative integer in its shortest form. */
-  uint(v: number): this {
-    if (v <= 0x7f) return this.byte(v);
-    if (v <= 0xff) return this.byte(0xcc).byte(v);
-    if (v <= 0xffff) return this.byte(0xcd).be16(v);
-    if (v <= 0xffffffff) return this.byte(0xce).be32(v);
-    return this.uint64(v);
-  }
-
-  /** A UTF-8 string in its shortest form. */
-  str(s: string): this {
-    const n = Buffer.byteLength(s);
-    if (n <= 31) this.byte(0xa0 | n);
-    else if (n <= 0xff) this.byte(0xd9).byte(n);
-    else if (n <= 0xffff) this.byte(0xda).be16(n);
-    else this.byte(0xdb).be32(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.byte(0xcf);
+    this.view.setUint32(this.pos, Math.floor(v / 2 ** 32));
+    this.view.setUint32(this.pos + 4, v >>> 0);
+    this.pos += 8;
     return this;
   }
 
   arrayHeader(n: number): this {
-    return this.byte(0xdd).be32(n);
+    this.byte(0xdd);
+    this.view.setUint32(this.pos, n);
+    this.pos += 4;
+    return this;
   }
 
-  /** A bin 32 of `b`; returns where its bytes start. */
-  bin(b: Uint8Array): number {
-    this.byte(0xc6).be32(b.byteLength);
-    const at = this.pos;
-    this.raw(b);
-    return at;
+  bin(b: Uint8Array): this {
+    this.byte(0xc6);
+    this.view.setUint32(this.pos, b.byteLength);
+    this.pos += 4;
+    return this.raw(b);
   }
 
   /** The buffer, which the writes must have filled exactly (a typed array drops writes past its end). */
-  finish(): Buffer {
+  finish(): Uint8Array {
     if (this.pos !== this.buf.byteLength) throw new RangeError(`snapshot encoding wrote ${this.pos} of ${this.buf.byteLength} bytes`);
     return this.buf;
   }
