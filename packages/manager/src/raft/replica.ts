@@ -88,7 +88,10 @@ export class RaftReplica implements Proposer, RaftView {
   private persisting = false;
   private scheduled = false;
   private savedVote: string | null = null;
-  private snapshotIndex = 0;
+  /** The latest snapshot's index, ours or one installed from the leader: storage records both. */
+  private get snapshotIndex(): number {
+    return this.storage.snapshot().metadata.index;
+  }
   /** A snapshot file is being written. */
   private snapshotting = false;
   /** After a failed snapshot, no new attempt before this applied index. */
@@ -100,7 +103,6 @@ export class RaftReplica implements Proposer, RaftView {
   constructor(private readonly options: ReplicaOptions) {
     this.storage = FileStorage.open(options.dir);
     const snap = this.storage.snapshot();
-    this.snapshotIndex = snap.metadata.index;
     if (snap.metadata.index > 0) {
       const data = this.snapshots.decode(snap.data);
       options.store.restore(data.store);
@@ -383,7 +385,6 @@ export class RaftReplica implements Proposer, RaftView {
     this.peers.clear();
     for (const [id, addr] of Object.entries(snap.peers)) this.peers.set(id, addr);
     this.confState = confState;
-    this.snapshotIndex = index;
     this.options.logger.info({ index }, 'installed raft snapshot');
     this.options.onMembershipChange?.();
   }
@@ -404,17 +405,16 @@ export class RaftReplica implements Proposer, RaftView {
       .encodeAsync(this.options.store, this.peers)
       .then((data) => {
         // Stopped, or a leader's snapshot at or past this index was installed meanwhile.
-        if (this.stopped || this.storage.snapshot().metadata.index >= applied) return null;
+        if (this.stopped || this.snapshotIndex >= applied) return null;
         return this.storage.createSnapshotAsync(applied, confState, data);
       })
       .then(
         (snap) => {
           this.snapshotting = false;
           if (!snap || this.stopped) return; // a leader's snapshot was installed meanwhile
-          this.snapshotIndex = applied;
           // Keep entries for slow followers (swarmkit: 500), but never more than half an interval.
           const keep = Math.min(this.options.keepEntries ?? 500, Math.floor(interval / 2));
-          const compactTo = Math.min(applied - keep, this.storage.snapshot().metadata.index);
+          const compactTo = applied - keep; // the snapshot just recorded is at `applied`
           if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
         },
         (err: unknown) => {
