@@ -146,25 +146,22 @@ class MsgpackWriter {
   }
 
   uint64(v: number): this {
-    this.byte(0xcf);
-    this.view.setUint32(this.pos, Math.floor(v / 2 ** 32));
-    this.view.setUint32(this.pos + 4, v >>> 0);
-    this.pos += 8;
-    return this;
+    return this.byte(0xcf).u32(Math.floor(v / 2 ** 32)).u32(v >>> 0);
   }
 
   arrayHeader(n: number): this {
-    this.byte(0xdd);
-    this.view.setUint32(this.pos, n);
-    this.pos += 4;
-    return this;
+    return this.byte(0xdd).u32(n);
   }
 
   bin(b: Uint8Array): this {
-    this.byte(0xc6);
-    this.view.setUint32(this.pos, b.byteLength);
+    return this.byte(0xc6).u32(b.byteLength).raw(b);
+  }
+
+  /** Big-endian, as msgpack's lengths and integers are. */
+  private u32(v: number): this {
+    this.view.setUint32(this.pos, v);
     this.pos += 4;
-    return this.raw(b);
+    return this;
   }
 
   /** The buffer, which the writes must have filled exactly (a typed array drops writes past its end). */
