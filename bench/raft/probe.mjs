@@ -5,6 +5,9 @@
 //   M=1 node bench/raft/probe.mjs               # a single manager (no replication)
 //   SNAP=1000000000 node bench/raft/probe.mjs   # the swarm's snapshot interval (Raft.SnapshotInterval)
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
+//   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order
+//   KEEP_LOGS=/tmp/run1                         # keeps each manager's shoald.log and raft/ directory
+// Each manager's CPU time (user + system, from /proc) per write is printed with the result.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -18,9 +21,9 @@ const N = Number(process.env.N ?? 3000);
 const C = Number(process.env.C ?? 1);
 const M = Number(process.env.M ?? 3);
 
+let leader;
 const cluster = await startCluster({ size: M, managers: M, baseIp: '127.0.42.', names: ['m1', 'm2', 'm3'].slice(0, M) });
 try {
-  let leader;
   for (const n of cluster.nodes) {
     const lead = (await n.api.get('/v1.41/nodes')).find((x) => x.ManagerStatus?.Leader);
     if (lead) leader = cluster.nodes.find((d) => d.name === lead.Description.Hostname);
@@ -31,6 +34,12 @@ try {
     await leader.api.post(`/v1.41/swarm/update?version=${swarm.Version.Index}`, { ...swarm.Spec, Raft: { ...swarm.Spec.Raft, SnapshotInterval: Number(process.env.SNAP) } });
   }
   const agent = new http.Agent({ keepAlive: true });
+  // CPU time (user + system, ms) of each manager process over the writes, from /proc.
+  const cpuOf = (pid) => {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  };
+  const cpu0 = cluster.nodes.map((n) => cpuOf(n.pid));
   const lat = [];
   const t0 = Date.now();
   await Promise.all(
@@ -55,10 +64,17 @@ try {
     }),
   );
   const wall = Date.now() - t0;
+  const cpu = cluster.nodes.map((n, i) => `${n === leader ? 'leader' : n.name} ${Math.round(((cpuOf(n.pid) - cpu0[i]) * 1000) / N)}`);
+  if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, lat.join('\n'));
   lat.sort((a, b) => a - b);
   const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
-  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms`);
+  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}`);
 } finally {
   await cluster.stopAll();
+  if (process.env.KEEP_LOGS) {
+    fs.mkdirSync(process.env.KEEP_LOGS, { recursive: true });
+    for (const n of cluster.nodes) fs.cpSync(path.join(n.dataDir, 'raft'), path.join(process.env.KEEP_LOGS, `${n.name}-raft`), { recursive: true });
+    for (const n of cluster.nodes) fs.copyFileSync(n.logPath, path.join(process.env.KEEP_LOGS, `${n.name}${n === leader ? '-leader' : ''}.log`));
+  }
   fs.rmSync(cluster.dataRoot, { recursive: true, force: true });
 }
