@@ -40,6 +40,18 @@ try {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   };
   const cpu0 = cluster.nodes.map((n) => cpuOf(n.pid));
+  // THREADS=1: the same per thread (by name), for the leader.
+  const threadsOf = (pid) => {
+    const out = new Map();
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.split(') ')[1].split(' ');
+      out.set(`${name}/${tid}`, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+    }
+    return out;
+  };
+  const threads0 = process.env.THREADS ? threadsOf(leader.pid) : null;
   const lat = [];
   const t0 = Date.now();
   await Promise.all(
@@ -65,6 +77,15 @@ try {
   );
   const wall = Date.now() - t0;
   const cpu = cluster.nodes.map((n, i) => `${n === leader ? 'leader' : n.name} ${Math.round(((cpuOf(n.pid) - cpu0[i]) * 1000) / N)}`);
+  if (threads0) {
+    const t1 = threadsOf(leader.pid);
+    const byName = new Map();
+    for (const [k, v] of t1) {
+      const name = k.split('/')[0];
+      byName.set(name, (byName.get(name) ?? 0) + v - (threads0.get(k) ?? 0));
+    }
+    console.log('leader threads, CPU µs per write:', [...byName].filter(([, v]) => v > 0).map(([k, v]) => `${k} ${Math.round((v * 1000) / N)}`).join(', '));
+  }
   if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, lat.join('\n'));
   lat.sort((a, b) => a - b);
   const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
