@@ -2,6 +2,7 @@
 // round-robins over all running tasks cluster-wide, keeps answering as tasks and
 // nodes come and go, and closes the port when the service is removed.
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCleanup, startCluster, waitFor, type Cluster } from '@shoal/testkit';
 
@@ -12,8 +13,12 @@ const BASE = '127.0.17.';
 const PORT = 8080;
 
 function get(ip: string, timeoutMs = 3000): Promise<{ task: string; node: string; body: string }> {
+  return getPort(ip, PORT, timeoutMs);
+}
+
+function getPort(ip: string, port: number, timeoutMs = 3000): Promise<{ task: string; node: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: ip, port: PORT, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -61,8 +66,21 @@ function requestLoad(): { stop: () => Promise<{ answered: number; failures: stri
   };
 }
 
-async function runningTasks(): Promise<number> {
-  const filters = encodeURIComponent(JSON.stringify({ service: { web: true }, 'desired-state': { running: true } }));
+/** Whether a TCP connection to ip:port is accepted or refused (anything else throws). */
+function connectOutcome(ip: string, port: number): Promise<'accepted' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: ip, port });
+    socket.setTimeout(2000, () => socket.destroy(new Error('connect timeout')));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('accepted');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err)));
+  });
+}
+
+async function runningTasks(service = 'web'): Promise<number> {
+  const filters = encodeURIComponent(JSON.stringify({ service: { [service]: true }, 'desired-state': { running: true } }));
   const tasks = await cluster.manager.api.get<Array<{ Status: { State: string } }>>(`/v1.41/tasks?filters=${filters}`);
   return tasks.filter((t) => t.Status.State === 'running').length;
 }
@@ -248,6 +266,26 @@ describe('routing mesh', () => {
     const ps = (await cluster.manager.cliOk(['service', 'ps', 'hostp'])).stdout;
     expect(ps).toContain('*:8090->80/tcp');
     await cluster.manager.cliOk(['service', 'rm', 'hostp']);
+  });
+
+  it('keeps a port bound while its service should run but has no task running, and refuses it once scaled to 0', async () => {
+    const port = 8091;
+    const outcomes = () => Promise.all(ips().map((ip) => connectOutcome(ip, port)));
+    const answering = async () => (await Promise.all(ips().map((ip) => getPort(ip, port).then(() => true, () => false)))).every(Boolean);
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'solo', '--replicas', '1', '-p', `${port}:80`, 'shoal/whoami']);
+    await waitFor(answering, { timeoutMs: 20_000, what: `solo answering on port ${port} on every node` });
+    // No node satisfies the constraint: the only task stops and its replacement stays pending,
+    // much longer than a listener outlives its last endpoint (3 s).
+    await cluster.manager.cliOk(['service', 'update', '-d', '--constraint-add', 'node.labels.nowhere==true', 'solo']);
+    await waitFor(async () => (await runningTasks('solo')) === 0, { timeoutMs: 20_000, what: 'no solo task running' });
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(await outcomes()).toEqual(['accepted', 'accepted', 'accepted']);
+    await cluster.manager.cliOk(['service', 'update', '-d', '--constraint-rm', 'node.labels.nowhere==true', 'solo']);
+    await waitFor(answering, { timeoutMs: 20_000, what: `solo answering again on port ${port}` });
+    // Scaled to 0 on purpose: refused, as Docker refuses it, on every node.
+    await cluster.manager.cliOk(['service', 'scale', '-d', 'solo=0']);
+    await waitFor(async () => (await outcomes()).every((o) => o === 'refused'), { timeoutMs: 15_000, what: `port ${port} refused on every node` });
+    await cluster.manager.cliOk(['service', 'rm', 'solo']);
   });
 
   it('closes the port on every node when the service is removed', async () => {

@@ -43,6 +43,8 @@ export interface AgentOptions {
   onGossipKeys?: (keys: string[]) => void;
   /** Nodes removed from the swarm (at session start and on every change). */
   onRemovedNodes?: (nodeIds: string[]) => void;
+  /** The services' published TCP ingress ports (at session start and on every change). */
+  onIngressPorts?: (ports: number[]) => void;
 }
 
 type Dispatcher = TypedClient<typeof DispatcherMethods>;
@@ -125,6 +127,7 @@ export class Agent {
             this.updateManagers(msg.managers);
             this.options.onSession?.({ managers: msg.managers, gossipKeys: msg.gossipKeys });
             this.options.onRemovedNodes?.(msg.removedNodes ?? []);
+            if (msg.ingressPorts) this.options.onIngressPorts?.(msg.ingressPorts);
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             this.session_ = { client, sessionId: msg.sessionId };
             this.scheduleFlush(0);
@@ -146,6 +149,9 @@ export class Agent {
             break;
           case 'removed-nodes':
             this.options.onRemovedNodes?.(msg.nodeIds);
+            break;
+          case 'ingress-ports':
+            this.options.onIngressPorts?.(msg.ports);
             break;
           case 'role-change':
             if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);

@@ -401,6 +401,7 @@ export class Daemon implements EngineBackend {
       onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host)),
       onGossipKeys: (keys) => dataPlane.setGossipKeys(keys),
       onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
+      onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),
       onRoleChange: (role, via) => void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) =>
         this.options.logger.error({ err, role }, 'role change failed; the manager will ask again'),
       ),

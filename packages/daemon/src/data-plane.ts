@@ -28,6 +28,8 @@ export class DataPlane {
   /** Shared with the mesh's tunnel server, which checks it on every new connection. */
   private readonly removed = new Set<string>();
   private readonly hostPorts: HostPorts;
+  /** The latest from the managers, applied when the mesh starts and on every change. */
+  private ingressPorts: number[] = [];
 
   constructor(private readonly options: DataPlaneOptions) {
     this.hostPorts = new HostPorts(options.addr, options.logger);
@@ -41,6 +43,7 @@ export class DataPlane {
     this.starting = MeshNode.start({ ...this.options, gossipKeys, authorizePeer: (nodeId) => !this.removed.has(nodeId) }).then(
       (mesh) => {
         mesh.join(seeds);
+        mesh.setServicePorts(this.ingressPorts);
         this.options.logger.info({ seeds }, 'gossip and routing mesh started');
         return mesh;
       },
@@ -58,6 +61,15 @@ export class DataPlane {
     for (const id of nodeIds) this.removed.add(id);
     // Connections it already holds go too: warm tunnel connections have no idle timeout.
     if (added.length > 0) void this.mesh().then((m) => m && added.forEach((id) => m.mesh.tunnelServer.closePeer(id)));
+  }
+
+  /**
+   * The services' published TCP ingress ports: bound on this node while their service exists,
+   * with or without a running task (a client then waits briefly for one instead of being refused).
+   */
+  setIngressPorts(ports: readonly number[]): void {
+    this.ingressPorts = [...ports];
+    void this.mesh().then((m) => m?.setServicePorts(this.ingressPorts));
   }
 
   /** The managers rotated the gossip keys: apply them to the running mesh (in arrival order). */

@@ -96,6 +96,11 @@ export class MeshNode {
     this.logger.info({ primary: keyFingerprint(ring.primaryKey), keys: ring.keys.map((k) => keyFingerprint(k)) }, 'gossip keys rotated');
   }
 
+  /** Ports kept bound while their service exists (see RoutingMesh.setServicePorts). */
+  setServicePorts(ports: readonly number[]): void {
+    this.mesh.setServicePorts(ports).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'mesh update failed'));
+  }
+
   endpoints(): MeshEndpoint[] {
     return this.gossip.table.entries().map((e) => e.value);
   }

@@ -22,6 +22,7 @@ import { HeartbeatMonitor } from './heartbeat-monitor';
 import { GrpcError, callerIdentity, toServiceError } from './identity';
 import { notLeaderError } from './raft/raft-server';
 import { LogBroker } from './log-broker';
+import { IngressPorts } from './ingress-ports';
 import { TaskStatusWriter, assignmentsFor } from './task-dispatch';
 
 interface Session {
@@ -49,6 +50,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private active = false;
   private unwatch: (() => void) | null = null;
+  /** Built when this manager starts serving sessions; follows service writes. */
+  private ingressPorts = new IngressPorts([]);
   private readonly statusWriter: TaskStatusWriter;
   readonly logs: LogBroker;
   /** Nodes whose assignments changed and must be re-sent. */
@@ -88,6 +91,7 @@ export class Dispatcher {
     for (const node of this.deps.store.memory.list('node')) {
       if (node.status.state === 'ready') this.monitor.beat(node.id, now);
     }
+    this.ingressPorts = new IngressPorts(this.deps.store.memory.list('service'));
     this.unwatch = this.deps.store.memory.watch((events) => this.onStoreEvents(events));
     const interval = this.deps.checkIntervalMs ?? Math.min(250, Math.max(20, this.periodMs() / 4));
     this.timer = setInterval(() => this.checkExpired(), interval);
@@ -214,6 +218,7 @@ export class Dispatcher {
       // Read now, not before markReady: a rotation step committed meanwhile must not be lost.
       gossipKeys: this.deps.control.cluster().gossipKeys ?? [],
       removedNodes: this.deps.control.cluster().revokedNodes,
+      ingressPorts: [...this.ingressPorts.ports()],
     });
     stream.write({ type: 'assignments', tasks: assignmentsFor(this.deps.store, node.id) });
     this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
@@ -286,6 +291,7 @@ export class Dispatcher {
   }
 
   private onStoreEvents(events: StoreEvent[]): void {
+    if (this.ingressPorts.apply(events)) this.broadcast({ type: 'ingress-ports', ports: [...this.ingressPorts.ports()] });
     for (const ev of events) {
       if (ev.kind === 'cluster') {
         // A rotation phase: every connected agent applies the new key list to its running gossip.

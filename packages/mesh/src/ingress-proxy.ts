@@ -1,9 +1,9 @@
 // The ingress proxy: one TCP listener per published ingress port of any service in the cluster,
 // on every node, whether or not it runs a task of that service. Listeners follow the endpoint
-// table: opened when a port appears, closed when nothing has published it for a short while
-// (open connections are left to finish). The while covers a rolling update, when the last old
-// task may stop before its replacement reached this node's table: a client arriving then waits
-// for an endpoint instead of being refused. `mode: host` ports are not the mesh's: the task's
+// table and the managers' list of services' ports: opened when a port appears, closed when
+// neither has had it for a short while (open connections are left to finish). A service that
+// should run keeps its port while it has no task running (a stop-first update of its only task,
+// tasks restarting): a client arriving then waits for an endpoint instead of being refused. `mode: host` ports are not the mesh's: the task's
 // own node binds them, so they are ignored here.
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -113,9 +113,9 @@ export class IngressProxy {
   }
 
   /**
-   * Published ingress ports of existing services, from the store when the daemon has it: their
-   * listeners stay open even while no task is running (clients then wait for one, up to
-   * waitForEndpointMs, and are closed).
+   * Published ingress ports of the services that should be running tasks, as the managers send
+   * them: their listeners stay open even while no task is running (clients then wait for one, up
+   * to waitForEndpointMs, and are closed).
    */
   setServicePorts(ports: Iterable<number>): Promise<void> {
     this.servicePorts = new Set(ports);

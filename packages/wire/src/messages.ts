@@ -59,6 +59,14 @@ export interface SessionStarted {
   gossipKeys: string[];
   /** Nodes removed from the swarm: their certificates are refused on the mesh tunnel too. */
   removedNodes?: string[];
+  /** Published TCP ingress ports of every service: every node keeps them bound while the service exists. */
+  ingressPorts?: number[];
+}
+
+/** The services' published TCP ingress ports changed (a service created, updated or removed). */
+export interface SessionIngressPorts {
+  type: 'ingress-ports';
+  ports: number[];
 }
 
 /** The set of removed nodes changed (`node rm`). */
@@ -111,7 +119,8 @@ export type SessionMessage =
   | SessionLogRequest
   | SessionLogCancel
   | SessionGossipKeys
-  | SessionRemovedNodes;
+  | SessionRemovedNodes
+  | SessionIngressPorts;
 
 export type TaskStateName =
   | 'new'
