@@ -7,7 +7,8 @@
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
 //   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order
 //   KEEP_LOGS=/tmp/run1                         # keeps each manager's shoald.log and raft/ directory
-// Each manager's CPU time (user + system, from /proc) per write is printed with the result.
+// Each manager's CPU time (user + system, from /proc) per write and its resident memory at the end
+// are printed with the result.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -77,6 +78,7 @@ try {
   );
   const wall = Date.now() - t0;
   const cpu = cluster.nodes.map((n, i) => `${n === leader ? 'leader' : n.name} ${Math.round(((cpuOf(n.pid) - cpu0[i]) * 1000) / N)}`);
+  const rss = cluster.nodes.map((n) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
   if (threads0) {
     const t1 = threadsOf(leader.pid);
     const byName = new Map();
@@ -89,7 +91,7 @@ try {
   if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, lat.join('\n'));
   lat.sort((a, b) => a - b);
   const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
-  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}`);
+  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}; RSS MiB: ${rss.join(', ')}`);
 } finally {
   await cluster.stopAll();
   if (process.env.KEEP_LOGS) {
