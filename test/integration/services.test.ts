@@ -1,5 +1,5 @@
 // Services on the process runtime with 3 real daemons: create, scale, ps, rm, logs,
-// restart of a killed task, rescheduling off a killed node, global services, and
+// restart of a killed task, rescheduling off a killed node and rebalancing back, global services, and
 // bad input that must get Docker's error text and create nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type DaemonHandle } from '@shoal/testkit';
@@ -73,7 +73,7 @@ describe('services', () => {
     expect(ps).toMatch(/ \\_ web\.\d+ /);
   });
 
-  it('moves the tasks of a kill -9 worker to the other nodes', async () => {
+  it('moves the tasks of a kill -9 worker to the other nodes, and one back once it returns (rebalancing)', async () => {
     const names = await hostnames();
     const worker = cluster.byName('worker2');
     const workerId = [...names].find(([, h]) => h === 'worker2')![0];
@@ -91,6 +91,22 @@ describe('services', () => {
     expect(elapsed).toBeLessThan(15_000);
     await worker.restart();
     await cluster.waitForReady({ timeoutMs: 15_000 });
+    // Swarm would leave worker2 empty. Here, 10 s after it is back, one task moves to it
+    // (start-first: 4 tasks run throughout), and then nothing moves any more.
+    const back = Date.now();
+    await waitFor(
+      async () => {
+        const r = await running('web');
+        return r.length === 4 && r.filter((t) => t.NodeID === workerId).length === 1;
+      },
+      { timeoutMs: 40_000, what: 'a task moved back onto worker2' },
+    );
+    console.log(`a task rebalanced onto worker2 ${Date.now() - back} ms after it was ready`);
+    const spread = new Map<string, number>();
+    for (const t of await running('web')) spread.set(t.NodeID!, (spread.get(t.NodeID!) ?? 0) + 1);
+    expect([...spread.values()].sort()).toEqual([1, 1, 2]);
+    const moved = (await tasksOf('web')).filter((t) => t.NodeID === workerId && t.DesiredState === 'running');
+    expect(moved).toHaveLength(1);
   });
 
   it('keeps tasks running across an agent restart (adopted, never a second copy) and a manager restart', async () => {

@@ -170,7 +170,7 @@ export interface TaskObject {
 }
 
 /** Why a task was created to take over from another. */
-export type ReplacementReason = 'restart' | 'node-down' | 'drain' | 'update';
+export type ReplacementReason = 'restart' | 'node-down' | 'drain' | 'update' | 'rebalance';
 
 export interface TaskReplacement {
   /** The task this one takes over from; with start-first hand-overs it keeps running until this one runs. */

@@ -11,6 +11,12 @@ export interface OrchestratorOptions {
   maxRecentFailures: number;
   /** swarmkit: 5 min. */
   failureWindowMs: number;
+  /**
+   * Rebalancing (swarmkit has none): a replicated service whose tasks are spread unevenly over
+   * the nodes that could run them moves one task at a time, start-first, to the emptiest node,
+   * once every task ran this long unchanged and the node has been up this long. Negative: off.
+   */
+  rebalanceDelayMs: number;
 }
 
 export const DEFAULT_ORCHESTRATOR_OPTIONS: Readonly<OrchestratorOptions> = {
@@ -19,6 +25,7 @@ export const DEFAULT_ORCHESTRATOR_OPTIONS: Readonly<OrchestratorOptions> = {
   drainHandoverTimeoutMs: 60_000,
   maxRecentFailures: 5,
   failureWindowMs: 5 * 60_000,
+  rebalanceDelayMs: 10_000,
 };
 
 export function orchestratorOptions(partial: Partial<OrchestratorOptions> = {}): OrchestratorOptions {

@@ -2,6 +2,7 @@
 // orchestrator/replicated), with node failures and drains handled per slot.
 import type { ServiceObject, TaskObject } from '@shoal/store';
 import type { OrchestratorOptions } from './options';
+import { rebalanceReplicated } from './rebalance';
 import { completeHandovers, fresh, liveSuccessor, releaseDelayedStarts, restartStopped, shouldRestart } from './restart';
 import { advanceDesired, byAge, hasStopped, isLive, newTask, nodeFitness } from './tasks';
 import { runUpdate, type UpdateGroup } from './updater';
@@ -36,6 +37,7 @@ export function reconcileReplicated(ws: WorkingSet, service: ServiceObject, opti
     }
   }
   runUpdate(ws, service, kept, options);
+  rebalanceReplicated(ws, service, options);
 }
 
 /** Tasks by slot (ascending), leaving out tasks of removed slots (desired `remove`). */

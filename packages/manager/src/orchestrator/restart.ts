@@ -26,7 +26,7 @@ export function shouldRestart(t: TaskObject, slotTasks: readonly TaskObject[]): 
   const stoppedAt = toMs(t.status.timestamp);
   const lookback = stoppedAt - policy.windowMs;
   for (const other of slotTasks) {
-    if (!other.replaces || other.replaces.reason === 'update' || !sameSpec(other.spec, t.spec)) continue;
+    if (!other.replaces || other.replaces.reason === 'update' || other.replaces.reason === 'rebalance' || !sameSpec(other.spec, t.spec)) continue;
     if (policy.windowMs > 0) {
       const at = toMs(other.createdAt);
       if (at <= lookback || at >= stoppedAt) continue;

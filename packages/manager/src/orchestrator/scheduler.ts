@@ -80,7 +80,8 @@ function compareNodes(a: NodeInfo, b: NodeInfo, serviceId: string, maxFailures: 
   return a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0;
 }
 
-function nodeInfos(ws: WorkingSet, options: OrchestratorOptions): Map<string, NodeInfo> {
+/** Every node with what it holds now: the scheduler's view for one pass. */
+export function nodeInfos(ws: WorkingSet, options: OrchestratorOptions): Map<string, NodeInfo> {
   const infos = new Map<string, NodeInfo>();
   for (const node of ws.nodes()) {
     infos.set(node.id, {

@@ -1,6 +1,6 @@
 // Randomised end-to-end check of the cores against an in-memory store: nodes die,
 // come back and drain, tasks crash, services scale and update; once the faults stop
-// the cluster must converge to exactly the desired tasks and then stay quiet.
+// the cluster must converge to exactly the desired tasks, spread evenly, and then stay quiet.
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec, TaskObject } from '@shoal/store';
 import { makeSpec, SimCluster } from './testing';
@@ -89,7 +89,8 @@ function chaos(seed: number): SimCluster {
     sim.setNodeState(n, 'ready');
   }
   for (const n of NODES) sim.setAvailability(n, 'active');
-  for (let step = 0; step < 120; step++) {
+  // Long enough for the restarts and then for rebalancing, one move per service every 10 s.
+  for (let step = 0; step < 300; step++) {
     sim.advance(1000);
     sim.agents();
     sim.reconcile();
@@ -111,6 +112,9 @@ describe('simulation: convergence after random failures', () => {
         expect(live.every((t) => t.status.state === 'running' && t.spec === service?.spec.task)).toBe(true);
         expect(sim.tasks(id).filter((t) => t.status.state === 'running')).toHaveLength(replicas);
         expect(service?.updateStatus?.state ?? 'completed').not.toBe('updating');
+        // Rebalanced: every node is up and active again, so no node holds two more than another.
+        const perNode = NODES.map((n) => live.filter((t) => t.nodeId === n).length);
+        expect(Math.max(...perNode) - Math.min(...perNode)).toBeLessThanOrEqual(1);
       }
       const agents = sim.tasks('agent').filter(isLive);
       expect(agents.map((t) => t.nodeId).sort()).toEqual([...NODES].sort());

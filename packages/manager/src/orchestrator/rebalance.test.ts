@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { ServiceSpec, TaskObject } from '@shoal/store';
+import { REBALANCE_LABEL } from './rebalance';
+import { makeSpec, SimCluster } from './testing';
+
+const DELAY = 10_000;
+
+/** 6 replicas on n1..n3; then n3 goes down and its tasks move to n1 and n2 (3 + 3). */
+function afterNodeLoss(patch: Partial<ServiceSpec> = {}): SimCluster {
+  const sim = new SimCluster({ rebalanceDelayMs: DELAY });
+  for (const n of ['n1', 'n2', 'n3']) sim.addNode(n);
+  sim.addService('web', { ...makeSpec('web', { mode: { type: 'replicated', replicas: 6 } }), ...patch });
+  settle(sim, 3);
+  sim.deadAgents.add('n3');
+  sim.setNodeState('n3', 'down');
+  settle(sim, 3);
+  expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+  return sim;
+}
+
+function settle(sim: SimCluster, seconds: number, each?: () => void): void {
+  for (let i = 0; i < seconds; i++) {
+    sim.advance(1000);
+    sim.agents();
+    sim.reconcile();
+    each?.();
+  }
+}
+
+function perNode(sim: SimCluster): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const t of sim.running('web')) counts[t.nodeId] = (counts[t.nodeId] ?? 0) + 1;
+  return counts;
+}
+
+const serving = (sim: SimCluster): number => sim.tasks('web').filter((t: TaskObject) => t.status.state === 'running').length;
+
+function nodeBack(sim: SimCluster, node = 'n3'): void {
+  sim.deadAgents.delete(node);
+  sim.setNodeState(node, 'ready');
+}
+
+describe('rebalancing', () => {
+  it('moves tasks to a node that came back, one at a time, never running fewer than the replicas', () => {
+    const sim = afterNodeLoss();
+    nodeBack(sim);
+    let moves = 0;
+    settle(sim, 60, () => {
+      expect(serving(sim)).toBeGreaterThanOrEqual(6);
+      const handOvers = sim.tasks('web').filter((t) => t.replaces?.reason === 'rebalance' && t.desiredState === 'running' && t.status.state !== 'running');
+      expect(handOvers.length).toBeLessThanOrEqual(1);
+      moves = sim.tasks('web').filter((t) => t.replaces?.reason === 'rebalance').length;
+    });
+    expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+    expect(moves).toBe(2);
+    expect(sim.running('web')).toHaveLength(6);
+    expect(new Set(sim.running('web').map((t) => t.slot)).size).toBe(6);
+    // Then it stays put.
+    const quiet = sim.reconcile();
+    expect(quiet.rounds).toBe(1);
+    expect(quiet.wakeAt).toBeNull();
+  });
+
+  it('waits until the node has been up, and the tasks unchanged, for the delay', () => {
+    const sim = afterNodeLoss();
+    nodeBack(sim);
+    settle(sim, DELAY / 1000 - 1);
+    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
+    settle(sim, 2);
+    expect(sim.tasks('web').filter((t) => t.replaces?.reason === 'rebalance')).toHaveLength(1);
+  });
+
+  it('spreads onto a node that joins', () => {
+    const sim = new SimCluster({ rebalanceDelayMs: DELAY });
+    for (const n of ['n1', 'n2']) sim.addNode(n);
+    sim.addService('web', makeSpec('web', { mode: { type: 'replicated', replicas: 3 } }));
+    settle(sim, 3);
+    expect(perNode(sim)).toEqual({ n1: 2, n2: 1 });
+    sim.addNode('n3');
+    settle(sim, 60);
+    expect(perNode(sim)).toEqual({ n1: 1, n2: 1, n3: 1 });
+  });
+
+  it('leaves a spread that differs by one alone', () => {
+    const sim = new SimCluster({ rebalanceDelayMs: DELAY });
+    for (const n of ['n1', 'n2', 'n3']) sim.addNode(n);
+    sim.addService('web', makeSpec('web', { mode: { type: 'replicated', replicas: 4 } }));
+    settle(sim, 60);
+    expect(Object.values(perNode(sim)).sort()).toEqual([1, 1, 2]);
+    expect(sim.tasks('web')).toHaveLength(4);
+  });
+
+  it(`leaves a service labelled ${REBALANCE_LABEL}=false where it is`, () => {
+    const sim = afterNodeLoss({ labels: { [REBALANCE_LABEL]: 'false' } });
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+  });
+
+  it('moves only to nodes the service may run on', () => {
+    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 6 } });
+    const sim = afterNodeLoss({ task: { ...spec.task, placement: { ...spec.task.placement, constraints: ['node.labels.zone!=b'] } } });
+    sim.updateNode('n3', (n) => ({ ...n, spec: { ...n.spec, labels: { zone: 'b' } } }));
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+  });
+
+  it('calls a move off when the replacement does not run, and keeps the old task', () => {
+    const sim = afterNodeLoss();
+    nodeBack(sim);
+    sim.deadAgents.add('n3'); // n3 looks ready, but its agent never starts anything
+    settle(sim, DELAY / 1000 + 1);
+    const [move] = sim.tasks('web').filter((t) => t.replaces?.reason === 'rebalance');
+    expect(move).toBeDefined();
+    settle(sim, 60);
+    expect(sim.store.get('task', (move as TaskObject).id)?.desiredState).toBe('shutdown');
+    expect(sim.store.get('task', (move as TaskObject).replaces?.taskId ?? '')?.desiredState).toBe('running');
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+  });
+
+  it('can be turned off', () => {
+    const sim = afterNodeLoss();
+    const off = new SimCluster({ rebalanceDelayMs: -1 });
+    off.seed({ nodes: sim.store.list('node'), services: sim.store.list('service'), tasks: sim.store.list('task') });
+    off.now = sim.now;
+    nodeBack(off);
+    settle(off, 60);
+    expect(perNode(off)).toEqual({ n1: 3, n2: 3 });
+  });
+});

@@ -1,0 +1,93 @@
+// Rebalancing, which swarmkit does not do (moby/moby#24103): when a node joins or comes back,
+// Swarm leaves every running task where it is, and users run `service update --force`. Here a
+// replicated service whose running tasks are spread unevenly over the nodes that could run them
+// (one node holds at least two more than another) moves one task: a replacement in the same slot
+// is started on the emptiest node, and the old task is shut down only once the replacement runs
+// (the drain hand-over), so the service never runs fewer tasks. Gradual: one move at a time per
+// service, only while all its tasks run and none changed for `rebalanceDelayMs`, and only to a
+// node that has been up that long. A service labelled `shoal.rebalance=false` is left alone.
+import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
+import { demandOf, Pipeline } from './filters';
+import type { OrchestratorOptions } from './options';
+import { nodeInfos } from './scheduler';
+import { advanceDesired, isLive, newTask, toMs } from './tasks';
+import type { WorkingSet } from './working-set';
+
+export const REBALANCE_LABEL = 'shoal.rebalance';
+
+export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, options: OrchestratorOptions): void {
+  if (service.spec.mode.type !== 'replicated' || options.rebalanceDelayMs < 0) return;
+  const live = ws.tasksOfService(service.id).filter(isLive);
+  if (cancelStuckMoves(ws, live, options)) return;
+  if (service.spec.labels[REBALANCE_LABEL] === 'false') return;
+  const update = service.updateStatus?.state;
+  if (update === 'updating' || update === 'paused') return;
+  if (live.length !== service.spec.mode.replicas || live.length < 2) return;
+
+  // Settled: every task runs where it was placed, none is being replaced, and nothing about the
+  // service's tasks (history included: a move just called off) changed for a while.
+  let newest = 0;
+  for (const t of ws.tasksOfService(service.id)) newest = Math.max(newest, toMs(t.createdAt), toMs(t.status.timestamp));
+  const onNode = new Map<string, TaskObject[]>();
+  for (const t of live) {
+    if (t.desiredState !== 'running' || t.status.state !== 'running' || t.nodeId === '') return;
+    const list = onNode.get(t.nodeId);
+    if (list) list.push(t);
+    else onNode.set(t.nodeId, [t]);
+  }
+  let most = 0;
+  for (const list of onNode.values()) most = Math.max(most, list.length);
+
+  // Nodes that hold at least two fewer, up long enough; the emptiest first.
+  const delay = options.rebalanceDelayMs;
+  const count = (n: NodeObject) => onNode.get(n.id)?.length ?? 0;
+  const targets: NodeObject[] = [];
+  for (const n of ws.nodes()) {
+    if (n.status.state !== 'ready' || n.spec.availability !== 'active' || count(n) > most - 2) continue;
+    const upFor = ws.now - toMs(n.updatedAt);
+    if (upFor < delay) ws.wakeAt(toMs(n.updatedAt) + delay);
+    else targets.push(n);
+  }
+  if (targets.length === 0) return;
+  if (ws.now < newest + delay) {
+    ws.wakeAt(newest + delay);
+    return;
+  }
+
+  const infos = nodeInfos(ws, options);
+  const moving = pickTask(onNode, most);
+  const pipeline = new Pipeline(demandOf(moving));
+  targets.sort((a, b) => count(a) - count(b) || (infos.get(a.id)?.active ?? 0) - (infos.get(b.id)?.active ?? 0) || (a.id < b.id ? -1 : 1));
+  const target = targets.find((n) => {
+    const info = infos.get(n.id);
+    return info !== undefined && pipeline.passes(info);
+  });
+  if (!target) return;
+  newTask(ws, service, { slot: moving.slot, nodeId: target.id, desiredState: 'running', replaces: { taskId: moving.id, reason: 'rebalance' } });
+}
+
+/** From a most crowded node (the lowest id among equals), its task with the highest slot. */
+function pickTask(onNode: ReadonlyMap<string, TaskObject[]>, most: number): TaskObject {
+  const crowded = [...onNode].filter(([, list]) => list.length === most).sort(([a], [b]) => (a < b ? -1 : 1));
+  const tasks = (crowded[0] as [string, TaskObject[]])[1];
+  return tasks.reduce((a, b) => (b.slot > a.slot ? b : a));
+}
+
+/**
+ * A move whose replacement has not run after `drainHandoverTimeoutMs` (it could not be placed,
+ * or keeps failing) is called off: the replacement stops, the old task keeps running. True while
+ * a move is under way.
+ */
+function cancelStuckMoves(ws: WorkingSet, live: readonly TaskObject[], options: OrchestratorOptions): boolean {
+  let moving = false;
+  for (const r of live) {
+    if (r.replaces?.reason !== 'rebalance' || r.status.state === 'running') continue;
+    const old = ws.task(r.replaces.taskId);
+    if (!old || !isLive(old)) continue;
+    const deadline = toMs(r.createdAt) + options.drainHandoverTimeoutMs;
+    if (ws.now >= deadline) advanceDesired(ws, r, 'shutdown');
+    else ws.wakeAt(deadline);
+    moving = true;
+  }
+  return moving;
+}
