@@ -2,6 +2,7 @@
 // records what it received, and a UDP server that names itself in every reply. Each tracks its
 // sockets so close() leaves nothing behind.
 import { createSocket as createUdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request } from 'node:http';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -74,12 +75,35 @@ export async function startEchoBackend(host: string): Promise<RecordingBackend> 
   return backend;
 }
 
-/** A port with nothing listening on it (bound, then closed). */
+/**
+ * A port with nothing listening on it (bound, then closed). Drawn from below the kernel's
+ * ephemeral range: a port the kernel picked for us could be handed to the next `listen(0)` of
+ * this very test (a tunnel server started right after), which then answers on the "dead" port.
+ */
 export async function deadPort(host: string): Promise<number> {
-  const server = createNetServer();
-  const port = await listen(server, host);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const [low] = ephemeralRange();
+  for (let attempt = 0; ; attempt++) {
+    const port = low - 12_000 + Math.floor(Math.random() * 11_000);
+    const server = createNetServer();
+    try {
+      await listen(server, host, port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 50) throw err;
+      continue;
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && low > 13_000) return [low, high];
+  } catch {
+    // not Linux: the usual default
+  }
+  return [32_768, 60_999];
 }
 
 export interface HttpResult {
