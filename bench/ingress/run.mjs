@@ -606,7 +606,9 @@ function reading(rows) {
       'CPU profiles of both tunnel ends under this load (session 3): ~62 % of each process is kernel time, mostly the one socket write per request that delivers on loopback ' +
       "and wakes the reader; user space is spread over Node's stream code, V8 entry, malloc and GC, the tunnel's own JavaScript a few per cent; TLS crypto ~1 %. " +
       'Two proxy processes pay ~16–18 µs per request against ~12 µs for the one local proxy making the same four socket calls; 50 % would need ~14 µs. ' +
-      'The kernel path is not allowed for remote tasks (it would bypass the mutual-TLS tunnel).',
+      'The kernel path is not allowed for remote tasks (it would bypass the mutual-TLS tunnel). Nor can the kernel carry the TLS here: this kernel is built without ' +
+      'kernel TLS (`CONFIG_TLS` is not set; `/proc/sys/net/ipv4/tcp_available_ulp` lists only `mptcp`), so kTLS with splice, the one in-kernel data path that keeps ' +
+      'mutual TLS between nodes, is not available on this machine.',
     '',
     'Supporting measurements (same machine, while building it):',
     '',
