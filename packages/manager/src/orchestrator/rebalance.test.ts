@@ -119,6 +119,15 @@ describe('rebalancing', () => {
     expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
   });
 
+  it('leaves the tasks of a paused node alone', () => {
+    const sim = afterNodeLoss();
+    sim.setAvailability('n1', 'pause');
+    nodeBack(sim);
+    settle(sim, 60);
+    // n1 is not counted: n2 (3) and n3 (0) differ by 3, so n2's tasks spread; n1 keeps its 3.
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 2, n3: 1 });
+  });
+
   it('can be turned off', () => {
     const sim = afterNodeLoss();
     const off = new SimCluster({ rebalanceDelayMs: -1 });

@@ -5,12 +5,14 @@
 // is started on the emptiest node, and the old task is shut down only once the replacement runs
 // (the drain hand-over), so the service never runs fewer tasks. Gradual: one move at a time per
 // service, only while all its tasks run and none changed for `rebalanceDelayMs`, and only to a
-// node that has been up that long. A service labelled `shoal.rebalance=false` is left alone.
+// node that has been up that long. Only active nodes count: a paused node keeps its tasks. A
+// service labelled `shoal.rebalance=false` is left alone.
 import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
 import { demandOf, Pipeline } from './filters';
 import type { OrchestratorOptions } from './options';
 import { nodeInfos } from './scheduler';
-import { advanceDesired, isLive, newTask, toMs } from './tasks';
+import { nodeMatches } from './constraint';
+import { advanceDesired, constraintsOf, isLive, newTask, toMs } from './tasks';
 import type { WorkingSet } from './working-set';
 
 export const REBALANCE_LABEL = 'shoal.rebalance';
@@ -28,22 +30,26 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   // service's tasks (history included: a move just called off) changed for a while.
   let newest = 0;
   for (const t of ws.tasksOfService(service.id)) newest = Math.max(newest, toMs(t.createdAt), toMs(t.status.timestamp));
+  // Tasks on a paused node stay where they are, and are not counted.
   const onNode = new Map<string, TaskObject[]>();
   for (const t of live) {
     if (t.desiredState !== 'running' || t.status.state !== 'running' || t.nodeId === '') return;
+    if (!usable(ws.node(t.nodeId))) continue;
     const list = onNode.get(t.nodeId);
     if (list) list.push(t);
     else onNode.set(t.nodeId, [t]);
   }
   let most = 0;
   for (const list of onNode.values()) most = Math.max(most, list.length);
+  if (most < 2) return;
 
-  // Nodes that hold at least two fewer, up long enough; the emptiest first.
+  // Nodes that hold at least two fewer and that the service may use, up long enough; the emptiest first.
   const delay = options.rebalanceDelayMs;
   const count = (n: NodeObject) => onNode.get(n.id)?.length ?? 0;
+  const constraints = constraintsOf(service.spec.task);
   const targets: NodeObject[] = [];
   for (const n of ws.nodes()) {
-    if (n.status.state !== 'ready' || n.spec.availability !== 'active' || count(n) > most - 2) continue;
+    if (!usable(n) || count(n) > most - 2 || !nodeMatches(constraints, n)) continue;
     const upFor = ws.now - toMs(n.updatedAt);
     if (upFor < delay) ws.wakeAt(toMs(n.updatedAt) + delay);
     else targets.push(n);
@@ -64,6 +70,10 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   });
   if (!target) return;
   newTask(ws, service, { slot: moving.slot, nodeId: target.id, desiredState: 'running', replaces: { taskId: moving.id, reason: 'rebalance' } });
+}
+
+function usable(n: NodeObject | undefined): n is NodeObject {
+  return n !== undefined && n.status.state === 'ready' && n.spec.availability === 'active';
 }
 
 /** From a most crowded node (the lowest id among equals), its task with the highest slot. */
