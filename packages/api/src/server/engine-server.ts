@@ -2,7 +2,7 @@
 // shoal CLI and the unmodified docker CLI drive a node.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { InvalidArgumentError, type ShoalError } from '@shoal/store';
+import { FailedPreconditionError, InvalidArgumentError, type ShoalError } from '@shoal/store';
 import type { Logger } from 'pino';
 import type { SwarmInitRequest, SwarmJoinRequest, SwarmSpec, NodeSpec as EngineNodeSpec } from '../engine/types';
 import type { EngineBackend } from './backend';
@@ -35,13 +35,29 @@ export interface EngineServerOptions {
 }
 
 
+/** Docker features Shoal does not have: refused with a plain reason, never accepted and ignored. */
+export const AUTOLOCK_UNSUPPORTED = 'autolock (manager encryption at rest with an unlock key) is not supported by Shoal; the swarm was not changed';
+export const CA_ROTATION_UNSUPPORTED = 'root CA rotation and external or custom CAs are not supported by Shoal; the swarm was not changed';
+
+function refuseUnsupported(spec: SwarmSpec, query: URLSearchParams): void {
+  if (spec.EncryptionConfig?.AutoLockManagers === true || boolParam(query, 'rotateManagerUnlockKey')) throw new FailedPreconditionError(AUTOLOCK_UNSUPPORTED);
+  const ca = spec.CAConfig;
+  if (ca && ((ca.ForceRotate ?? 0) > 0 || ca.SigningCACert || ca.SigningCAKey || (ca.ExternalCAs?.length ?? 0) > 0)) {
+    throw new FailedPreconditionError(CA_ROTATION_UNSUPPORTED);
+  }
+}
+
 export function buildRouter(backend: EngineBackend): Router {
   const r = new Router();
   r.add('GET', '/_ping', async () => 'OK');
   r.add('GET', '/version', async () => backend.version());
   r.add('GET', '/info', async () => backend.info());
 
-  r.add('POST', '/swarm/init', async (ctx) => backend.swarmInit((await ctx.body()) as SwarmInitRequest));
+  r.add('POST', '/swarm/init', async (ctx) => {
+    const req = (await ctx.body()) as SwarmInitRequest;
+    if (req.AutoLockManagers === true) throw new FailedPreconditionError(AUTOLOCK_UNSUPPORTED);
+    return backend.swarmInit(req);
+  });
   r.add('POST', '/swarm/join', async (ctx) => {
     await backend.swarmJoin((await ctx.body()) as SwarmJoinRequest);
     return NO_CONTENT;
@@ -54,12 +70,21 @@ export function buildRouter(backend: EngineBackend): Router {
   r.add('POST', '/swarm/update', async (ctx) => {
     const version = versionParam(ctx.query);
     const cluster = await backend.cluster();
-    const spec = fromEngineSwarmSpec((await ctx.body()) as SwarmSpec, cluster.spec);
+    const body = (await ctx.body()) as SwarmSpec;
+    refuseUnsupported(body, ctx.query);
+    const spec = fromEngineSwarmSpec(body, cluster.spec);
     await backend.updateCluster(version, spec, {
       rotateWorkerToken: boolParam(ctx.query, 'rotateWorkerToken'),
       rotateManagerToken: boolParam(ctx.query, 'rotateManagerToken'),
     });
     return NO_CONTENT;
+  });
+
+  // Autolock is not supported, so no manager ever has an unlock key (`docker swarm unlock-key`
+  // then says "no unlock key is set", as Docker's does with autolock off).
+  r.add('GET', '/swarm/unlockkey', async () => {
+    await backend.cluster(); // a manager of a swarm, or Docker's error for this node
+    return { UnlockKey: '' };
   });
 
   r.add('GET', '/nodes', async (ctx) => {

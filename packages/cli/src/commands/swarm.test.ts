@@ -171,3 +171,43 @@ describe('swarm join, leave, update', () => {
     expect(engine.calls).toEqual([]);
   });
 });
+
+describe('swarm ca', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+  it('prints the root CA certificate', async () => {
+    const engine = engineWithManager();
+    engine.swarm.TLSInfo.TrustRoot = PEM;
+    expect(await run(engine, 'swarm', 'ca')).toEqual({ code: 0, err: '', out: PEM });
+    engine.swarm.TLSInfo.TrustRoot = '';
+    expect(await run(engine, 'swarm', 'ca')).toMatchObject({ code: 1, err: 'No CA information available\n' });
+  });
+
+  it('needs --rotate for the rotation flags, and asks the daemon for a rotation with it', async () => {
+    const engine = engineWithManager();
+    const r = await run(engine, 'swarm', 'ca', '--cert-expiry', '48h');
+    expect(r).toMatchObject({ code: 1, err: '`--cert-expiry` flag requires the `--rotate` flag to update the CA\n' });
+    expect(engine.swarmUpdates).toEqual([]);
+    await run(engine, 'swarm', 'ca', '--rotate', '-d');
+    expect(engine.swarmUpdates[0]?.spec.CAConfig?.ForceRotate).toBe(1);
+  });
+});
+
+describe('swarm unlock and unlock-key', () => {
+  it('unlock: only a locked node can be unlocked', async () => {
+    const engine = engineWithManager();
+    expect(await run(engine, 'swarm', 'unlock')).toMatchObject({ code: 1, err: 'Error: swarm is not locked\n' });
+    engine.infoData.Swarm.LocalNodeState = 'inactive';
+    expect(await run(engine, 'swarm', 'unlock')).toMatchObject({ code: 1, err: 'Error: This node is not part of a swarm\n' });
+  });
+
+  it('unlock-key: no key without autolock; a key is printed with or without -q', async () => {
+    const engine = engineWithManager();
+    engine.unlockKey = '';
+    expect(await run(engine, 'swarm', 'unlock-key')).toMatchObject({ code: 1, err: 'no unlock key is set\n' });
+    expect(await run(engine, 'swarm', 'unlock-key', '--rotate')).toMatchObject({ code: 1, err: 'cannot rotate because autolock is not turned on\n' });
+    engine.unlockKey = 'SWMKEY-1-abc';
+    expect((await run(engine, 'swarm', 'unlock-key', '-q')).out).toBe('SWMKEY-1-abc\n');
+    expect((await run(engine, 'swarm', 'unlock-key')).out).toContain('command and provide the following key:\n\n    SWMKEY-1-abc\n');
+  });
+});

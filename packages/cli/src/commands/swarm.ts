@@ -1,4 +1,4 @@
-// `shoal swarm init|join|join-token|leave|update` (docker/cli cli/command/swarm).
+// `shoal swarm init|join|join-token|ca|unlock|unlock-key|leave|update` (docker/cli cli/command/swarm).
 import type { Command } from 'commander';
 import type { SwarmInitRequest, SwarmJoinRequest } from '@shoal/api';
 import { defineGroup, defineLeaf, exactArgs, noArgs } from '../command-kit';
@@ -161,11 +161,93 @@ function registerJoinToken(swarm: Command, ctx: CliContext): void {
   });
 }
 
+/**
+ * ca.go: without --rotate, prints the root CA certificate. Rotation goes to the daemon, which
+ * refuses it: Shoal cannot rotate its root CA yet.
+ */
+function registerCa(swarm: Command, ctx: CliContext): void {
+  const rotateOnly = ['ca-cert', 'ca-key', 'cert-expiry', 'external-ca'];
+  defineLeaf(swarm, ctx, {
+    use: 'ca [OPTIONS]',
+    short: 'Display and rotate the root CA',
+    args: noArgs,
+    flags: [
+      { name: 'ca-cert', kind: 'string', description: 'Path to the PEM-formatted root CA certificate to use for the new cluster' },
+      { name: 'ca-key', kind: 'string', description: 'Path to the PEM-formatted root CA key to use for the new cluster' },
+      { name: 'cert-expiry', kind: 'string', description: 'Validity period for node certificates (ns|us|ms|s|m|h)', defaultText: '2160h0m0s' },
+      { name: 'detach', short: 'd', kind: 'bool', description: 'Exit immediately instead of waiting for the root rotation to converge' },
+      { name: 'external-ca', kind: 'list', description: 'Specifications of one or more certificate signing endpoints' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress progress output' },
+      { name: 'rotate', kind: 'bool', description: 'Rotate the swarm CA - if no certificate or key are provided, new ones will be generated' },
+    ],
+    run: async (c, _args, flags) => {
+      const client = c.client();
+      const current = await client.swarmInspect();
+      if (!flags.bool('rotate')) {
+        for (const f of rotateOnly) if (flags.changed(f)) throw new Error(`\`--${f}\` flag requires the \`--rotate\` flag to update the CA`);
+        const root = current.TLSInfo.TrustRoot ?? '';
+        if (root === '') throw new Error('No CA information available');
+        c.io.out(`${root.trim()}\n`);
+        return;
+      }
+      const ca = { ...current.Spec.CAConfig, ForceRotate: (current.Spec.CAConfig?.ForceRotate ?? 0) + 1 };
+      await client.swarmUpdate(current.Version.Index, { ...current.Spec, CAConfig: ca }, {});
+    },
+  });
+}
+
+/** unlock.go: only a locked manager can be unlocked, and Shoal never locks one (no autolock). */
+function registerUnlock(swarm: Command, ctx: CliContext): void {
+  defineLeaf(swarm, ctx, {
+    use: 'unlock',
+    short: 'Unlock swarm',
+    args: noArgs,
+    flags: [],
+    run: async (c) => {
+      const info = await c.client().info();
+      if (info.Swarm.LocalNodeState === 'inactive') throw new Error('Error: This node is not part of a swarm');
+      throw new Error('Error: swarm is not locked');
+    },
+  });
+}
+
+/** unlock_key.go: with autolock off (always, in Shoal) there is no key to show or rotate. */
+function registerUnlockKey(swarm: Command, ctx: CliContext): void {
+  defineLeaf(swarm, ctx, {
+    use: 'unlock-key [OPTIONS]',
+    short: 'Manage the unlock key',
+    args: noArgs,
+    flags: [
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display token' },
+      { name: 'rotate', kind: 'bool', description: 'Rotate unlock key' },
+    ],
+    run: async (c, _args, flags) => {
+      const client = c.client();
+      if (flags.bool('rotate')) {
+        const current = await client.swarmInspect();
+        if (current.Spec.EncryptionConfig?.AutoLockManagers !== true) throw new Error('cannot rotate because autolock is not turned on');
+      }
+      let key: string;
+      try {
+        key = (await client.swarmUnlockKey()).UnlockKey;
+      } catch (err) {
+        throw new Error(`could not fetch unlock key: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      if (key === '') throw new Error('no unlock key is set');
+      if (flags.bool('quiet')) c.io.out(`${key}\n`);
+      else printUnlockCommand(c, key);
+    },
+  });
+}
+
 export function registerSwarmCommands(root: Command, ctx: CliContext): void {
   const swarm = defineGroup(root, ctx, 'swarm', 'Manage Swarm');
   registerInit(swarm, ctx);
   registerJoin(swarm, ctx);
   registerJoinToken(swarm, ctx);
+  registerCa(swarm, ctx);
+  registerUnlock(swarm, ctx);
+  registerUnlockKey(swarm, ctx);
 
   defineLeaf(swarm, ctx, {
     use: 'leave [OPTIONS]',

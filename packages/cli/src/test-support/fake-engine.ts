@@ -38,6 +38,8 @@ export class FakeEngine implements EngineApi {
   swarm: Swarm = buildSwarm();
   infoData: SystemInfo = buildInfo('nodeID');
   initNodeId = 'nodeID';
+  /** What GET /swarm/unlockkey answers ('' when autolock is off). */
+  unlockKey = 'unlock-key';
   /** Set to make every call fail with this daemon error. */
   failWith: EngineApiError | undefined;
   lastInit: SwarmInitRequest | undefined;
@@ -101,7 +103,7 @@ export class FakeEngine implements EngineApi {
   }
   async swarmUnlockKey(): Promise<{ UnlockKey: string }> {
     this.record('swarmUnlockKey');
-    return { UnlockKey: 'unlock-key' };
+    return { UnlockKey: this.unlockKey };
   }
   async nodeList(filters?: Filters): Promise<Node[]> {
     this.record(`nodeList(${JSON.stringify(filters ?? {})})`);
