@@ -96,4 +96,29 @@ describe('docker CLI compatibility', () => {
       await lone.stop();
     }
   });
+
+  it('network prune removes only networks no service uses; network rm refuses one in use', async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['network', 'create', '-d', 'overlay', 'unused']);
+    await m.dockerOk(['network', 'create', '-d', 'overlay', '--label', 'keep=1', 'kept']);
+    const usedId = (await m.dockerOk(['network', 'create', '-d', 'overlay', 'used'])).stdout.trim();
+    const svc = (await m.dockerOk(['service', 'create', '-d', '-q', '--name', 'netuser', '--replicas', '0', '--network', 'used', 'shoal/whoami'])).stdout.trim();
+    expect(JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.Networks}}', 'netuser'])).stdout)).toEqual([
+      { Target: usedId },
+    ]);
+    const rm = await m.docker(['network', 'rm', 'used']);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toContain(`Error response from daemon: rpc error: code = FailedPrecondition desc = network ${usedId} is in use by service ${svc}`);
+    // The shoal CLI asks first, as docker does: anything but y leaves everything in place.
+    const declined = await m.cli(['network', 'prune'], { input: 'n\n' });
+    expect(declined).toMatchObject({ code: 0, stdout: 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ' });
+    const pruned = await m.dockerOk(['network', 'prune', '-f', '--filter', 'label!=keep']);
+    expect(pruned.stdout).toBe('Deleted Networks:\nunused\n\n');
+    await m.dockerOk(['service', 'rm', 'netuser']);
+    const rest = await m.cliOk(['network', 'prune', '-f']);
+    expect(rest.stdout.split('\n').slice(1, -2).sort()).toEqual(['kept', 'used']);
+    const names = (await m.dockerOk(['network', 'ls', '--format', '{{.Name}}'])).stdout.trim().split('\n');
+    expect(names).toEqual(['ingress']);
+    expect((await m.cliOk(['network', 'prune', '-f'])).stdout).toBe('');
+  });
 });

@@ -78,6 +78,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   const terminal = options.io?.terminal ?? (options.io?.out === undefined ? stdoutTerminal() : undefined);
   if (terminal !== undefined) io.terminal = terminal;
   if (options.io?.clock !== undefined) io.clock = options.io.clock;
+  io.readLine = options.io?.readLine ?? (options.io?.out === undefined ? stdinLine : async () => '');
   const program = buildProgram(io, options.clientFactory ?? defaultClientFactory(env));
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -93,6 +94,26 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     if (text !== '') io.err(`${text}\n`);
     return exitCodeOf(err);
   }
+}
+
+/** The first line of standard input (without its newline), or '' if it ends first. */
+function stdinLine(): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (): void => {
+      process.stdin.off('data', onData);
+      process.stdin.off('end', done);
+      process.stdin.pause();
+      resolve(text.split('\n')[0]?.replace(/\r$/, '') ?? '');
+    };
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n')) done();
+    };
+    process.stdin.on('data', onData);
+    process.stdin.once('end', done);
+    process.stdin.resume();
+  });
 }
 
 function stdoutTerminal(): TerminalInfo | undefined {

@@ -14,6 +14,8 @@ export interface CliIO {
   terminal?: TerminalInfo;
   /** Time for commands that poll (convergence progress); the real clock unless a test injects one. */
   clock?: CliClock;
+  /** One line of standard input (a confirmation prompt's answer); '' at end of input. */
+  readLine?: () => Promise<string>;
 }
 
 export interface TerminalInfo {

@@ -9,6 +9,7 @@ import type {
   LogRequest,
   EngineBackend,
   LocalSwarmStatus,
+  NetworkPruneFilter,
   SwarmInitRequest,
   SwarmJoinRequest,
   SystemInfo,
@@ -239,6 +240,9 @@ export class Daemon implements EngineBackend {
   }
   removeNetwork(input: string): Promise<void> {
     return this.manager().call('removeNetwork', input);
+  }
+  pruneNetworks(filter: NetworkPruneFilter): Promise<string[]> {
+    return this.manager().call('pruneNetworks', filter);
   }
   async *logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogRecordOut> {
     const { target, timestamps: _t, ...query } = request;

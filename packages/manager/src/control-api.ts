@@ -6,6 +6,7 @@ import {
   AlreadyExistsError,
   createOp,
   FailedPreconditionError,
+  labelMatches,
   InvalidArgumentError,
   NotFoundError,
   OutOfSequenceError,
@@ -111,7 +112,26 @@ export class ControlApi {
     const nets = this.networks();
     const net = nets.find((n) => n.id === input) ?? nets.find((n) => n.name === input) ?? nets.find((n) => input !== '' && n.id.startsWith(input));
     if (!net) throw new NotFoundError(`network ${input} not found`);
+    const user = this.store.memory.list('service').find((s) => s.spec.task.networks?.some((n) => n.target === net.id));
+    if (user) throw new FailedPreconditionError(rpcText('FailedPrecondition', `network ${net.id} is in use by service ${user.id}`));
     await this.store.commit([deleteOp('network', net.id)]);
+  }
+
+  /** `network prune`: every network no service attaches to (never ingress) that matches; their names. */
+  async pruneNetworks(filter: { labels: string[]; notLabels: string[]; until?: string }): Promise<string[]> {
+    const used = new Set(this.store.memory.list('service').flatMap((s) => (s.spec.task.networks ?? []).map((n) => n.target)));
+    const until = filter.until === undefined ? Infinity : Date.parse(filter.until);
+    const doomed = this.networks().filter(
+      (n) =>
+        !n.ingress &&
+        !used.has(n.id) &&
+        Date.parse(n.createdAt) < until &&
+        filter.labels.every((l) => labelMatches(n.labels, l)) &&
+        !filter.notLabels.some((l) => labelMatches(n.labels, l)),
+    );
+    if (doomed.length === 0) return [];
+    await this.store.commit(doomed.map((n) => deleteOp('network', n.id, n.version)));
+    return doomed.map((n) => n.name);
   }
 
   cluster(): ClusterObject {

@@ -25,6 +25,7 @@ export const FORWARDED_METHODS = [
   'networks',
   'createNetwork',
   'removeNetwork',
+  'pruneNetworks',
 ] as const;
 export type ForwardedMethod = (typeof FORWARDED_METHODS)[number];
 

@@ -61,7 +61,7 @@ export class ServiceApi {
   }
 
   async createService(spec: ServiceSpec): Promise<{ id: string }> {
-    const named: ServiceSpec = { ...spec, name: spec.name || randomServiceName() };
+    const named: ServiceSpec = this.withNetworkIds({ ...spec, name: spec.name || randomServiceName() });
     this.validate(named);
     const ports = this.allocate(named, null);
     const id = generateNodeId();
@@ -80,6 +80,7 @@ export class ServiceApi {
     if (next.name !== current.spec.name) {
       throw invalid('renaming services is not supported');
     }
+    next = this.withNetworkIds(next);
     this.validate(next);
     const ports = this.allocate(next, current);
     // Like swarmkit, only a change to what tasks run starts a rolling update; scaling does not.
@@ -107,6 +108,24 @@ export class ServiceApi {
   async removeService(input: string): Promise<void> {
     const service = this.service(input);
     await this.store.commit([deleteOp('service', service.id)]);
+  }
+
+  /**
+   * The spec with each network attachment naming its network by ID, as moby resolves them (by
+   * ID, name or ID prefix) before the spec reaches swarmkit; the ingress network is refused.
+   */
+  private withNetworkIds(spec: ServiceSpec): ServiceSpec {
+    const attachments = spec.task.networks;
+    if (!attachments?.length) return spec;
+    const nets = this.store.memory.list('network');
+    const networks = attachments.map((a) => {
+      const net =
+        nets.find((n) => n.id === a.target) ?? nets.find((n) => n.name === a.target) ?? nets.find((n) => a.target !== '' && n.id.startsWith(a.target));
+      if (!net) throw new NotFoundError(`network ${a.target} not found`);
+      if (net.ingress) throw invalid(`Service cannot be explicitly attached to the ingress network "${net.name}"`);
+      return { ...a, target: net.id };
+    });
+    return { ...spec, task: { ...spec.task, networks } };
   }
 
   private validate(spec: ServiceSpec): void {

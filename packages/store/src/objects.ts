@@ -99,3 +99,10 @@ export interface ObjectsByKind {
 export type Kind = keyof ObjectsByKind;
 export type AnyObject = ObjectsByKind[Kind];
 export const KINDS: readonly Kind[] = ['cluster', 'node', 'service', 'task', 'network'];
+
+/** Docker's label filter term: `key` (the label is set) or `key=value` (set to that value). */
+export function labelMatches(labels: Readonly<Record<string, string>>, expr: string): boolean {
+  const eq = expr.indexOf('=');
+  if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, expr);
+  return labels[expr.slice(0, eq)] === expr.slice(eq + 1);
+}

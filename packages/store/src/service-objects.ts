@@ -57,8 +57,17 @@ export interface Resources {
   reservations?: { nanoCpus?: number; memoryBytes?: number };
 }
 
+/** A network a service's tasks attach to (Docker's TaskTemplate.Networks entry). */
+export interface NetworkAttachment {
+  /** The network's ID (names are resolved when the service is written). */
+  target: string;
+  aliases?: string[];
+}
+
 export interface TaskSpec {
   container: ContainerSpec;
+  /** `--network`: the overlay networks the tasks attach to. */
+  networks?: NetworkAttachment[];
   restart: RestartPolicy;
   placement: Placement;
   resources: Resources;

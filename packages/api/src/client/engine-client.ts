@@ -96,6 +96,8 @@ export interface EngineApi {
   networkInspect(id: string, options?: NetworkInspectOptions): Promise<Network>;
   networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse>;
   networkRemove(id: string): Promise<void>;
+  /** POST /networks/prune: the names of the networks removed. */
+  networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }>;
 }
 
 export interface ServiceInspectOptions {
@@ -337,6 +339,10 @@ export class EngineClient implements EngineApi {
 
   async networkRemove(id: string): Promise<void> {
     await this.call('DELETE', `/networks/${objectRef('network', id)}`);
+  }
+
+  async networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.call('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } });
   }
 
   private async logs(path: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {

@@ -35,6 +35,15 @@ export interface EngineBackend {
   networks(): Promise<NetworkObject[]>;
   createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }>;
   removeNetwork(input: string): Promise<void>;
+  /** Removes the networks no service uses (never ingress) that match; returns their names. */
+  pruneNetworks(filter: NetworkPruneFilter): Promise<string[]>;
   /** Streams log records of a service's or a task's tasks until done (or aborted). */
   logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogRecordOut>;
+}
+
+/** `network prune` filters: every `labels` term must match, no `notLabels` term may, created before `until` (ISO). */
+export interface NetworkPruneFilter {
+  labels: string[];
+  notLabels: string[];
+  until?: string;
 }

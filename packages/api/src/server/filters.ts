@@ -1,5 +1,5 @@
 // Docker list filters (`filters={"role":{"manager":true}}`, or the legacy array form).
-import { InvalidArgumentError, type NodeObject } from '@shoal/store';
+import { InvalidArgumentError, labelMatches, type NodeObject } from '@shoal/store';
 
 export type ParsedFilters = Map<string, string[]>;
 
@@ -55,8 +55,21 @@ function nodeMatches(node: NodeObject, key: string, value: string): boolean {
   }
 }
 
-function labelMatches(labels: Record<string, string>, expr: string): boolean {
-  const eq = expr.indexOf('=');
-  if (eq < 0) return expr in labels;
-  return labels[expr.slice(0, eq)] === expr.slice(eq + 1);
+const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * An `until` filter value as Docker reads it: a Unix timestamp (seconds, fractions allowed), an
+ * RFC 3339 date, or a Go duration counted back from `now`. Returns an ISO timestamp.
+ */
+export function parseUntil(value: string, now: number): string {
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(value)) ms = Number(value) * 1000;
+  else if (GO_DURATION.test(value)) {
+    let d = 0;
+    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) d += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    ms = now - d;
+  } else ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`failed to parse value as time or duration: "${value}"`);
+  return new Date(ms).toISOString();
 }

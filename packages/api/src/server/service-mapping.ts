@@ -11,6 +11,7 @@ import type {
 } from '@shoal/store';
 import type {
   Network,
+  NetworkAttachmentConfig,
   PortConfig as EnginePort,
   Service,
   ServiceSpec as EngineServiceSpec,
@@ -57,11 +58,16 @@ function toUpdate(u: UpdateConfig): EngineUpdateConfig {
   };
 }
 
-export function fromEngineTaskSpec(t: EngineTaskSpec | undefined): TaskSpec {
+export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks?: NetworkAttachmentConfig[]): TaskSpec {
   const c = t?.ContainerSpec;
   const r = t?.RestartPolicy;
   const hc = c?.Healthcheck ?? c?.HealthCheck;
+  // The service-level Networks field is deprecated (API 1.44) but still read, as Docker does.
+  const networks = t?.Networks?.length ? t.Networks : (legacyNetworks ?? []);
   return {
+    ...(networks.length
+      ? { networks: networks.map((n) => ({ target: n.Target, ...(n.Aliases?.length ? { aliases: [...n.Aliases] } : {}) })) }
+      : {}),
     container: {
       image: c?.Image ?? '',
       ...(c?.Command?.length ? { command: [...c.Command] } : {}),
@@ -146,6 +152,9 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
     },
     ForceUpdate: t.forceUpdate,
     Runtime: 'container',
+    ...(t.networks?.length
+      ? { Networks: t.networks.map((n) => ({ Target: n.target, ...(n.aliases?.length ? { Aliases: [...n.aliases] } : {}) })) }
+      : {}),
   };
 }
 
@@ -183,7 +192,7 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
   return {
     name: spec.Name ?? '',
     labels,
-    task: fromEngineTaskSpec(spec.TaskTemplate),
+    task: fromEngineTaskSpec(spec.TaskTemplate, spec.Networks),
     mode,
     update: fromUpdate(spec.UpdateConfig),
     rollback: fromUpdate(spec.RollbackConfig),

@@ -1,8 +1,8 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { InvalidArgumentError, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
+import { InvalidArgumentError, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
-import { parseFilters, type ParsedFilters } from './filters';
+import { parseFilters, parseUntil, type ParsedFilters } from './filters';
 import { frameLogRecord, parseLogRequest } from './logs';
 import type { Router, RouteContext } from './router';
 import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
@@ -14,6 +14,7 @@ export const STREAMED = Symbol('streamed');
 const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'] as const;
 const TASK_FILTERS = ['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date'] as const;
 const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'] as const;
+const NETWORK_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
 
 /** ServiceStatus of every service, in one pass over the tasks (counted as swarmkit does, see @shoal/store). */
 function engineStatuses(services: readonly ServiceObject[], tasks: readonly TaskObject[]): Map<string, ServiceStatus> {
@@ -22,11 +23,6 @@ function engineStatuses(services: readonly ServiceObject[], tasks: readonly Task
     out.set(id, { RunningTasks: c.runningTasks, DesiredTasks: c.desiredTasks, CompletedTasks: c.completedTasks });
   }
   return out;
-}
-
-function labelMatch(labels: Record<string, string>, expr: string): boolean {
-  const eq = expr.indexOf('=');
-  return eq < 0 ? expr in labels : labels[expr.slice(0, eq)] === expr.slice(eq + 1);
 }
 
 function matchAll<T>(items: T[], filters: ParsedFilters, test: (item: T, key: string, value: string) => boolean): T[] {
@@ -47,7 +43,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const wanted = matchAll(services, filters, (s, k, v) => {
       if (k === 'id') return s.id.startsWith(v);
       if (k === 'name') return s.spec.name.startsWith(v);
-      if (k === 'label') return labelMatch(s.spec.labels, v);
+      if (k === 'label') return labelMatches(s.spec.labels, v);
       if (k === 'mode') return s.spec.mode.type === v;
       return false;
     });
@@ -93,7 +89,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       if (k === 'name') return n.name.includes(v);
       if (k === 'driver') return n.driver === v;
       if (k === 'scope') return v === 'swarm';
-      if (k === 'label') return labelMatch(n.labels, v);
+      if (k === 'label') return labelMatches(n.labels, v);
       if (k === 'type') return v === 'custom' ? !n.ingress : v === 'builtin' ? n.ingress : false;
       return false;
     });
@@ -116,6 +112,17 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       labels: body.Labels ?? {},
     });
     return { Id: id, Warning: '' };
+  });
+  r.add('POST', '/networks/prune', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'), NETWORK_PRUNE_FILTERS);
+    const until = filters.get('until') ?? [];
+    if (until.length > 1) throw new InvalidArgumentError('more than one until filter specified');
+    const deleted = await backend.pruneNetworks({
+      labels: filters.get('label') ?? [],
+      notLabels: filters.get('label!') ?? [],
+      ...(until[0] !== undefined ? { until: parseUntil(until[0], Date.now()) } : {}),
+    });
+    return { NetworksDeleted: deleted };
   });
   r.add('DELETE', '/networks/{id}', async (ctx) => {
     await backend.removeNetwork(ctx.params.id ?? '');
@@ -143,7 +150,7 @@ function taskMatches(t: TaskObject, k: string, v: string, services: Map<string, 
     case 'name':
       return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}`.startsWith(v);
     case 'label':
-      return labelMatch(t.labels, v);
+      return labelMatches(t.labels, v);
     case '_up-to-date':
       return upToDate(t, service);
     default:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeEngine, run } from '../test-support/fake-engine';
+import { FakeEngine, run, runWithIo } from '../test-support/fake-engine';
 import { buildNetwork } from '../test-support/swarm-builders';
 import { ipamConfig } from './network';
 
@@ -77,5 +77,28 @@ describe('network inspect, create, rm', () => {
     const r = await run(withNetworks(), 'network', 'rm', 'net2', 'ghost');
     expect(r).toEqual({ code: 1, out: 'net2\n', err: 'Error response from daemon: network ghost not found\nexit status 1\n' });
     expect(await run(withNetworks(), 'network', 'rm', '-f', 'ghost')).toEqual({ code: 0, out: '', err: '' });
+  });
+});
+
+describe('network prune', () => {
+  const PROMPT = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ';
+
+  it('asks first; only y or Y goes ahead, anything else ends quietly', async () => {
+    for (const answer of ['', 'n', 'yes', 'no']) {
+      const engine = new FakeEngine();
+      const r = await runWithIo(engine, { readLine: async () => answer }, 'network', 'prune');
+      expect(r).toEqual({ code: 0, out: PROMPT, err: '' });
+      expect(engine.calls).toEqual([]);
+    }
+    const engine = new FakeEngine();
+    engine.pruned = ['a', 'b'];
+    const r = await runWithIo(engine, { readLine: async () => ' Y ' }, 'network', 'prune');
+    expect(r).toEqual({ code: 0, out: `${PROMPT}Deleted Networks:\na\nb\n\n`, err: '' });
+  });
+
+  it('with -f prunes at once, passing the filters; prints nothing when nothing was removed', async () => {
+    const engine = new FakeEngine();
+    expect(await run(engine, 'network', 'prune', '-f', '--filter', 'label!=keep', '--filter', 'until=24h')).toEqual({ code: 0, out: '', err: '' });
+    expect(engine.calls).toEqual(['networksPrune({"label!":{"keep":true},"until":{"24h":true}})']);
   });
 });

@@ -1,4 +1,4 @@
-// `shoal network ls|inspect|create|rm` (docker/cli cli/command/network).
+// `shoal network ls|inspect|create|prune|rm` (docker/cli cli/command/network).
 import { BlockList, isIP } from 'node:net';
 import type { Command } from 'commander';
 import { EngineApiError, type IPAM, type IPAMConfig, type Network, type NetworkCreateRequest, type NetworkScope } from '@shoal/api';
@@ -10,6 +10,8 @@ import { goJson, inspectJson } from '../format/inspect-json';
 import { formatNetworkList, networkListFormat } from '../format/network-format';
 import { filtersFromFlags, parseFilterFlag } from './node';
 import { kvToMap, validateLabel } from './service-parse';
+
+const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
 
 /** pflag's StringSlice: each value may hold several, comma-separated. */
 const stringSlice = (v: string): string[] => (v === '' ? [] : v.split(','));
@@ -175,6 +177,28 @@ export function registerNetworkCommands(root: Command, ctx: CliContext): void {
     run: async (c, [name = ''], flags) => {
       const response = await c.client().networkCreate(createRequest(name, flags));
       c.io.out(`${response.Id}\n`);
+    },
+  });
+
+  defineLeaf(network, ctx, {
+    use: 'prune [OPTIONS]',
+    short: 'Remove all unused networks',
+    args: noArgs,
+    flags: [
+      { name: 'filter', kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>")', parse: parseFilterFlag },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+    ],
+    run: async (c, _args, flags) => {
+      if (!flags.bool('force')) {
+        c.io.out(`${PRUNE_WARNING} [y/N] `);
+        // Only y or Y goes ahead; anything else ends quietly, with status 0, as docker does.
+        const answer = ((await c.io.readLine?.()) ?? '').trim();
+        if (answer !== 'y' && answer !== 'Y') return;
+      }
+      const report = await c.client().networksPrune(filtersFromFlags(flags.list('filter')));
+      const deleted = report.NetworksDeleted ?? [];
+      // docker prints its report with Println, hence the blank line after the names.
+      if (deleted.length > 0) c.io.out(`Deleted Networks:\n${deleted.map((n) => `${n}\n`).join('')}\n`);
     },
   });
 

@@ -193,6 +193,12 @@ export class FakeEngine implements EngineApi {
     this.networkCreates.push(structuredClone(req));
     return { Id: 'net-new-id' };
   }
+  /** What POST /networks/prune answers. */
+  pruned: string[] = [];
+  async networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    this.record(`networksPrune(${encodeFilters(filters) ?? ''})`);
+    return { NetworksDeleted: [...this.pruned] };
+  }
   async networkRemove(id: string): Promise<void> {
     this.record(`networkRemove(${id})`);
     if (!this.networks.some((n) => n.Id === id || n.Name === id)) throw new EngineApiError(404, `network ${id} not found`);
