@@ -121,4 +121,16 @@ describe('docker CLI compatibility', () => {
     expect(names).toEqual(['ingress']);
     expect((await m.cliOk(['network', 'prune', '-f'])).stdout).toBe('');
   });
+
+  it('service --user and --stop-signal are kept and shown; a bad signal is refused', async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['service', 'create', '-d', '--name', 'asuser', '--replicas', '0', '--user', 'nobody', '--stop-signal', 'SIGINT', 'shoal/whoami']);
+    const spec = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'asuser'])).stdout) as Record<string, unknown>;
+    expect(spec).toMatchObject({ User: 'nobody', StopSignal: 'SIGINT' });
+    const bad = await m.docker(['service', 'create', '-d', '--name', 'badsig', '--stop-signal', 'SIGNOPE', 'shoal/whoami']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Invalid signal: SIGNOPE');
+    expect((await m.docker(['service', 'inspect', 'badsig'])).code).toBe(1);
+    await m.dockerOk(['service', 'rm', 'asuser']);
+  });
 });

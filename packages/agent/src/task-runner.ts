@@ -3,6 +3,7 @@
 // change (forward only), and adopts tasks left running by a previous agent.
 import * as net from 'node:net';
 import type { Executor, TaskController, TaskRuntimeSpec } from '@shoal/runtime';
+import { parseSignal } from '@shoal/store';
 import type { TaskAssignment, TaskStateName, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
 
@@ -215,6 +216,9 @@ export class TaskRunner {
       ...(c.env ? { env: c.env } : {}),
       ...(c.dir ? { workdir: c.dir } : {}),
       ...(c.stopGracePeriodMs !== undefined ? { stopGracePeriodMs: c.stopGracePeriodMs } : {}),
+      // The manager refuses a signal that names none; an older manager's spec falls back to SIGTERM.
+      ...(c.stopSignal ? { stopSignal: (parseSignal(c.stopSignal) ?? 'SIGTERM') as NodeJS.Signals } : {}),
+      ...(c.user ? { user: c.user } : {}),
       ...(c.labels ? { labels: c.labels } : {}),
       targetPorts: a.targetPorts.filter((p) => p.protocol !== 'sctp').map((p) => ({ port: p.port, protocol: p.protocol as 'tcp' | 'udp' })),
     };

@@ -17,6 +17,7 @@ import {
   type ServiceObject,
   type ServiceSpec,
   type TaskObject,
+  parseSignal,
 } from '@shoal/store';
 import { randomServiceName } from './names';
 import { allocatePorts, validateConstraints } from './orchestrator';
@@ -136,6 +137,8 @@ export class ServiceApi {
       throw invalid(`ContainerSpec: ${JSON.stringify(spec.task.container.image)} is not a valid repository/tag`);
     }
     if (spec.mode.type === 'replicated' && !(spec.mode.replicas >= 0)) throw invalid('Number of replicas must be non-negative');
+    const stopSignal = spec.task.container.stopSignal;
+    if (stopSignal !== undefined && parseSignal(stopSignal) === undefined) throw invalid(`Invalid signal: ${stopSignal}`);
     const r = spec.task.restart;
     if (r.delayMs < 0) throw invalid('TaskSpec: restart-delay cannot be negative');
     if (r.windowMs < 0) throw invalid('TaskSpec: restart-window cannot be negative');

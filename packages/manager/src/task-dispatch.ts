@@ -29,6 +29,8 @@ function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {
         ...(c.dir ? { dir: c.dir } : {}),
         ...(c.labels ? { labels: c.labels } : {}),
         ...(c.stopGracePeriodMs !== undefined ? { stopGracePeriodMs: c.stopGracePeriodMs } : {}),
+        ...(c.stopSignal ? { stopSignal: c.stopSignal } : {}),
+        ...(c.user ? { user: c.user } : {}),
       },
     },
     targetPorts: t.endpointPorts.map((p) => ({ port: p.targetPort, protocol: p.protocol })),

@@ -27,6 +27,10 @@ export interface TaskRuntimeSpec {
   targetPorts?: TargetPort[];
   /** SIGTERM → SIGKILL delay for shutdown(); default 10_000 (Docker's default). */
   stopGracePeriodMs?: number;
+  /** The signal shutdown() sends first (`--stop-signal`), by its `SIGxxx` name; SIGTERM by default. */
+  stopSignal?: NodeJS.Signals;
+  /** `name|uid[:group|gid]` to run the process as (`--user`); the daemon's own user by default. */
+  user?: string;
   labels?: Record<string, string>;
 }
 

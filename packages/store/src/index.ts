@@ -5,3 +5,4 @@ export * from './service-status';
 export * from './commands';
 export * from './memory-store';
 export * from './proposer';
+export * from './signals';

@@ -34,6 +34,10 @@ export interface ContainerSpec {
   hostname?: string;
   labels?: Record<string, string>;
   stopGracePeriodMs?: number;
+  /** `--stop-signal`, as given (SIGTERM when unset). */
+  stopSignal?: string;
+  /** `--user`: `name|uid[:group|gid]` the task's process runs as. */
+  user?: string;
   healthcheck?: HealthCheck;
 }
 

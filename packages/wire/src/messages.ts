@@ -154,6 +154,8 @@ export interface TaskAssignment {
       dir?: string;
       labels?: Record<string, string>;
       stopGracePeriodMs?: number;
+      stopSignal?: string;
+      user?: string;
     };
   };
   targetPorts: Array<{ port: number; protocol: 'tcp' | 'udp' | 'sctp' }>;

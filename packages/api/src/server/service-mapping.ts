@@ -77,6 +77,8 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       ...(c?.Hostname ? { hostname: c.Hostname } : {}),
       ...(c?.Labels ? { labels: { ...c.Labels } } : {}),
       ...(c?.StopGracePeriod !== undefined ? { stopGracePeriodMs: ms(c.StopGracePeriod, 10_000) } : {}),
+      ...(c?.StopSignal ? { stopSignal: c.StopSignal } : {}),
+      ...(c?.User ? { user: c.User } : {}),
       ...(hc?.Test?.length
         ? {
             healthcheck: {
@@ -118,6 +120,8 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.env ? { Env: [...c.env] } : {}),
       ...(c.dir ? { Dir: c.dir } : {}),
       ...(c.stopGracePeriodMs !== undefined ? { StopGracePeriod: c.stopGracePeriodMs * MS } : {}),
+      ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+      ...(c.user ? { User: c.user } : {}),
       ...(c.healthcheck
         ? {
             Healthcheck: {

@@ -21,6 +21,7 @@ import { planLaunch, taskEnv, type LaunchContext, type LaunchPlan } from './laun
 import { LogWriter } from './log-file';
 import { streamLogs } from './log-stream';
 import { prepareNginx } from './nginx';
+import { lookupUser } from './user';
 import { closeQuietly, makeFifos, openTaskEnds, OutputPump } from './output-pump';
 import type { PortAllocator } from './ports';
 import { isSameProcessAlive, signalGroup } from './proc';
@@ -121,15 +122,16 @@ export class ProcessTaskController implements TaskController {
     await this.exited;
   }
 
-  /** SIGTERM, then SIGKILL if the leader outlives the grace period. */
+  /** The stop signal (SIGTERM unless the spec says otherwise), then SIGKILL if the leader outlives the grace period. */
   private async stop(proc: TaskProcess, graceMs: number): Promise<void> {
-    signalGroup(proc.pid, proc.procStartTime, 'SIGTERM');
+    const signal = this.spec.stopSignal ?? 'SIGTERM';
+    signalGroup(proc.pid, proc.procStartTime, signal);
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace'>((resolve) => (timer = setTimeout(() => resolve('grace'), graceMs)));
     const first = await Promise.race([proc.exited, graceOver]);
     clearTimeout(timer);
     if (first === 'grace') {
-      this.logger.info({ taskId: this.spec.taskId, graceMs }, 'task ignored SIGTERM; killing it');
+      this.logger.info({ taskId: this.spec.taskId, graceMs, signal }, 'task outlived its stop signal; killing it');
       signalGroup(proc.pid, proc.procStartTime, 'SIGKILL');
     }
   }
@@ -239,8 +241,13 @@ export class ProcessTaskController implements TaskController {
     const ends = openTaskEnds(this.dir);
     try {
       const { listenHost, launch } = this.ctx;
-      const env = taskEnv({ spec: this.spec, port: this.port, home: this.workDir, listenHost, envPath: launch.envPath });
-      const proc = await spawnTask(plan, { cwd: this.spec.workdir ?? this.workDir, env, ...ends });
+      // `--user`: the process runs as that user, with HOME from its passwd entry and `/` as the
+      // working directory unless one is given, as in a container: the task's own scratch space
+      // (below the daemon's state directory) need not be reachable for that user.
+      const user = this.spec.user ? lookupUser(this.spec.user) : undefined;
+      const env = taskEnv({ spec: this.spec, port: this.port, home: user?.home ?? this.workDir, listenHost, envPath: launch.envPath });
+      const cwd = this.spec.workdir ?? (user ? '/' : this.workDir);
+      const proc = await spawnTask(plan, { cwd, env, ...ends, ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}) });
       // Open our reading ends before closing the parent's copy of the task's ends, so
       // the pipes never look writer-less (end of file) to the pump.
       await this.attach(proc);

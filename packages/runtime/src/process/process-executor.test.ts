@@ -1,6 +1,6 @@
 // ProcessExecutor with real host processes: lifecycle, process groups, signals.
 // Every test kills what it started by PID in afterEach (ProcessHarness.cleanup).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectLogs, executorCompliance, hasLines } from '../test-support/executor-compliance';
@@ -56,6 +56,40 @@ describe('ProcessExecutor', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(await c.wait()).toEqual({ exitCode: 143, signal: 'SIGTERM' });
     expect(await noMembers(pgid)).toEqual([]);
+  });
+
+  it('stops a task with its --stop-signal', async () => {
+    const c = h.executor().controller(
+      h.spec('sigint', {
+        command: ['/bin/sh', '-c', 'trap "echo got INT; exit 3" INT; echo ready; while true; do sleep 0.1; done'],
+        stopSignal: 'SIGINT',
+      }),
+    );
+    await c.prepare();
+    await c.start();
+    await collectLogs(c, hasLines('ready'));
+    const t0 = Date.now();
+    await c.shutdown();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await c.wait()).toEqual({ exitCode: 3, signal: null });
+    await collectLogs(c, hasLines('ready', 'got INT'));
+  });
+
+  it('runs a task as its --user, with HOME from passwd and / as its directory; an unknown user fails the start', async () => {
+    const c = h.executor().controller(h.spec('usr', { command: ['/bin/sh', '-c', 'id -u; echo "home=$HOME"; pwd'], user: 'nobody' }));
+    await c.prepare();
+    if (process.getuid?.() === 0) {
+      await c.start();
+      expect(await c.wait()).toEqual({ exitCode: 0, signal: null });
+      const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))?.split(':') ?? [];
+      await collectLogs(c, hasLines(nobody[2] ?? '65534', `home=${nobody[5] ?? '/'}`, '/'));
+    } else {
+      // Only root may change a process's user.
+      await expect(c.start()).rejects.toThrow();
+    }
+    const ghost = h.executor().controller(h.spec('ghost', { command: ['/bin/true'], user: 'no-such-user-here' }));
+    await ghost.prepare();
+    await expect(ghost.start()).rejects.toThrow('unable to find user no-such-user-here: no matching entries in passwd file');
   });
 
   it('SIGKILLs a task that ignores SIGTERM once the grace period is over', async () => {

@@ -25,6 +25,8 @@ export interface SpawnInput {
   env: Record<string, string>;
   stdout: number;
   stderr: number;
+  /** Run as this uid/gid (`--user`); the daemon's own by default. */
+  user?: { uid: number; gid: number };
 }
 
 export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProcess> {
@@ -35,6 +37,7 @@ export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProc
       // Its own session and process group, so one kill(-pgid) reaches every process of the task.
       detached: true,
       stdio: ['ignore', input.stdout, input.stderr],
+      ...(input.user ? { uid: input.user.uid, gid: input.user.gid } : {}),
     });
     const pid = child.pid;
     if (pid === undefined) {
