@@ -122,11 +122,18 @@ describe('docker CLI compatibility', () => {
     expect((await m.cliOk(['network', 'prune', '-f'])).stdout).toBe('');
   });
 
-  it('service --user and --stop-signal are kept and shown; a bad signal is refused', async () => {
+  it('service --user, --stop-signal and --placement-pref are kept and shown; a bad signal is refused', async () => {
     const m = cluster.manager;
-    await m.dockerOk(['service', 'create', '-d', '--name', 'asuser', '--replicas', '0', '--user', 'nobody', '--stop-signal', 'SIGINT', 'shoal/whoami']);
-    const spec = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'asuser'])).stdout) as Record<string, unknown>;
-    expect(spec).toMatchObject({ User: 'nobody', StopSignal: 'SIGINT' });
+    await m.dockerOk([
+      ...['service', 'create', '-d', '--name', 'asuser', '--replicas', '0'],
+      ...['--user', 'nobody', '--stop-signal', 'SIGINT', '--placement-pref', 'spread=node.labels.zone', 'shoal/whoami'],
+    ]);
+    const spec = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate}}', 'asuser'])).stdout) as {
+      ContainerSpec: Record<string, unknown>;
+      Placement: Record<string, unknown>;
+    };
+    expect(spec.ContainerSpec).toMatchObject({ User: 'nobody', StopSignal: 'SIGINT' });
+    expect(spec.Placement['Preferences']).toEqual([{ Spread: { SpreadDescriptor: 'node.labels.zone' } }]);
     const bad = await m.docker(['service', 'create', '-d', '--name', 'badsig', '--stop-signal', 'SIGNOPE', 'shoal/whoami']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Invalid signal: SIGNOPE');

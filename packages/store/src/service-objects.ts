@@ -52,6 +52,8 @@ export interface RestartPolicy {
 
 export interface Placement {
   constraints: string[];
+  /** `--placement-pref spread=<descriptor>`: tasks spread evenly over the descriptor's values, in order. */
+  preferences?: string[];
   /** 0 = unlimited. */
   maxReplicas: number;
 }

@@ -97,7 +97,11 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       maxAttempts: r?.MaxAttempts ?? 0,
       windowMs: ms(r?.Window, 0),
     },
-    placement: { constraints: [...(t?.Placement?.Constraints ?? [])], maxReplicas: t?.Placement?.MaxReplicas ?? 0 },
+    placement: {
+      constraints: [...(t?.Placement?.Constraints ?? [])],
+      ...(t?.Placement?.Preferences?.length ? { preferences: t.Placement.Preferences.map((p) => p.Spread.SpreadDescriptor) } : {}),
+      maxReplicas: t?.Placement?.MaxReplicas ?? 0,
+    },
     resources: {
       ...(t?.Resources?.Limits ? { limits: { nanoCpus: t.Resources.Limits.NanoCPUs ?? 0, memoryBytes: t.Resources.Limits.MemoryBytes ?? 0 } } : {}),
       ...(t?.Resources?.Reservations
@@ -151,6 +155,7 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
     },
     Placement: {
       ...(t.placement.constraints.length ? { Constraints: [...t.placement.constraints] } : {}),
+      ...(t.placement.preferences?.length ? { Preferences: t.placement.preferences.map((d) => ({ Spread: { SpreadDescriptor: d } })) } : {}),
       ...(t.placement.maxReplicas ? { MaxReplicas: t.placement.maxReplicas } : {}),
       Platforms: [{ Architecture: 'amd64', OS: 'linux' }],
     },

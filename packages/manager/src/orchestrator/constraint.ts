@@ -50,32 +50,41 @@ export function nodeMatches(constraints: readonly Constraint[], node: NodeObject
 }
 
 function matchOne(c: Constraint, node: NodeObject): boolean {
-  const key = c.key.toLowerCase();
+  if (c.key.toLowerCase() === 'node.ip') return matchIp(c, node.status.addr || node.description.addr);
+  const actual = nodeAttribute(c.key, node);
+  return actual !== undefined && matchValue(c, actual);
+}
+
+/**
+ * A node's value for a constraint or spread key (`node.id`, `node.hostname`, `node.role`,
+ * `node.platform.os|arch`, `node.labels.<name>`, `engine.labels.<name>`); undefined for a key that
+ * names nothing. A missing label reads as "".
+ */
+export function nodeAttribute(rawKey: string, node: NodeObject): string | undefined {
+  const key = rawKey.toLowerCase();
   switch (key) {
     case 'node.id':
-      return matchValue(c, node.id);
+      return node.id;
     case 'node.hostname':
-      return matchValue(c, node.description.hostname);
+      return node.description.hostname;
     case 'node.ip':
-      return matchIp(c, node.status.addr || node.description.addr);
+      return node.status.addr || node.description.addr;
     case 'node.role':
-      return matchValue(c, node.role);
+      return node.role;
     case 'node.platform.os':
-      return matchValue(c, node.description.platform.os);
+      return node.description.platform.os;
     case 'node.platform.arch':
-      return matchValue(c, node.description.platform.architecture);
+      return node.description.platform.architecture;
     default:
       break;
   }
   if (key.length > NODE_LABEL_PREFIX.length && key.startsWith(NODE_LABEL_PREFIX)) {
     // The label name itself is case sensitive.
-    return matchValue(c, node.spec.labels[c.key.slice(NODE_LABEL_PREFIX.length)] ?? '');
+    return node.spec.labels[rawKey.slice(NODE_LABEL_PREFIX.length)] ?? '';
   }
-  if (key.length > ENGINE_LABEL_PREFIX.length && key.startsWith(ENGINE_LABEL_PREFIX)) {
-    // Shoal nodes report no engine labels: swarmkit matches those against "".
-    return matchValue(c, '');
-  }
-  return false;
+  // Shoal nodes report no engine labels: swarmkit matches those against "".
+  if (key.length > ENGINE_LABEL_PREFIX.length && key.startsWith(ENGINE_LABEL_PREFIX)) return '';
+  return undefined;
 }
 
 /** Whole-string, case-insensitive comparison. */

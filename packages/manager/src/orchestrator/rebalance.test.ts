@@ -128,6 +128,14 @@ describe('rebalancing', () => {
     expect(perNode(sim)).toEqual({ n1: 3, n2: 2, n3: 1 });
   });
 
+  it('leaves a service with placement preferences alone (it spreads over label values, not nodes)', () => {
+    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 6 } });
+    const sim = afterNodeLoss({ task: { ...spec.task, placement: { ...spec.task.placement, preferences: ['node.labels.zone'] } } });
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
+  });
+
   it('can be turned off', () => {
     const sim = afterNodeLoss();
     const off = new SimCluster({ rebalanceDelayMs: -1 });

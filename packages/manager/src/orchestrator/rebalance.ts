@@ -6,7 +6,8 @@
 // (the drain hand-over), so the service never runs fewer tasks. Gradual: one move at a time per
 // service, only while all its tasks run and none changed for `rebalanceDelayMs`, and only to a
 // node that has been up that long. Only active nodes count: a paused node keeps its tasks. A
-// service labelled `shoal.rebalance=false` is left alone.
+// service labelled `shoal.rebalance=false`, or with placement preferences (which spread over label
+// values, not nodes), is left alone.
 import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
 import { demandOf, Pipeline } from './filters';
 import type { OrchestratorOptions } from './options';
@@ -21,7 +22,8 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   if (service.spec.mode.type !== 'replicated' || options.rebalanceDelayMs < 0) return;
   const live = ws.tasksOfService(service.id).filter(isLive);
   if (cancelStuckMoves(ws, live, options)) return;
-  if (service.spec.labels[REBALANCE_LABEL] === 'false') return;
+  // Placement preferences spread over label values, not nodes: moving by node counts would undo them.
+  if (service.spec.labels[REBALANCE_LABEL] === 'false' || (service.spec.task.placement.preferences?.length ?? 0) > 0) return;
   const update = service.updateStatus?.state;
   if (update === 'updating' || update === 'paused') return;
   if (live.length !== service.spec.mode.replicas || live.length < 2) return;

@@ -24,6 +24,31 @@ const task = (sim: SimCluster, id: string) => sim.store.get('task', id);
 const withTask = (patch: Partial<ServiceSpec['task']>): Partial<ServiceSpec> => ({ task: { ...makeSpec('x').task, ...patch } });
 
 describe('scheduler', () => {
+  it('spreads over the values of a placement preference first, then over the nodes within each', () => {
+    const zones = { n1: { labels: { zone: 'a' } }, n2: { labels: { zone: 'a' } }, n3: { labels: { zone: 'b' } } };
+    const base = makeSpec('x').task;
+    const spread = cluster(zones, withTask({ placement: { ...base.placement, preferences: ['node.labels.zone'] } }), 6);
+    spread.step(runScheduler);
+    expect(perNode(spread)).toEqual({ n1: 2, n2: 1, n3: 3 }); // zone a 3, zone b 3
+    const plain = cluster(zones, {}, 6);
+    plain.step(runScheduler);
+    expect(perNode(plain)).toEqual({ n1: 2, n2: 2, n3: 2 });
+  });
+
+  it('puts nodes without the label in a group of their own, and nests several preferences', () => {
+    const nodes = {
+      n1: { labels: { dc: 'east', rack: '1' } },
+      n2: { labels: { dc: 'east', rack: '2' } },
+      n3: { labels: { dc: 'west', rack: '1' } },
+      n4: {},
+    };
+    const base = makeSpec('x').task;
+    const sim = cluster(nodes, withTask({ placement: { ...base.placement, preferences: ['node.labels.dc', 'node.labels.rack'] } }), 6);
+    sim.step(runScheduler);
+    // dc: "" (n4) 2, east 2 (one per rack), west 2.
+    expect(perNode(sim)).toEqual({ n1: 1, n2: 1, n3: 2, n4: 2 });
+  });
+
   it('spreads a service evenly, ties broken by total tasks then node id', () => {
     const sim = cluster({ n1: {}, n2: {}, n3: {} }, {}, 7);
     sim.step(runScheduler);

@@ -3,6 +3,7 @@
 // ordered like swarmkit's nodeLess (recent failures, then fewest tasks of the
 // service, then fewest tasks overall, then node id), so a batch costs O(T log N).
 import { taskStateRank, type TaskObject } from '@shoal/store';
+import { nodeAttribute } from './constraint';
 import { demandOf, Pipeline, type NodeInfo } from './filters';
 import type { OrchestratorOptions } from './options';
 import { isLive, occupiesNode, toMs } from './tasks';
@@ -52,6 +53,8 @@ function scheduleGroup(ws: WorkingSet, tasks: TaskObject[], infos: Map<string, N
   const demand = demandOf(first);
   const pipeline = new Pipeline(demand);
   const serviceId = demand.serviceId;
+  const preferences = first.spec.placement.preferences ?? [];
+  if (preferences.length > 0) return scheduleSpread(ws, tasks, infos, pipeline, preferences, options);
   const heap = new NodeHeap((a, b) => compareNodes(a, b, serviceId, options.maxRecentFailures));
   for (const info of infos.values()) if (pipeline.passes(info)) heap.push(info);
 
@@ -66,6 +69,48 @@ function scheduleGroup(ws: WorkingSet, tasks: TaskObject[], infos: Map<string, N
     }
     assign(ws, tasks[i] as TaskObject, chosen, 'scheduler assigned task to node');
     heap.siftDownTop();
+  }
+}
+
+/**
+ * Tasks with placement preferences (swarmkit's decision tree): the nodes that pass the filters are
+ * grouped by their value for the first spread descriptor, and each task goes to the group holding
+ * the fewest of the service's tasks (ties: the lower value), then likewise by the next descriptor
+ * within it, and finally to the best node of the last group in the usual order. O(T × N): only for
+ * services that ask for it.
+ */
+function scheduleSpread(
+  ws: WorkingSet,
+  tasks: TaskObject[],
+  infos: Map<string, NodeInfo>,
+  pipeline: Pipeline,
+  preferences: readonly string[],
+  options: OrchestratorOptions,
+): void {
+  const serviceId = (tasks[0] as TaskObject).serviceId;
+  const cmp = (a: NodeInfo, b: NodeInfo) => compareNodes(a, b, serviceId, options.maxRecentFailures);
+  const pick = (nodes: NodeInfo[], level: number): NodeInfo => {
+    if (level === preferences.length) return nodes.reduce((best, n) => (cmp(n, best) < 0 ? n : best));
+    const groups = new Map<string, { nodes: NodeInfo[]; tasks: number }>();
+    for (const n of nodes) {
+      const value = nodeAttribute(preferences[level] as string, n.node) ?? '';
+      const g = groups.get(value) ?? { nodes: [], tasks: 0 };
+      g.nodes.push(n);
+      g.tasks += n.activeByService.get(serviceId) ?? 0;
+      groups.set(value, g);
+    }
+    const [, emptiest] = [...groups].sort(([va, a], [vb, b]) => a.tasks - b.tasks || (va < vb ? -1 : va > vb ? 1 : 0))[0] as [string, { nodes: NodeInfo[] }];
+    return pick(emptiest.nodes, level + 1);
+  };
+  for (let i = 0; i < tasks.length; i++) {
+    const passing = [...infos.values()].filter((n) => pipeline.passes(n));
+    if (passing.length === 0) {
+      const why = pipeline.explain(infos.values());
+      const err = why ? `no suitable node (${why})` : 'no suitable node';
+      for (const t of tasks.slice(i)) setError(ws, t, err);
+      return;
+    }
+    assign(ws, tasks[i] as TaskObject, pick(passing, 0), 'scheduler assigned task to node');
   }
 }
 
