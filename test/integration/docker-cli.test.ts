@@ -122,17 +122,22 @@ describe('docker CLI compatibility', () => {
     expect((await m.cliOk(['network', 'prune', '-f'])).stdout).toBe('');
   });
 
-  it('service --user, --stop-signal and --placement-pref are kept and shown; a bad signal is refused', async () => {
+  it('service --user, --stop-signal, --placement-pref and the container-only options are kept and shown; a bad signal is refused', async () => {
     const m = cluster.manager;
     await m.dockerOk([
       ...['service', 'create', '-d', '--name', 'asuser', '--replicas', '0'],
-      ...['--user', 'nobody', '--stop-signal', 'SIGINT', '--placement-pref', 'spread=node.labels.zone', 'shoal/whoami'],
+      ...['--user', 'nobody', '--stop-signal', 'SIGINT', '--placement-pref', 'spread=node.labels.zone'],
+      ...['--tty', '--read-only', '--init', '--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--limit-pids', '100', 'shoal/whoami'],
     ]);
     const spec = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate}}', 'asuser'])).stdout) as {
       ContainerSpec: Record<string, unknown>;
       Placement: Record<string, unknown>;
+      LogDriver: unknown;
+      Resources: { Limits: Record<string, unknown> };
     };
-    expect(spec.ContainerSpec).toMatchObject({ User: 'nobody', StopSignal: 'SIGINT' });
+    expect(spec.ContainerSpec).toMatchObject({ User: 'nobody', StopSignal: 'SIGINT', TTY: true, ReadOnly: true, Init: true });
+    expect(spec.LogDriver).toEqual({ Name: 'json-file', Options: { 'max-size': '10m' } });
+    expect(spec.Resources.Limits).toEqual({ Pids: 100 });
     expect(spec.Placement['Preferences']).toEqual([{ Spread: { SpreadDescriptor: 'node.labels.zone' } }]);
     const bad = await m.docker(['service', 'create', '-d', '--name', 'badsig', '--stop-signal', 'SIGNOPE', 'shoal/whoami']);
     expect(bad.code).toBe(1);

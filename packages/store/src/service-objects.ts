@@ -38,6 +38,14 @@ export interface ContainerSpec {
   stopSignal?: string;
   /** `--user`: `name|uid[:group|gid]` the task's process runs as. */
   user?: string;
+  /**
+   * Container-only settings (`--tty`, `--read-only`, `--init`): kept and shown as given; the
+   * process runtime runs tasks as host processes, which have no terminal, root filesystem or init
+   * of their own to set.
+   */
+  tty?: boolean;
+  readOnly?: boolean;
+  init?: boolean;
   healthcheck?: HealthCheck;
 }
 
@@ -59,7 +67,7 @@ export interface Placement {
 }
 
 export interface Resources {
-  limits?: { nanoCpus?: number; memoryBytes?: number };
+  limits?: { nanoCpus?: number; memoryBytes?: number; pids?: number };
   reservations?: { nanoCpus?: number; memoryBytes?: number };
 }
 
@@ -74,6 +82,8 @@ export interface TaskSpec {
   container: ContainerSpec;
   /** `--network`: the overlay networks the tasks attach to. */
   networks?: NetworkAttachment[];
+  /** `--log-driver` / `--log-opt`: kept and shown; the process runtime keeps its own log files. */
+  logDriver?: { name: string; options?: Record<string, string> };
   restart: RestartPolicy;
   placement: Placement;
   resources: Resources;

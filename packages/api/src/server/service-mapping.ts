@@ -64,7 +64,9 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
   const hc = c?.Healthcheck ?? c?.HealthCheck;
   // The service-level Networks field is deprecated (API 1.44) but still read, as Docker does.
   const networks = t?.Networks?.length ? t.Networks : (legacyNetworks ?? []);
+  const log = t?.LogDriver;
   return {
+    ...(log?.Name ? { logDriver: { name: log.Name, ...(log.Options && Object.keys(log.Options).length ? { options: { ...log.Options } } : {}) } } : {}),
     ...(networks.length
       ? { networks: networks.map((n) => ({ target: n.Target, ...(n.Aliases?.length ? { aliases: [...n.Aliases] } : {}) })) }
       : {}),
@@ -79,6 +81,9 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       ...(c?.StopGracePeriod !== undefined ? { stopGracePeriodMs: ms(c.StopGracePeriod, 10_000) } : {}),
       ...(c?.StopSignal ? { stopSignal: c.StopSignal } : {}),
       ...(c?.User ? { user: c.User } : {}),
+      ...(c?.TTY ? { tty: true } : {}),
+      ...(c?.ReadOnly ? { readOnly: true } : {}),
+      ...(c?.Init ? { init: true } : {}),
       ...(hc?.Test?.length
         ? {
             healthcheck: {
@@ -103,7 +108,15 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       maxReplicas: t?.Placement?.MaxReplicas ?? 0,
     },
     resources: {
-      ...(t?.Resources?.Limits ? { limits: { nanoCpus: t.Resources.Limits.NanoCPUs ?? 0, memoryBytes: t.Resources.Limits.MemoryBytes ?? 0 } } : {}),
+      ...(t?.Resources?.Limits
+        ? {
+            limits: {
+              nanoCpus: t.Resources.Limits.NanoCPUs ?? 0,
+              memoryBytes: t.Resources.Limits.MemoryBytes ?? 0,
+              ...(t.Resources.Limits.Pids ? { pids: t.Resources.Limits.Pids } : {}),
+            },
+          }
+        : {}),
       ...(t?.Resources?.Reservations
         ? { reservations: { nanoCpus: t.Resources.Reservations.NanoCPUs ?? 0, memoryBytes: t.Resources.Reservations.MemoryBytes ?? 0 } }
         : {}),
@@ -126,6 +139,8 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.stopGracePeriodMs !== undefined ? { StopGracePeriod: c.stopGracePeriodMs * MS } : {}),
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.user ? { User: c.user } : {}),
+      ...(c.tty ? { TTY: true } : {}),
+      ...(c.readOnly ? { ReadOnly: true } : {}),
       ...(c.healthcheck
         ? {
             Healthcheck: {
@@ -137,11 +152,15 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
             },
           }
         : {}),
-      Init: false,
+      Init: c.init === true,
       Isolation: 'default',
     },
     Resources: {
-      Limits: { ...(t.resources.limits?.nanoCpus ? { NanoCPUs: t.resources.limits.nanoCpus } : {}), ...(t.resources.limits?.memoryBytes ? { MemoryBytes: t.resources.limits.memoryBytes } : {}) },
+      Limits: {
+        ...(t.resources.limits?.nanoCpus ? { NanoCPUs: t.resources.limits.nanoCpus } : {}),
+        ...(t.resources.limits?.memoryBytes ? { MemoryBytes: t.resources.limits.memoryBytes } : {}),
+        ...(t.resources.limits?.pids ? { Pids: t.resources.limits.pids } : {}),
+      },
       Reservations: {
         ...(t.resources.reservations?.nanoCpus ? { NanoCPUs: t.resources.reservations.nanoCpus } : {}),
         ...(t.resources.reservations?.memoryBytes ? { MemoryBytes: t.resources.reservations.memoryBytes } : {}),
@@ -164,6 +183,7 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
     ...(t.networks?.length
       ? { Networks: t.networks.map((n) => ({ Target: n.target, ...(n.aliases?.length ? { Aliases: [...n.aliases] } : {}) })) }
       : {}),
+    ...(t.logDriver ? { LogDriver: { Name: t.logDriver.name, ...(t.logDriver.options ? { Options: { ...t.logDriver.options } } : {}) } } : {}),
   };
 }
 
