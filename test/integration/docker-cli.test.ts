@@ -127,7 +127,8 @@ describe('docker CLI compatibility', () => {
     await m.dockerOk([
       ...['service', 'create', '-d', '--name', 'asuser', '--replicas', '0'],
       ...['--user', 'nobody', '--stop-signal', 'SIGINT', '--placement-pref', 'spread=node.labels.zone'],
-      ...['--tty', '--read-only', '--init', '--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--limit-pids', '100', 'shoal/whoami'],
+      ...['--tty', '--read-only', '--init', '--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--limit-pids', '100'],
+      ...['--mount', 'type=bind,source=/tmp,target=/data', '--host', 'db:10.0.0.9', '--dns', '10.0.0.53', '--cap-add', 'NET_ADMIN', 'shoal/whoami'],
     ]);
     const spec = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate}}', 'asuser'])).stdout) as {
       ContainerSpec: Record<string, unknown>;
@@ -135,7 +136,17 @@ describe('docker CLI compatibility', () => {
       LogDriver: unknown;
       Resources: { Limits: Record<string, unknown> };
     };
-    expect(spec.ContainerSpec).toMatchObject({ User: 'nobody', StopSignal: 'SIGINT', TTY: true, ReadOnly: true, Init: true });
+    expect(spec.ContainerSpec).toMatchObject({
+      User: 'nobody',
+      StopSignal: 'SIGINT',
+      TTY: true,
+      ReadOnly: true,
+      Init: true,
+      Mounts: [{ Type: 'bind', Source: '/tmp', Target: '/data' }],
+      Hosts: ['10.0.0.9 db'],
+      DNSConfig: { Nameservers: ['10.0.0.53'] },
+      CapabilityAdd: ['CAP_NET_ADMIN'],
+    });
     expect(spec.LogDriver).toEqual({ Name: 'json-file', Options: { 'max-size': '10m' } });
     expect(spec.Resources.Limits).toEqual({ Pids: 100 });
     expect(spec.Placement['Preferences']).toEqual([{ Spread: { SpreadDescriptor: 'node.labels.zone' } }]);

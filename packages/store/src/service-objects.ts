@@ -46,6 +46,11 @@ export interface ContainerSpec {
   tty?: boolean;
   readOnly?: boolean;
   init?: boolean;
+  /**
+   * Other Docker ContainerSpec fields a host process has no use for (Mounts, Hosts, DNSConfig,
+   * Groups, Sysctls, capabilities, Ulimits, OpenStdin), kept verbatim so inspect shows them.
+   */
+  containerOnly?: Record<string, unknown>;
   healthcheck?: HealthCheck;
 }
 

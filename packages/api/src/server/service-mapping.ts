@@ -58,6 +58,21 @@ function toUpdate(u: UpdateConfig): EngineUpdateConfig {
   };
 }
 
+/** ContainerSpec fields kept verbatim (see the store's ContainerSpec.containerOnly). */
+const CONTAINER_ONLY_FIELDS = ['Mounts', 'Hosts', 'DNSConfig', 'Groups', 'Sysctls', 'CapabilityAdd', 'CapabilityDrop', 'Ulimits', 'OpenStdin'] as const;
+
+function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: Record<string, unknown> } {
+  if (!c) return {};
+  const kept: Record<string, unknown> = {};
+  for (const key of CONTAINER_ONLY_FIELDS) {
+    const v = c[key];
+    if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
+    kept[key] = structuredClone(v);
+  }
+  return Object.keys(kept).length > 0 ? { containerOnly: kept } : {};
+}
+
 export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks?: NetworkAttachmentConfig[]): TaskSpec {
   const c = t?.ContainerSpec;
   const r = t?.RestartPolicy;
@@ -84,6 +99,7 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       ...(c?.TTY ? { tty: true } : {}),
       ...(c?.ReadOnly ? { readOnly: true } : {}),
       ...(c?.Init ? { init: true } : {}),
+      ...containerOnlyOf(c),
       ...(hc?.Test?.length
         ? {
             healthcheck: {
@@ -141,6 +157,7 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.user ? { User: c.user } : {}),
       ...(c.tty ? { TTY: true } : {}),
       ...(c.readOnly ? { ReadOnly: true } : {}),
+      ...(c.containerOnly ?? {}),
       ...(c.healthcheck
         ? {
             Healthcheck: {
