@@ -154,6 +154,13 @@ describe('docker CLI compatibility', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Invalid signal: SIGNOPE');
     expect((await m.docker(['service', 'inspect', 'badsig'])).code).toBe(1);
+    for (const tool of ['docker', 'shoal'] as const) {
+      const args = ['service', 'create', '-d', '--name', 'job', '--mode', 'replicated-job', 'busybox', 'true'];
+      const job = tool === 'docker' ? await m.docker(args) : await m.cli(args);
+      expect(job.code).toBe(1);
+      expect(job.stderr).toContain('job mode services (replicated-job, global-job) are not supported by Shoal');
+    }
+    expect((await m.docker(['service', 'inspect', 'job'])).code).toBe(1);
     await m.dockerOk(['service', 'rm', 'asuser']);
   });
 });

@@ -1,5 +1,6 @@
 // Docker's ServiceSpec/Service/Task/Network JSON ↔ the store's objects. Defaults are
 // swarmkit's (api/defaults/service.go), filled in so inspect shows them as Docker does.
+import { InvalidArgumentError } from '@shoal/store';
 import type {
   NetworkObject,
   PortConfig,
@@ -23,6 +24,8 @@ import type {
 
 const MS = 1_000_000; // ns per ms
 const ms = (ns: number | undefined, dflt: number): number => (ns === undefined ? dflt : Math.round(ns / MS));
+
+export const JOBS_UNSUPPORTED = 'job mode services (replicated-job, global-job) are not supported by Shoal; nothing was created or changed';
 
 /** Label that opts published ports into the PROXY protocol v2 ("true" = all, or "80,443"). */
 export const PROXY_PROTOCOL_LABEL = 'com.shoal.proxy-protocol';
@@ -232,6 +235,8 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
   const proxyLabel = labels[PROXY_PROTOCOL_LABEL];
   const proxied = (published: number) =>
     proxyLabel !== undefined && (proxyLabel === 'true' || proxyLabel.split(',').map((s) => s.trim()).includes(String(published)));
+  // Jobs run to completion; Shoal has no job orchestrator, and must not run one as a service.
+  if (spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) throw new InvalidArgumentError(JOBS_UNSUPPORTED);
   const mode: ServiceSpec['mode'] = spec.Mode?.Global
     ? { type: 'global' }
     : { type: 'replicated', replicas: spec.Mode?.Replicated?.Replicas ?? 1 };
