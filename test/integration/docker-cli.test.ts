@@ -154,6 +154,9 @@ describe('docker CLI compatibility', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Invalid signal: SIGNOPE');
     expect((await m.docker(['service', 'inspect', 'badsig'])).code).toBe(1);
+    const pref = await m.docker(['service', 'create', '-d', '--name', 'badpref', '--placement-pref', 'spread=node.zone', 'shoal/whoami']);
+    expect(pref.code).toBe(1);
+    expect(pref.stderr).toContain('invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>');
     for (const tool of ['docker', 'shoal'] as const) {
       const args = ['service', 'create', '-d', '--name', 'job', '--mode', 'replicated-job', 'busybox', 'true'];
       const job = tool === 'docker' ? await m.docker(args) : await m.cli(args);

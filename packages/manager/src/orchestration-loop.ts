@@ -22,6 +22,8 @@ export class OrchestrationLoop {
   private active = false;
   private debounce: NodeJS.Timeout | null = null;
   private wake: NodeJS.Timeout | null = null;
+  /** When the pending wake fires (valid while `wake` is set). */
+  private wakeAt = 0;
   private unwatch: (() => void) | null = null;
   /** Services touched since the last pass; null = everything (a node changed, a timer fired, startup). */
   private dirty_: Set<string> | null = null;
@@ -124,9 +126,14 @@ export class OrchestrationLoop {
     }
   }
 
+  /** Wakes a full pass at `at`, or earlier if an earlier wake is already set (a focused pass knows only its services' times). */
   private scheduleWake(at: number): void {
     if (!this.active) return;
-    if (this.wake) clearTimeout(this.wake);
+    if (this.wake) {
+      if (this.wakeAt <= at) return;
+      clearTimeout(this.wake);
+    }
+    this.wakeAt = at;
     this.wake = setTimeout(() => {
       this.wake = null;
       this.touchAll();

@@ -20,7 +20,7 @@ import {
   parseSignal,
 } from '@shoal/store';
 import { randomServiceName } from './names';
-import { allocatePorts, validateConstraints } from './orchestrator';
+import { allocatePorts, validateConstraints, validSpreadDescriptor } from './orchestrator';
 
 const DNS_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 
@@ -137,6 +137,9 @@ export class ServiceApi {
       throw invalid(`ContainerSpec: ${JSON.stringify(spec.task.container.image)} is not a valid repository/tag`);
     }
     if (spec.mode.type === 'replicated' && !(spec.mode.replicas >= 0)) throw invalid('Number of replicas must be non-negative');
+    for (const d of spec.task.placement.preferences ?? []) {
+      if (!validSpreadDescriptor(d)) throw invalid(`invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>, not ${JSON.stringify(d)}`);
+    }
     const stopSignal = spec.task.container.stopSignal;
     if (stopSignal !== undefined && parseSignal(stopSignal) === undefined) throw invalid(`Invalid signal: ${stopSignal}`);
     const r = spec.task.restart;

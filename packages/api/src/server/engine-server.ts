@@ -56,6 +56,7 @@ export function buildRouter(backend: EngineBackend): Router {
   r.add('POST', '/swarm/init', async (ctx) => {
     const req = (await ctx.body()) as SwarmInitRequest;
     if (req.AutoLockManagers === true) throw new FailedPreconditionError(AUTOLOCK_UNSUPPORTED);
+    if (req.Spec) refuseUnsupported(req.Spec, new URLSearchParams());
     return backend.swarmInit(req);
   });
   r.add('POST', '/swarm/join', async (ctx) => {

@@ -61,16 +61,32 @@ function toUpdate(u: UpdateConfig): EngineUpdateConfig {
   };
 }
 
-/** ContainerSpec fields kept verbatim (see the store's ContainerSpec.containerOnly). */
-const CONTAINER_ONLY_FIELDS = ['Mounts', 'Hosts', 'DNSConfig', 'Groups', 'Sysctls', 'CapabilityAdd', 'CapabilityDrop', 'Ulimits', 'OpenStdin'] as const;
+/**
+ * ContainerSpec fields kept verbatim (see the store's ContainerSpec.containerOnly), with the JSON
+ * type Docker gives each: a value of another type is refused, since clients that decode Docker's
+ * types (the docker CLI among them) could not read the service back.
+ */
+const CONTAINER_ONLY_FIELDS = {
+  Mounts: 'array',
+  Hosts: 'array',
+  DNSConfig: 'object',
+  Groups: 'array',
+  Sysctls: 'object',
+  CapabilityAdd: 'array',
+  CapabilityDrop: 'array',
+  Ulimits: 'array',
+  OpenStdin: 'boolean',
+} as const;
 
 function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: Record<string, unknown> } {
   if (!c) return {};
   const kept: Record<string, unknown> = {};
-  for (const key of CONTAINER_ONLY_FIELDS) {
-    const v = c[key];
-    if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) continue;
-    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
+  for (const [key, type] of Object.entries(CONTAINER_ONLY_FIELDS)) {
+    const v = (c as unknown as Record<string, unknown>)[key];
+    if (v === undefined || v === null || v === false) continue;
+    const actual = Array.isArray(v) ? 'array' : typeof v;
+    if (actual !== type) throw new InvalidArgumentError(`ContainerSpec.${key} must be ${type === 'array' ? 'an array' : `a${type === 'object' ? 'n' : ''} ${type}`}`);
+    if ((Array.isArray(v) && v.length === 0) || (type === 'object' && Object.keys(v as object).length === 0)) continue;
     kept[key] = structuredClone(v);
   }
   return Object.keys(kept).length > 0 ? { containerOnly: kept } : {};
@@ -123,7 +139,9 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
     },
     placement: {
       constraints: [...(t?.Placement?.Constraints ?? [])],
-      ...(t?.Placement?.Preferences?.length ? { preferences: t.Placement.Preferences.map((p) => p.Spread.SpreadDescriptor) } : {}),
+      ...(t?.Placement?.Preferences?.length
+        ? { preferences: t.Placement.Preferences.map((p) => String((p as { Spread?: { SpreadDescriptor?: unknown } } | null)?.Spread?.SpreadDescriptor ?? '')) }
+        : {}),
       maxReplicas: t?.Placement?.MaxReplicas ?? 0,
     },
     resources: {

@@ -61,6 +61,7 @@ function matchOne(c: Constraint, node: NodeObject): boolean {
  * names nothing. A missing label reads as "".
  */
 export function nodeAttribute(rawKey: string, node: NodeObject): string | undefined {
+  if (typeof rawKey !== 'string') return undefined;
   const key = rawKey.toLowerCase();
   switch (key) {
     case 'node.id':
@@ -140,4 +141,11 @@ function addressSet(text: string): BlockList | null {
   if (bits > (base.family === 'ipv4' ? 32 : 128)) return null;
   list.addSubnet(base.text, bits, base.family);
   return list;
+}
+
+/** A spread descriptor swarmkit accepts: `node.labels.<name>` or `engine.labels.<name>`. */
+export function validSpreadDescriptor(d: unknown): boolean {
+  if (typeof d !== 'string') return false;
+  const key = d.toLowerCase();
+  return (key.startsWith(NODE_LABEL_PREFIX) && key.length > NODE_LABEL_PREFIX.length) || (key.startsWith(ENGINE_LABEL_PREFIX) && key.length > ENGINE_LABEL_PREFIX.length);
 }

@@ -3,7 +3,7 @@
 export { reconcile, runOrchestrators, runScheduler, runTaskReaper } from './orchestrator';
 export type { ClusterView, TickContext, TickResult } from './working-set';
 export { DEFAULT_ORCHESTRATOR_OPTIONS, orchestratorOptions, type OrchestratorOptions } from './options';
-export { parseConstraints, validateConstraints, nodeMatches, type Constraint, type ConstraintOperator, type ParseResult } from './constraint';
+export { parseConstraints, validateConstraints, validSpreadDescriptor, nodeMatches, type Constraint, type ConstraintOperator, type ParseResult } from './constraint';
 export { FILTERS, Pipeline, demandOf, type Filter, type NodeInfo, type TaskDemand } from './filters';
 export { allocatePorts, DYNAMIC_PORT_START, DYNAMIC_PORT_END } from './ports';
 export { shouldRestart } from './restart';

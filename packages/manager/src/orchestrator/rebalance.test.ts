@@ -136,6 +136,23 @@ describe('rebalancing', () => {
     expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
   });
 
+  it('ends a move whose new task fails: the original keeps running, and that node is not tried again soon', () => {
+    const sim = afterNodeLoss();
+    nodeBack(sim);
+    let failed = 0;
+    settle(sim, 40, () => {
+      for (const t of sim.tasks('web')) {
+        if (t.replaces?.reason === 'rebalance' && t.nodeId === 'n3' && t.status.state === 'assigned') {
+          sim.setTaskState(t.id, 'rejected'); // n3 cannot start it
+          failed++;
+        }
+      }
+    });
+    expect(failed).toBe(1);
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+    expect(sim.tasks('web').filter((t) => t.replaces?.reason === 'restart')).toEqual([]);
+  });
+
   it('can be turned off', () => {
     const sim = afterNodeLoss();
     const off = new SimCluster({ rebalanceDelayMs: -1 });

@@ -65,10 +65,17 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   const infos = nodeInfos(ws, options);
   const moving = pickTask(onNode, most);
   const pipeline = new Pipeline(demandOf(moving));
+  // Not onto a node where the service failed lately, or where a move of it failed or was called
+  // off: the next move waits for another node, or for the failure window to pass.
+  const since = ws.now - options.failureWindowMs;
+  const failedMoves = new Set<string>();
+  for (const t of ws.tasksOfService(service.id)) {
+    if (t.replaces?.reason === 'rebalance' && !isLive(t) && t.status.state !== 'running' && toMs(t.createdAt) >= since) failedMoves.add(t.nodeId);
+  }
   targets.sort((a, b) => count(a) - count(b) || (infos.get(a.id)?.active ?? 0) - (infos.get(b.id)?.active ?? 0) || (a.id < b.id ? -1 : 1));
   const target = targets.find((n) => {
     const info = infos.get(n.id);
-    return info !== undefined && pipeline.passes(info);
+    return info !== undefined && !failedMoves.has(n.id) && (info.recentFailures.get(service.id) ?? 0) === 0 && pipeline.passes(info);
   });
   if (!target) return;
   newTask(ws, service, { slot: moving.slot, nodeId: target.id, desiredState: 'running', replaces: { taskId: moving.id, reason: 'rebalance' } });
@@ -86,9 +93,9 @@ function pickTask(onNode: ReadonlyMap<string, TaskObject[]>, most: number): Task
 }
 
 /**
- * A move whose replacement has not run after `drainHandoverTimeoutMs` (it could not be placed,
- * or keeps failing) is called off: the replacement stops, the old task keeps running. True while
- * a move is under way.
+ * A move whose replacement has not run after `drainHandoverTimeoutMs` (it could not be placed, or
+ * its node never starts it) is called off: the replacement stops, the old task keeps running. A
+ * replacement that fails ends the move too (see restartStopped). True while a move is under way.
  */
 function cancelStuckMoves(ws: WorkingSet, live: readonly TaskObject[], options: OrchestratorOptions): boolean {
   let moving = false;

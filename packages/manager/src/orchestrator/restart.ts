@@ -70,6 +70,11 @@ export interface SlotPlacement {
 export function restartStopped(ws: WorkingSet, service: ServiceObject, t: TaskObject, slotTasks: readonly TaskObject[], where: SlotPlacement): void {
   const stopped = advanceDesired(ws, t, 'shutdown');
   if (liveSuccessor(ws, stopped, slotTasks)) return;
+  // A rebalancing move whose new task failed is over: the task it was to replace keeps running.
+  if (stopped.replaces?.reason === 'rebalance') {
+    const original = ws.task(stopped.replaces.taskId);
+    if (original && isLive(original)) return;
+  }
   if (!shouldRestart(stopped, slotTasks)) return;
   const fitness = stopped.nodeId === '' ? 'ok' : nodeFitness(ws.node(stopped.nodeId));
   const delay = fitness === 'ok' ? Math.max(0, stopped.spec.restart.delayMs) : 0;

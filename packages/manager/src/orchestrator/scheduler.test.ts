@@ -49,6 +49,27 @@ describe('scheduler', () => {
     expect(perNode(sim)).toEqual({ n1: 1, n2: 1, n3: 2, n4: 2 });
   });
 
+  it("counts a group's tasks on all its nodes, also those that take no new task (paused)", () => {
+    const base = makeSpec('x').task;
+    const spec = makeSpec('web', { task: { ...base, placement: { ...base.placement, preferences: ['node.labels.zone'] } } });
+    const service = makeService('svc', spec);
+    const sim = new SimCluster();
+    sim.seed({
+      nodes: [makeNode('a1', { labels: { zone: 'a' }, availability: 'pause' }), makeNode('a2', { labels: { zone: 'a' } }), makeNode('b1', { labels: { zone: 'b' } })],
+      services: [service],
+      tasks: [
+        makeTask('t1', service, { slot: 1, nodeId: 'a1', state: 'running', desired: 'running' }),
+        makeTask('t2', service, { slot: 2, nodeId: 'a1', state: 'running', desired: 'running' }),
+        makeTask('t3', service, { slot: 3, nodeId: 'b1', state: 'running', desired: 'running' }),
+        makeTask('t4', service, { slot: 4 }),
+        makeTask('t5', service, { slot: 5 }),
+      ],
+    });
+    sim.step(runScheduler);
+    // Zone a holds 2 (on the paused a1), zone b 1: the first new task goes to b, the second to a (a tie, a < b).
+    expect(perNode(sim)).toEqual({ a1: 2, a2: 1, b1: 2 });
+  });
+
   it('spreads a service evenly, ties broken by total tasks then node id', () => {
     const sim = cluster({ n1: {}, n2: {}, n3: {} }, {}, 7);
     sim.step(runScheduler);

@@ -89,28 +89,39 @@ function scheduleSpread(
 ): void {
   const serviceId = (tasks[0] as TaskObject).serviceId;
   const cmp = (a: NodeInfo, b: NodeInfo) => compareNodes(a, b, serviceId, options.maxRecentFailures);
-  const pick = (nodes: NodeInfo[], level: number): NodeInfo => {
-    if (level === preferences.length) return nodes.reduce((best, n) => (cmp(n, best) < 0 ? n : best));
-    const groups = new Map<string, { nodes: NodeInfo[]; tasks: number }>();
-    for (const n of nodes) {
-      const value = nodeAttribute(preferences[level] as string, n.node) ?? '';
-      const g = groups.get(value) ?? { nodes: [], tasks: 0 };
-      g.nodes.push(n);
+  // A group's tasks are counted on all its nodes (a paused or full node's tasks still count, as
+  // in swarmkit); the choice is among the groups that have a node passing the filters.
+  const pick = (all: NodeInfo[], passing: NodeInfo[], level: number): NodeInfo => {
+    if (level === preferences.length) return passing.reduce((best, n) => (cmp(n, best) < 0 ? n : best));
+    const descriptor = preferences[level] as string;
+    const groups = new Map<string, { all: NodeInfo[]; passing: NodeInfo[]; tasks: number }>();
+    const group = (n: NodeInfo) => {
+      const value = nodeAttribute(descriptor, n.node) ?? '';
+      let g = groups.get(value);
+      if (!g) groups.set(value, (g = { all: [], passing: [], tasks: 0 }));
+      return g;
+    };
+    for (const n of all) {
+      const g = group(n);
+      g.all.push(n);
       g.tasks += n.activeByService.get(serviceId) ?? 0;
-      groups.set(value, g);
     }
-    const [, emptiest] = [...groups].sort(([va, a], [vb, b]) => a.tasks - b.tasks || (va < vb ? -1 : va > vb ? 1 : 0))[0] as [string, { nodes: NodeInfo[] }];
-    return pick(emptiest.nodes, level + 1);
+    for (const n of passing) group(n).passing.push(n);
+    const [, emptiest] = [...groups]
+      .filter(([, g]) => g.passing.length > 0)
+      .sort(([va, a], [vb, b]) => a.tasks - b.tasks || (va < vb ? -1 : va > vb ? 1 : 0))[0] as [string, { all: NodeInfo[]; passing: NodeInfo[] }];
+    return pick(emptiest.all, emptiest.passing, level + 1);
   };
+  const all = [...infos.values()];
   for (let i = 0; i < tasks.length; i++) {
-    const passing = [...infos.values()].filter((n) => pipeline.passes(n));
+    const passing = all.filter((n) => pipeline.passes(n));
     if (passing.length === 0) {
       const why = pipeline.explain(infos.values());
       const err = why ? `no suitable node (${why})` : 'no suitable node';
       for (const t of tasks.slice(i)) setError(ws, t, err);
       return;
     }
-    assign(ws, tasks[i] as TaskObject, pick(passing, 0), 'scheduler assigned task to node');
+    assign(ws, tasks[i] as TaskObject, pick(all, passing, 0), 'scheduler assigned task to node');
   }
 }
 
