@@ -6,6 +6,7 @@ import {
   AlreadyExistsError,
   createOp,
   FailedPreconditionError,
+  findNetwork,
   labelMatches,
   InvalidArgumentError,
   NotFoundError,
@@ -110,7 +111,7 @@ export class ControlApi {
 
   async removeNetwork(input: string): Promise<void> {
     const nets = this.networks();
-    const net = nets.find((n) => n.id === input) ?? nets.find((n) => n.name === input) ?? nets.find((n) => input !== '' && n.id.startsWith(input));
+    const net = findNetwork(nets, input);
     if (!net) throw new NotFoundError(`network ${input} not found`);
     const user = this.store.memory.list('service').find((s) => s.spec.task.networks?.some((n) => n.target === net.id));
     if (user) throw new FailedPreconditionError(rpcText('FailedPrecondition', `network ${net.id} is in use by service ${user.id}`));

@@ -17,6 +17,7 @@ import {
   type ServiceObject,
   type ServiceSpec,
   type TaskObject,
+  findNetwork,
   parseSignal,
 } from '@shoal/store';
 import { randomServiceName } from './names';
@@ -120,8 +121,7 @@ export class ServiceApi {
     if (!attachments?.length) return spec;
     const nets = this.store.memory.list('network');
     const networks = attachments.map((a) => {
-      const net =
-        nets.find((n) => n.id === a.target) ?? nets.find((n) => n.name === a.target) ?? nets.find((n) => a.target !== '' && n.id.startsWith(a.target));
+      const net = findNetwork(nets, a.target);
       if (!net) throw new NotFoundError(`network ${a.target} not found`);
       if (net.ingress) throw invalid(`Service cannot be explicitly attached to the ingress network "${net.name}"`);
       return { ...a, target: net.id };

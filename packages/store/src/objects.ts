@@ -106,3 +106,8 @@ export function labelMatches(labels: Readonly<Record<string, string>>, expr: str
   if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, expr);
   return labels[expr.slice(0, eq)] === expr.slice(eq + 1);
 }
+
+/** A network by ID, then by name, then by ID prefix (Docker's order for `network inspect|rm`, `--network`). */
+export function findNetwork<N extends { id: string; name: string }>(networks: readonly N[], ref: string): N | undefined {
+  return networks.find((n) => n.id === ref) ?? networks.find((n) => n.name === ref) ?? networks.find((n) => ref !== '' && n.id.startsWith(ref));
+}

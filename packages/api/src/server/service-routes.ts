@@ -1,5 +1,5 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { InvalidArgumentError, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
+import { InvalidArgumentError, findNetwork, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseFilters, parseUntil, type ParsedFilters } from './filters';
@@ -98,7 +98,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   r.add('GET', '/networks/{id}', async (ctx) => {
     const input = ctx.params.id ?? '';
     const nets = await backend.networks();
-    const n = nets.find((x) => x.id === input) ?? nets.find((x) => x.name === input) ?? nets.find((x) => input !== '' && x.id.startsWith(input));
+    const n = findNetwork(nets, input);
     if (!n) throw Object.assign(new Error(`network ${input} not found`), { code: 'NOT_FOUND' });
     return toEngineNetwork(n);
   });
