@@ -38,11 +38,16 @@ export interface Filter {
 
 const plural = (nodes: number, one: string, many: (n: number) => string): string => (nodes === 1 ? one : many(nodes));
 
+/** Ready and active: a node the scheduler may give new tasks (not down, paused or drained). */
+export function takesNewTasks(node: NodeObject): boolean {
+  return node.status.state === 'ready' && node.spec.availability === 'active';
+}
+
 export const FILTERS: readonly Filter[] = [
   {
     name: 'ready',
     enabled: () => true,
-    check: (_d, n) => n.node.status.state === 'ready' && n.node.spec.availability === 'active',
+    check: (_d, n) => takesNewTasks(n.node),
     explain: (k) => plural(k, '1 node not available for new tasks', (c) => `${c} nodes not available for new tasks`),
   },
   {

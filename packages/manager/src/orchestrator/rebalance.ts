@@ -9,7 +9,7 @@
 // service labelled `shoal.rebalance=false`, or with placement preferences (which spread over label
 // values, not nodes), is left alone.
 import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
-import { demandOf, Pipeline } from './filters';
+import { demandOf, Pipeline, takesNewTasks } from './filters';
 import type { OrchestratorOptions } from './options';
 import { nodeInfos } from './scheduler';
 import { nodeMatches } from './constraint';
@@ -36,7 +36,8 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   const onNode = new Map<string, TaskObject[]>();
   for (const t of live) {
     if (t.desiredState !== 'running' || t.status.state !== 'running' || t.nodeId === '') return;
-    if (!usable(ws.node(t.nodeId))) continue;
+    const node = ws.node(t.nodeId);
+    if (!node || !takesNewTasks(node)) continue;
     const list = onNode.get(t.nodeId);
     if (list) list.push(t);
     else onNode.set(t.nodeId, [t]);
@@ -51,7 +52,7 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   const constraints = constraintsOf(service.spec.task);
   const targets: NodeObject[] = [];
   for (const n of ws.nodes()) {
-    if (!usable(n) || count(n) > most - 2 || !nodeMatches(constraints, n)) continue;
+    if (!takesNewTasks(n) || count(n) > most - 2 || !nodeMatches(constraints, n)) continue;
     const upFor = ws.now - toMs(n.updatedAt);
     if (upFor < delay) ws.wakeAt(toMs(n.updatedAt) + delay);
     else targets.push(n);
@@ -79,10 +80,6 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   });
   if (!target) return;
   newTask(ws, service, { slot: moving.slot, nodeId: target.id, desiredState: 'running', replaces: { taskId: moving.id, reason: 'rebalance' } });
-}
-
-function usable(n: NodeObject | undefined): n is NodeObject {
-  return n !== undefined && n.status.state === 'ready' && n.spec.availability === 'active';
 }
 
 /** From a most crowded node (the lowest id among equals), its task with the highest slot. */
