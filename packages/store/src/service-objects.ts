@@ -39,16 +39,8 @@ export interface ContainerSpec {
   /** `--user`: `name|uid[:group|gid]` the task's process runs as. */
   user?: string;
   /**
-   * Container-only settings (`--tty`, `--read-only`, `--init`): kept and shown as given; the
-   * process runtime runs tasks as host processes, which have no terminal, root filesystem or init
-   * of their own to set.
-   */
-  tty?: boolean;
-  readOnly?: boolean;
-  init?: boolean;
-  /**
-   * Other Docker ContainerSpec fields a host process has no use for (Mounts, Hosts, DNSConfig,
-   * Groups, Sysctls, capabilities, Ulimits, OpenStdin), kept verbatim so inspect shows them.
+   * Docker ContainerSpec fields a host process has no use for (TTY, ReadOnly, Init, Mounts, Hosts,
+   * DNSConfig, Groups, Sysctls, capabilities, Ulimits, OpenStdin), kept verbatim so inspect shows them.
    */
   containerOnly?: Record<string, unknown>;
   healthcheck?: HealthCheck;

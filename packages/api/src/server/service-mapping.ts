@@ -67,6 +67,9 @@ function toUpdate(u: UpdateConfig): EngineUpdateConfig {
  * types (the docker CLI among them) could not read the service back.
  */
 const CONTAINER_ONLY_FIELDS = {
+  TTY: 'boolean',
+  ReadOnly: 'boolean',
+  Init: 'boolean',
   Mounts: 'array',
   Hosts: 'array',
   DNSConfig: 'object',
@@ -115,9 +118,6 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       ...(c?.StopGracePeriod !== undefined ? { stopGracePeriodMs: ms(c.StopGracePeriod, 10_000) } : {}),
       ...(c?.StopSignal ? { stopSignal: c.StopSignal } : {}),
       ...(c?.User ? { user: c.User } : {}),
-      ...(c?.TTY ? { tty: true } : {}),
-      ...(c?.ReadOnly ? { readOnly: true } : {}),
-      ...(c?.Init ? { init: true } : {}),
       ...containerOnlyOf(c),
       ...(hc?.Test?.length
         ? {
@@ -176,8 +176,6 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.stopGracePeriodMs !== undefined ? { StopGracePeriod: c.stopGracePeriodMs * MS } : {}),
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.user ? { User: c.user } : {}),
-      ...(c.tty ? { TTY: true } : {}),
-      ...(c.readOnly ? { ReadOnly: true } : {}),
       ...(c.containerOnly ?? {}),
       ...(c.healthcheck
         ? {
@@ -190,7 +188,7 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
             },
           }
         : {}),
-      Init: c.init === true,
+      Init: c.containerOnly?.['Init'] === true, // Docker always shows it
       Isolation: 'default',
     },
     Resources: {
