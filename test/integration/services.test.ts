@@ -58,7 +58,11 @@ describe('services', () => {
   });
 
   it('replaces a task whose process was killed, in the same slot', async () => {
-    const victim = (await running('web'))[0]!;
+    // On worker2, which the next test kills and brings back: a failure from before a node came
+    // back must not keep rebalancing away from it (CI once picked worker2 by chance, and failed).
+    const names = await hostnames();
+    const worker2 = [...names].find(([, h]) => h === 'worker2')![0];
+    const victim = (await running('web')).find((t) => t.NodeID === worker2)!;
     process.kill(victim.Status.ContainerStatus!.PID!, 'SIGKILL');
     await waitFor(
       async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServiceSpec, TaskObject } from '@shoal/store';
+import { updateOp, type ServiceSpec, type TaskObject } from '@shoal/store';
 import { REBALANCE_LABEL } from './rebalance';
 import { makeSpec, SimCluster } from './testing';
 
@@ -151,6 +151,37 @@ describe('rebalancing', () => {
     expect(failed).toBe(1);
     expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
     expect(sim.tasks('web').filter((t) => t.replaces?.reason === 'restart')).toEqual([]);
+  });
+
+  it('counts a failure of the service on a node only from after the node came back', () => {
+    const sim = new SimCluster({ rebalanceDelayMs: DELAY });
+    for (const n of ['n1', 'n2', 'n3']) sim.addNode(n);
+    sim.addService('web', makeSpec('web', { mode: { type: 'replicated', replicas: 6 } }));
+    settle(sim, 3);
+    // One task on n3 is killed and restarted there; then n3 goes down and comes back.
+    const victim = sim.running('web').find((t) => t.nodeId === 'n3')!;
+    sim.setTaskState(victim.id, 'failed', { exitCode: 137 });
+    settle(sim, 10);
+    expect(sim.running('web')).toHaveLength(6);
+    sim.deadAgents.add('n3');
+    sim.setNodeState('n3', 'down');
+    settle(sim, 3);
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+  });
+
+  it('does not move onto a node where the service failed since it came up', () => {
+    const sim = afterNodeLoss();
+    nodeBack(sim);
+    settle(sim, 2);
+    // Another replica of the service fails on n3 while it is up (placed there by hand).
+    const stray = sim.running('web').find((t) => t.nodeId === 'n1')!;
+    sim.commit([updateOp('task', { ...stray, nodeId: 'n3' })]);
+    sim.setTaskState(stray.id, 'failed', { exitCode: 1 });
+    settle(sim, 60);
+    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
   });
 
   it('can be turned off', () => {

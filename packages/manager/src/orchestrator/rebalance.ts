@@ -66,17 +66,23 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   const infos = nodeInfos(ws, options);
   const moving = pickTask(onNode, most);
   const pipeline = new Pipeline(demandOf(moving));
-  // Not onto a node where the service failed lately, or where a move of it failed or was called
-  // off: the next move waits for another node, or for the failure window to pass.
+  // Not onto a node where the service failed since the node last came up (within the failure
+  // window), nor where a move of it failed or was called off: the next move waits for another
+  // node, or for the window to pass. A failure from before the node went down or restarted does
+  // not count: that node is back, and a task that was killed there says little about it now.
   const since = ws.now - options.failureWindowMs;
-  const failedMoves = new Set<string>();
+  const avoid = new Set<string>();
   for (const t of ws.tasksOfService(service.id)) {
-    if (t.replaces?.reason === 'rebalance' && !isLive(t) && t.status.state !== 'running' && toMs(t.createdAt) >= since) failedMoves.add(t.nodeId);
+    if (t.replaces?.reason === 'rebalance' && !isLive(t) && t.status.state !== 'running' && toMs(t.createdAt) >= since) avoid.add(t.nodeId);
+    else if (t.status.state === 'failed' || t.status.state === 'rejected') {
+      const node = ws.node(t.nodeId);
+      if (node && toMs(t.status.timestamp) >= Math.max(since, toMs(node.updatedAt))) avoid.add(t.nodeId);
+    }
   }
   targets.sort((a, b) => count(a) - count(b) || (infos.get(a.id)?.active ?? 0) - (infos.get(b.id)?.active ?? 0) || (a.id < b.id ? -1 : 1));
   const target = targets.find((n) => {
     const info = infos.get(n.id);
-    return info !== undefined && !failedMoves.has(n.id) && (info.recentFailures.get(service.id) ?? 0) === 0 && pipeline.passes(info);
+    return info !== undefined && !avoid.has(n.id) && pipeline.passes(info);
   });
   if (!target) return;
   newTask(ws, service, { slot: moving.slot, nodeId: target.id, desiredState: 'running', replaces: { taskId: moving.id, reason: 'rebalance' } });
