@@ -1,6 +1,7 @@
 // Agent sessions on 2377: an agent opens a session stream, then heartbeats. The
 // dispatcher keeps node status in the store (ready on a session, down after
 // missed heartbeats) and tells removed nodes to leave.
+import { sameValue } from './orchestrator';
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { updateOp, type ClusterStore, type NodeObject, type StoreEvent } from '@shoal/store';
@@ -248,7 +249,7 @@ export class Dispatcher {
       description: { ...description },
       status: { state: 'ready', message: '', addr: description.addr },
     };
-    if (JSON.stringify(next) === JSON.stringify(current)) return;
+    if (sameValue(next, current)) return;
     await this.commitNode(next);
   }
 

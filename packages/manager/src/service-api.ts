@@ -21,7 +21,7 @@ import {
   parseSignal,
 } from '@shoal/store';
 import { randomServiceName } from './names';
-import { allocatePorts, validateConstraints, validSpreadDescriptor } from './orchestrator';
+import { allocatePorts, sameSpec, sameValue, validateConstraints, validSpreadDescriptor } from './orchestrator';
 
 const DNS_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 
@@ -86,9 +86,7 @@ export class ServiceApi {
     this.validate(next);
     const ports = this.allocate(next, current);
     // Like swarmkit, only a change to what tasks run starts a rolling update; scaling does not.
-    const rolling =
-      JSON.stringify(next.task) !== JSON.stringify(current.spec.task) ||
-      JSON.stringify(next.endpoint) !== JSON.stringify(current.spec.endpoint);
+    const rolling = !sameSpec(next.task, current.spec.task) || !sameValue(next.endpoint, current.spec.endpoint);
     const updated: ServiceObject = {
       ...current,
       spec: next,

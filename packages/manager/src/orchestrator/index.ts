@@ -7,4 +7,4 @@ export { parseConstraints, validateConstraints, validSpreadDescriptor, nodeMatch
 export { FILTERS, Pipeline, demandOf, type Filter, type NodeInfo, type TaskDemand } from './filters';
 export { allocatePorts, DYNAMIC_PORT_START, DYNAMIC_PORT_END } from './ports';
 export { shouldRestart } from './restart';
-export { isTaskDirty } from './tasks';
+export { isTaskDirty, sameSpec, sameValue } from './tasks';

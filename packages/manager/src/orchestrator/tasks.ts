@@ -108,6 +108,11 @@ export function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
   return a === b || specKey(a) === specKey(b);
 }
 
+/** Deep equality of plain data, blind to key order and to keys whose value is undefined. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || canonical(a) === canonical(b);
+}
+
 const specKeys = new WeakMap<object, string>();
 
 /** Canonical JSON of a spec, cached per object (store objects are immutable snapshots). */

@@ -1,0 +1,36 @@
+// The control API's service updates on a local store: what starts a rolling update.
+import { describe, expect, it } from 'vitest';
+import { ClusterStore, MemoryStore, resultToEvents, type Proposer, type ServiceSpec } from '@shoal/store';
+import { makeSpec } from './orchestrator/testing';
+import { ServiceApi } from './service-api';
+
+function localApi(): ServiceApi {
+  const memory = new MemoryStore();
+  let index = 0;
+  const proposer: Proposer = { propose: async (command) => resultToEvents(memory.apply(++index, command)) };
+  return new ServiceApi(new ClusterStore(memory, proposer));
+}
+
+/** The same data with every object's keys in reverse order (as another client or version may build it). */
+function reversed<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reversed) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) as T;
+  return value;
+}
+
+describe('ServiceApi.updateService', () => {
+  it('starts a rolling update only when the task spec or endpoint changes, whatever the key order', async () => {
+    const api = localApi();
+    const spec: ServiceSpec = makeSpec('web', { mode: { type: 'replicated', replicas: 2 } });
+    await api.createService(spec);
+    const created = api.service('web');
+
+    await api.updateService('web', created.version, reversed({ ...created.spec, mode: { type: 'replicated', replicas: 3 } }));
+    const scaled = api.service('web');
+    expect(scaled.spec.mode).toEqual({ type: 'replicated', replicas: 3 });
+    expect(scaled.updateStatus).toBeUndefined();
+
+    await api.updateService('web', scaled.version, { ...scaled.spec, task: { ...scaled.spec.task, container: { ...scaled.spec.task.container, image: 'nginx:2' } } });
+    expect(api.service('web').updateStatus?.state).toBe('updating');
+  });
+});
