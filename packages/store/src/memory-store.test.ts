@@ -49,3 +49,39 @@ describe('MemoryStore', () => {
     expect(b.appliedIndex).toBe(1);
   });
 });
+
+describe('MemoryStore: networks services attach to', () => {
+  const net = (id: string) => ({ id, name: `net-${id}`, driver: 'overlay' as const, ingress: false, attachable: false, labels: {}, subnet: '10.0.1.0/24', gateway: '10.0.1.1' });
+  // Only what the rule reads; the store keeps objects as given.
+  const svc = (id: string, networks: string[]) =>
+    ({ id, spec: { name: id, task: { networks: networks.map((target) => ({ target })) } }, endpoint: { ports: [] } }) as unknown as Parameters<typeof createOp<'service'>>[1];
+
+  it('refuses to remove a network a service uses, in the order the log decides', () => {
+    const store = new MemoryStore();
+    store.apply(1, batch(createOp('network', net('n1'))));
+    expect(store.apply(2, batch(createOp('service', svc('s1', ['n1'])))).ok).toBe(true);
+    expect(store.apply(3, batch(deleteOp('network', 'n1')))).toEqual({
+      ok: false,
+      code: 'FAILED_PRECONDITION',
+      message: 'rpc error: code = FailedPrecondition desc = network n1 is in use by service s1',
+    });
+    // Detached (or removed) in the same batch: the network goes.
+    const s1 = store.get('service', 's1')!;
+    expect(store.apply(4, batch(updateOp('service', { ...s1, spec: { ...s1.spec, task: { ...s1.spec.task, networks: [] } } }), deleteOp('network', 'n1'))).ok).toBe(true);
+    expect(store.get('network', 'n1')).toBeUndefined();
+  });
+
+  it('refuses to attach a service to a network that is gone, and keeps an attachment written before', () => {
+    const store = new MemoryStore();
+    store.apply(1, batch(createOp('network', net('n1'))));
+    store.apply(2, batch(deleteOp('network', 'n1')));
+    expect(store.apply(3, batch(createOp('service', svc('s1', ['n1']))))).toEqual({ ok: false, code: 'NOT_FOUND', message: 'network n1 not found' });
+    expect(store.get('service', 's1')).toBeUndefined();
+    // A network created in the same batch can be attached at once.
+    expect(store.apply(4, batch(createOp('network', net('n2')), createOp('service', svc('s2', ['n2'])))).ok).toBe(true);
+    // A service restored with an attachment to a missing network (written before this rule) can still be updated.
+    store.restore({ index: 10, tables: { service: [{ ...svc('old', ['gone']), version: 9, createdAt: at, updatedAt: at }] } });
+    const old = store.get('service', 'old')!;
+    expect(store.apply(11, batch(updateOp('service', { ...old, spec: { ...old.spec, labels: { a: 'b' } } }))).ok).toBe(true);
+  });
+});

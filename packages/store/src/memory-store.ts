@@ -1,8 +1,9 @@
 // The deterministic state machine every manager applies the log to, with typed
 // events published after each applied command (swarmkit's memory store, smaller).
 import type { StoreCommand, StoreEvent, StoreOp } from './commands';
-import { assertNever, type ErrorCode } from './errors';
+import { assertNever, rpcText, type ErrorCode } from './errors';
 import { KINDS, type AnyObject, type Kind, type ObjectsByKind } from './objects';
+import type { ServiceObject } from './service-objects';
 
 export type ApplyResult = { ok: true; events: StoreEvent[] } | { ok: false; code: ErrorCode; message: string };
 
@@ -85,6 +86,7 @@ export class MemoryStore {
   private check(ops: StoreOp[]): ApplyResult | undefined {
     // Validate the whole batch against the state as each op would see it.
     const seen = new Map<string, number | null>();
+    const batchServices = new Map<string, ServiceObject | null>();
     const current = (kind: Kind, id: string): number | null => {
       const key = `${kind}/${id}`;
       if (seen.has(key)) return seen.get(key) ?? null;
@@ -112,7 +114,30 @@ export class MemoryStore {
         default:
           return assertNever(op);
       }
+      // Networks a service attaches to exist, and a network in use is not removed: checked here,
+      // in the log's order, so a removal and an attachment racing on the leader cannot both win.
+      // (Only attachments a write adds are checked: an object written before this rule keeps working.)
+      if (op.kind === 'service') {
+        const before = batchServices.has(id) ? batchServices.get(id) : this.tables.service.get(id);
+        const after = op.op === 'delete' ? null : (op.object as ServiceObject);
+        batchServices.set(id, after);
+        for (const n of after?.spec.task.networks ?? []) {
+          if (before?.spec.task.networks?.some((b) => b.target === n.target)) continue;
+          if (current('network', n.target) === null) return { ok: false, code: 'NOT_FOUND', message: `network ${n.target} not found` };
+        }
+      } else if (op.kind === 'network' && op.op === 'delete') {
+        const user = this.serviceUsing(op.id, batchServices);
+        if (user) return { ok: false, code: 'FAILED_PRECONDITION', message: rpcText('FailedPrecondition', `network ${op.id} is in use by service ${user}`) };
+      }
     }
+    return undefined;
+  }
+
+  /** A service attached to network `id`, as the batch so far leaves the services. */
+  private serviceUsing(id: string, batch: ReadonlyMap<string, ServiceObject | null>): string | undefined {
+    const uses = (svc: ServiceObject | null | undefined) => svc?.spec.task.networks?.some((n) => n.target === id) ?? false;
+    for (const [sid, svc] of batch) if (uses(svc)) return sid;
+    for (const svc of this.tables.service.values()) if (!batch.has(svc.id) && uses(svc)) return svc.id;
     return undefined;
   }
 
