@@ -10,8 +10,8 @@ describe('resolveUser', () => {
     expect(resolveUser('65534', PASSWD, GROUP)).toEqual({ uid: 65534, gid: 65534, home: '/nonexistent' });
     expect(resolveUser('www-data:staff', PASSWD, GROUP)).toEqual({ uid: 33, gid: 50, home: '/var/www' });
     expect(resolveUser('33:0', PASSWD, GROUP)).toEqual({ uid: 33, gid: 0, home: '/var/www' });
-    // A uid with no passwd entry runs as is, its gid defaulting to the uid and HOME to / (as runc does).
-    expect(resolveUser('1234', PASSWD, GROUP)).toEqual({ uid: 1234, gid: 1234, home: '/' });
+    // A uid with no passwd entry runs as is, in group 0 with HOME / (runc's defaults).
+    expect(resolveUser('1234', PASSWD, GROUP)).toEqual({ uid: 1234, gid: 0, home: '/' });
   });
 
   it("refuses unknown names with Docker's texts", () => {

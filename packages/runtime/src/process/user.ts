@@ -38,7 +38,9 @@ export function resolveUser(spec: string, passwd: string, group: string): TaskUs
   if (!user && !numeric) throw new Error(`unable to find user ${userPart}: no matching entries in passwd file`);
   const uid = user?.id ?? Number(userPart);
   const home = user?.home ?? '/';
-  if (groupPart === undefined || groupPart === '') return { uid, gid: user?.gid ?? uid, home };
+  // A uid without a passwd entry runs in group 0, as runc's defaults give it (so an image's
+  // group-writable files stay writable for an arbitrary uid: the convention OpenShift relies on).
+  if (groupPart === undefined || groupPart === '') return { uid, gid: user?.gid ?? 0, home };
   if (/^\d+$/.test(groupPart)) return { uid, gid: Number(groupPart), home };
   const g = parseEntries(group, false).find((e) => e.name === groupPart);
   if (!g) throw new Error(`unable to find group ${groupPart}: no matching entries in group file`);
