@@ -161,6 +161,12 @@ describe('services', () => {
       { timeoutMs: 20_000, what: 'hello world in the logs' },
     );
     expect(out).toMatch(/^hello\.1\.[a-z0-9]+@(manager|worker\d) +\| hello world$/m);
+    // --since (sent as <seconds>.<nanoseconds>): only the lines of the last 2 s, with their times.
+    const recent = await cluster.manager.cliOk(['service', 'logs', '--since', '2s', '--timestamps', '--raw', 'hello'], { timeoutMs: 10_000 });
+    const times = recent.stdout.trim().split('\n').map((l) => Date.parse(l.split(' ')[0] ?? ''));
+    expect(times.length).toBeGreaterThanOrEqual(1);
+    expect(times.length).toBeLessThanOrEqual(4);
+    for (const t of times) expect(Date.now() - t).toBeLessThan(4_000);
     await cluster.manager.cliOk(['service', 'rm', 'hello']);
   });
 

@@ -1,11 +1,13 @@
 // Service and task logs as the Engine API serves them: Docker's stdcopy framing
 // (8-byte header: stream, 3 zero bytes, big-endian length) with `details` labels.
+import { InvalidArgumentError } from '@shoal/store';
 
 export interface LogRequest {
   /** A service or task reference. */
   target: { kind: 'service' | 'task'; input: string };
   follow: boolean;
   tail: number | 'all';
+  /** RFC 3339: only lines written at or after it. */
   since?: string;
   stdout: boolean;
   stderr: boolean;
@@ -41,14 +43,26 @@ export function parseLogRequest(kind: 'service' | 'task', input: string, q: URLS
   };
   const tailRaw = q.get('tail');
   const tailNum = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? NaN : Number(tailRaw);
-  const since = q.get('since');
+  const since = sinceTime(q.get('since'));
   return {
     target: { kind, input },
     follow: flag('follow'),
     tail: Number.isInteger(tailNum) && tailNum >= 0 ? tailNum : 'all',
-    ...(since && since !== '0' ? { since } : {}),
+    ...(since ? { since } : {}),
     stdout: flag('stdout'),
     stderr: flag('stderr'),
     timestamps: flag('timestamps'),
   };
+}
+
+/**
+ * The API's `since`: a UNIX time in seconds, with an optional fraction (the docker CLI sends
+ * `<seconds>.<nanoseconds>`); also RFC 3339. As an ISO time, or undefined for none ("" or 0).
+ */
+export function sinceTime(value: string | null): string | undefined {
+  if (value === null || value === '' || value === '0') return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
+  const ms = m ? Number(m[1]) * 1000 + Math.floor(Number((m[2] ?? '').padEnd(9, '0')) / 1e6) : Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(`invalid value for "since": failed to parse value as time or duration: ${JSON.stringify(value)}`);
+  return new Date(ms).toISOString();
 }
