@@ -122,6 +122,27 @@ describe('docker CLI compatibility', () => {
     expect((await m.cliOk(['network', 'prune', '-f'])).stdout).toBe('');
   });
 
+  it('service update --publish-add and service rollback show the progress Docker shows, rollback states included', async () => {
+    const m = cluster.manager;
+    const monitor = ['--update-monitor', '1s', '--rollback-monitor', '1s'];
+    await m.dockerOk(['service', 'create', '-d', '--name', 'ru', '--replicas', '2', ...monitor, 'shoal/whoami']);
+    // Ports count for "up to date" as they do for the orchestrator: no false "task failure".
+    const update = await m.dockerOk(['service', 'update', '--publish-add', '8093:80', 'ru'], { timeoutMs: 60_000 });
+    expect(update.stdout).toContain('verify: Service ru converged');
+    expect(update.stdout).not.toContain('Detected task failure');
+    const rollback = await m.dockerOk(['service', 'rollback', 'ru'], { timeoutMs: 60_000 });
+    expect(rollback.stdout).toContain('rollback: manually requested rollback');
+    expect(rollback.stdout).toContain('rolling back update: 2 out of 2 tasks');
+    expect(rollback.stdout).toContain('verify: Service ru converged');
+    const status = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .UpdateStatus}}', 'ru'])).stdout) as { State: string; Message: string };
+    expect(status).toMatchObject({ State: 'rollback_completed', Message: 'rollback completed' });
+    // Scaling clears the last update's status (swarmkit) and waits for the new task.
+    const scale = await m.dockerOk(['service', 'scale', 'ru=3'], { timeoutMs: 60_000 });
+    expect(scale.stdout).toContain('verify: Service ru converged');
+    expect((await m.dockerOk(['service', 'inspect', '--format', '{{json .UpdateStatus}}', 'ru'])).stdout.trim()).toBe('null');
+    await m.dockerOk(['service', 'rm', 'ru']);
+  });
+
   it('service --user, --stop-signal, --placement-pref and the container-only options are kept and shown; a bad signal is refused', async () => {
     const m = cluster.manager;
     await m.dockerOk([

@@ -18,7 +18,7 @@ import type {
 } from '@shoal/api';
 import { Agent, TaskRunner } from '@shoal/agent';
 import { ProcessExecutor } from '@shoal/runtime';
-import { DEFAULT_CLUSTER_SPEC, Manager, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
+import { DEFAULT_CLUSTER_SPEC, Manager, isTaskDirty, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
 import {
   createKeyAndCSR,
   createNodeCertificate,
@@ -226,6 +226,10 @@ export class Daemon implements EngineBackend {
   removeService(input: string): Promise<void> {
     return this.manager().call('removeService', input);
   }
+  isTaskDirty(service: ServiceObject, task: TaskObject, node: NodeObject | undefined): boolean {
+    return isTaskDirty(service, task, node);
+  }
+
   tasks(): Promise<TaskObject[]> {
     return this.manager().call('tasks');
   }

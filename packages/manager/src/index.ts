@@ -5,3 +5,4 @@ export * from './heartbeat-monitor';
 export * from './gossip-keys';
 export { rewriteAsSingleMember } from './raft/force-new-cluster';
 export { NO_LEADER_MESSAGE } from './raft/replica';
+export { isTaskDirty } from './orchestrator';

@@ -33,4 +33,31 @@ describe('ServiceApi.updateService', () => {
     await api.updateService('web', scaled.version, { ...scaled.spec, task: { ...scaled.spec.task, container: { ...scaled.spec.task.container, image: 'nginx:2' } } });
     expect(api.service('web').updateStatus?.state).toBe('updating');
   });
+
+  it("clears the last update's status on an update that rolls nothing, as swarmkit does", async () => {
+    const api = localApi();
+    await api.createService(makeSpec('web'));
+    const s = api.service('web');
+    await api.updateService('web', s.version, { ...s.spec, task: { ...s.spec.task, forceUpdate: 1 } });
+    const updating = api.service('web');
+    expect(updating.updateStatus?.state).toBe('updating');
+    await api.updateService('web', updating.version, { ...updating.spec, labels: { tier: 'front' } });
+    expect(api.service('web').updateStatus).toBeUndefined();
+  });
+
+  it("starts a rollback as swarmkit does, and refuses one without a previous spec with swarmkit's text", async () => {
+    const api = localApi();
+    await api.createService(makeSpec('web'));
+    const s = api.service('web');
+    await expect(api.updateService('web', s.version, s.spec, { rollback: true })).rejects.toThrow(
+      `rpc error: code = FailedPrecondition desc = service ${s.id} does not have a previous spec`,
+    );
+    await api.updateService('web', s.version, { ...s.spec, task: { ...s.spec.task, forceUpdate: 1 } });
+    const v2 = api.service('web');
+    await api.updateService('web', v2.version, v2.spec, { rollback: true });
+    const rolled = api.service('web');
+    expect(rolled.spec.task.forceUpdate).toBe(0);
+    expect(rolled.previousSpec?.task.forceUpdate).toBe(1);
+    expect(rolled.updateStatus).toMatchObject({ state: 'updating', rollback: true, message: 'manually requested rollback' });
+  });
 });

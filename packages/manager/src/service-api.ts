@@ -76,7 +76,7 @@ export class ServiceApi {
     if (version !== current.version) throw new OutOfSequenceError();
     let next = spec;
     if (options.rollback) {
-      if (!current.previousSpec) throw new FailedRollback();
+      if (!current.previousSpec) throw new FailedRollback(current.id);
       next = current.previousSpec;
     }
     if (next.name !== current.spec.name) {
@@ -87,20 +87,20 @@ export class ServiceApi {
     const ports = this.allocate(next, current);
     // Like swarmkit, only a change to what tasks run starts a rolling update; scaling does not.
     const rolling = !sameSpec(next.task, current.spec.task) || !sameValue(next.endpoint, current.spec.endpoint);
+    // As swarmkit: a rollback starts as such; any other update clears the last update's status,
+    // and one that changes what tasks run starts a rolling update.
+    const startedAt = new Date().toISOString();
+    const { updateStatus: _last, ...rest } = current;
     const updated: ServiceObject = {
-      ...current,
+      ...rest,
       spec: next,
       previousSpec: current.spec,
       endpoint: { ports },
-      ...(rolling
-        ? {
-            updateStatus: {
-              state: 'updating' as const,
-              startedAt: new Date().toISOString(),
-              message: options.rollback ? 'rollback started' : 'update in progress',
-            },
-          }
-        : {}),
+      ...(options.rollback
+        ? { updateStatus: { state: 'updating' as const, rollback: true, startedAt, message: 'manually requested rollback' } }
+        : rolling
+          ? { updateStatus: { state: 'updating' as const, startedAt, message: 'update in progress' } }
+          : {}),
     };
     await this.commitNamed(next.name, [updateOp('service', updated, version)]);
   }
@@ -183,8 +183,8 @@ export class ServiceApi {
 }
 
 class FailedRollback extends ShoalError {
-  constructor() {
-    super('FAILED_PRECONDITION', rpcText('FailedPrecondition', 'service does not have a previous spec'));
+  constructor(serviceId: string) {
+    super('FAILED_PRECONDITION', rpcText('FailedPrecondition', `service ${serviceId} does not have a previous spec`));
   }
 }
 

@@ -31,6 +31,8 @@ export interface EngineBackend {
   updateService(input: string, version: number, spec: ServiceSpec, options: { rollback?: boolean }): Promise<void>;
   removeService(input: string): Promise<void>;
   tasks(): Promise<TaskObject[]>;
+  /** swarmkit's IsTaskDirty: the task no longer runs what its service asks for (spec or ports). */
+  isTaskDirty(service: ServiceObject, task: TaskObject, node: NodeObject | undefined): boolean;
   task(input: string): Promise<TaskObject>;
   networks(): Promise<NetworkObject[]>;
   createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }>;

@@ -296,8 +296,10 @@ export function toEngineService(s: ServiceObject, ingressId: string | undefined,
   };
   if (s.previousSpec) out.PreviousSpec = toEngineServiceSpec(s.previousSpec);
   if (s.updateStatus) {
+    // A rollback's states are rollback_started / rollback_paused / rollback_completed (swarmkit's).
+    const rollback = s.updateStatus.rollback === true || s.updateStatus.message === 'rollback started';
     out.UpdateStatus = {
-      State: s.updateStatus.state,
+      State: rollback ? ROLLBACK_STATES[s.updateStatus.state] : s.updateStatus.state,
       ...(s.updateStatus.startedAt ? { StartedAt: s.updateStatus.startedAt } : {}),
       ...(s.updateStatus.completedAt ? { CompletedAt: s.updateStatus.completedAt } : {}),
       Message: s.updateStatus.message,
@@ -306,6 +308,8 @@ export function toEngineService(s: ServiceObject, ingressId: string | undefined,
   if (status) out.ServiceStatus = status;
   return out;
 }
+
+const ROLLBACK_STATES = { updating: 'rollback_started', paused: 'rollback_paused', completed: 'rollback_completed' } as const;
 
 /** A stable address in the ingress subnet for display (Shoal's mesh needs no VIP). */
 function virtualIp(serviceId: string): string {

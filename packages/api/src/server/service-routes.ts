@@ -29,10 +29,6 @@ function matchAll<T>(items: T[], filters: ParsedFilters, test: (item: T, key: st
   return items.filter((item) => [...filters].every(([k, vs]) => vs.length === 0 || vs.some((v) => test(item, k, v))));
 }
 
-/** A task is up to date when it runs the service's current task spec. */
-export function upToDate(task: TaskObject, service: ServiceObject | undefined): boolean {
-  return service !== undefined && JSON.stringify(task.spec) === JSON.stringify(service.spec.task);
-}
 
 export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   const ingressId = async () => (await backend.networks()).find((n) => n.ingress)?.id;
@@ -71,9 +67,17 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
 
   r.add('GET', '/tasks', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), TASK_FILTERS);
-    const [tasks, services, nodes] = await Promise.all([backend.tasks(), backend.services(), filters.has('node') ? backend.nodes() : []]);
+    const [tasks, services, nodes] = await Promise.all([
+      backend.tasks(),
+      backend.services(),
+      filters.has('node') || filters.has('_up-to-date') ? backend.nodes() : [],
+    ]);
     const byId = new Map(services.map((s) => [s.id, s]));
-    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, nodes));
+    // `_up-to-date` (the CLI's progress display): the orchestrator's own test, so a task it will
+    // not replace (e.g. only the constraints changed and its node still meets them) counts as up to date.
+    const upToDate = (t: TaskObject, service: ServiceObject | undefined) =>
+      service !== undefined && !backend.isTaskDirty(service, t, nodes.find((n) => n.id === t.nodeId));
+    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, nodes, upToDate));
     return wanted.map((t) => toEngineTask(t, byId.get(t.serviceId)?.spec.name));
   });
   r.add('GET', '/tasks/{id}', async (ctx) => {
@@ -133,7 +137,14 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   r.add('GET', '/tasks/{id}/logs', (ctx) => streamLogs(ctx, backend, 'task'));
 }
 
-function taskMatches(t: TaskObject, k: string, v: string, services: Map<string, ServiceObject>, nodes: NodeObject[]): boolean {
+function taskMatches(
+  t: TaskObject,
+  k: string,
+  v: string,
+  services: Map<string, ServiceObject>,
+  nodes: NodeObject[],
+  upToDate: (t: TaskObject, service: ServiceObject | undefined) => boolean,
+): boolean {
   const service = services.get(t.serviceId);
   switch (k) {
     case 'id':
