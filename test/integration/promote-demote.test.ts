@@ -2,7 +2,9 @@
 // catch up from a snapshot), demote (the leader too), refuse to demote the last
 // manager, and recover a cluster that lost quorum with --force-new-cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, waitFor, type Cluster, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
+import { registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
+
+const BASE = '127.0.15.';
 
 registerCleanup();
 
@@ -50,7 +52,7 @@ function writeLoop(via: () => DaemonHandle, prefix: string): { stop: () => Promi
 
 describe('promote and demote', () => {
   beforeAll(async () => {
-    cluster = await startCluster({ size: 3, baseIp: '127.0.15.', initArgs: ['--snapshot-interval', '20'] });
+    cluster = await startCluster({ size: 3, baseIp: BASE, initArgs: ['--snapshot-interval', '20'] });
     // Enough history that the log is compacted behind a snapshot before anyone is promoted.
     for (let i = 0; i < 40; i++) await cluster.manager.cliOk(['node', 'update', '--label-add', `old${i}=1`, 'worker1']);
   });
@@ -96,6 +98,25 @@ describe('promote and demote', () => {
     expect(res.stderr.trim()).toBe(
       'Error response from daemon: rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm',
     );
+  });
+
+  it('tells every worker which managers there are as they change, so a worker never keeps only a demoted one', async () => {
+    const leader = cluster.byName('worker2');
+    const late = await startDaemon({ name: 'late', ip: `${BASE}9` });
+    const token = (await leader.cliOk(['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
+    await late.cliOk(['swarm', 'join', '--token', token, '--advertise-addr', `${BASE}9`, `${leader.ip}:2377`]);
+    const remoteManagers = async () =>
+      ((await late.api.get<{ Swarm: { RemoteManagers: Array<{ Addr: string }> | null } }>('/v1.41/info')).Swarm.RemoteManagers ?? []).map((m) => m.Addr).sort();
+    expect(await remoteManagers()).toEqual([`${leader.ip}:2377`]);
+    // A promotion reaches the worker on its open session, not only at its next session start.
+    await leader.cliOk(['node', 'promote', 'worker1']);
+    const worker1 = `${cluster.byName('worker1').ip}:2377`;
+    await waitFor(async () => (await remoteManagers()).includes(worker1), { timeoutMs: 20_000, what: 'worker1 in the late worker\'s managers' });
+    await leader.cliOk(['node', 'demote', 'worker1']);
+    await waitFor(async () => !(await remoteManagers()).includes(worker1), { timeoutMs: 20_000, what: 'worker1 gone from the late worker\'s managers' });
+    expect(await remoteManagers()).toEqual([`${leader.ip}:2377`]);
+    await late.cliOk(['swarm', 'leave']);
+    await late.stop();
   });
 
   it('warns before a manager leaves and would break quorum', async () => {

@@ -153,6 +153,9 @@ export class Agent {
           case 'ingress-ports':
             this.options.onIngressPorts?.(msg.ports);
             break;
+          case 'managers':
+            this.updateManagers(msg.managers);
+            break;
           case 'role-change':
             if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);
             break;
@@ -263,11 +266,12 @@ export class Agent {
     }
   }
 
+  /** The managers as the leader knows them now: a demoted or removed manager is no longer tried. */
   private updateManagers(peers: ManagerPeer[]): void {
-    const addrs = peers.map((p) => p.addr).filter(Boolean);
+    const addrs = [...new Set(peers.map((p) => p.addr).filter(Boolean))];
     if (addrs.length === 0) return;
-    const merged = [...new Set([...addrs, ...this.managers])];
-    this.managers = merged;
+    this.managers = addrs;
+    this.next = 0;
     this.options.onManagers?.(peers);
   }
 }

@@ -415,7 +415,7 @@ export class Daemon implements EngineBackend {
       ),
       onRemoved: () => void this.serialised(() => this.removedByManager()),
       onManagers: (peers) => {
-        const addrs = [...new Set([...peers.map((p) => p.addr), ...node.managers])];
+        const addrs = [...new Set(peers.map((p) => p.addr))];
         if (addrs.join() !== node.managers.join()) {
           node.managers = addrs;
           this.files.save(node);

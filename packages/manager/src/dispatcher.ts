@@ -78,6 +78,17 @@ export class Dispatcher {
   }
 
   /** Writes a message to every open session. */
+  /** The manager set changed (a conf change was applied): every agent gets the new list. */
+  managersChanged(): void {
+    if (!this.active) return;
+    const managers = this.deps.managers();
+    const key = managers.map((m) => `${m.nodeId}@${m.addr}`).sort().join();
+    if (key === this.managersKey) return;
+    this.managersKey = key;
+    this.broadcast({ type: 'managers', managers });
+  }
+  private managersKey = '';
+
   private broadcast(msg: SessionMessage): void {
     for (const s of this.sessions.values()) s.stream.write(msg);
   }

@@ -118,6 +118,7 @@ export class Manager {
       ...options.raft,
       snapshotInterval: () => this.memory.list('cluster')[0]?.spec.snapshotInterval ?? DEFAULT_CLUSTER_SPEC.snapshotInterval,
       onLeaderChange: (lead) => this.onLeaderChange(lead),
+      onMembershipChange: () => this.dispatcher.managersChanged(),
     });
     this.transport.attach({
       unreachable: (id) => this.replica.reportUnreachable(id),

@@ -69,6 +69,12 @@ export interface SessionIngressPorts {
   ports: number[];
 }
 
+/** The managers changed (a promotion, demotion or removal): the agent's list to connect to. */
+export interface SessionManagers {
+  type: 'managers';
+  managers: ManagerPeer[];
+}
+
 /** The set of removed nodes changed (`node rm`). */
 export interface SessionRemovedNodes {
   type: 'removed-nodes';
@@ -120,7 +126,8 @@ export type SessionMessage =
   | SessionLogCancel
   | SessionGossipKeys
   | SessionRemovedNodes
-  | SessionIngressPorts;
+  | SessionIngressPorts
+  | SessionManagers;
 
 export type TaskStateName =
   | 'new'
