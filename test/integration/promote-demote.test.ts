@@ -119,6 +119,25 @@ describe('promote and demote', () => {
     await late.stop();
   });
 
+  it('rejoins Raft afresh when demoted and promoted again before it acted on the demotion', async () => {
+    const leader = cluster.byName('worker2');
+    await leader.cliOk(['node', 'promote', 'worker1']);
+    await waitFor(async () => (await managerStatuses(leader)).worker1 === 'reachable', { timeoutMs: 20_000, what: 'worker1 promoted' });
+    type NodeSpec = { Role: string; Availability: string; Labels?: Record<string, string> };
+    const setRole = async (role: string) => {
+      const n = (await leader.api.get<Array<NodeJson & { Version: { Index: number }; Spec: NodeSpec }>>('/v1.41/nodes')).find((x) => x.Description?.Hostname === 'worker1')!;
+      await leader.api.post(`/v1.41/nodes/${n.ID}/update?version=${n.Version.Index}`, { ...n.Spec, Role: role });
+    };
+    // Demoted, then promoted again as soon as the demotion is through, before worker1 itself reacts.
+    await setRole('worker');
+    await waitFor(async () => (await managerStatuses(leader)).worker1 === '', { timeoutMs: 20_000, what: 'worker1 out of raft', intervalMs: 5 });
+    await setRole('manager');
+    await waitFor(async () => (await managerStatuses(leader)).worker1 === 'reachable', { timeoutMs: 30_000, what: 'worker1 a reachable manager again' });
+    await waitFor(async () => (await cluster.byName('worker1').cli(['node', 'ls'], { timeoutMs: 5_000 })).code === 0, { timeoutMs: 20_000, what: 'worker1 answering as a manager' });
+    await leader.cliOk(['node', 'demote', 'worker1']);
+    await waitFor(async () => (await managerStatuses(leader)).worker1 === '', { timeoutMs: 20_000, what: 'worker1 demoted' });
+  });
+
   it('warns before a manager leaves and would break quorum', async () => {
     await cluster.byName('worker2').cliOk(['node', 'promote', 'manager']);
     await waitFor(async () => (await managerStatuses(cluster.byName('worker2'))).manager === 'reachable', { timeoutMs: 20_000, what: 'manager promoted again' });

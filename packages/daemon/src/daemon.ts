@@ -456,9 +456,14 @@ export class Daemon implements EngineBackend {
     } finally {
       ca.close();
     }
-    if (renewed.role !== role) return; // the manager changed its mind meanwhile; it will say so again
+    // The managers changed their mind meanwhile: they will say so again. Except a demotion
+    // followed by a promotion before this node acted: a demotion takes the node out of Raft
+    // before it says "worker", so this manager's Raft state is void, and it rejoins afresh.
+    const rejoin = role === 'worker' && renewed.role === 'manager';
+    if (renewed.role !== role && !rejoin) return;
     const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-    const node: PersistedNode = { ...a.node, role };
+    const node: PersistedNode = { ...a.node, role: renewed.role };
+    if (rejoin) this.options.logger.info('demoted and promoted again: rejoining raft with fresh state');
     const dataPlane = await this.deactivate(true);
     if (role === 'worker') fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
     this.files.save(node, tls);
@@ -468,7 +473,7 @@ export class Daemon implements EngineBackend {
       await dataPlane?.stop(); // not handed over: nothing else will stop it
       throw err;
     }
-    this.options.logger.info({ role }, 'role changed');
+    this.options.logger.info({ role: node.role }, 'role changed');
   }
 
   /** Keeps this manager's committed state as a new one-manager cluster (quorum-loss recovery). */
