@@ -57,7 +57,18 @@ describe('docker CLI compatibility', () => {
     expect(ls).toHaveLength(1);
     const res = await cluster.byName('worker1').docker(['node', 'ls']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('This node is not a swarm manager.');
+    expect(res.stderr).toContain("This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.");
+    // A node in no swarm: moby's errNoManager for cluster commands, errNoSwarm for leave, and an
+    // empty network list (no local networks on a process runtime).
+    const lone = await startDaemon({ name: 'lone', ip: '127.0.13.9' });
+    for (const args of [['node', 'ls'], ['service', 'ls'], ['swarm', 'join-token', 'worker'], ['network', 'create', '-d', 'overlay', 'x']]) {
+      const out = await lone.docker(args);
+      expect(out.code, args.join(' ')).toBe(1);
+      expect(out.stderr).toBe('Error response from daemon: This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.\n');
+    }
+    expect((await lone.docker(['swarm', 'leave'])).stderr).toBe('Error response from daemon: This node is not part of a swarm\n');
+    expect((await lone.dockerOk(['network', 'ls'])).stdout).toBe('NETWORK ID   NAME      DRIVER    SCOPE\n');
+    await lone.stop();
   });
 
   it('swarm ca prints the root CA; autolock and CA rotation are refused and change nothing', async () => {
@@ -106,6 +117,10 @@ describe('docker CLI compatibility', () => {
     expect(JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.Networks}}', 'netuser'])).stdout)).toEqual([
       { Target: usedId },
     ]);
+    const ls = async (filter: string) => (await m.dockerOk(['network', 'ls', '-f', filter, '--format', '{{.Name}}'])).stdout.trim().split('\n').sort();
+    expect(await ls('dangling=true')).toEqual(['kept', 'unused']);
+    expect(await ls('dangling=false')).toEqual(['ingress', 'used']);
+    expect((await m.docker(['network', 'ls', '-f', 'dangling=maybe'])).stderr).toContain("invalid filter 'dangling=[maybe]'");
     const rm = await m.docker(['network', 'rm', 'used']);
     expect(rm.code).toBe(1);
     expect(rm.stderr).toContain(`Error response from daemon: rpc error: code = FailedPrecondition desc = network ${usedId} is in use by service ${svc}`);

@@ -34,6 +34,7 @@ import {
   InvalidArgumentError,
   NotInSwarmError,
   NotManagerError,
+  NO_SWARM_NOT_MANAGER_TEXT,
   ShoalError,
   type ClusterObject,
   type ClusterSpec,
@@ -237,6 +238,9 @@ export class Daemon implements EngineBackend {
     return this.manager().call('task', input);
   }
   networks(): Promise<NetworkObject[]> {
+    // `network ls` works on any node in Docker (it lists the node's local networks, which a
+    // process runtime has none of); the swarm's networks are the managers' to list.
+    if (!this.active?.manager) return Promise.resolve([]);
     return this.manager().call('networks');
   }
   createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }> {
@@ -517,7 +521,8 @@ export class Daemon implements EngineBackend {
   }
 
   private manager(): Manager {
-    if (!this.active) throw new NotInSwarmError();
+    // A cluster call on a node in no swarm gets moby's errNoManager, not errNoSwarm.
+    if (!this.active) throw new NotManagerError(NO_SWARM_NOT_MANAGER_TEXT);
     if (!this.active.manager) throw new NotManagerError();
     return this.active.manager;
   }

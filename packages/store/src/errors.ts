@@ -61,12 +61,16 @@ export class PermissionDeniedError extends ShoalError {
     super('PERMISSION_DENIED', message, options);
   }
 }
+/** moby's errNoManager on a worker. */
+export const WORKER_NOT_MANAGER_TEXT =
+  "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+/** moby's errNoManager on a node in no swarm at all. */
+export const NO_SWARM_NOT_MANAGER_TEXT =
+  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+
 export class NotManagerError extends ShoalError {
-  constructor() {
-    super(
-      'NOT_MANAGER',
-      "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
-    );
+  constructor(message: string = WORKER_NOT_MANAGER_TEXT) {
+    super('NOT_MANAGER', message);
   }
 }
 export class NotInSwarmError extends ShoalError {
@@ -104,7 +108,7 @@ export function errorFromCode(code: ErrorCode, message: string): ShoalError {
     case 'PERMISSION_DENIED':
       return new PermissionDeniedError(message);
     case 'NOT_MANAGER':
-      return new NotManagerError();
+      return new NotManagerError(message);
     case 'NOT_IN_SWARM':
       return new NotInSwarmError();
     case 'ALREADY_IN_SWARM':

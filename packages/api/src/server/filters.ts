@@ -73,3 +73,11 @@ export function parseUntil(value: string, now: number): string {
   if (!Number.isFinite(ms)) throw new InvalidArgumentError(`failed to parse value as time or duration: "${value}"`);
   return new Date(ms).toISOString();
 }
+
+/** A boolean filter value as moby reads one (GetBoolOrDefault): true/1 or false/0. */
+export function parseBoolFilter(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new InvalidArgumentError(`invalid filter '${key}=[${value}]'`);
+}

@@ -2,7 +2,7 @@
 import { InvalidArgumentError, findNetwork, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
-import { parseFilters, parseUntil, type ParsedFilters } from './filters';
+import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from './filters';
 import { frameLogRecord, parseLogRequest } from './logs';
 import type { Router, RouteContext } from './router';
 import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
@@ -88,7 +88,13 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
 
   r.add('GET', '/networks', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), NETWORK_FILTERS);
+    // dangling (moby's filterNetworkByUse): true keeps networks no service uses, ingress aside.
+    const used = filters.has('dangling') ? new Set((await backend.services()).flatMap((svc) => (svc.spec.task.networks ?? []).map((a) => a.target))) : null;
     const nets = matchAll(await backend.networks(), filters, (n, k, v) => {
+      if (k === 'dangling') {
+        const dangling = parseBoolFilter(k, v);
+        return dangling === (!n.ingress && !(used?.has(n.id) ?? false));
+      }
       if (k === 'id') return n.id.startsWith(v);
       if (k === 'name') return n.name.includes(v);
       if (k === 'driver') return n.driver === v;
