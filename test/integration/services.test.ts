@@ -178,6 +178,10 @@ describe('services', () => {
       [['--name', 'x2', '--mode', 'global', '--replicas', '2', 'shoal/whoami'], 'replicas can only be used with replicated or replicated-job mode'],
       [['--name', 'x3', '-p', '8080:80', 'shoal/whoami'], "port '8080' is already in use by service 'dup'"],
       [['--name', 'x4', '--replicas', 'abc', 'shoal/whoami'], 'invalid argument "abc" for "--replicas" flag'],
+      [['--name', 'x5', '--restart-condition', 'bogus', 'shoal/whoami'], 'invalid RestartCondition: "bogus"'],
+      [['--name', 'x6', '--update-order', 'sideways', 'shoal/whoami'], 'unrecognized update order sideways'],
+      [['--name', 'x7', '--limit-memory', '1k', 'shoal/whoami'], 'invalid memory value 1024: Must be at least 4MiB'],
+      [['--name', 'x8', 'UPPER:case'], 'ContainerSpec: "UPPER:case" is not a valid repository/tag'],
     ];
     const before = (await cluster.manager.api.get<unknown[]>('/v1.41/services')).length;
     for (const [args, text] of cases) {

@@ -61,3 +61,27 @@ describe('ServiceApi.updateService', () => {
     expect(rolled.updateStatus).toMatchObject({ state: 'updating', rollback: true, message: 'manually requested rollback' });
   });
 });
+
+describe('ServiceApi validation (swarmkit)', () => {
+  it("refuses image references Docker cannot parse and resources below swarmkit's minimums, creating nothing", async () => {
+    const api = localApi();
+    const base = makeSpec('web');
+    const withImage = (image: string): ServiceSpec => ({ ...base, task: { ...base.task, container: { ...base.task.container, image } } });
+    const withResources = (resources: ServiceSpec['task']['resources']): ServiceSpec => ({ ...base, task: { ...base.task, resources } });
+    const cases: Array<[ServiceSpec, string]> = [
+      [withImage('UPPER:case'), 'ContainerSpec: "UPPER:case" is not a valid repository/tag'],
+      [withImage('foo//bar'), 'ContainerSpec: "foo//bar" is not a valid repository/tag'],
+      [withResources({ limits: { memoryBytes: 1024 } }), 'invalid memory value 1024: Must be at least 4MiB'],
+      [withResources({ reservations: { memoryBytes: 4 * 1024 * 1024 - 1 } }), 'invalid memory value 4194303: Must be at least 4MiB'],
+      [withResources({ limits: { nanoCpus: 500_000 } }), 'invalid cpu value 0.0005: Must be at least 0.001'],
+    ];
+    for (const [spec, message] of cases) {
+      await expect(api.createService(spec)).rejects.toThrow(`rpc error: code = InvalidArgument desc = ${message}`);
+    }
+    expect(api.services()).toEqual([]);
+    for (const image of ['nginx', 'nginx:1.25', 'localhost:5000/team/app:v1', 'Registry.example.com/app', `app@sha256:${'a'.repeat(64)}`]) {
+      await api.createService({ ...withImage(image), name: `ok${api.services().length}` });
+    }
+    expect(api.services()).toHaveLength(5);
+  });
+});

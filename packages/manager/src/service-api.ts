@@ -25,6 +25,26 @@ import { allocatePorts, sameSpec, sameValue, validateConstraints, validSpreadDes
 
 const DNS_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 
+// The image reference grammar of distribution/reference (what swarmkit's ParseNormalizedNamed
+// accepts): [domain/]path[:tag][@digest], path components lowercase. A first component with a
+// dot, a colon or capitals (or "localhost") is a registry domain.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*` +
+    '(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+);
+
+export function validImageReference(ref: string): boolean {
+  const name = ref.split('@')[0]?.replace(/:[\w][\w.-]{0,127}$/, '') ?? '';
+  return name.length <= 255 && IMAGE_REFERENCE.test(ref);
+}
+
+/** Go's %g for the small values in swarmkit's resource errors. */
+function goFloat(v: number): string {
+  return v !== 0 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e21) ? v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2') : String(v);
+}
+
 function invalid(desc: string): InvalidArgumentError {
   return new InvalidArgumentError(rpcText('InvalidArgument', desc));
 }
@@ -131,8 +151,15 @@ export class ServiceApi {
     if (!DNS_NAME.test(spec.name)) throw invalid('name must be valid as a DNS name component');
     if (spec.name.length > 63) throw invalid('name must be 63 characters or fewer');
     if (!spec.task.container.image) throw invalid('ContainerSpec: image reference must be provided');
-    if (/\s/.test(spec.task.container.image)) {
+    if (!validImageReference(spec.task.container.image)) {
       throw invalid(`ContainerSpec: ${JSON.stringify(spec.task.container.image)} is not a valid repository/tag`);
+    }
+    // swarmkit's validateResources, for limits and reservations alike.
+    for (const r of [spec.task.resources.limits, spec.task.resources.reservations]) {
+      const nanoCpus = r?.nanoCpus ?? 0;
+      const memory = r?.memoryBytes ?? 0;
+      if (nanoCpus !== 0 && nanoCpus < 1e6) throw invalid(`invalid cpu value ${goFloat(nanoCpus / 1e9)}: Must be at least ${goFloat(1e6 / 1e9)}`);
+      if (memory !== 0 && memory < 4 * 1024 * 1024) throw invalid(`invalid memory value ${memory}: Must be at least 4MiB`);
     }
     if (spec.mode.type === 'replicated' && !(spec.mode.replicas >= 0)) throw invalid('Number of replicas must be non-negative');
     for (const d of spec.task.placement.preferences ?? []) {

@@ -40,13 +40,18 @@ const DEFAULT_UPDATE: UpdateConfig = {
 };
 
 function fromUpdate(u: EngineUpdateConfig | undefined): UpdateConfig {
+  // moby's updateConfigToGRPC: an empty value is the default, anything unknown is refused.
+  const action = u?.FailureAction || DEFAULT_UPDATE.failureAction;
+  if (!(['pause', 'continue', 'rollback'] as string[]).includes(action)) throw new InvalidArgumentError(`unrecognized update failure action ${action}`);
+  const order = u?.Order || 'stop-first';
+  if (order !== 'stop-first' && order !== 'start-first') throw new InvalidArgumentError(`unrecognized update order ${order}`);
   return {
     parallelism: u?.Parallelism ?? DEFAULT_UPDATE.parallelism,
     delayMs: ms(u?.Delay, DEFAULT_UPDATE.delayMs),
-    failureAction: u?.FailureAction ?? DEFAULT_UPDATE.failureAction,
+    failureAction: action as UpdateConfig['failureAction'],
     monitorMs: u?.Monitor ? ms(u.Monitor, DEFAULT_UPDATE.monitorMs) : DEFAULT_UPDATE.monitorMs,
     maxFailureRatio: u?.MaxFailureRatio ?? 0,
-    order: u?.Order ?? 'stop-first',
+    order,
   };
 }
 
@@ -132,7 +137,7 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
         : {}),
     },
     restart: {
-      condition: r?.Condition ?? 'any',
+      condition: restartCondition(r?.Condition),
       delayMs: ms(r?.Delay, 5000),
       maxAttempts: r?.MaxAttempts ?? 0,
       windowMs: ms(r?.Window, 0),
@@ -263,8 +268,22 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
     mode,
     update: fromUpdate(spec.UpdateConfig),
     rollback: fromUpdate(spec.RollbackConfig),
-    endpoint: { mode: spec.EndpointSpec?.Mode ?? 'vip', ports: (spec.EndpointSpec?.Ports ?? []).map((p) => fromPort(p, proxied)) },
+    endpoint: { mode: resolutionMode(spec.EndpointSpec?.Mode), ports: (spec.EndpointSpec?.Ports ?? []).map((p) => fromPort(p, proxied)) },
   };
+}
+
+/** moby's restartPolicyToGRPC: an empty condition is "any", anything unknown is refused. */
+function restartCondition(c: string | undefined): ServiceSpec['task']['restart']['condition'] {
+  if (c === undefined || c === '' || c === 'any') return 'any';
+  if (c === 'none' || c === 'on-failure') return c;
+  throw new InvalidArgumentError(`invalid RestartCondition: ${JSON.stringify(c)}`);
+}
+
+/** moby's ServiceSpecToGRPC: vip (the default) or dnsrr. */
+function resolutionMode(m: string | undefined): ServiceSpec['endpoint']['mode'] {
+  if (m === undefined || m === '' || m === 'vip') return 'vip';
+  if (m === 'dnsrr') return m;
+  throw new InvalidArgumentError(`invalid resolution mode: ${JSON.stringify(m)}`);
 }
 
 export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
