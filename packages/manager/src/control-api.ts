@@ -7,6 +7,7 @@ import {
   createOp,
   FailedPreconditionError,
   findNetwork,
+  isTerminal,
   labelMatches,
   InvalidArgumentError,
   NotFoundError,
@@ -216,9 +217,17 @@ export class ControlApi {
     const revokedNodes = [...new Set([...cluster.revokedNodes, node.id])];
     // The removed node knows the gossip keys: rotate now rather than at the next interval.
     const rotation = requestGossipKeyRotation(cluster.gossipKeyRotation, Date.now());
+    // swarmkit's orphanNodeTasks: the node's tasks that had not stopped never will (nobody is
+    // left to report them), so they become orphaned in the same write and stop counting as running.
+    const at = new Date().toISOString();
+    const orphaned = this.store.memory
+      .list('task')
+      .filter((t) => t.nodeId === node.id && !isTerminal(t.status.state))
+      .map((t) => updateOp('task', { ...t, status: { state: 'orphaned' as const, timestamp: at, message: 'Task belonged to a node that has been deleted' } }));
     await this.store.commit([
       deleteOp('node', node.id),
       updateOp('cluster', { ...cluster, revokedNodes, ...(rotation ? { gossipKeyRotation: rotation } : {}) }, cluster.version),
+      ...orphaned,
     ]);
   }
 }
