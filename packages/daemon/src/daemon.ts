@@ -169,7 +169,7 @@ export class Daemon implements EngineBackend {
       MemTotal: os.totalmem(),
       OperatingSystem: 'Shoal',
       OSType: 'linux',
-      Architecture: goArch(),
+      Architecture: machineArch(),
       KernelVersion: os.release(),
       ServerVersion: SHOAL_VERSION,
       DockerRootDir: this.options.dataDir,
@@ -536,7 +536,7 @@ export class Daemon implements EngineBackend {
     return {
       hostname: this.options.hostname,
       addr,
-      platform: { os: 'linux', architecture: goArch() },
+      platform: { os: 'linux', architecture: machineArch() },
       resources: { nanoCpus: os.cpus().length * 1e9, memoryBytes: os.totalmem() },
       engineVersion: SHOAL_VERSION,
     };
@@ -555,8 +555,14 @@ function parseAvailability(value: string | undefined): 'active' | 'pause' | 'dra
   throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(value)}`);
 }
 
-/** Docker reports Go's architecture names. */
-function goArch(): string {
+/** `docker info` and node descriptions report the machine as uname does (x86_64). */
+function machineArch(): string {
   const map: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i386' };
+  return map[process.arch] ?? process.arch;
+}
+
+/** `docker version` reports Go's GOARCH (amd64). */
+function goArch(): string {
+  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
   return map[process.arch] ?? process.arch;
 }
