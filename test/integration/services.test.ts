@@ -170,6 +170,24 @@ describe('services', () => {
     await cluster.manager.cliOk(['service', 'rm', 'hello']);
   });
 
+  it('expands service templates in the environment on the node that runs the task', async () => {
+    await cluster.manager.cliOk([
+      ...['service', 'create', '-d', '--name', 'tmpl', '--replicas', '2'],
+      ...['--env', 'WHO={{.Service.Name}}.{{.Task.Slot}}@{{.Node.Hostname}}', 'busybox', 'sh', '-c', 'echo "I am $WHO"; sleep 600'],
+    ]);
+    const out = await waitFor(
+      async () => {
+        const res = await cluster.manager.cli(['service', 'logs', '--raw', 'tmpl'], { timeoutMs: 10_000 });
+        const lines = res.stdout.split('\n').filter((l) => l.startsWith('I am '));
+        return lines.length === 2 ? lines.sort() : undefined;
+      },
+      { timeoutMs: 20_000, what: 'both tasks logging their expanded environment' },
+    );
+    expect(out[0]).toMatch(/^I am tmpl\.1@(manager|worker\d)$/);
+    expect(out[1]).toMatch(/^I am tmpl\.2@(manager|worker\d)$/);
+    await cluster.manager.cliOk(['service', 'rm', 'tmpl']);
+  });
+
   it("refuses bad input with Docker's errors and creates nothing", async () => {
     await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'dup', '-p', '8080:80', 'shoal/whoami']);
     const cases: Array<[string[], string]> = [

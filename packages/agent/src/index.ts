@@ -1,2 +1,3 @@
 export * from './agent';
 export * from './task-runner';
+export { machineArch } from './template';

@@ -1,6 +1,7 @@
 // Reconciles the tasks a manager assigned to this node with the local executor:
 // prepares and starts what should run, stops what should not, reports every state
 // change (forward only), and adopts tasks left running by a previous agent.
+import { expandTemplate, machineArch, templateContext } from './template';
 import * as net from 'node:net';
 import type { Executor, TaskController, TaskRuntimeSpec } from '@shoal/runtime';
 import { parseSignal } from '@shoal/store';
@@ -201,6 +202,15 @@ export class TaskRunner {
     this.options.report({ taskId: w.assignment.taskId, state, message, timestamp: new Date().toISOString(), ...extra });
   }
 
+  private expandEnv(a: TaskAssignment, env: string[]): string[] {
+    const ctx = templateContext(a, { id: this.options.nodeId, hostname: this.options.hostname, os: 'linux', arch: machineArch() });
+    try {
+      return env.map((e) => expandTemplate(e, ctx));
+    } catch (err) {
+      throw new Error(`failed to expand environment: ${(err as Error).message}`);
+    }
+  }
+
   private runtimeSpec(a: TaskAssignment): TaskRuntimeSpec {
     const c = a.spec.container;
     return {
@@ -213,7 +223,8 @@ export class TaskRunner {
       image: c.image,
       ...(c.command ? { command: c.command } : {}),
       ...(c.args ? { args: c.args } : {}),
-      ...(c.env ? { env: c.env } : {}),
+      // Templates ({{.Task.Slot}}…) are the agent's to expand, where the node is known (swarmkit's ExpandContainerSpec).
+      ...(c.env ? { env: this.expandEnv(a, c.env) } : {}),
       ...(c.dir ? { workdir: c.dir } : {}),
       ...(c.stopGracePeriodMs !== undefined ? { stopGracePeriodMs: c.stopGracePeriodMs } : {}),
       // The manager refuses a signal that names none; an older manager's spec falls back to SIGTERM.

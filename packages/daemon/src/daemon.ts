@@ -16,7 +16,7 @@ import type {
   SystemVersion,
   TLSInfo,
 } from '@shoal/api';
-import { Agent, TaskRunner } from '@shoal/agent';
+import { Agent, TaskRunner, machineArch } from '@shoal/agent';
 import { ProcessExecutor } from '@shoal/runtime';
 import { DEFAULT_CLUSTER_SPEC, Manager, isTaskDirty, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
 import {
@@ -553,12 +553,6 @@ function parseAvailability(value: string | undefined): 'active' | 'pause' | 'dra
   if (value === undefined || value === '') return 'active';
   if (value === 'active' || value === 'pause' || value === 'drain') return value;
   throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(value)}`);
-}
-
-/** `docker info` and node descriptions report the machine as uname does (x86_64). */
-function machineArch(): string {
-  const map: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i386' };
-  return map[process.arch] ?? process.arch;
 }
 
 /** `docker version` reports Go's GOARCH (amd64). */
