@@ -1,6 +1,7 @@
 // The unmodified docker CLI against a shoald socket prints what it prints against Docker.
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, startDaemon, type Cluster } from '@shoal/testkit';
+import { registerCleanup, startCluster, startDaemon, waitFor, type Cluster } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -156,6 +157,49 @@ describe('docker CLI compatibility', () => {
     expect(scale.stdout).toContain('verify: Service ru converged');
     expect((await m.dockerOk(['service', 'inspect', '--format', '{{json .UpdateStatus}}', 'ru'])).stdout.trim()).toBe('null');
     await m.dockerOk(['service', 'rm', 'ru']);
+  });
+
+  it('health checks: a task runs once a probe passes, and one that turns unhealthy fails and is replaced', async () => {
+    const m = cluster.manager;
+    const flag = `/tmp/shoal-health-${process.pid}-${Date.now()}`;
+    writeFileSync(flag, '');
+    // docker prints the error quoted (%q), as it does against Docker.
+    const tasks = async () =>
+      (
+        JSON.parse(`[${(await m.dockerOk(['service', 'ps', '--no-trunc', '--format', '{{json .}}', 'hc'])).stdout.trim().split('\n').join(',')}]`) as Array<{
+          CurrentState: string;
+          DesiredState: string;
+          Error: string;
+        }>
+      ).map((t) => ({ ...t, Error: t.Error === '' ? '' : (JSON.parse(t.Error) as string) }));
+    try {
+      await m.dockerOk([
+        ...['service', 'create', '-d', '--name', 'hc', '--restart-delay', '100ms'],
+        ...['--health-cmd', `test -f ${flag}`, '--health-interval', '200ms', '--health-retries', '2', '--health-timeout', '2s'],
+        ...['busybox', 'sh', '-c', 'sleep 600'],
+      ]);
+      await waitFor(async () => (await tasks()).some((t) => t.CurrentState.startsWith('Running')), { timeoutMs: 15_000, what: 'a healthy task running' });
+      rmSync(flag);
+      // Two failed probes in a row: the task is stopped and fails as unhealthy; its replacement
+      // never gets past Starting while the probe fails.
+      await waitFor(async () => (await tasks()).some((t) => t.Error === 'task: non-zero exit (143): dockerexec: unhealthy container'), {
+        timeoutMs: 15_000,
+        what: 'the task failing as unhealthy',
+      });
+      await waitFor(async () => (await tasks()).some((t) => t.Error === 'dockerexec: unhealthy container'), {
+        timeoutMs: 15_000,
+        what: 'a replacement failing its health check before it ran',
+      });
+      expect((await tasks()).filter((t) => t.CurrentState.startsWith('Running'))).toEqual([]);
+      writeFileSync(flag, '');
+      await waitFor(async () => (await tasks()).some((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running')), {
+        timeoutMs: 15_000,
+        what: 'a healthy replacement running',
+      });
+    } finally {
+      rmSync(flag, { force: true });
+      await m.docker(['service', 'rm', 'hc']);
+    }
   });
 
   it('service --user, --stop-signal, --placement-pref and the container-only options are kept and shown; a bad signal is refused', async () => {

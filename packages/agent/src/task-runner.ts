@@ -47,7 +47,38 @@ interface Worker {
   gone: boolean;
   /** We are stopping it: its exit is a shutdown, not a failure. */
   stopping: boolean;
+  /** The next health probe of a running task. */
+  health: NodeJS.Timeout | null;
+  /** Its health check failed: the exit it is stopped into is a failure, marked unhealthy. */
+  unhealthy: boolean;
+  /** Cuts short a wait between health probes (a new assignment arrived). */
+  wake: (() => void) | null;
 }
+
+/** A task's HEALTHCHECK with Docker's defaults filled in (interval and timeout 30 s, 3 retries). */
+interface Health {
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+function healthOf(a: TaskAssignment): Health | null {
+  const hc = a.spec.container.healthcheck;
+  const kind = hc?.test[0];
+  if (!hc || (kind !== 'CMD' && kind !== 'CMD-SHELL') || hc.test.length < 2) return null; // none, or NONE
+  return {
+    test: hc.test,
+    intervalMs: hc.intervalMs || 30_000,
+    timeoutMs: hc.timeoutMs || 30_000,
+    retries: hc.retries || 3,
+    startPeriodMs: hc.startPeriodMs ?? 0,
+  };
+}
+
+/** swarmkit's ErrContainerUnhealthy. */
+const UNHEALTHY = 'dockerexec: unhealthy container';
 
 export class TaskRunner {
   private readonly workers = new Map<string, Worker>();
@@ -80,6 +111,9 @@ export class TaskRunner {
           live: adopted?.alive ?? false,
           gone: false,
           stopping: false,
+          health: null,
+          unhealthy: false,
+          wake: null,
         };
         this.workers.set(a.taskId, w);
         if (adopted?.alive) this.watchExit(w);
@@ -117,6 +151,7 @@ export class TaskRunner {
   private kick(w: Worker): void {
     if (w.busy) {
       w.dirty = true;
+      w.wake?.();
       return;
     }
     w.busy = true;
@@ -147,16 +182,79 @@ export class TaskRunner {
     }
     if (desired === 'running' && RANK[w.reported] < RANK.running) {
       this.report(w, 'starting', 'starting');
-      if (!w.live) await w.controller.start();
+      const started = !w.live;
+      if (started) await w.controller.start();
       w.live = true;
       const st = w.controller.status();
       if (st.port && w.assignment.publishedPorts.length > 0 && this.options.portHost) {
         await waitForPort(this.options.portHost, st.port, this.options.readyTimeoutMs ?? 5000);
       }
+      // With a health check, a task it started is "starting" until a probe passes (swarmkit's
+      // controller waits for "healthy"); only then is it running, and routable.
+      const health = healthOf(w.assignment);
+      if (health && started && !(await this.untilHealthy(w, w.controller, health))) return;
       this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}) });
       this.options.hooks?.running(w.assignment, st.port);
-      if (!w.gone) this.watchExit(w);
+      if (!w.gone) {
+        this.watchExit(w);
+        if (health) this.monitorHealth(w, w.controller, health);
+      }
     }
+  }
+
+  /**
+   * Probes every interval until one passes (true). False when the task exited meanwhile (its
+   * exit is reported) or is no longer wanted (the next step stops it). After `retries` failures
+   * past the start period the task is stopped and fails as unhealthy.
+   */
+  private async untilHealthy(w: Worker, controller: TaskController, h: Health): Promise<boolean> {
+    const since = Date.now();
+    let streak = 0;
+    for (;;) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, h.intervalMs);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        w.wake = done;
+      });
+      w.wake = null;
+      if (w.gone || RANK[w.assignment.desiredState] > RANK.running) return false;
+      if (controller.status().state === 'exited') {
+        this.watchExit(w);
+        return false;
+      }
+      if (await controller.probe(h.test, h.timeoutMs)) return true;
+      if (Date.now() - since < h.startPeriodMs) continue;
+      if (++streak < h.retries) continue;
+      this.options.logger.warn({ taskId: w.assignment.taskId }, 'task unhealthy before it ran: stopping it');
+      w.stopping = true;
+      await controller.shutdown();
+      w.live = false;
+      throw new Error(UNHEALTHY);
+    }
+  }
+
+  /** A running task's health probes; `retries` failures in a row stop it, and it fails as unhealthy. */
+  private monitorHealth(w: Worker, controller: TaskController, h: Health): void {
+    let streak = 0;
+    const probe = async (): Promise<void> => {
+      w.health = null;
+      if (w.gone || w.stopping || !w.live) return;
+      const ok = await controller.probe(h.test, h.timeoutMs);
+      if (w.gone || w.stopping || !w.live) return;
+      streak = ok ? 0 : streak + 1;
+      if (streak < h.retries) {
+        w.health = setTimeout(() => void probe(), h.intervalMs);
+        return;
+      }
+      this.options.logger.warn({ taskId: w.assignment.taskId, failures: streak }, 'task unhealthy: stopping it');
+      w.unhealthy = true;
+      await this.options.hooks?.stopping(w.assignment); // out of rotation first, as for any stop
+      await controller.shutdown();
+    };
+    w.health = setTimeout(() => void probe(), h.intervalMs);
   }
 
   private watchExit(w: Worker): void {
@@ -164,17 +262,21 @@ export class TaskRunner {
     if (!controller) return;
     void controller.wait().then((exit) => {
       w.live = false;
+      if (w.health) clearTimeout(w.health);
+      w.health = null;
       this.options.hooks?.stopped(w.assignment.taskId);
       if (w.stopping || RANK[w.reported] >= RANK.complete) return; // we stopped it ourselves
-      if (exit.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
-      else {
-        const code = exit.exitCode ?? 1;
-        this.report(w, 'failed', 'started', { exitCode: code, err: exit.error ?? `task: non-zero exit (${code})` });
-      }
+      const code = exit.exitCode ?? 1;
+      // Stopped for failing its health check: a failure whatever the exit code (swarmkit's exitError).
+      if (w.unhealthy) this.report(w, 'failed', 'started', { exitCode: code, err: `task: non-zero exit (${code}): ${UNHEALTHY}` });
+      else if (exit.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
+      else this.report(w, 'failed', 'started', { exitCode: code, err: exit.error ?? `task: non-zero exit (${code})` });
     });
   }
 
   private async stop(w: Worker, remove: boolean): Promise<void> {
+    if (w.health) clearTimeout(w.health);
+    w.health = null;
     if (w.controller && (w.live || RANK[w.reported] < RANK.complete)) {
       w.stopping = true;
       if (w.live) await this.options.hooks?.stopping(w.assignment);

@@ -31,6 +31,7 @@ function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {
         ...(c.stopGracePeriodMs !== undefined ? { stopGracePeriodMs: c.stopGracePeriodMs } : {}),
         ...(c.stopSignal ? { stopSignal: c.stopSignal } : {}),
         ...(c.user ? { user: c.user } : {}),
+        ...(c.healthcheck ? { healthcheck: c.healthcheck } : {}),
       },
     },
     targetPorts: t.endpointPorts.map((p) => ({ port: p.targetPort, protocol: p.protocol })),

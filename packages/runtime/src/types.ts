@@ -100,6 +100,11 @@ export interface TaskController {
   /** The local port the task listens on, while it is running. */
   endpoint(): TaskEndpoint | null;
   logs(opts?: LogOptions): AsyncIterable<LogRecord>;
+  /**
+   * Runs one health probe as the task's own process would run (its environment, user and
+   * directory): `["CMD", argv...]` or `["CMD-SHELL", command]`. True when it exits 0 within `timeoutMs`.
+   */
+  probe(test: readonly string[], timeoutMs: number): Promise<boolean>;
 }
 
 /** A task whose state an executor found on disk (from a previous agent run). */

@@ -163,6 +163,8 @@ export interface TaskAssignment {
       stopGracePeriodMs?: number;
       stopSignal?: string;
       user?: string;
+      /** Docker's HEALTHCHECK: ["CMD", argv...] or ["CMD-SHELL", command]; ["NONE"] or none: no check. */
+      healthcheck?: { test: string[]; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number };
     };
   };
   targetPorts: Array<{ port: number; protocol: 'tcp' | 'udp' | 'sctp' }>;

@@ -15,7 +15,7 @@ import type {
   TaskRuntimeStatus,
 } from '../types';
 
-export type FakeOp = 'prepare' | 'start' | 'wait' | 'shutdown' | 'terminate' | 'remove' | 'logs';
+export type FakeOp = 'prepare' | 'start' | 'wait' | 'shutdown' | 'terminate' | 'remove' | 'logs' | 'probe';
 
 /** The executor side of a fake task: what the controller asks of its FakeExecutor. */
 export interface FakeHost {
@@ -123,6 +123,13 @@ export class FakeTaskController implements TaskController {
   logs(opts: LogOptions = {}): AsyncIterable<LogRecord> {
     this.host.record('logs', this.spec.taskId);
     return this.streamLogs(opts);
+  }
+
+  /** Health probes answer `healthy` (test-driven). */
+  healthy = true;
+  probe(_test: readonly string[], _timeoutMs: number): Promise<boolean> {
+    this.host.record('probe', this.spec.taskId);
+    return Promise.resolve(this.healthy);
   }
 
   /** The task's process exits (test-driven). */

@@ -1,6 +1,7 @@
 // One task on the process runtime: new → prepared → running → exited, with its
 // dir, port, output pump and log. The same class serves tasks adopted after an
 // agent restart; only how the leader's exit is observed differs (TaskProcess).
+import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidSpecError, InvalidStateError, TaskExistsError } from '../errors';
@@ -167,6 +168,29 @@ export class ProcessTaskController implements TaskController {
 
   logs(opts: LogOptions = {}): AsyncIterable<LogRecord> {
     return streamLogs(this.dir, () => this.writer, opts, this.logger);
+  }
+
+  async probe(test: readonly string[], timeoutMs: number): Promise<boolean> {
+    const [kind, ...rest] = test;
+    const argv = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : [];
+    const [file, ...args] = argv;
+    if (!file || this.port === undefined) return false;
+    const { listenHost, launch } = this.ctx;
+    const user = this.spec.user ? lookupUser(this.spec.user) : undefined;
+    const env = taskEnv({ spec: this.spec, port: this.port, home: user?.home ?? this.workDir, listenHost, envPath: launch.envPath });
+    const cwd = this.spec.workdir ?? (user ? '/' : this.workDir);
+    return new Promise((resolve) => {
+      const child = spawn(file, args, { cwd, env, stdio: 'ignore', ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('error', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code === 0);
+      });
+    });
   }
 
   /** Agent shutting down: stop watching and pumping, leave the process running for the next agent. */
