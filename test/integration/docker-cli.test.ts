@@ -109,6 +109,25 @@ describe('docker CLI compatibility', () => {
     }
   });
 
+  it('network create keeps the subnet, gateway, --internal and driver options; a second ingress network is refused', async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/24', '--gateway', '10.20.0.254', '--internal', '-o', 'encrypted', '-o', 'com.docker.network.driver.mtu=1400', 'opts']);
+    const net = JSON.parse((await m.dockerOk(['network', 'inspect', '--format', '{{json .}}', 'opts'])).stdout) as {
+      IPAM: { Config: Array<{ Subnet: string; Gateway: string }> };
+      Internal: boolean;
+      Options: Record<string, string>;
+    };
+    expect(net.IPAM.Config).toEqual([{ Subnet: '10.20.0.0/24', Gateway: '10.20.0.254' }]);
+    expect(net.Internal).toBe(true);
+    expect(net.Options).toMatchObject({ encrypted: '', 'com.docker.network.driver.mtu': '1400' });
+    const ingress = await m.docker(['network', 'create', '-d', 'overlay', '--ingress', 'ingress2']);
+    expect(ingress.code).toBe(1);
+    expect(ingress.stderr).toMatch(/AlreadyExists desc = ingress network \([a-z0-9]+\) is already present/);
+    const overlap = await m.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/16', 'wide']);
+    expect(overlap.stderr).toContain('Pool overlaps with other one on this address space');
+    await m.dockerOk(['network', 'rm', 'opts']);
+  });
+
   it('network prune removes only networks no service uses; network rm refuses one in use', async () => {
     const m = cluster.manager;
     await m.dockerOk(['network', 'create', '-d', 'overlay', 'unused']);

@@ -39,6 +39,7 @@ import {
   type ClusterObject,
   type ClusterSpec,
   type NodeDescription,
+  type NetworkCreateRequest,
   type NetworkObject,
   type NodeObject,
   type NodeSpec,
@@ -243,7 +244,7 @@ export class Daemon implements EngineBackend {
     if (!this.active?.manager) return Promise.resolve([]);
     return this.manager().call('networks');
   }
-  createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }> {
+  createNetwork(req: NetworkCreateRequest): Promise<{ id: string }> {
     return this.manager().call('createNetwork', req);
   }
   removeNetwork(input: string): Promise<void> {

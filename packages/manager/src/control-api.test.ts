@@ -38,3 +38,45 @@ describe('ControlApi.removeNode', () => {
     expect(memory.get('task', 't2')?.status.state).toBe('failed');
   });
 });
+
+describe('ControlApi.createNetwork', () => {
+  function withIngress(): { api: ControlApi; memory: MemoryStore } {
+    const local = localControl();
+    local.memory.apply(1, {
+      type: 'batch',
+      at: new Date().toISOString(),
+      ops: [createOp('network', { id: 'ing', name: 'ingress', driver: 'overlay', ingress: true, attachable: false, labels: {}, subnet: '10.0.0.0/24', gateway: '10.0.0.1' })],
+    });
+    return local;
+  }
+  const req = (name: string, more: Partial<Parameters<ControlApi['createNetwork']>[0]> = {}) => ({ name, driver: 'overlay', attachable: false, labels: {}, ...more });
+
+  it('keeps the subnet, gateway, --internal and driver options asked for, and numbers VXLAN IDs from 4097', async () => {
+    const { api, memory } = withIngress();
+    const { id } = await api.createNetwork(req('net1', { subnet: '10.20.0.7/24', gateway: '10.20.0.254', internal: true, options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' } }));
+    expect(memory.get('network', id)).toMatchObject({
+      subnet: '10.20.0.0/24',
+      gateway: '10.20.0.254',
+      internal: true,
+      options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' },
+      vxlanId: 4097,
+    });
+    const second = await api.createNetwork(req('net2', { subnet: '192.168.5.0/24' }));
+    expect(memory.get('network', second.id)).toMatchObject({ subnet: '192.168.5.0/24', gateway: '192.168.5.1', vxlanId: 4098 });
+    const auto = await api.createNetwork(req('net3'));
+    expect(memory.get('network', auto.id)).toMatchObject({ subnet: '10.0.1.0/24', gateway: '10.0.1.1', vxlanId: 4099 });
+  });
+
+  it('refuses a second ingress network, bad or overlapping subnets and a gateway without a subnet, creating nothing', async () => {
+    const { api, memory } = withIngress();
+    const cases: Array<[Parameters<ControlApi['createNetwork']>[0], string]> = [
+      [req('x', { ingress: true }), 'rpc error: code = AlreadyExists desc = ingress network (ing) is already present'],
+      [req('x', { subnet: '10.0.0.128/25' }), 'rpc error: code = InvalidArgument desc = invalid pool request: Pool overlaps with other one on this address space'],
+      [req('x', { subnet: '300.1.1.0/24' }), 'rpc error: code = InvalidArgument desc = invalid subnet 300.1.1.0/24'],
+      [req('x', { subnet: '10.9.0.0/24', gateway: 'nope' }), 'rpc error: code = InvalidArgument desc = invalid gateway nope'],
+      [req('x', { gateway: '10.9.0.1' }), 'every ip-range or gateway must have a corresponding subnet'],
+    ];
+    for (const [r, message] of cases) await expect(api.createNetwork(r)).rejects.toThrow(message);
+    expect(memory.list('network')).toHaveLength(1);
+  });
+});

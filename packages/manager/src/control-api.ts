@@ -18,6 +18,7 @@ import {
   type ClusterObject,
   type ClusterSpec,
   type ClusterStore,
+  type NetworkCreateRequest,
   type NetworkObject,
   type NodeObject,
   type NodeSpec,
@@ -76,17 +77,39 @@ export class ControlApi {
   }
 
   /** `network create -d overlay`: swarm-scoped overlay networks with a /24 from 10.0.0.0/8. */
-  async createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }> {
+  async createNetwork(req: NetworkCreateRequest): Promise<{ id: string }> {
     if (!req.name) throw new InvalidArgumentError(rpcText('InvalidArgument', 'meta: name must be provided'));
     if (req.driver !== 'overlay') {
       throw new InvalidArgumentError(`rpc error: code = InvalidArgument desc = network driver "${req.driver}" is not supported in swarm mode (only overlay)`);
     }
-    const used = new Set(this.networks().map((n) => n.subnet));
+    const existing = this.networks();
+    const ingress = existing.find((n) => n.ingress);
+    if (req.ingress && ingress) throw new AlreadyExistsError(rpcText('AlreadyExists', `ingress network (${ingress.id}) is already present`));
     let subnet = '';
-    for (let i = 1; i < 65536 && !subnet; i++) {
-      const candidate = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
-      if (!used.has(candidate)) subnet = candidate;
+    let gateway = '';
+    if (req.subnet !== undefined) {
+      // swarmkit's validateIPAMConfiguration, and libnetwork's refusal of a pool in use.
+      const cidr = parseCidr(req.subnet);
+      if (!cidr) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid subnet ${req.subnet}`));
+      subnet = cidr.text;
+      if (existing.some((n) => cidrsOverlap(n.subnet, subnet))) {
+        throw new InvalidArgumentError(rpcText('InvalidArgument', 'invalid pool request: Pool overlaps with other one on this address space'));
+      }
+      gateway = cidr.firstHost;
+    } else {
+      const used = new Set(existing.map((n) => n.subnet));
+      for (let i = 1; i < 65536 && !subnet; i++) {
+        const candidate = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
+        if (!used.has(candidate) && !existing.some((n) => cidrsOverlap(n.subnet, candidate))) subnet = candidate;
+      }
+      gateway = subnet.replace(/0\/24$/, '1');
     }
+    if (req.gateway !== undefined) {
+      if (!parseIpv4(req.gateway)) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid gateway ${req.gateway}`));
+      if (req.subnet === undefined) throw new InvalidArgumentError(rpcText('InvalidArgument', 'every ip-range or gateway must have a corresponding subnet'));
+      gateway = req.gateway;
+    }
+    const vxlanId = Math.max(4096, ...existing.map((n) => n.vxlanId ?? 4096)) + 1;
     const id = generateNodeId();
     try {
       await this.store.commit([
@@ -94,11 +117,14 @@ export class ControlApi {
           id,
           name: req.name,
           driver: 'overlay',
-          ingress: false,
+          ingress: req.ingress === true,
           attachable: req.attachable,
           labels: { ...req.labels },
           subnet,
-          gateway: subnet.replace(/0\/24$/, '1'),
+          gateway,
+          vxlanId,
+          ...(req.internal ? { internal: true } : {}),
+          ...(req.options ? { options: { ...req.options } } : {}),
         }),
       ]);
     } catch (err) {
@@ -239,4 +265,34 @@ function validateClusterSpec(spec: ClusterSpec): void {
   if (spec.nodeCertExpiryMs !== 0 && spec.nodeCertExpiryMs < 3600_000) {
     throw new InvalidArgumentError(rpcText('InvalidArgument', 'minimum certificate expiry time is: 1h0m0s'));
   }
+}
+
+/** An IPv4 CIDR, normalised, with its first host (the default gateway); null if it is not one. */
+function parseCidr(text: string): { text: string; base: number; bits: number; firstHost: string } | null {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text);
+  const ip = m ? parseIpv4(m[1] as string) : null;
+  const bits = Number(m?.[2]);
+  if (ip === null || !(bits >= 0 && bits <= 32)) return null;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const base = (ip & mask) >>> 0;
+  return { text: `${ipv4Text(base)}/${bits}`, base, bits, firstHost: ipv4Text(bits >= 31 ? base : base + 1) };
+}
+
+function parseIpv4(text: string): number | null {
+  const parts = text.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
+  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+function ipv4Text(n: number): string {
+  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
+}
+
+function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (!x || !y) return false;
+  const bits = Math.min(x.bits, y.bits);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
 }

@@ -212,4 +212,23 @@ export interface NetworkObject {
   labels: Record<string, string>;
   subnet: string;
   gateway: string;
+  /** `--internal`: kept and shown (a process runtime has no external access to cut). */
+  internal?: boolean;
+  /** `-o key=value` driver options (e.g. `encrypted`, the MTU), kept and shown. */
+  options?: Record<string, string>;
+  /** The overlay's VXLAN ID as Docker reports it (ingress 4096, then 4097 on). */
+  vxlanId?: number;
+}
+
+/** What `network create` asks for (the Engine API's request, mapped). */
+export interface NetworkCreateRequest {
+  name: string;
+  driver: string;
+  attachable: boolean;
+  labels: Record<string, string>;
+  internal?: boolean;
+  ingress?: boolean;
+  options?: Record<string, string>;
+  subnet?: string;
+  gateway?: string;
 }

@@ -1,7 +1,7 @@
 // What the Engine API needs from a daemon. The daemon implements it by routing to
 // its local manager (or refusing on a worker); the API layer maps store objects
 // to Docker's JSON.
-import type { ClusterObject, ClusterSpec, NetworkObject, NodeObject, NodeSpec, ServiceObject, ServiceSpec, TaskObject } from '@shoal/store';
+import type { ClusterObject, ClusterSpec, NetworkCreateRequest, NetworkObject, NodeObject, NodeSpec, ServiceObject, ServiceSpec, TaskObject } from '@shoal/store';
 import type { LogRecordOut, LogRequest } from './logs';
 import type { LocalNodeState, SwarmInitRequest, SwarmJoinRequest, SystemInfo, SystemVersion, TLSInfo } from '../engine/types';
 
@@ -35,7 +35,7 @@ export interface EngineBackend {
   isTaskDirty(service: ServiceObject, task: TaskObject, node: NodeObject | undefined): boolean;
   task(input: string): Promise<TaskObject>;
   networks(): Promise<NetworkObject[]>;
-  createNetwork(req: { name: string; driver: string; attachable: boolean; labels: Record<string, string> }): Promise<{ id: string }>;
+  createNetwork(req: NetworkCreateRequest): Promise<{ id: string }>;
   removeNetwork(input: string): Promise<void>;
   /** Removes the networks no service uses (never ingress) that match; returns their names. */
   pruneNetworks(filter: NetworkPruneFilter): Promise<string[]>;

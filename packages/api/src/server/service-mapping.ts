@@ -377,13 +377,13 @@ export function toEngineNetwork(n: NetworkObject): Network {
     EnableIPv4: true,
     EnableIPv6: false,
     IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
-    Internal: false,
+    Internal: n.internal ?? false,
     Attachable: n.attachable,
     Ingress: n.ingress,
     ConfigFrom: { Network: '' },
     ConfigOnly: false,
     Containers: {},
-    Options: { 'com.docker.network.driver.overlay.vxlanid_list': '4096' },
+    Options: { 'com.docker.network.driver.overlay.vxlanid_list': String(n.vxlanId ?? 4096), ...n.options },
     Labels: { ...n.labels },
   };
 }

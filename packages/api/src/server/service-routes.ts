@@ -114,12 +114,27 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   });
 
   r.add('POST', '/networks/create', async (ctx) => {
-    const body = (await ctx.body()) as { Name?: string; Driver?: string; Attachable?: boolean; Labels?: Record<string, string> };
+    const body = (await ctx.body()) as {
+      Name?: string;
+      Driver?: string;
+      Attachable?: boolean;
+      Internal?: boolean;
+      Ingress?: boolean;
+      Labels?: Record<string, string>;
+      Options?: Record<string, string>;
+      IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null } | null;
+    };
+    const ipam = body.IPAM?.Config?.[0];
     const { id } = await backend.createNetwork({
       name: body.Name ?? '',
       driver: body.Driver || 'overlay',
       attachable: body.Attachable ?? false,
       labels: body.Labels ?? {},
+      ...(body.Internal ? { internal: true } : {}),
+      ...(body.Ingress ? { ingress: true } : {}),
+      ...(body.Options && Object.keys(body.Options).length > 0 ? { options: { ...body.Options } } : {}),
+      ...(ipam?.Subnet ? { subnet: ipam.Subnet } : {}),
+      ...(ipam?.Gateway ? { gateway: ipam.Gateway } : {}),
     });
     return { Id: id, Warning: '' };
   });
