@@ -54,6 +54,13 @@ describe('docker CLI compatibility', () => {
 
   it('docker node update and a worker refusing cluster commands', async () => {
     await cluster.manager.dockerOk(['node', 'update', '--label-add', 'tier=web', 'worker1']);
+    // An unknown availability or role: the daemon's text, through either CLI.
+    for (const [flag, value, text] of [['--availability', 'bogus', 'invalid Availability: "bogus"'], ['--role', 'boss', 'invalid Role: "boss"']] as const) {
+      for (const out of [await cluster.manager.docker(['node', 'update', flag, value, 'worker1']), await cluster.manager.cli(['node', 'update', flag, value, 'worker1'])]) {
+        expect(out.code).toBe(1);
+        expect(out.stderr).toBe(`Error response from daemon: ${text}\n`);
+      }
+    }
     const ls = (await cluster.manager.dockerOk(['node', 'ls', '--filter', 'node.label=tier=web', '-q'])).stdout.trim().split('\n');
     expect(ls).toHaveLength(1);
     const res = await cluster.byName('worker1').docker(['node', 'ls']);
@@ -70,6 +77,12 @@ describe('docker CLI compatibility', () => {
     expect((await lone.docker(['swarm', 'leave'])).stderr).toBe('Error response from daemon: This node is not part of a swarm\n');
     expect((await lone.dockerOk(['network', 'ls'])).stdout).toBe('NETWORK ID   NAME      DRIVER    SCOPE\n');
     await lone.stop();
+    // Outside the swarm subset: a plain reason, not "page not found".
+    for (const args of [['secret', 'ls'], ['config', 'ls'], ['ps']]) {
+      const out = await cluster.manager.docker(args);
+      expect(out.code, args.join(' ')).toBe(1);
+      expect(out.stderr).toMatch(/\/(secrets|configs|containers) is not supported by Shoal: it runs swarm services' tasks as host processes/);
+    }
   });
 
   it('swarm ca prints the root CA; autolock and CA rotation are refused and change nothing', async () => {

@@ -39,6 +39,9 @@ export interface EngineServerOptions {
 export const AUTOLOCK_UNSUPPORTED = 'autolock (manager encryption at rest with an unlock key) is not supported by Shoal; the swarm was not changed';
 export const CA_ROTATION_UNSUPPORTED = 'root CA rotation and external or custom CAs are not supported by Shoal; the swarm was not changed';
 
+/** Engine API families outside the swarm subset: refused with a reason rather than "page not found". */
+const UNSUPPORTED_FAMILIES = ['containers', 'images', 'volumes', 'secrets', 'configs', 'plugins', 'events', 'exec', 'build'] as const;
+
 function refuseUnsupported(spec: SwarmSpec, query: URLSearchParams): void {
   if (spec.EncryptionConfig?.AutoLockManagers === true || boolParam(query, 'rotateManagerUnlockKey')) throw new FailedPreconditionError(AUTOLOCK_UNSUPPORTED);
   const ca = spec.CAConfig;
@@ -146,7 +149,13 @@ export class EngineServer {
     try {
       const { path, version } = splitVersion(url.pathname);
       const route = this.router.match(req.method ?? 'GET', path);
-      if (route === null) return sendError(res, 404, 'page not found');
+      if (route === null) {
+        const family = UNSUPPORTED_FAMILIES.find((f) => path === `/${f}` || path.startsWith(`/${f}/`));
+        if (family) {
+          return sendError(res, 501, `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
+        }
+        return sendError(res, 404, 'page not found');
+      }
       if (route === 'method') return sendError(res, 405, 'method not allowed');
       const ctx: RouteContext = { req, res, params: route.params, query: url.searchParams, body: () => readJson(req), apiVersion: version };
       const result = await route.handler(ctx);

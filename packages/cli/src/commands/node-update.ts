@@ -1,7 +1,7 @@
 // `shoal node update|promote|demote|rm`: read the node for its version, change
 // its spec, POST /nodes/{id}/update?version=N (docker's updateNodes).
 import type { Command } from 'commander';
-import { NODE_AVAILABILITIES, NODE_ROLES, type EngineApi, type Node, type NodeAvailability, type NodeRole } from '@shoal/api';
+import { NODE_AVAILABILITIES, type EngineApi, type Node, type NodeAvailability, type NodeRole } from '@shoal/api';
 import { defineLeaf, exactArgs, minArgs } from '../command-kit';
 import type { CliContext } from '../context';
 import { MultiError } from '../errors';
@@ -26,11 +26,6 @@ export function parseAvailability(value: string): NodeAvailability {
   throw new Error(`invalid availability ${JSON.stringify(value)}, only active, pause and drain are supported`);
 }
 
-export function parseRole(value: string): NodeRole {
-  const v = value.toLowerCase();
-  if ((NODE_ROLES as readonly string[]).includes(v)) return v as NodeRole;
-  throw new Error(`invalid role ${JSON.stringify(value)}, only worker and manager are supported`);
-}
 
 /** opts.ConvertKVStringsToMap: `k=v` → k: v, a bare `k` → k: "". */
 function labelsToMap(items: readonly string[]): Record<string, string> {
@@ -56,8 +51,10 @@ export function registerNodeUpdateCommands(node: Command, ctx: CliContext): void
     ],
     run: async (c, [ref = ''], flags) => {
       // Validated before any daemon call; docker leaves this to the daemon.
-      const role = flags.changed('role') ? parseRole(flags.string('role') ?? '') : undefined;
-      const availability = flags.changed('availability') ? parseAvailability(flags.string('availability') ?? '') : undefined;
+      // As docker's node update: lower-cased and sent as given; the daemon refuses an unknown value
+      // ('invalid Availability: "x"', 'invalid Role: "x"'). swarm init/join check theirs here.
+      const role = flags.changed('role') ? ((flags.string('role') ?? '').toLowerCase() as NodeRole) : undefined;
+      const availability = flags.changed('availability') ? ((flags.string('availability') ?? '').toLowerCase() as NodeAvailability) : undefined;
       const add = labelsToMap(flags.list('label-add'));
       const remove = flags.list('label-rm');
       await updateNodes(
