@@ -1,5 +1,7 @@
 // The unmodified docker CLI against a shoald socket prints what it prints against Docker.
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCleanup, startCluster, startDaemon, waitFor, type Cluster } from '@shoal/testkit';
 
@@ -78,11 +80,16 @@ describe('docker CLI compatibility', () => {
     expect((await lone.dockerOk(['network', 'ls'])).stdout).toBe('NETWORK ID   NAME      DRIVER    SCOPE\n');
     await lone.stop();
     // Outside the swarm subset: a plain reason, not "page not found".
-    for (const args of [['secret', 'ls'], ['config', 'ls'], ['ps']]) {
+    for (const args of [['ps'], ['image', 'ls']]) {
       const out = await cluster.manager.docker(args);
       expect(out.code, args.join(' ')).toBe(1);
-      expect(out.stderr).toMatch(/\/(secrets|configs|containers) is not supported by Shoal: it runs swarm services' tasks as host processes/);
+      expect(out.stderr).toMatch(/\/(containers|images) is not supported by Shoal: it runs swarm services' tasks as host processes/);
     }
+    // No secrets or configs: they list empty (docker stack rm lists them), and creating one is refused.
+    expect((await cluster.manager.dockerOk(['secret', 'ls'])).stdout).toBe('ID        NAME      DRIVER    CREATED   UPDATED\n');
+    const secret = await cluster.manager.docker(['secret', 'create', 'pw', '/etc/hostname']);
+    expect(secret.code).toBe(1);
+    expect(secret.stderr).toContain('secrets are not supported by Shoal yet');
   });
 
   it('swarm ca prints the root CA; autolock and CA rotation are refused and change nothing', async () => {
@@ -231,6 +238,37 @@ describe('docker CLI compatibility', () => {
     } finally {
       rmSync(flag, { force: true });
       await m.docker(['service', 'rm', 'hc']);
+    }
+  });
+
+  it('docker stack deploy, ls, services, ps and rm work; a redeploy of the same file replaces no task', async () => {
+    const m = cluster.manager;
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-stack-'));
+    const file = join(dir, 'compose.yml');
+    writeFileSync(
+      file,
+      ['services:', '  web:', '    image: shoal/whoami', '    ports: ["8098:80"]', '    networks: [front]', 'networks:', '  front:', '    driver: overlay', ''].join('\n'),
+    );
+    try {
+      const deploy = await m.dockerOk(['stack', 'deploy', '-c', file, 'st'], { timeoutMs: 60_000 });
+      expect(deploy.stdout).toContain('Creating network st_front');
+      expect(deploy.stdout).toContain('Creating service st_web');
+      expect((await m.dockerOk(['stack', 'ls'])).stdout).toMatch(/^NAME +SERVICES\nst +1\n/);
+      const running = async () => (await m.dockerOk(['stack', 'ps', '-q', '--filter', 'desired-state=running', 'st'])).stdout.trim();
+      const first = await waitFor(async () => {
+        const ps = (await m.dockerOk(['stack', 'ps', '--format', '{{.Name}} {{.CurrentState}}', 'st'])).stdout;
+        return /^st_web\.1 Running/m.test(ps) ? running() : undefined;
+      }, { timeoutMs: 20_000, what: 'the stack task running' });
+      expect((await m.dockerOk(['stack', 'services', '--format', '{{.Name}} {{.Ports}}', 'st'])).stdout).toBe('st_web *:8098->80/tcp\n');
+      expect((await m.dockerOk(['stack', 'deploy', '-c', file, 'st'], { timeoutMs: 60_000 })).stdout).toContain('Updating service st_web');
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await running()).toBe(first);
+      const rm = await m.dockerOk(['stack', 'rm', 'st'], { timeoutMs: 60_000 });
+      expect(rm.stdout).toContain('Removing service st_web');
+      expect(rm.stdout).toContain('Removing network st_front');
+      expect((await m.dockerOk(['service', 'ls', '-q', '--filter', 'name=st_'])).stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -138,6 +138,19 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     });
     return { Id: id, Warning: '' };
   });
+  // No secrets or configs exist in Shoal: listing them answers empty (`docker stack rm` lists a
+  // stack's secrets and configs before it removes anything); creating one is refused.
+  for (const kind of ['secrets', 'configs'] as const) {
+    const what = kind === 'secrets' ? 'secret' : 'config';
+    r.add('GET', `/${kind}`, async () => {
+      await backend.services(); // a manager's call, as in Docker (errNoManager elsewhere)
+      return [];
+    });
+    r.add('GET', `/${kind}/{id}`, (ctx) => Promise.reject(Object.assign(new Error(`${what} ${ctx.params.id ?? ''} not found`), { code: 'NOT_FOUND' })));
+    r.add('POST', `/${kind}/create`, () =>
+      Promise.reject(Object.assign(new Error(`${kind} are not supported by Shoal yet: a service's tasks are host processes with nowhere to mount them`), { code: 'FAILED_PRECONDITION' })),
+    );
+  }
   r.add('POST', '/networks/prune', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), NETWORK_PRUNE_FILTERS);
     const until = filters.get('until') ?? [];
@@ -182,7 +195,9 @@ function taskMatches(
     case 'name':
       return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}`.startsWith(v);
     case 'label':
-      return labelMatches(t.labels, v);
+      // swarmkit matches a task's label filter against its service's labels (ServiceAnnotations):
+      // `docker stack ps` finds a stack's tasks by com.docker.stack.namespace.
+      return labelMatches({ ...t.labels, ...service?.spec.labels }, v);
     case '_up-to-date':
       return upToDate(t, service);
     default:
