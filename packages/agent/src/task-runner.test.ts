@@ -102,3 +102,59 @@ describe('TaskRunner', () => {
     await until(() => executor.callsFor('old').includes('remove'));
   });
 });
+
+describe('TaskRunner: health checks', () => {
+  const checked = (taskId: string, retries = 2): TaskAssignment => ({
+    ...assignment(taskId),
+    spec: { container: { image: 'busybox', args: ['sleep', '100'], healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 5, retries } } },
+  });
+  const wait = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+    expect(cond()).toBe(true);
+  };
+  /** The task's controller, as soon as the runner made it (before its first probe, 5 ms after start). */
+  const controllerOf = async (executor: FakeExecutor, taskId: string) => {
+    await until(() => executor.task(taskId) !== undefined);
+    return executor.task(taskId)!;
+  };
+
+  it('keeps a task starting until a probe passes, then runs it', async () => {
+    const { runner, executor, states } = setup();
+    runner.setAssignments([checked('t1', 1000)]);
+    const task = await controllerOf(executor, 't1');
+    task.healthy = false;
+    await wait(() => executor.callsFor('t1').filter((op) => op === 'probe').length >= 2);
+    expect(states('t1')).not.toContain('running');
+    expect(states('t1').at(-1)).toBe('starting');
+    task.healthy = true;
+    await wait(() => states('t1').includes('running'));
+    expect(states('t1')).toEqual(['accepted', 'preparing', 'ready', 'starting', 'running']);
+  });
+
+  it('fails a task that never passes as unhealthy before it ran, and one that stops passing after', async () => {
+    const { runner, executor, reports, states } = setup();
+    runner.setAssignments([checked('never')]);
+    (await controllerOf(executor, 'never')).healthy = false;
+    await wait(() => states('never').includes('failed'));
+    expect(states('never')).not.toContain('running');
+    expect(reports.find((r) => r.taskId === 'never' && r.state === 'failed')?.err).toBe('dockerexec: unhealthy container');
+
+    runner.setAssignments([checked('later')]);
+    await wait(() => states('later').includes('running'));
+    executor.task('later')!.healthy = false;
+    await wait(() => states('later').includes('failed'));
+    expect(reports.find((r) => r.taskId === 'later' && r.state === 'failed')).toMatchObject({ exitCode: 143, err: 'task: non-zero exit (143): dockerexec: unhealthy container' });
+    expect(executor.callsFor('later')).toContain('shutdown');
+  });
+
+  it('stops probing a task that is shut down', async () => {
+    const { runner, executor, states } = setup();
+    runner.setAssignments([checked('t1')]);
+    await wait(() => states('t1').includes('running'));
+    runner.setAssignments([{ ...checked('t1'), desiredState: 'shutdown' }]);
+    await wait(() => states('t1').includes('shutdown'));
+    const probes = executor.callsFor('t1').filter((op) => op === 'probe').length;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(executor.callsFor('t1').filter((op) => op === 'probe').length).toBe(probes);
+  });
+});
