@@ -184,6 +184,20 @@ describe('rebalancing', () => {
     expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
   });
 
+  it('moves onto a node again after it died with tasks an earlier rebalance had moved there', () => {
+    const sim = afterNodeLoss();
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+    sim.deadAgents.add('n3');
+    sim.setNodeState('n3', 'down');
+    settle(sim, 5);
+    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+  });
+
   it('can be turned off', () => {
     const sim = afterNodeLoss();
     const off = new SimCluster({ rebalanceDelayMs: -1 });

@@ -67,17 +67,19 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   const moving = pickTask(onNode, most);
   const pipeline = new Pipeline(demandOf(moving));
   // Not onto a node where the service failed since the node last came up (within the failure
-  // window), nor where a move of it failed or was called off: the next move waits for another
-  // node, or for the window to pass. A failure from before the node went down or restarted does
-  // not count: that node is back, and a task that was killed there says little about it now.
+  // window), nor where a move of it failed or was called off since then: the next move waits for
+  // another node, or for the window to pass. A failure from before the node went down or
+  // restarted does not count: that node is back, and a task that was killed there says little
+  // about it now.
+  // (A move made before the node went down, whose task died with it, does not count either.)
   const since = ws.now - options.failureWindowMs;
   const avoid = new Set<string>();
   for (const t of ws.tasksOfService(service.id)) {
-    if (t.replaces?.reason === 'rebalance' && !isLive(t) && t.status.state !== 'running' && toMs(t.createdAt) >= since) avoid.add(t.nodeId);
-    else if (t.status.state === 'failed' || t.status.state === 'rejected') {
-      const node = ws.node(t.nodeId);
-      if (node && toMs(t.status.timestamp) >= Math.max(since, toMs(node.updatedAt))) avoid.add(t.nodeId);
-    }
+    const node = ws.node(t.nodeId);
+    if (!node) continue;
+    const upSince = Math.max(since, toMs(node.updatedAt));
+    if (t.replaces?.reason === 'rebalance' && !isLive(t) && t.status.state !== 'running' && toMs(t.createdAt) >= upSince) avoid.add(t.nodeId);
+    else if ((t.status.state === 'failed' || t.status.state === 'rejected') && toMs(t.status.timestamp) >= upSince) avoid.add(t.nodeId);
   }
   targets.sort((a, b) => count(a) - count(b) || (infos.get(a.id)?.active ?? 0) - (infos.get(b.id)?.active ?? 0) || (a.id < b.id ? -1 : 1));
   const target = targets.find((n) => {
