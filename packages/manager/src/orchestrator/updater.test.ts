@@ -129,6 +129,39 @@ describe('rolling update', () => {
     expect(status(sim)).toMatchObject({ state: 'completed', message: 'rollback completed' });
   });
 
+  it('rolls back a start-first update whose new task never ran, keeping the original and stopping the restarted new one', () => {
+    const sim = cluster(1, { failureAction: 'rollback', order: 'start-first' });
+    const [original] = withImage(sim, 'nginx');
+    sim.updateService('web', image('broken'));
+    sim.reconcile();
+    const [fresh] = withImage(sim, 'nginx:broken');
+    // The new task fails before it runs (e.g. its health check): its restart and the rollback race.
+    sim.setTaskState(fresh?.id as string, 'failed');
+    for (let i = 0; i < 10; i++) {
+      const wakeAt = settle(sim);
+      if (wakeAt) sim.now = wakeAt;
+    }
+    expect(live(sim).map((t) => t.id)).toEqual([original?.id]);
+    expect(sim.store.get('task', original?.id as string)).toMatchObject({ desiredState: 'running', status: { state: 'running' } });
+    expect(withImage(sim, 'nginx:broken')).toEqual([]);
+    expect(status(sim)).toMatchObject({ state: 'completed', message: 'rollback completed' });
+  });
+
+  it('completes an update only a monitor period after its new tasks stopped, when they all died', () => {
+    const sim = cluster(1, { failureAction: 'continue', maxFailureRatio: 1, monitorMs: 5000 });
+    sim.updateService('web', image('crashy'));
+    settle(sim);
+    const [fresh] = withImage(sim, 'nginx:crashy');
+    sim.setTaskState(fresh?.id as string, 'failed', { exitCode: 1 });
+    settle(sim);
+    sim.now += 4000;
+    settle(sim);
+    expect(status(sim)?.state).toBe('updating');
+    sim.now += 1500;
+    settle(sim);
+    expect(status(sim)).toMatchObject({ state: 'completed', message: 'update completed' });
+  });
+
   it('does not replace tasks when only constraints changed and still hold', () => {
     const sim = cluster(2);
     const before = live(sim).map((t) => t.id).sort();

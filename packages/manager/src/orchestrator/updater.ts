@@ -46,6 +46,7 @@ export function runUpdate(ws: WorkingSet, service: ServiceObject, groups: readon
     }
   }
 
+  for (const g of groups) supersedeDirtyPeers(ws, service, g);
   const dirty = groups.filter((g) => groupIsDirty(ws, service, g));
   if (dirty.length === 0) {
     if (status?.state === 'updating') maybeComplete(ws, service, status, config, updated, rollback);
@@ -73,6 +74,23 @@ export function runUpdate(ws: WorkingSet, service: ServiceObject, groups: readon
     if (capacity <= 0) break;
     replaceForUpdate(ws, service, group, config.order);
     capacity--;
+  }
+}
+
+/**
+ * swarmkit's useExistingTask: a slot whose running task matches the spec keeps it, and any other
+ * live task there that does not (a restart, delayed, of a spec just rolled back) is superseded.
+ * Without this, a start-first update whose new task failed before it ran left that task's
+ * restart in the slot: the rollback counted the slot as a hand-over in progress and completed,
+ * the restart ran the bad spec again, and the healthy original was then replaced.
+ */
+function supersedeDirtyPeers(ws: WorkingSet, service: ServiceObject, g: UpdateGroup): void {
+  const live = g.live.map((t) => ws.task(t.id)).filter((t): t is TaskObject => t !== undefined && isLive(t));
+  if (live.length < 2) return;
+  const keep = live.find((t) => t.desiredState === 'running' && t.status.state === 'running' && !isTaskDirty(service, t, ws.node(t.nodeId)));
+  if (!keep) return;
+  for (const t of live) {
+    if (t !== keep && isTaskDirty(service, t, ws.node(t.nodeId))) advanceDesired(ws, t, 'shutdown');
   }
 }
 
@@ -109,9 +127,11 @@ function maybeComplete(
 ): void {
   // swarmkit monitors for longer than the delay, so a delayed task is not missed.
   const monitorMs = config.delayMs >= config.monitorMs && config.delayMs > 0 ? config.delayMs + 1000 : config.monitorMs;
+  // Each new task is watched for the monitor period from when it ran, or from when it stopped if
+  // it stopped already (swarmkit waits the period after the last slot either way: an update whose
+  // new tasks all died at once does not complete before it).
   for (const t of updated) {
-    if (!isLive(t)) continue;
-    if (t.status.state !== 'running') return;
+    if (isLive(t) && t.status.state !== 'running') return;
     const settledAt = toMs(t.status.timestamp) + monitorMs;
     if (settledAt > ws.now) {
       ws.wakeAt(settledAt);
