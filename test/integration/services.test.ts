@@ -167,6 +167,16 @@ describe('services', () => {
     expect(times.length).toBeGreaterThanOrEqual(1);
     expect(times.length).toBeLessThanOrEqual(4);
     for (const t of times) expect(Date.now() - t).toBeLessThan(4_000);
+    // -f follows tasks that start later too (here a second replica), and runs until stopped.
+    const following = cluster.manager.cli(['service', 'logs', '-f', '--tail', '1', 'hello'], { timeoutMs: 7_000 }).then(
+      (res) => `exited early (${res.code}): ${res.stdout}`,
+      (err: unknown) => (err as Error).message,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    await cluster.manager.cliOk(['service', 'scale', '-d', 'hello=2']);
+    const followed = await following;
+    expect(followed).toContain('did not finish within 7000ms');
+    expect(followed).toMatch(/^hello\.2\.[a-z0-9]+@(manager|worker\d) +\| hello world$/m);
     await cluster.manager.cliOk(['service', 'rm', 'hello']);
   });
 

@@ -59,4 +59,38 @@ describe('LogBroker', () => {
     await reading;
     expect(sent.map((m) => m.type)).toEqual(['logs', 'logs-cancel']);
   });
+
+  it('follows tasks of a followed service that start later, from their first line, until aborted', async () => {
+    const sent: Array<[string, SessionMessage]> = [];
+    const broker = new LogBroker((nodeId, msg) => (sent.push([nodeId, msg]), true));
+    let started: ((t: { id: string; nodeId: string; serviceId: string }) => void) | null = null;
+    let unwatched = false;
+    const watch = (fn: typeof started & object) => {
+      started = fn;
+      return () => (unwatched = true);
+    };
+    const abort = new AbortController();
+    const out: string[] = [];
+    const reading = (async () => {
+      for await (const rec of broker.subscribe([{ id: 't1', nodeId: 'n1', serviceId: 's' }], { ...query, follow: true, tail: 1 }, abort.signal, watch)) {
+        out.push(`${rec.taskId}:${rec.line}`);
+      }
+    })();
+    await new Promise((r) => setImmediate(r));
+    const req = (i: number) => sent[i]?.[1] as Extract<SessionMessage, { type: 'logs' }>;
+    // The first task's stream ends (it stopped): a followed service's stream stays open.
+    broker.publish('n1', { sessionId: 'x', requestId: req(0).requestId, records: [{ taskId: 't1', stream: 'stdout', time: 't', line: 'one' }], done: true });
+    await new Promise((r) => setImmediate(r));
+    started!({ id: 't2', nodeId: 'n2', serviceId: 's' });
+    started!({ id: 't1', nodeId: 'n1', serviceId: 's' }); // already followed: not asked again
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject(['n2', { type: 'logs', taskIds: ['t2'], follow: true, tail: 'all' }]);
+    broker.publish('n2', { sessionId: 'x', requestId: req(1).requestId, records: [{ taskId: 't2', stream: 'stdout', time: 't', line: 'two' }] });
+    await new Promise((r) => setImmediate(r));
+    abort.abort();
+    await reading;
+    expect(out).toEqual(['t1:one', 't2:two']);
+    expect(unwatched).toBe(true);
+    expect(sent.at(-1)).toMatchObject(['n2', { type: 'logs-cancel', requestId: req(1).requestId }]);
+  });
 });

@@ -24,23 +24,23 @@ export class LogBroker {
   /** `send` delivers a session message to a node's agent; false when it has no session. */
   constructor(private readonly send: (nodeId: string, msg: SessionMessage) => boolean) {}
 
+  /**
+   * Merges the logs of `tasks`. With `follow` and `watch` (a service followed with `-f`), tasks that
+   * start later (scaled up, restarted, replaced by an update) are followed too, from their first
+   * line, and the stream lasts until `signal` aborts even when every task stopped, as Docker's does.
+   */
   async *subscribe(
     tasks: ReadonlyArray<{ id: string; nodeId: string; serviceId: string }>,
     query: LogQuery,
     signal: AbortSignal,
+    watch?: (started: (t: { id: string; nodeId: string; serviceId: string }) => void) => () => void,
   ): AsyncGenerator<LogRecordWithOrigin> {
-    const byNode = new Map<string, Array<{ id: string; serviceId: string }>>();
-    for (const t of tasks) {
-      if (!t.nodeId) continue;
-      const list = byNode.get(t.nodeId) ?? [];
-      list.push(t);
-      byNode.set(t.nodeId, list);
-    }
     const queue: Array<LogRecordWithOrigin | null> = [];
     let wake: (() => void) | null = null;
     let open = 0;
     const ids: Array<[string, string]> = [];
-    for (const [nodeId, list] of byNode) {
+    const requested = new Set<string>();
+    const request = (nodeId: string, list: ReadonlyArray<{ id: string; serviceId: string }>, q: LogQuery): void => {
       const requestId = randomBytes(8).toString('hex');
       this.requests.set(requestId, {
         nodeId,
@@ -50,13 +50,32 @@ export class LogBroker {
           wake?.();
         },
       });
-      const sent = this.send(nodeId, { type: 'logs', requestId, taskIds: list.map((t) => t.id), ...query });
+      for (const t of list) requested.add(t.id);
+      const sent = this.send(nodeId, { type: 'logs', requestId, taskIds: list.map((t) => t.id), ...q });
       if (sent) {
         open++;
         ids.push([requestId, nodeId]);
       } else this.requests.delete(requestId);
+    };
+    const byNode = new Map<string, Array<{ id: string; serviceId: string }>>();
+    for (const t of tasks) {
+      if (!t.nodeId) continue;
+      const list = byNode.get(t.nodeId) ?? [];
+      list.push(t);
+      byNode.set(t.nodeId, list);
     }
+    for (const [nodeId, list] of byNode) request(nodeId, list, query);
+    const unwatch =
+      query.follow && watch
+        ? watch((t) => {
+            if (requested.has(t.id) || !t.nodeId || signal.aborted) return;
+            const { since: _since, ...rest } = query;
+            request(t.nodeId, [t], { ...rest, tail: 'all' }); // a new task: every line it wrote
+            wake?.();
+          })
+        : null;
     const cancel = () => {
+      unwatch?.();
       for (const [requestId, nodeId] of ids) {
         if (this.requests.delete(requestId)) this.send(nodeId, { type: 'logs-cancel', requestId });
       }
@@ -64,7 +83,7 @@ export class LogBroker {
     };
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      while (open > 0 && !signal.aborted) {
+      while ((open > 0 || unwatch !== null) && !signal.aborted) {
         const next = queue.shift();
         if (next === undefined) {
           await new Promise<void>((r) => (wake = r));

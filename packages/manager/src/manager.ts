@@ -10,6 +10,7 @@ import {
   UnavailableError,
   createOp,
   errorFromCode,
+  taskStateRank,
   updateOp,
   type ClusterSpec,
   type ErrorCode,
@@ -235,7 +236,7 @@ export class Manager {
   async *logs(target: { kind: 'service' | 'task'; input: string }, query: LogQuery, signal: AbortSignal): AsyncGenerator<LogRecordWithOrigin> {
     if (!this.replica.leader) await this.untilAnyLeader(2 * this.electionTimeoutMs());
     if (this.replica.isLeader) {
-      yield* this.dispatcher.logs.subscribe(this.logTargets(target), query, signal);
+      yield* this.subscribeLogs(target, query, signal);
       return;
     }
     const addr = this.leaderAddr();
@@ -246,6 +247,25 @@ export class Manager {
     } catch (err) {
       if (!signal.aborted) throw grpcErrorToShoal(err);
     }
+  }
+
+  /** The leader's log stream of a target; a followed service picks up the tasks that start later. */
+  private subscribeLogs(target: { kind: 'service' | 'task'; input: string }, query: LogQuery, signal: AbortSignal): AsyncGenerator<LogRecordWithOrigin> {
+    const tasks = this.logTargets(target);
+    const serviceId = target.kind === 'service' ? this.control.service(target.input).id : null;
+    const watch =
+      serviceId === null
+        ? undefined
+        : (started: (t: TaskObject) => void) =>
+            this.store.memory.watch((events) => {
+              for (const ev of events) {
+                if (ev.kind !== 'task' || ev.object.serviceId !== serviceId) continue;
+                const was = ev.previous ? taskStateRank(ev.previous.status.state) : 0;
+                // Once its process is started (it may log from then on).
+                if (taskStateRank(ev.object.status.state) >= taskStateRank('starting') && was < taskStateRank('starting')) started(ev.object);
+              }
+            });
+    return this.dispatcher.logs.subscribe(tasks, query, signal, watch);
   }
 
   logTargets(target: { kind: 'service' | 'task'; input: string }): TaskObject[] {
@@ -287,7 +307,7 @@ export class Manager {
         leaderAddr: () => this.leaderAddr(),
         clusterId,
         revoked,
-        logs: (target, query, signal) => this.dispatcher.logs.subscribe(this.logTargets(target), query, signal),
+        logs: (target, query, signal) => this.subscribeLogs(target, query, signal),
       }),
     );
     this.listener = await ManagerListener.open(this.options.listenAddr, this.options.tls, server, raftLinkHandler(raftDeps), this.options.logger);
