@@ -93,6 +93,12 @@ describe('services', () => {
     const elapsed = Date.now() - t0;
     console.log(`worker2's tasks running elsewhere ${elapsed} ms after kill -9`);
     expect(elapsed).toBeLessThan(15_000);
+    // Logs of a service with tasks on a dead node: what the others have, then swarmkit's warning.
+    const partial = await cluster.manager.cli(['service', 'logs', 'web'], { timeoutMs: 10_000 });
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toContain(
+      `error from daemon in stream: Error grabbing logs: warning: incomplete log stream. some logs could not be retrieved for the following reasons: node ${workerId} is not available`,
+    );
     await worker.restart();
     await cluster.waitForReady({ timeoutMs: 15_000 });
     // Swarm would leave worker2 empty. Here, 10 s after it is back, one task moves to it

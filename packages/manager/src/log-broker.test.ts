@@ -31,7 +31,7 @@ describe('LogBroker', () => {
     expect(out).toEqual(['n1:t1:hello', 'n2:t2:world']);
   });
 
-  it('skips nodes without a session and ends when a node goes away', async () => {
+  it('skips nodes without a session and ends when a node goes away, with swarmkit\'s warning at the end', async () => {
     const broker = new LogBroker((nodeId) => nodeId === 'n1');
     const tasks = [
       { id: 't1', nodeId: 'n1', serviceId: 's' },
@@ -44,7 +44,12 @@ describe('LogBroker', () => {
     })();
     await new Promise((r) => setImmediate(r));
     broker.nodeGone('n1');
-    expect(await reading).toEqual([]);
+    expect(await reading).toMatchObject([
+      {
+        stream: 'system',
+        line: 'warning: incomplete log stream. some logs could not be retrieved for the following reasons: node gone is not available, node n1 is not available',
+      },
+    ]);
   });
 
   it('cancels the nodes’ streams when the reader aborts', async () => {

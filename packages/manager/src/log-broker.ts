@@ -15,7 +15,8 @@ export interface LogQuery {
 interface Subscription {
   nodeId: string;
   serviceOf: Map<string, string>;
-  push: (rec: LogRecordWithOrigin | null) => void;
+  /** A record; null when the node's stream is done; 'gone' when the node went away. */
+  push: (rec: LogRecordWithOrigin | null | 'gone') => void;
 }
 
 export class LogBroker {
@@ -35,17 +36,20 @@ export class LogBroker {
     signal: AbortSignal,
     watch?: (started: (t: { id: string; nodeId: string; serviceId: string }) => void) => () => void,
   ): AsyncGenerator<LogRecordWithOrigin> {
-    const queue: Array<LogRecordWithOrigin | null> = [];
+    const queue: Array<LogRecordWithOrigin | null | 'gone'> = [];
     let wake: (() => void) | null = null;
     let open = 0;
     const ids: Array<[string, string]> = [];
     const requested = new Set<string>();
+    /** Nodes whose tasks' logs could not be had (no session, or the session ended). */
+    const missing = new Set<string>();
     const request = (nodeId: string, list: ReadonlyArray<{ id: string; serviceId: string }>, q: LogQuery): void => {
       const requestId = randomBytes(8).toString('hex');
       this.requests.set(requestId, {
         nodeId,
         serviceOf: new Map(list.map((t) => [t.id, t.serviceId])),
         push: (rec) => {
+          if (rec === 'gone') missing.add(nodeId);
           queue.push(rec);
           wake?.();
         },
@@ -55,7 +59,10 @@ export class LogBroker {
       if (sent) {
         open++;
         ids.push([requestId, nodeId]);
-      } else this.requests.delete(requestId);
+      } else {
+        this.requests.delete(requestId);
+        missing.add(nodeId);
+      }
     };
     const byNode = new Map<string, Array<{ id: string; serviceId: string }>>();
     for (const t of tasks) {
@@ -89,7 +96,20 @@ export class LogBroker {
           await new Promise<void>((r) => (wake = r));
           wake = null;
         } else if (next === null) open--;
+        else if (next === 'gone') open--;
         else yield next;
+      }
+      // Partial logs, never a hang; and, as swarmkit does, a warning that says so at the end.
+      if (!signal.aborted && missing.size > 0) {
+        const reasons = [...missing].map((n) => `node ${n} is not available`).join(', ');
+        yield {
+          taskId: '',
+          stream: 'system',
+          time: new Date().toISOString(),
+          line: `warning: incomplete log stream. some logs could not be retrieved for the following reasons: ${reasons}`,
+          nodeId: '',
+          serviceId: '',
+        };
       }
     } finally {
       signal.removeEventListener('abort', cancel);
@@ -115,7 +135,7 @@ export class LogBroker {
     for (const [id, sub] of this.requests) {
       if (sub.nodeId === nodeId) {
         this.requests.delete(id);
-        sub.push(null);
+        sub.push('gone');
       }
     }
   }

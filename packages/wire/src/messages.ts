@@ -197,7 +197,8 @@ export type UpdateTaskStatusResponse = Record<string, never>;
 
 export interface LogRecordWire {
   taskId: string;
-  stream: 'stdout' | 'stderr';
+  /** 'system': the daemon's own error or warning about the stream (Docker's stdcopy Systemerr). */
+  stream: 'stdout' | 'stderr' | 'system';
   time: string;
   line: string;
 }

@@ -15,7 +15,8 @@ export interface LogRequest {
 }
 
 export interface LogRecordOut {
-  stream: 'stdout' | 'stderr';
+  /** 'system': an error about the stream itself, framed as Docker's Systemerr (stream 3). */
+  stream: 'stdout' | 'stderr' | 'system';
   /** RFC 3339 with nanoseconds. */
   time: string;
   line: string;
@@ -25,13 +26,17 @@ export interface LogRecordOut {
 }
 
 export function frameLogRecord(rec: LogRecordOut, opts: { timestamps: boolean; details: boolean }): Buffer {
+  if (rec.stream === 'system') return frame(3, Buffer.from(`Error grabbing logs: ${rec.line}\n`, 'utf8'));
   const details = opts.details
     ? `com.docker.swarm.node.id=${rec.nodeId},com.docker.swarm.service.id=${rec.serviceId},com.docker.swarm.task.id=${rec.taskId} `
     : '';
   const text = `${opts.timestamps ? `${rec.time} ` : ''}${details}${rec.line}\n`;
-  const body = Buffer.from(text, 'utf8');
+  return frame(rec.stream === 'stderr' ? 2 : 1, Buffer.from(text, 'utf8'));
+}
+
+function frame(stream: number, body: Buffer): Buffer {
   const header = Buffer.alloc(8);
-  header[0] = rec.stream === 'stderr' ? 2 : 1;
+  header[0] = stream;
   header.writeUInt32BE(body.length, 4);
   return Buffer.concat([header, body]);
 }
