@@ -124,10 +124,17 @@ describe('promote and demote', () => {
     await leader.cliOk(['node', 'promote', 'worker1']);
     await waitFor(async () => (await managerStatuses(leader)).worker1 === 'reachable', { timeoutMs: 20_000, what: 'worker1 promoted' });
     type NodeSpec = { Role: string; Availability: string; Labels?: Record<string, string> };
-    const setRole = async (role: string) => {
-      const n = (await leader.api.get<Array<NodeJson & { Version: { Index: number }; Spec: NodeSpec }>>('/v1.41/nodes')).find((x) => x.Description?.Hostname === 'worker1')!;
-      await leader.api.post(`/v1.41/nodes/${n.ID}/update?version=${n.Version.Index}`, { ...n.Spec, Role: role });
-    };
+    // Read, then write at that version; the managers may write the node in between (its status,
+    // the role reconciler): "update out of sequence", as in Docker, and the write is retried.
+    const setRole = (role: string) =>
+      waitFor(
+        async () => {
+          const n = (await leader.api.get<Array<NodeJson & { Version: { Index: number }; Spec: NodeSpec }>>('/v1.41/nodes')).find((x) => x.Description?.Hostname === 'worker1')!;
+          await leader.api.post(`/v1.41/nodes/${n.ID}/update?version=${n.Version.Index}`, { ...n.Spec, Role: role });
+          return true;
+        },
+        { timeoutMs: 5_000, intervalMs: 5, what: `worker1's role set to ${role}` },
+      );
     // Demoted, then promoted again as soon as the demotion is through, before worker1 itself reacts.
     await setRole('worker');
     await waitFor(async () => (await managerStatuses(leader)).worker1 === '', { timeoutMs: 20_000, what: 'worker1 out of raft', intervalMs: 5 });
