@@ -96,9 +96,8 @@ describe('services', () => {
     // Logs of a service with tasks on a dead node: what the others have, then swarmkit's warning.
     const partial = await cluster.manager.cli(['service', 'logs', 'web'], { timeoutMs: 10_000 });
     expect(partial.code).toBe(1);
-    expect(partial.stderr).toContain(
-      `error from daemon in stream: Error grabbing logs: warning: incomplete log stream. some logs could not be retrieved for the following reasons: node ${workerId} is not available`,
-    );
+    expect(partial.stderr).toContain('error from daemon in stream: Error grabbing logs: warning: incomplete log stream. some logs could not be retrieved for the following reasons: ');
+    expect(partial.stderr).toContain(`node ${workerId} is not available`);
     await worker.restart();
     await cluster.waitForReady({ timeoutMs: 15_000 });
     // Swarm would leave worker2 empty. Here, 10 s after it is back, one task moves to it
@@ -168,7 +167,10 @@ describe('services', () => {
     );
     expect(out).toMatch(/^hello\.1\.[a-z0-9]+@(manager|worker\d) +\| hello world$/m);
     // --since (sent as <seconds>.<nanoseconds>): only the lines of the last 2 s, with their times.
-    const recent = await cluster.manager.cliOk(['service', 'logs', '--since', '2s', '--timestamps', '--raw', 'hello'], { timeoutMs: 10_000 });
+    // (A node that earlier tests restarted or took out of the swarm may hold a task of this service
+    // that never ran: the logs then end with the "incomplete log stream" warning, as Docker's do.)
+    const recent = await cluster.manager.cli(['service', 'logs', '--since', '2s', '--timestamps', '--raw', 'hello'], { timeoutMs: 10_000 });
+    if (recent.code !== 0) expect(recent.stderr).toMatch(/^error from daemon in stream: Error grabbing logs: warning: incomplete log stream\./);
     const times = recent.stdout.trim().split('\n').map((l) => Date.parse(l.split(' ')[0] ?? ''));
     expect(times.length).toBeGreaterThanOrEqual(1);
     expect(times.length).toBeLessThanOrEqual(4);
