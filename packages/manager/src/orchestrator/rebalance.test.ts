@@ -40,6 +40,17 @@ function nodeBack(sim: SimCluster, node = 'n3'): void {
   sim.setNodeState(node, 'ready');
 }
 
+/** n3 dies (its tasks move to n1 and n2), comes back, and rebalancing evens the spread again. */
+function loseAndRegainN3(sim: SimCluster): void {
+  sim.deadAgents.add('n3');
+  sim.setNodeState('n3', 'down');
+  settle(sim, 5);
+  expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
+  nodeBack(sim);
+  settle(sim, 60);
+  expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+}
+
 describe('rebalancing', () => {
   it('moves tasks to a node that came back, one at a time, never running fewer than the replicas', () => {
     const sim = afterNodeLoss();
@@ -163,13 +174,7 @@ describe('rebalancing', () => {
     sim.setTaskState(victim.id, 'failed', { exitCode: 137 });
     settle(sim, 10);
     expect(sim.running('web')).toHaveLength(6);
-    sim.deadAgents.add('n3');
-    sim.setNodeState('n3', 'down');
-    settle(sim, 3);
-    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
-    nodeBack(sim);
-    settle(sim, 60);
-    expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+    loseAndRegainN3(sim);
   });
 
   it('does not move onto a node where the service failed since it came up', () => {
@@ -189,13 +194,7 @@ describe('rebalancing', () => {
     nodeBack(sim);
     settle(sim, 60);
     expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
-    sim.deadAgents.add('n3');
-    sim.setNodeState('n3', 'down');
-    settle(sim, 5);
-    expect(perNode(sim)).toEqual({ n1: 3, n2: 3 });
-    nodeBack(sim);
-    settle(sim, 60);
-    expect(perNode(sim)).toEqual({ n1: 2, n2: 2, n3: 2 });
+    loseAndRegainN3(sim);
   });
 
   it('can be turned off', () => {
