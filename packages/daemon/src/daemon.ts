@@ -415,9 +415,7 @@ export class Daemon implements EngineBackend {
       onGossipKeys: (keys) => dataPlane.setGossipKeys(keys),
       onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
       onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),
-      onRoleChange: (role, via) => void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) =>
-        this.options.logger.error({ err, role }, 'role change failed; the manager will ask again'),
-      ),
+      onRoleChange: (role, via) => this.requestRoleChange(role, via),
       onRemoved: () => void this.serialised(() => this.removedByManager()),
       onManagers: (peers) => {
         const addrs = [...new Set(peers.map((p) => p.addr))];
@@ -449,6 +447,22 @@ export class Daemon implements EngineBackend {
    * keeps serving: published ports, gossip and tunnels do not blink. It keeps the certificate it
    * started with, which stays valid (the mesh checks CA, cluster and removal, not the role).
    */
+  /**
+   * Runs a role change the managers asked for; a failed one (e.g. the leader busy, or the node's
+   * object changing meanwhile) is tried again a few times: the managers only say it once.
+   */
+  private requestRoleChange(role: NodeRole, via: string, attempt = 1): void {
+    const active = this.active;
+    void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) => {
+      if (attempt >= 5 || this.active !== active) {
+        this.options.logger.error({ err, role }, 'role change failed');
+        return;
+      }
+      this.options.logger.warn({ err, role, attempt }, 'role change failed; trying again');
+      setTimeout(() => this.requestRoleChange(role, via, attempt + 1), 500 * attempt).unref();
+    });
+  }
+
   private async changeRole(role: NodeRole, via: string): Promise<void> {
     const a = this.active;
     if (!a || a.node.role === role) return;

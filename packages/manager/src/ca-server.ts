@@ -80,23 +80,33 @@ export class CAServer {
     const cluster = this.deps.control.cluster();
     const caller = callerIdentity(call, cluster.id, ['worker', 'manager'], cluster.revokedNodes);
     if (!this.deps.isLeader()) throw notLeaderError(this.deps.leaderAddr());
-    const node = this.deps.store.memory.get('node', caller.nodeId);
-    if (!node) throw new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller.nodeId} was removed from swarm`);
-    const certPem = await issueNodeCertificate({
-      caCertPem: cluster.rootCA.certPem,
-      caKeyPem: cluster.rootCA.keyPem,
-      csrPem: call.request.csrPem,
-      nodeId: node.id,
-      role: node.role,
-      clusterId: cluster.id,
-      validityHours: Math.max(1, Math.round(cluster.spec.nodeCertExpiryMs / 3600_000)),
-    });
-    const cert = parseNodeCertificate(certPem);
-    await this.deps.store.commit([
-      updateOp('node', { ...node, certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() } }, node.version),
-    ]);
-    this.deps.logger.info({ nodeId: node.id, role: node.role }, 'node certificate renewed');
-    return { certPem, role: node.role };
+    // The node object may change while the certificate is made (its status, a role change of the
+    // membership reconciler): then read it again and make the certificate again, so the role in
+    // the certificate is the one recorded, instead of failing with "update out of sequence".
+    for (let attempt = 1; ; attempt++) {
+      const node = this.deps.store.memory.get('node', caller.nodeId);
+      if (!node) throw new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller.nodeId} was removed from swarm`);
+      const certPem = await issueNodeCertificate({
+        caCertPem: cluster.rootCA.certPem,
+        caKeyPem: cluster.rootCA.keyPem,
+        csrPem: call.request.csrPem,
+        nodeId: node.id,
+        role: node.role,
+        clusterId: cluster.id,
+        validityHours: Math.max(1, Math.round(cluster.spec.nodeCertExpiryMs / 3600_000)),
+      });
+      const cert = parseNodeCertificate(certPem);
+      try {
+        await this.deps.store.commit([
+          updateOp('node', { ...node, certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() } }, node.version),
+        ]);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'OUT_OF_SEQUENCE' && attempt < 5) continue;
+        throw err;
+      }
+      this.deps.logger.info({ nodeId: node.id, role: node.role }, 'node certificate renewed');
+      return { certPem, role: node.role };
+    }
   }
 
   /** Which role a join token grants, compared in constant time; null when it grants none. */
