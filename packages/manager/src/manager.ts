@@ -231,7 +231,6 @@ export class Manager {
     return res.result as T;
   }
 
-
   /** Log records of a service's or task's tasks, gathered by the leader from their nodes. */
   async *logs(target: { kind: 'service' | 'task'; input: string }, query: LogQuery, signal: AbortSignal): AsyncGenerator<LogRecordWithOrigin> {
     if (!this.replica.leader) await this.untilAnyLeader(2 * this.electionTimeoutMs());
@@ -251,8 +250,8 @@ export class Manager {
 
   /** The leader's log stream of a target; a followed service picks up the tasks that start later. */
   private subscribeLogs(target: { kind: 'service' | 'task'; input: string }, query: LogQuery, signal: AbortSignal): AsyncGenerator<LogRecordWithOrigin> {
-    const tasks = this.logTargets(target);
     const serviceId = target.kind === 'service' ? this.control.service(target.input).id : null;
+    const tasks = serviceId === null ? [this.control.task(target.input)] : this.control.tasks().filter((t) => t.serviceId === serviceId);
     const watch =
       serviceId === null
         ? undefined
@@ -266,12 +265,6 @@ export class Manager {
               }
             });
     return this.dispatcher.logs.subscribe(tasks, query, signal, watch);
-  }
-
-  logTargets(target: { kind: 'service' | 'task'; input: string }): TaskObject[] {
-    if (target.kind === 'task') return [this.control.task(target.input)];
-    const service = this.control.service(target.input);
-    return this.control.tasks().filter((t) => t.serviceId === service.id);
   }
 
   /** Managers agents may dial: the Raft members' addresses. */

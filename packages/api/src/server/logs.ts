@@ -1,6 +1,7 @@
 // Service and task logs as the Engine API serves them: Docker's stdcopy framing
 // (8-byte header: stream, 3 zero bytes, big-endian length) with `details` labels.
 import { InvalidArgumentError } from '@shoal/store';
+import { parseUntil } from './filters';
 
 export interface LogRequest {
   /** A service or task reference. */
@@ -61,13 +62,15 @@ export function parseLogRequest(kind: 'service' | 'task', input: string, q: URLS
 }
 
 /**
- * The API's `since`: a UNIX time in seconds, with an optional fraction (the docker CLI sends
- * `<seconds>.<nanoseconds>`); also RFC 3339. As an ISO time, or undefined for none ("" or 0).
+ * The API's `since` as an ISO time, or undefined for none ("" or 0): a UNIX time in seconds with
+ * an optional fraction (the docker CLI sends `<seconds>.<nanoseconds>`), or RFC 3339, read as
+ * the list filters' `until` is.
  */
 export function sinceTime(value: string | null): string | undefined {
   if (value === null || value === '' || value === '0') return undefined;
-  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
-  const ms = m ? Number(m[1]) * 1000 + Math.floor(Number((m[2] ?? '').padEnd(9, '0')) / 1e6) : Date.parse(value);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`invalid value for "since": failed to parse value as time or duration: ${JSON.stringify(value)}`);
-  return new Date(ms).toISOString();
+  try {
+    return parseUntil(value, Date.now());
+  } catch {
+    throw new InvalidArgumentError(`invalid value for "since": failed to parse value as time or duration: ${JSON.stringify(value)}`);
+  }
 }

@@ -1,5 +1,5 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { InvalidArgumentError, findNetwork, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
+import { InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, NotManagerError, findNetwork, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from './filters';
@@ -142,9 +142,11 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   // stack's secrets and configs before it removes anything); creating one is refused.
   for (const kind of ['secrets', 'configs'] as const) {
     const what = kind === 'secrets' ? 'secret' : 'config';
-    r.add('GET', `/${kind}`, async () => {
-      await backend.services(); // a manager's call, as in Docker (errNoManager elsewhere)
-      return [];
+    r.add('GET', `/${kind}`, () => {
+      // A manager's call, as in Docker: moby's errNoManager elsewhere.
+      const { state, controlAvailable } = backend.swarmStatus();
+      if (!controlAvailable) return Promise.reject(new NotManagerError(state === 'inactive' ? NO_SWARM_NOT_MANAGER_TEXT : undefined));
+      return Promise.resolve([]);
     });
     r.add('GET', `/${kind}/{id}`, (ctx) => Promise.reject(Object.assign(new Error(`${what} ${ctx.params.id ?? ''} not found`), { code: 'NOT_FOUND' })));
     r.add('POST', `/${kind}/create`, () =>
