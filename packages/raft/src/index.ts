@@ -43,6 +43,7 @@ export type { NodeId, Entry, EntryType, HardState, ConfState, Snapshot, Snapshot
 export type { RaftStorage, RaftStorageReader, StorageUpdate, InitialState } from './storage/storage';
 export { MemoryStorage } from './storage/memory';
 export { FileStorage } from './storage/file-storage';
+export { AtRestCipher, AtRestKeyError, DEK_BYTES } from './storage/at-rest';
 export type { FileStorageOptions } from './storage/file-storage';
 
 export { createRandom } from './rand';

@@ -21,5 +21,7 @@ export function crc32Portable(data: Uint8Array, previous = 0): number {
 
 const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
+// Node 20's native crc32 answers 0 for a zero-length buffer without a backing store (e.g. what
+// `cipher.final()` returns for a stream cipher), whatever `previous` was: an empty part changes nothing.
 export const crc32: (data: Uint8Array, previous?: number) => number =
-  typeof native === 'function' ? (d, previous = 0) => native(d, previous) : crc32Portable;
+  typeof native === 'function' ? (d, previous = 0) => (d.byteLength === 0 ? previous : native(d, previous)) : crc32Portable;

@@ -8,6 +8,7 @@ import { StorageClosedError } from '../errors';
 import type { RaftLogger } from '../logger';
 import { silentLogger } from '../logger';
 import type { ConfState, Entry, Snapshot } from '../types';
+import type { AtRestCipher } from './at-rest';
 import { MemoryStorage } from './memory';
 import { Snapshotter } from './snapshotter';
 import type { InitialState, RaftStorage, StorageUpdate } from './storage';
@@ -21,10 +22,14 @@ export interface FileStorageOptions {
   /** Snapshot files kept after a new one is written. Default 2. */
   readonly keepSnapshots?: number;
   readonly logger?: RaftLogger;
+  /** Data-encryption key for sealed records and snapshots; its `encrypt` says whether new ones are sealed. */
+  readonly cipher?: AtRestCipher;
 }
 
 export class FileStorage implements RaftStorage {
   private closed = false;
+  /** Encryption was switched on: the next snapshot recorded removes every older (plain) one. */
+  private purgeAllOlder = false;
 
   private constructor(
     readonly dir: string,
@@ -32,19 +37,36 @@ export class FileStorage implements RaftStorage {
     private readonly snaps: Snapshotter,
     private readonly mem: MemoryStorage,
     private readonly keepSnapshots: number,
+    private readonly cipher: AtRestCipher | undefined,
   ) {}
+
+  /**
+   * Seals new records and snapshots from now on (or stops sealing them). Switching it on starts a
+   * new WAL segment, so plain records are left only in older segments, which the next snapshot
+   * covering `lastIndex()` (as it is now) releases, together with every older snapshot file.
+   */
+  setEncryption(on: boolean): void {
+    this.checkOpen();
+    if (!this.cipher) throw new RangeError('raft storage was opened without a data-encryption key');
+    if (this.cipher.encrypt === on) return;
+    this.cipher.encrypt = on;
+    if (on) {
+      this.wal.cut(this.header());
+      this.purgeAllOlder = true;
+    }
+  }
 
   /** Opens or creates the storage in `dir`, recovering state (and repairing a torn WAL tail). */
   static open(dir: string, options: FileStorageOptions = {}): FileStorage {
     const logger = options.logger ?? silentLogger;
-    const snaps = new Snapshotter(path.join(dir, 'snap'), logger);
+    const snaps = new Snapshotter(path.join(dir, 'snap'), logger, options.cipher);
     const initial: HeaderRecord = {
       kind: 'header',
       startIndex: 1,
       hardState: { term: 0, vote: null, commit: 0 },
       snapshot: { index: 0, term: 0 },
     };
-    const walOptions = { segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, logger };
+    const walOptions = { segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, logger, cipher: options.cipher };
     const { wal, records } = Wal.open(path.join(dir, 'wal'), walOptions, initial);
     try {
       const state = replay(records, (vouched) => snaps.loadNewest(vouched));
@@ -57,7 +79,7 @@ export class FileStorage implements RaftStorage {
         { dir, snapshot: state.snapshot.metadata.index, last: mem.lastIndex(), term: state.hardState.term },
         'raft storage recovered',
       );
-      return new FileStorage(dir, wal, snaps, mem, options.keepSnapshots ?? 2);
+      return new FileStorage(dir, wal, snaps, mem, options.keepSnapshots ?? 2, options.cipher);
     } catch (err) {
       wal.close();
       throw err;
@@ -161,7 +183,8 @@ export class FileStorage implements RaftStorage {
 
   private release(snapshotIndex: number): void {
     this.wal.releaseTo(snapshotIndex);
-    this.snaps.purge(this.keepSnapshots);
+    this.snaps.purge(this.purgeAllOlder ? 1 : this.keepSnapshots);
+    this.purgeAllOlder = false;
   }
 
   private header(): HeaderRecord {

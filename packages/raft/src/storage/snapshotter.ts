@@ -6,6 +6,7 @@ import { ByteReader, ByteWriter } from '../codec';
 import { SnapshotCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import type { Snapshot } from '../types';
+import { AtRestKeyError, openSealed, type AtRestCipher } from './at-rest';
 import { frameEndAt, frameHeader, FRAME_HEADER_BYTES } from './frame';
 import { removeTempFiles, writeFileAtomic, writeFileAtomicAsync, fsyncDir } from './fs-util';
 import type { SnapshotMark } from './wal-records';
@@ -21,18 +22,20 @@ export class Snapshotter {
   constructor(
     private readonly dir: string,
     private readonly logger: RaftLogger,
+    /** Seals new files while its `encrypt` is on, and opens sealed ones (autolock). */
+    private readonly cipher?: AtRestCipher,
   ) {
     fs.mkdirSync(dir, { recursive: true });
     removeTempFiles(dir);
   }
 
   save(snap: Snapshot): void {
-    writeFileAtomic(this.file(snap), fileParts(snap));
+    writeFileAtomic(this.file(snap), fileParts(snap, this.cipher));
   }
 
   /** As save, with the write and fsyncs on libuv's pool. */
   saveAsync(snap: Snapshot): Promise<void> {
-    return writeFileAtomicAsync(this.file(snap), fileParts(snap));
+    return writeFileAtomicAsync(this.file(snap), fileParts(snap, this.cipher));
   }
 
   private file(snap: Snapshot): string {
@@ -46,6 +49,7 @@ export class Snapshotter {
       try {
         return this.load(f.file);
       } catch (err) {
+        if (err instanceof AtRestKeyError) throw err;
         this.logger.warn({ file: f.file, err: String(err) }, 'skipping unreadable snapshot file');
       }
     }
@@ -55,8 +59,10 @@ export class Snapshotter {
   load(file: string): Snapshot {
     const buf = fs.readFileSync(file);
     if (frameEndAt(buf, 0) !== buf.byteLength) throw new SnapshotCorruptionError(`snapshot ${file} failed its checksum`);
+    const sealed = buf.subarray(FRAME_HEADER_BYTES);
+    const payload = this.cipher ? this.cipher.open(sealed) : openSealed(sealed, undefined);
     try {
-      return decodeSnapshot(buf.subarray(FRAME_HEADER_BYTES));
+      return decodeSnapshot(payload);
     } catch (err) {
       throw new SnapshotCorruptionError(`snapshot ${file} could not be decoded`, { cause: err });
     }
@@ -101,8 +107,9 @@ function snapName(term: number, index: number): string {
  * A snapshot file as parts, written one after the other: frame header, snapshot header, data. The
  * data (a store's snapshot can be tens of megabytes) is not copied.
  */
-function fileParts(s: Snapshot): Uint8Array[] {
-  const payload = [snapshotHeader(s), s.data];
+function fileParts(s: Snapshot, cipher: AtRestCipher | undefined): Uint8Array[] {
+  const plain = [snapshotHeader(s), s.data];
+  const payload = cipher ? cipher.sealParts(plain) : plain;
   return [frameHeader(payload), ...payload];
 }
 

@@ -206,6 +206,14 @@ describe('crc32', () => {
     expect(crc32(b, crc32(a))).toBe(crc32(all));
     expect(crc32Portable(b, crc32Portable(a))).toBe(crc32Portable(all));
   });
+
+  it('leaves a CRC as it is over an empty part, also one without a backing store', async () => {
+    const { createCipheriv, randomBytes } = await import('node:crypto');
+    const empty = createCipheriv('aes-256-gcm', randomBytes(32), randomBytes(12)).final();
+    expect(empty.byteLength).toBe(0);
+    expect(crc32(empty, 12345)).toBe(12345);
+    expect(crc32(new Uint8Array(0), 12345)).toBe(12345);
+  });
 });
 
 describe('WAL write failures', () => {

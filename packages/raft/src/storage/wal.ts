@@ -14,6 +14,7 @@ import { StorageFailedError, WalCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, isZero, scanFrames } from './frame';
 import { fsyncDir, removeTempFiles, writeAllAt, writeFileAtomic } from './fs-util';
+import { AtRestKeyError, openSealed, type AtRestCipher } from './at-rest';
 import { decodeRecord, encodeRecord } from './wal-records';
 import type { HeaderRecord, WalRecord } from './wal-records';
 
@@ -25,6 +26,8 @@ let zeros: Uint8Array | undefined;
 export interface WalOptions {
   readonly segmentBytes: number;
   readonly logger: RaftLogger;
+  /** Seals records while its `encrypt` is on, and opens sealed ones (autolock). */
+  readonly cipher?: AtRestCipher | undefined;
 }
 
 interface Segment {
@@ -60,12 +63,12 @@ export class Wal {
     removeTempFiles(dir);
     const segments = listSegments(dir);
     if (segments.length === 0) {
-      const seg = createSegment(dir, 0, initial);
+      const seg = createSegment(dir, 0, initial, options.cipher);
       return { wal: Wal.openTail(dir, options, [seg]), records: [initial] };
     }
     const records: WalRecord[] = [];
     segments.forEach((seg, i) => {
-      records.push(...readSegment(seg, i === segments.length - 1, options.logger));
+      records.push(...readSegment(seg, i === segments.length - 1, options));
     });
     return { wal: Wal.openTail(dir, options, segments), records };
   }
@@ -79,7 +82,7 @@ export class Wal {
   /** Appends one record; with `sync` it is durable when this returns. */
   append(rec: WalRecord, sync: boolean): void {
     if (this.failure !== undefined) throw this.failure;
-    const frame = encodeFrame(encodeRecord(rec));
+    const frame = encodeFrame(sealed(encodeRecord(rec), this.options.cipher));
     try {
       this.preallocate(frame.byteLength);
       writeAllAt(this.fd, frame, this.size);
@@ -163,7 +166,7 @@ export class Wal {
       this.trimTail();
       fs.fsyncSync(this.fd); // records and the cut size: only the last segment may end in zeros
       const last = this.segments[this.segments.length - 1] as Segment;
-      const seg = createSegment(this.dir, last.seq + 1, header);
+      const seg = createSegment(this.dir, last.seq + 1, header, this.options.cipher);
       const fd = fs.openSync(seg.file, 'r+');
       this.closeFd(this.fd);
       this.segments.push(seg);
@@ -215,10 +218,14 @@ function segmentName(seq: number, startIndex: number): string {
   return `${seq.toString(16).padStart(16, '0')}-${startIndex.toString(16).padStart(16, '0')}.wal`;
 }
 
-function createSegment(dir: string, seq: number, header: HeaderRecord): Segment {
+function sealed(payload: Uint8Array, cipher: AtRestCipher | undefined): Uint8Array {
+  return cipher ? cipher.seal(payload) : payload;
+}
+
+function createSegment(dir: string, seq: number, header: HeaderRecord, cipher: AtRestCipher | undefined): Segment {
   const file = path.join(dir, segmentName(seq, header.startIndex));
   // Created whole (header included) via rename, so no segment ever lacks its header.
-  writeFileAtomic(file, [encodeFrame(encodeRecord(header))]);
+  writeFileAtomic(file, [encodeFrame(sealed(encodeRecord(header), cipher))]);
   return { seq, startIndex: header.startIndex, file };
 }
 
@@ -239,7 +246,8 @@ function listSegments(dir: string): Segment[] {
   return segments;
 }
 
-function readSegment(seg: Segment, isLast: boolean, logger: RaftLogger): WalRecord[] {
+function readSegment(seg: Segment, isLast: boolean, options: WalOptions): WalRecord[] {
+  const { logger, cipher } = options;
   const buf = fs.readFileSync(seg.file);
   const { frames, validEnd } = scanFrames(buf);
   if (validEnd < buf.byteLength && isLast && isZero(buf, validEnd)) {
@@ -260,8 +268,9 @@ function readSegment(seg: Segment, isLast: boolean, logger: RaftLogger): WalReco
   return frames.map((f, i) => {
     let rec: WalRecord;
     try {
-      rec = decodeRecord(f.payload);
+      rec = decodeRecord(cipher ? cipher.open(f.payload) : openSealed(f.payload, undefined));
     } catch (err) {
+      if (err instanceof AtRestKeyError) throw err;
       throw new WalCorruptionError('WAL record could not be decoded', seg.file, f.offset, { cause: err });
     }
     if ((i === 0) !== (rec.kind === 'header')) {

@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ent } from '../test-support/storage-compliance';
+import { makeTmpDir, removeDir } from '../test-support/tmp-dir';
+import type { ConfState } from '../types';
+import { AtRestCipher, AtRestKeyError } from './at-rest';
+import { FileStorage } from './file-storage';
+
+const CS: ConfState = { voters: ['a'], learners: [] };
+const MARK = 'plain-marker';
+
+/** Every byte the storage directory holds, as one latin1 string (to look for plaintext). */
+function diskText(dir: string): string {
+  let out = '';
+  for (const sub of ['wal', 'snap']) {
+    for (const f of fs.readdirSync(path.join(dir, sub))) out += fs.readFileSync(path.join(dir, sub, f)).toString('latin1');
+  }
+  return out;
+}
+
+describe('raft data encrypted at rest', () => {
+  const dirs: string[] = [];
+  const stores: FileStorage[] = [];
+  const open = (dir: string, cipher?: AtRestCipher): FileStorage => {
+    const s = FileStorage.open(dir, cipher ? { cipher } : {});
+    stores.push(s);
+    return s;
+  };
+  const tmp = (): string => {
+    const d = makeTmpDir();
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => {
+    for (const s of stores.splice(0)) s.close();
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+
+  it('seals records and snapshots once switched on, and leaves no plain copy after the next snapshot', () => {
+    const dir = tmp();
+    const key = randomBytes(32);
+    const s = open(dir, new AtRestCipher(key, false));
+    for (let i = 1; i <= 5; i++) s.save({ entries: [ent(i, 1, `${MARK}-${i}`)], hardState: { term: 1, vote: null, commit: i } });
+    s.createSnapshot(5, CS, new TextEncoder().encode(`${MARK}-snap`));
+    expect(diskText(dir)).toContain(MARK);
+
+    s.setEncryption(true);
+    for (let i = 6; i <= 10; i++) s.save({ entries: [ent(i, 1, `${MARK}-${i}`)], hardState: { term: 1, vote: null, commit: i } });
+    s.createSnapshot(10, CS, new TextEncoder().encode(`${MARK}-snap-10`));
+    expect(diskText(dir)).not.toContain(MARK);
+    s.close();
+
+    const again = open(dir, new AtRestCipher(key, true));
+    expect(new TextDecoder().decode(again.snapshot().data)).toBe(`${MARK}-snap-10`);
+    expect(again.lastIndex()).toBe(10);
+  });
+
+  it('reads a mix of plain and sealed records back in order', () => {
+    const dir = tmp();
+    const key = randomBytes(32);
+    const s = open(dir, new AtRestCipher(key, false));
+    s.save({ entries: [ent(1, 1, 'one')], hardState: { term: 1, vote: null, commit: 1 } });
+    s.setEncryption(true);
+    s.save({ entries: [ent(2, 1, 'two')], hardState: { term: 1, vote: null, commit: 2 } });
+    s.setEncryption(false);
+    s.save({ entries: [ent(3, 1, 'three')], hardState: { term: 1, vote: null, commit: 3 } });
+    s.close();
+    const again = open(dir, new AtRestCipher(key, false));
+    expect(again.entries(1, 4, Infinity).map((e) => new TextDecoder().decode(e.data))).toEqual(['one', 'two', 'three']);
+  });
+
+  it('refuses sealed data without the key or with another key, and says why', () => {
+    const dir = tmp();
+    const s = open(dir, new AtRestCipher(randomBytes(32), true));
+    s.save({ entries: [ent(1, 1, 'x')], hardState: { term: 1, vote: null, commit: 1 } });
+    s.createSnapshot(1, CS, new Uint8Array([1, 2, 3]));
+    s.close();
+    expect(() => open(dir)).toThrow(AtRestKeyError);
+    expect(() => open(dir, new AtRestCipher(randomBytes(32), true))).toThrow(/could not be opened with this key/);
+  });
+});
