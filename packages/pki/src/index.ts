@@ -46,3 +46,11 @@ export {
 } from './roles';
 export { DEFAULT_NODE_CERT_VALIDITY_HOURS, MIN_NODE_CERT_VALIDITY_HOURS, ROOT_CA_VALIDITY_MS } from './validity';
 export { tlsInfo, type CATLSInfo } from './tls-info';
+export {
+  generateUnlockKey,
+  parseUnlockKey,
+  sealWithUnlockKey,
+  openWithUnlockKey,
+  InvalidUnlockKeyFormatError,
+  WrongUnlockKeyError,
+} from './unlock-key';

@@ -38,7 +38,7 @@ describe('raft data encrypted at rest', () => {
     for (const d of dirs.splice(0)) removeDir(d);
   });
 
-  it('seals records and snapshots once switched on, and leaves no plain copy after the next snapshot', () => {
+  it('seals records and snapshots once switched on, rewriting the plain ones at once', () => {
     const dir = tmp();
     const key = randomBytes(32);
     const s = open(dir, new AtRestCipher(key, false));
@@ -46,15 +46,21 @@ describe('raft data encrypted at rest', () => {
     s.createSnapshot(5, CS, new TextEncoder().encode(`${MARK}-snap`));
     expect(diskText(dir)).toContain(MARK);
 
+    for (let i = 6; i <= 8; i++) s.save({ entries: [ent(i, 1, `${MARK}-${i}`)], hardState: { term: 1, vote: null, commit: i } });
+
     s.setEncryption(true);
-    for (let i = 6; i <= 10; i++) s.save({ entries: [ent(i, 1, `${MARK}-${i}`)], hardState: { term: 1, vote: null, commit: i } });
-    s.createSnapshot(10, CS, new TextEncoder().encode(`${MARK}-snap-10`));
+    expect(diskText(dir)).not.toContain(MARK);
+    expect(fs.readdirSync(path.join(dir, 'wal'))).toHaveLength(1);
+    for (let i = 9; i <= 10; i++) s.save({ entries: [ent(i, 1, `${MARK}-${i}`)], hardState: { term: 1, vote: null, commit: i } });
     expect(diskText(dir)).not.toContain(MARK);
     s.close();
 
     const again = open(dir, new AtRestCipher(key, true));
-    expect(new TextDecoder().decode(again.snapshot().data)).toBe(`${MARK}-snap-10`);
-    expect(again.lastIndex()).toBe(10);
+    expect(new TextDecoder().decode(again.snapshot().data)).toBe(`${MARK}-snap`);
+    expect(again.entries(6, 11, Infinity).map((e) => new TextDecoder().decode(e.data))).toEqual([6, 7, 8, 9, 10].map((i) => `${MARK}-${i}`));
+    expect(again.initialState().hardState.commit).toBe(10);
+    again.createSnapshot(10, CS, new TextEncoder().encode(`${MARK}-snap-10`));
+    expect(diskText(dir)).not.toContain(MARK);
   });
 
   it('reads a mix of plain and sealed records back in order', () => {

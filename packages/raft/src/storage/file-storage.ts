@@ -28,8 +28,6 @@ export interface FileStorageOptions {
 
 export class FileStorage implements RaftStorage {
   private closed = false;
-  /** Encryption was switched on: the next snapshot recorded removes every older (plain) one. */
-  private purgeAllOlder = false;
 
   private constructor(
     readonly dir: string,
@@ -41,19 +39,25 @@ export class FileStorage implements RaftStorage {
   ) {}
 
   /**
-   * Seals new records and snapshots from now on (or stops sealing them). Switching it on starts a
-   * new WAL segment, so plain records are left only in older segments, which the next snapshot
-   * covering `lastIndex()` (as it is now) releases, together with every older snapshot file.
+   * Seals new records and snapshots from now on (or stops sealing them). Switching it on also
+   * rewrites what is on disk sealed: the current snapshot file (older ones are removed) and the
+   * log, as one new WAL segment that replaces all others. Data sealed earlier stays readable
+   * after it is switched off (the key is the same).
    */
   setEncryption(on: boolean): void {
     this.checkOpen();
     if (!this.cipher) throw new RangeError('raft storage was opened without a data-encryption key');
     if (this.cipher.encrypt === on) return;
     this.cipher.encrypt = on;
-    if (on) {
-      this.wal.cut(this.header());
-      this.purgeAllOlder = true;
-    }
+    if (!on) return;
+    const snap = this.mem.snapshot();
+    if (snap.metadata.index > 0) this.snaps.save(snap);
+    this.snaps.purge(1);
+    const first = this.mem.firstIndex();
+    const last = this.mem.lastIndex();
+    const entries = last >= first ? this.mem.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
+    const header = { ...this.header(), startIndex: entries[0]?.index ?? last + 1 };
+    this.wal.rewrite(header, { kind: 'batch', entries, hardState: this.mem.initialState().hardState });
   }
 
   /** Opens or creates the storage in `dir`, recovering state (and repairing a torn WAL tail). */
@@ -183,8 +187,7 @@ export class FileStorage implements RaftStorage {
 
   private release(snapshotIndex: number): void {
     this.wal.releaseTo(snapshotIndex);
-    this.snaps.purge(this.purgeAllOlder ? 1 : this.keepSnapshots);
-    this.purgeAllOlder = false;
+    this.snaps.purge(this.keepSnapshots);
   }
 
   private header(): HeaderRecord {

@@ -16,7 +16,7 @@ import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, isZero, scanFrames
 import { fsyncDir, removeTempFiles, writeAllAt, writeFileAtomic } from './fs-util';
 import { AtRestKeyError, openSealed, type AtRestCipher } from './at-rest';
 import { decodeRecord, encodeRecord } from './wal-records';
-import type { HeaderRecord, WalRecord } from './wal-records';
+import type { BatchRecord, HeaderRecord, WalRecord } from './wal-records';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Zeros written ahead of the open segment's end at a time (~1 ms with its fdatasync). */
@@ -173,6 +173,35 @@ export class Wal {
       this.fd = fd;
       this.size = fs.fstatSync(fd).size;
       this.allocated = this.size;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * Replaces every segment with one new segment holding `header` and `batch` (the whole log the
+   * caller keeps), written under the cipher's current setting: after encryption is switched on,
+   * no plain record is left behind. A crash before the old segments are gone leaves them in front
+   * of the new one, whose batch rewrites the same entries on replay.
+   */
+  rewrite(header: HeaderRecord, batch: BatchRecord): void {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      this.trimTail();
+      const last = this.segments[this.segments.length - 1] as Segment;
+      const seq = last.seq + 1;
+      const file = path.join(this.dir, segmentName(seq, header.startIndex));
+      const frames = [encodeFrame(sealed(encodeRecord(header), this.options.cipher))];
+      if (batch.entries.length > 0 || batch.hardState) frames.push(encodeFrame(sealed(encodeRecord(batch), this.options.cipher)));
+      writeFileAtomic(file, frames);
+      const fd = fs.openSync(file, 'r+');
+      this.closeFd(this.fd);
+      const old = this.segments.splice(0, this.segments.length, { seq, startIndex: header.startIndex, file });
+      this.fd = fd;
+      this.size = fs.fstatSync(fd).size;
+      this.allocated = this.size;
+      for (const seg of old) fs.rmSync(seg.file, { force: true });
+      fsyncDir(this.dir);
     } catch (err) {
       this.fail(err);
     }
