@@ -92,41 +92,28 @@ describe('docker CLI compatibility', () => {
     expect(secret.stderr).toContain('secrets are not supported by Shoal yet');
   });
 
-  it('swarm ca prints the root CA; autolock and CA rotation are refused and change nothing', async () => {
+  it('swarm ca prints the root CA; CA rotation is refused and changes nothing; no unlock key without autolock', async () => {
     const root = (await cluster.manager.dockerOk(['swarm', 'ca'])).stdout;
     expect(root).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
     expect((await cluster.manager.cliOk(['swarm', 'ca'])).stdout).toBe(root);
     const before = (await cluster.manager.dockerOk(['swarm', 'join-token', '-q', 'worker'])).stdout;
     for (const tool of ['docker', 'shoal'] as const) {
       const run = (args: string[]) => (tool === 'docker' ? cluster.manager.docker(args) : cluster.manager.cli(args));
-      const autolock = await run(['swarm', 'update', '--autolock=true']);
-      expect(autolock.code).toBe(1);
-      expect(autolock.stderr).toContain('Error response from daemon: autolock (manager encryption at rest with an unlock key) is not supported by Shoal');
-      expect(autolock.stdout).not.toContain('Swarm updated.');
       const rotate = await run(['swarm', 'ca', '--rotate', '-d']);
       expect(rotate.code).toBe(1);
       expect(rotate.stderr).toContain('root CA rotation and external or custom CAs are not supported by Shoal');
       expect((await run(['swarm', 'unlock-key'])).stderr.trim()).toBe('no unlock key is set');
+      expect((await run(['swarm', 'unlock-key', '--rotate'])).stderr.trim()).toBe('cannot rotate because autolock is not turned on');
       expect((await run(['swarm', 'unlock'])).stderr.trim()).toBe('Error: swarm is not locked');
     }
+    // Straight to the API, as the CLI refuses before asking: moby's 409.
+    const unlock = await cluster.manager.api.request('POST', '/swarm/unlock', { UnlockKey: 'SWMKEY-1-AAAA' });
+    expect(unlock.status).toBe(409);
+    expect(JSON.parse(unlock.body)).toEqual({ message: 'swarm is not locked' });
     const info = JSON.parse((await cluster.manager.dockerOk(['info', '--format', '{{json .Swarm.Cluster.Spec.EncryptionConfig}}'])).stdout) as { AutoLockManagers: boolean };
     expect(info.AutoLockManagers).toBe(false);
     expect((await cluster.manager.dockerOk(['swarm', 'ca'])).stdout).toBe(root);
     expect((await cluster.manager.dockerOk(['swarm', 'join-token', '-q', 'worker'])).stdout).toBe(before);
-  });
-
-  it('swarm init --autolock is refused before anything is initialised', async () => {
-    const lone = await startDaemon({ name: 'lone', ip: '127.0.13.9' });
-    try {
-      const res = await lone.docker(['swarm', 'init', '--autolock', '--advertise-addr', '127.0.13.9', '--listen-addr', '127.0.13.9']);
-      expect(res.code).toBe(1);
-      expect(res.stderr).toContain('autolock (manager encryption at rest with an unlock key) is not supported by Shoal');
-      expect((await lone.dockerOk(['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim()).toBe('inactive');
-      // Without the flag the same node initialises.
-      await lone.dockerOk(['swarm', 'init', '--advertise-addr', '127.0.13.9', '--listen-addr', '127.0.13.9']);
-    } finally {
-      await lone.stop();
-    }
   });
 
   it('network create keeps the subnet, gateway, --internal and driver options; a second ingress network is refused', async () => {

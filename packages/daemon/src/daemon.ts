@@ -26,12 +26,19 @@ import {
   generateJoinToken,
   generateNodeId,
   generateRootCA,
+  generateUnlockKey,
+  InvalidUnlockKeyFormatError,
+  WrongUnlockKeyError,
   parseNodeCertificate,
   tlsInfo,
 } from '@shoal/pki';
 import {
   AlreadyInSwarmError,
+  ConflictError,
   InvalidArgumentError,
+  SWARM_LOCKED_TEXT,
+  UnauthenticatedError,
+  UnavailableError,
   NotInSwarmError,
   NotManagerError,
   NO_SWARM_NOT_MANAGER_TEXT,
@@ -77,6 +84,8 @@ export class Daemon implements EngineBackend {
   private readonly files: NodeStateFiles;
   private readonly api: EngineServer;
   private active: Active | null = null;
+  /** A manager that restarted with autolock on: nothing runs until `swarm unlock` gives the key. */
+  private locked: PersistedNode | null = null;
   /** Serialises init/join/leave so two cannot interleave. */
   private transition: Promise<unknown> = Promise.resolve();
 
@@ -92,7 +101,10 @@ export class Daemon implements EngineBackend {
   /** Resumes the swarm membership found in the data dir, then serves the local API. */
   async start(): Promise<void> {
     const saved = this.files.load();
-    if (saved) {
+    if (saved?.locked) {
+      this.locked = saved.node;
+      this.options.logger.warn({ nodeId: saved.node.nodeId }, 'swarm is locked (autolock): waiting for `swarm unlock`');
+    } else if (saved) {
       this.options.logger.info({ nodeId: saved.node.nodeId, role: saved.node.role }, 'resuming swarm membership');
       await this.activate(saved.node, saved.tls, { mode: 'resume', managers: saved.node.managers });
     }
@@ -108,6 +120,7 @@ export class Daemon implements EngineBackend {
   // ---- EngineBackend: local state ----
 
   swarmStatus(): LocalSwarmStatus {
+    if (this.locked) return { state: 'locked', controlAvailable: false };
     if (!this.active) return { state: 'inactive', controlAvailable: false };
     return { state: 'active', controlAvailable: this.active.manager !== null };
   }
@@ -145,13 +158,14 @@ export class Daemon implements EngineBackend {
 
   async info(): Promise<SystemInfo> {
     const a = this.active;
+    const locked = this.locked;
     const swarm: SystemInfo['Swarm'] = {
-      NodeID: a?.node.nodeId ?? '',
-      NodeAddr: a?.node.advertiseAddr ?? '',
-      LocalNodeState: a ? 'active' : 'inactive',
+      NodeID: a?.node.nodeId ?? locked?.nodeId ?? '',
+      NodeAddr: a?.node.advertiseAddr ?? locked?.advertiseAddr ?? '',
+      LocalNodeState: this.swarmStatus().state,
       ControlAvailable: Boolean(a?.manager),
-      Error: '',
-      RemoteManagers: a ? this.remoteManagers(a) : null,
+      Error: locked ? SWARM_LOCKED_TEXT : '',
+      RemoteManagers: a ? this.remoteManagers(a) : locked ? locked.managers.map((addr) => ({ NodeID: '', Addr: addr })) : null,
     };
     if (a?.manager) {
       try {
@@ -193,12 +207,16 @@ export class Daemon implements EngineBackend {
     return this.serialised(() => this.leave(force));
   }
 
+  swarmUnlock(key: string): Promise<void> {
+    return this.serialised(() => this.unlock(key));
+  }
+
   // ---- EngineBackend: cluster state (managers only) ----
 
   cluster(): Promise<ClusterObject> {
     return this.manager().call('cluster');
   }
-  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean }) {
+  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean }) {
     return this.manager().call<void>('updateCluster', version, spec, rotate);
   }
   nodes(): Promise<NodeObject[]> {
@@ -261,12 +279,14 @@ export class Daemon implements EngineBackend {
   // ---- transitions ----
 
   private async init(req: SwarmInitRequest): Promise<string> {
+    if (this.locked) throw req.ForceNewCluster ? new UnavailableError(SWARM_LOCKED_TEXT) : new AlreadyInSwarmError();
     if (this.active?.manager && req.ForceNewCluster) return this.forceNewCluster(this.active);
     if (this.active) throw new AlreadyInSwarmError();
     const listen = resolveListenAddr(req.ListenAddr);
     const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
     const availability = parseAvailability(req.Availability);
     const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
+    if (req.AutoLockManagers === true) spec.autoLockManagers = true;
     const clusterId = generateClusterId();
     const nodeId = generateNodeId();
     const rootCA = await generateRootCA();
@@ -298,6 +318,7 @@ export class Daemon implements EngineBackend {
         description: this.describe(advertise.host),
         availability,
         certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
+        ...(spec.autoLockManagers ? { unlockKey: generateUnlockKey() } : {}),
       },
     });
     this.options.logger.info({ nodeId, clusterId, advertise: joinHostPort(advertise) }, 'swarm initialized');
@@ -305,7 +326,7 @@ export class Daemon implements EngineBackend {
   }
 
   private async join(req: SwarmJoinRequest): Promise<void> {
-    if (this.active) throw new AlreadyInSwarmError();
+    if (this.active || this.locked) throw new AlreadyInSwarmError();
     const remote = req.RemoteAddrs?.[0];
     if (!remote) throw new InvalidArgumentError('at least 1 RemoteAddr is required to join');
     const listen = resolveListenAddr(req.ListenAddr);
@@ -332,12 +353,67 @@ export class Daemon implements EngineBackend {
   }
 
   private async leave(force: boolean): Promise<void> {
+    if (this.locked) {
+      if (!force) throw new UnavailableError('Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message.');
+      await this.stopLeftoverTasks();
+      this.locked = null;
+      this.files.clear();
+      this.options.logger.info('left the swarm (it was locked)');
+      return;
+    }
     if (!this.active) throw new NotInSwarmError();
     if (this.active.manager && !force) throw new ShoalError('UNAVAILABLE', await this.managerLeaveWarning(this.active.manager));
     await this.active.runner.stopAll();
     await this.deactivate();
     this.files.clear();
     this.options.logger.info('left the swarm');
+  }
+
+  /** moby's UnlockSwarm: only a locked node, only with the key its files are sealed under. */
+  private async unlock(keyText: string): Promise<void> {
+    const node = this.locked;
+    if (!node) {
+      if (this.active) throw new ConflictError('swarm is not locked');
+      throw new NotInSwarmError();
+    }
+    let tls: TlsMaterial;
+    try {
+      tls = this.files.unlock(keyText);
+    } catch (err) {
+      if (err instanceof InvalidUnlockKeyFormatError) throw new InvalidArgumentError(err.message, { cause: err });
+      if (err instanceof WrongUnlockKeyError) throw new UnauthenticatedError('swarm could not be unlocked: invalid key provided', { cause: err });
+      throw err;
+    }
+    this.locked = null;
+    this.options.logger.info({ nodeId: node.nodeId }, 'swarm unlocked: resuming swarm membership');
+    try {
+      await this.activate(node, tls, { mode: 'resume', managers: node.managers });
+    } catch (err) {
+      this.locked = node; // still locked: the key files were not changed
+      throw err;
+    }
+  }
+
+  /** A locked node's tasks from before its restart (no agent adopted them): stopped when it leaves. */
+  private async stopLeftoverTasks(): Promise<void> {
+    const executor = new ProcessExecutor({
+      stateDir: path.join(this.options.dataDir, 'tasks'),
+      logger: this.options.logger.child({ module: 'runtime' }),
+    });
+    try {
+      for (const t of await executor.adopt()) {
+        await t.controller.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: t.spec.taskId }, 'cleanup failed'));
+      }
+    } finally {
+      await executor.close();
+    }
+  }
+
+  /** The swarm's unlock key changed (or is first known): re-seal this manager's key files and raft data. */
+  private onUnlockKey(key: string | null, manager: Manager, node: PersistedNode, tls: TlsMaterial): void {
+    this.files.setUnlockKey(key, node.role, tls);
+    manager.setEncryptionAtRest(key !== null);
+    this.options.logger.info({ autolock: key !== null }, key ? 'manager keys sealed under the unlock key' : 'manager keys stored unsealed (autolock off)');
   }
 
   /** Activates a new membership; a failure leaves the data dir as it was (no swarm). */
@@ -368,6 +444,14 @@ export class Daemon implements EngineBackend {
         advertiseAddr: joinHostPort({ host: node.advertiseAddr, port: splitHostPort(node.listenAddr).port }),
         tls,
         logger: this.options.logger.child({ module: 'manager' }),
+        atRest: this.files.raftCipher(),
+        onUnlockKey: (key) => {
+          try {
+            if (manager?.running && (this.active === null || this.active.manager === manager)) this.onUnlockKey(key, manager, node, tls);
+          } catch (err) {
+            this.options.logger.error({ err }, 'could not re-seal the manager keys under the new unlock key');
+          }
+        },
       });
       try {
         await manager.start(start);
@@ -484,7 +568,10 @@ export class Daemon implements EngineBackend {
     const node: PersistedNode = { ...a.node, role: renewed.role };
     if (rejoin) this.options.logger.info('demoted and promoted again: rejoining raft with fresh state');
     const dataPlane = await this.deactivate(true);
-    if (role === 'worker') fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
+    if (role === 'worker') {
+      fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
+      this.files.forgetRaftKey();
+    }
     this.files.save(node, tls);
     try {
       await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, dataPlane ?? undefined);
@@ -502,7 +589,7 @@ export class Daemon implements EngineBackend {
     await this.deactivate();
     const port = splitHostPort(node.listenAddr).port;
     const addr = joinHostPort({ host: node.advertiseAddr, port });
-    rewriteAsSingleMember(path.join(this.options.dataDir, 'raft'), node.nodeId, addr);
+    rewriteAsSingleMember(path.join(this.options.dataDir, 'raft'), node.nodeId, addr, this.files.raftCipher());
     node.managers = [addr];
     this.files.save(node);
     await this.activate(node, tls, { mode: 'resume', managers: node.managers, forceNewCluster: true });
@@ -536,6 +623,7 @@ export class Daemon implements EngineBackend {
   }
 
   private manager(): Manager {
+    if (this.locked) throw new UnavailableError(SWARM_LOCKED_TEXT);
     // A cluster call on a node in no swarm gets moby's errNoManager, not errNoSwarm.
     if (!this.active) throw new NotManagerError(NO_SWARM_NOT_MANAGER_TEXT);
     if (!this.active.manager) throw new NotManagerError();

@@ -80,3 +80,30 @@ describe('ControlApi.createNetwork', () => {
     expect(memory.list('network')).toHaveLength(1);
   });
 });
+
+describe('ControlApi.updateCluster and the unlock key', () => {
+  it('makes a key when autolock goes on, keeps it across updates, rotates it on request and drops it when autolock goes off', async () => {
+    const { api, memory } = localControl();
+    memory.apply(1, {
+      type: 'batch',
+      at: new Date().toISOString(),
+      ops: [createOp('cluster', { id: 'c', spec: DEFAULT_CLUSTER_SPEC, rootCA: { certPem: '', keyPem: '' }, joinTokens: { worker: '', manager: '' }, revokedNodes: [] })],
+    });
+    const update = async (autoLockManagers: boolean, rotate = {}) => {
+      const c = api.cluster();
+      await api.updateCluster(c.version, { ...c.spec, autoLockManagers }, rotate);
+      return api.cluster().unlockKey;
+    };
+    expect(api.cluster().unlockKey).toBeUndefined();
+    const key = await update(true);
+    expect(key).toMatch(/^SWMKEY-1-/);
+    expect(await update(true)).toBe(key);
+    expect(await update(false, { rotateManagerUnlockKey: true })).toBeUndefined();
+    const again = await update(true);
+    expect(again).toMatch(/^SWMKEY-1-/);
+    expect(again).not.toBe(key);
+    const rotated = await update(true, { rotateManagerUnlockKey: true });
+    expect(rotated).not.toBe(again);
+    expect('unlockKey' in (await (async () => (await update(false), api.cluster()))())).toBe(false);
+  });
+});

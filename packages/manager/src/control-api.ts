@@ -1,6 +1,6 @@
 // Cluster-state operations behind the Engine API's /swarm and /nodes endpoints,
 // with swarmkit's validation and error texts. Runs on the leader.
-import { generateJoinToken } from '@shoal/pki';
+import { generateJoinToken, generateUnlockKey } from '@shoal/pki';
 import { generateNodeId } from '@shoal/pki';
 import {
   AlreadyExistsError,
@@ -36,6 +36,7 @@ export const CLUSTER_ID_KEY = 'cluster';
 export interface RotateOptions {
   rotateWorkerToken?: boolean;
   rotateManagerToken?: boolean;
+  rotateManagerUnlockKey?: boolean;
 }
 
 const AVAILABILITIES = ['active', 'pause', 'drain'];
@@ -178,7 +179,10 @@ export class ControlApi {
     const joinTokens = { ...cluster.joinTokens };
     if (rotate.rotateWorkerToken) joinTokens.worker = generateJoinToken(cluster.rootCA.certPem);
     if (rotate.rotateManagerToken) joinTokens.manager = generateJoinToken(cluster.rootCA.certPem);
-    await this.store.commit([updateOp('cluster', { ...cluster, spec, joinTokens }, version)]);
+    // swarmkit: autolock off drops the key; on, a key is made if there is none or a rotation was asked for.
+    const { unlockKey: current, ...rest } = cluster;
+    const unlockKey = spec.autoLockManagers !== true ? undefined : current === undefined || rotate.rotateManagerUnlockKey ? generateUnlockKey() : current;
+    await this.store.commit([updateOp('cluster', { ...rest, spec, joinTokens, ...(unlockKey ? { unlockKey } : {}) }, version)]);
   }
 
   /** Nodes with their manager status derived from this (leader) manager's view of Raft. */

@@ -46,6 +46,7 @@ import { ManagerListener } from './listener';
 import { leaderFromError, raftHandlers, raftLinkHandler } from './raft/raft-server';
 import { NO_LEADER_MESSAGE, RaftReplica } from './raft/replica';
 import { RaftTransport } from './raft/transport';
+import type { AtRestCipher } from '@shoal/raft';
 
 export interface ManagerOptions {
   /** `$SHOAL_HOME`; Raft state lives under `raft/`. */
@@ -61,6 +62,13 @@ export interface ManagerOptions {
   raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number };
   /** Gossip key rotation while leading; default $SHOAL_GOSSIP_KEY_ROTATION, else every 12 h (DEFAULT_GOSSIP_KEY_TIMING). */
   gossipKeyRotation?: GossipKeyTiming;
+  /** This manager's raft data-encryption key; sealing is switched by setEncryptionAtRest (autolock). */
+  atRest?: AtRestCipher;
+  /**
+   * The swarm's unlock key as this manager's replicated state has it (null: autolock off), each
+   * time it changes and once the state is first known. The caller re-seals what it keeps on disk.
+   */
+  onUnlockKey?: (key: string | null) => void;
 }
 
 export interface InitClusterOptions {
@@ -71,6 +79,8 @@ export interface InitClusterOptions {
   description: NodeDescription;
   availability: 'active' | 'pause' | 'drain';
   certificate: { serial: string; notAfter: string };
+  /** With spec.autoLockManagers: the swarm's unlock key. */
+  unlockKey?: string;
 }
 
 /** How a manager comes up: a new cluster, a promoted node joining Raft, or a restart. */
@@ -88,6 +98,7 @@ export const DEFAULT_CLUSTER_SPEC: ClusterSpec = {
   snapshotInterval: 10_000,
   electionTick: 10,
   heartbeatTick: 1,
+  autoLockManagers: false,
 };
 
 type ControlClient = TypedClient<typeof ControlMethods>;
@@ -106,6 +117,9 @@ export class Manager {
   private readonly controlClients = new Map<string, ControlClient>();
   private server: grpc.Server | null = null;
   private listener: ManagerListener | null = null;
+  private stopping = false;
+  /** The unlock key last reported through onUnlockKey (undefined: none reported yet). */
+  private reportedUnlockKey: string | null | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     const logger = options.logger;
@@ -119,7 +133,14 @@ export class Manager {
       ...options.raft,
       snapshotInterval: () => this.memory.list('cluster')[0]?.spec.snapshotInterval ?? DEFAULT_CLUSTER_SPEC.snapshotInterval,
       onLeaderChange: (lead) => this.onLeaderChange(lead),
-      onMembershipChange: () => this.dispatcher.managersChanged(),
+      onMembershipChange: () => {
+        this.dispatcher.managersChanged();
+        this.checkUnlockKey(); // also called after a snapshot was installed
+      },
+      ...(options.atRest ? { cipher: options.atRest } : {}),
+    });
+    this.memory.watch((events) => {
+      if (events.some((ev) => ev.kind === 'cluster')) this.checkUnlockKey();
     });
     this.transport.attach({
       unreachable: (id) => this.replica.reportUnreachable(id),
@@ -181,6 +202,7 @@ export class Manager {
       await this.initCluster(start.init);
     } else {
       if (start.mode === 'resume' && start.forceNewCluster) this.forceNewClusterCleanup();
+      this.checkUnlockKey(); // the state restored from disk
       this.replica.start();
       if (this.replica.isEmpty) await this.joinRaft(start.managers);
       // The only voter need not wait out an election timeout to lead again.
@@ -191,7 +213,13 @@ export class Manager {
     this.options.logger.info({ listen: this.options.listenAddr, mode: start.mode }, 'manager started');
   }
 
+  /** Between start() and stop(). */
+  get running(): boolean {
+    return !this.stopping;
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
     this.gossipKeys.stop();
     this.orchestration.stop();
     this.membership.stop();
@@ -212,6 +240,24 @@ export class Manager {
         });
       });
     }
+  }
+
+  /** Seals (or stops sealing) this manager's raft data at rest; on, what is on disk is rewritten sealed. */
+  setEncryptionAtRest(on: boolean): void {
+    this.replica.setEncryptionAtRest(on);
+  }
+
+  /** Reports the replicated unlock key when it differs from the last one reported (outside the apply loop). */
+  private checkUnlockKey(): void {
+    const cluster = this.memory.list('cluster')[0];
+    if (!cluster || !this.options.onUnlockKey) return;
+    const key = cluster.unlockKey ?? null;
+    if (key === this.reportedUnlockKey) return;
+    this.reportedUnlockKey = key;
+    const report = this.options.onUnlockKey;
+    setImmediate(() => {
+      if (this.reportedUnlockKey === key) report(key);
+    });
   }
 
   /** Runs a control-API call here when leading, else on the leader. */
@@ -315,6 +361,7 @@ export class Manager {
         spec: init.spec,
         rootCA: init.rootCA,
         joinTokens: init.joinTokens,
+        ...(init.unlockKey ? { unlockKey: init.unlockKey } : {}),
         revokedNodes: [],
         gossipKeys: [randomBytes(32).toString('base64')],
         gossipKeyRotation: { phase: 'steady', sinceMs: Date.now() },

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'NOT_MANAGER'
   | 'NOT_IN_SWARM'
   | 'ALREADY_IN_SWARM'
+  | 'UNAUTHENTICATED'
+  | 'CONFLICT'
   | 'INTERNAL';
 
 export class ShoalError extends Error {
@@ -90,6 +92,23 @@ export class AlreadyInSwarmError extends ShoalError {
   }
 }
 
+/** Docker's 401: e.g. a wrong unlock key. */
+export class UnauthenticatedError extends ShoalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAUTHENTICATED', message, options);
+  }
+}
+
+/** Docker's 409 for a request that does not fit the current state (e.g. unlocking a swarm that is not locked). */
+export class ConflictError extends ShoalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFLICT', message, options);
+  }
+}
+
+/** moby's errSwarmLocked: every swarm call on a manager that restarted locked. */
+export const SWARM_LOCKED_TEXT = 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
+
 /** Rebuilds a typed error from its code and message (after crossing a process boundary). */
 export function errorFromCode(code: ErrorCode, message: string): ShoalError {
   switch (code) {
@@ -113,6 +132,10 @@ export function errorFromCode(code: ErrorCode, message: string): ShoalError {
       return new NotInSwarmError();
     case 'ALREADY_IN_SWARM':
       return new AlreadyInSwarmError();
+    case 'UNAUTHENTICATED':
+      return new UnauthenticatedError(message);
+    case 'CONFLICT':
+      return new ConflictError(message);
     case 'INTERNAL':
       return new ShoalError('INTERNAL', message);
     default:

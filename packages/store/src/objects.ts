@@ -23,6 +23,8 @@ export interface ClusterSpec {
   snapshotInterval: number;
   electionTick: number;
   heartbeatTick: number;
+  /** Autolock: managers keep their keys and raft data sealed under `ClusterObject.unlockKey`. Absent: off. */
+  autoLockManagers?: boolean;
 }
 
 export interface ClusterObject extends Meta {
@@ -36,6 +38,8 @@ export interface ClusterObject extends Meta {
   gossipKeys?: string[];
   /** Where the leader's gossip-key rotation stands; absent in data dirs from before rotation (the leader adds it). */
   gossipKeyRotation?: GossipKeyRotation;
+  /** The managers' unlock key (`SWMKEY-1-…`) while autolock is on. */
+  unlockKey?: string;
 }
 
 /**

@@ -73,6 +73,8 @@ export interface EngineApi {
   swarmLeave(force?: boolean): Promise<void>;
   swarmUpdate(version: number, spec: SwarmSpec, flags?: SwarmUpdateFlags): Promise<void>;
   swarmUnlockKey(): Promise<SwarmUnlockKeyResponse>;
+  /** POST /swarm/unlock. */
+  swarmUnlock(key: string): Promise<void>;
   nodeList(filters?: Filters): Promise<Node[]>;
   nodeInspect(id: string): Promise<Node>;
   nodeUpdate(id: string, version: number, spec: NodeSpec): Promise<void>;
@@ -267,6 +269,10 @@ export class EngineClient implements EngineApi {
 
   swarmUnlockKey(): Promise<SwarmUnlockKeyResponse> {
     return this.call('GET', '/swarm/unlockkey');
+  }
+
+  async swarmUnlock(key: string): Promise<void> {
+    await this.call('POST', '/swarm/unlock', { body: { UnlockKey: key } });
   }
 
   async nodeList(filters?: Filters): Promise<Node[]> {

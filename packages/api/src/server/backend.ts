@@ -20,7 +20,9 @@ export interface EngineBackend {
   swarmJoin(req: SwarmJoinRequest): Promise<void>;
   swarmLeave(force: boolean): Promise<void>;
   cluster(): Promise<ClusterObject>;
-  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean }): Promise<void>;
+  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean }): Promise<void>;
+  /** Unlocks a manager that restarted locked (autolock) with the swarm's unlock key. */
+  swarmUnlock(key: string): Promise<void>;
   nodes(): Promise<NodeObject[]>;
   node(input: string): Promise<NodeObject>;
   updateNode(input: string, version: number, spec: NodeSpec): Promise<void>;

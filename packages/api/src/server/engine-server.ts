@@ -26,6 +26,8 @@ const STATUS_BY_CODE: Record<ShoalError['code'], number> = {
   NOT_MANAGER: 503,
   NOT_IN_SWARM: 503,
   ALREADY_IN_SWARM: 503,
+  UNAUTHENTICATED: 401,
+  CONFLICT: 409,
   INTERNAL: 500,
 };
 
@@ -36,14 +38,12 @@ export interface EngineServerOptions {
 
 
 /** Docker features Shoal does not have: refused with a plain reason, never accepted and ignored. */
-export const AUTOLOCK_UNSUPPORTED = 'autolock (manager encryption at rest with an unlock key) is not supported by Shoal; the swarm was not changed';
 export const CA_ROTATION_UNSUPPORTED = 'root CA rotation and external or custom CAs are not supported by Shoal; the swarm was not changed';
 
 /** Engine API families outside the swarm subset: refused with a reason rather than "page not found". */
 const UNSUPPORTED_FAMILIES = ['containers', 'images', 'volumes', 'secrets', 'configs', 'plugins', 'events', 'exec', 'build'] as const;
 
-function refuseUnsupported(spec: SwarmSpec, query: URLSearchParams): void {
-  if (spec.EncryptionConfig?.AutoLockManagers === true || boolParam(query, 'rotateManagerUnlockKey')) throw new FailedPreconditionError(AUTOLOCK_UNSUPPORTED);
+function refuseUnsupported(spec: SwarmSpec): void {
   const ca = spec.CAConfig;
   if (ca && ((ca.ForceRotate ?? 0) > 0 || ca.SigningCACert || ca.SigningCAKey || (ca.ExternalCAs?.length ?? 0) > 0)) {
     throw new FailedPreconditionError(CA_ROTATION_UNSUPPORTED);
@@ -58,8 +58,7 @@ export function buildRouter(backend: EngineBackend): Router {
 
   r.add('POST', '/swarm/init', async (ctx) => {
     const req = (await ctx.body()) as SwarmInitRequest;
-    if (req.AutoLockManagers === true) throw new FailedPreconditionError(AUTOLOCK_UNSUPPORTED);
-    if (req.Spec) refuseUnsupported(req.Spec, new URLSearchParams());
+    if (req.Spec) refuseUnsupported(req.Spec);
     return backend.swarmInit(req);
   });
   r.add('POST', '/swarm/join', async (ctx) => {
@@ -75,20 +74,22 @@ export function buildRouter(backend: EngineBackend): Router {
     const version = versionParam(ctx.query);
     const cluster = await backend.cluster();
     const body = (await ctx.body()) as SwarmSpec;
-    refuseUnsupported(body, ctx.query);
+    refuseUnsupported(body);
     const spec = fromEngineSwarmSpec(body, cluster.spec);
     await backend.updateCluster(version, spec, {
       rotateWorkerToken: boolParam(ctx.query, 'rotateWorkerToken'),
       rotateManagerToken: boolParam(ctx.query, 'rotateManagerToken'),
+      rotateManagerUnlockKey: boolParam(ctx.query, 'rotateManagerUnlockKey'),
     });
     return NO_CONTENT;
   });
 
-  // Autolock is not supported, so no manager ever has an unlock key (`docker swarm unlock-key`
-  // then says "no unlock key is set", as Docker's does with autolock off).
-  r.add('GET', '/swarm/unlockkey', async () => {
-    await backend.cluster(); // a manager of a swarm, or Docker's error for this node
-    return { UnlockKey: '' };
+  // Empty while autolock is off (`docker swarm unlock-key` then says "no unlock key is set").
+  r.add('GET', '/swarm/unlockkey', async () => ({ UnlockKey: (await backend.cluster()).unlockKey ?? '' }));
+  r.add('POST', '/swarm/unlock', async (ctx) => {
+    const body = (await ctx.body()) as { UnlockKey?: unknown } | null;
+    await backend.swarmUnlock(typeof body?.UnlockKey === 'string' ? body.UnlockKey : '');
+    return NO_CONTENT;
   });
 
   r.add('GET', '/nodes', async (ctx) => {

@@ -50,7 +50,7 @@ export function toEngineSwarmSpec(spec: ClusterSpec): SwarmSpec {
     Dispatcher: { HeartbeatPeriod: spec.heartbeatPeriodMs * NS_PER_MS },
     CAConfig: { NodeCertExpiry: spec.nodeCertExpiryMs * NS_PER_MS },
     TaskDefaults: {},
-    EncryptionConfig: { AutoLockManagers: false },
+    EncryptionConfig: { AutoLockManagers: spec.autoLockManagers === true },
   };
 }
 
@@ -68,6 +68,8 @@ export function fromEngineSwarmSpec(spec: SwarmSpec | undefined, base: ClusterSp
   if (spec.Raft?.SnapshotInterval) out.snapshotInterval = spec.Raft.SnapshotInterval;
   if (spec.Raft?.ElectionTick) out.electionTick = spec.Raft.ElectionTick;
   if (spec.Raft?.HeartbeatTick) out.heartbeatTick = spec.Raft.HeartbeatTick;
+  const autoLock = spec.EncryptionConfig?.AutoLockManagers;
+  if (autoLock !== undefined) out.autoLockManagers = autoLock;
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { EngineApiError } from '@shoal/api';
 import { describe, expect, it } from 'vitest';
 import { asManager, buildInfo, buildNode } from '../test-support/builders';
-import { FakeEngine, run } from '../test-support/fake-engine';
+import { FakeEngine, run, runWithIo } from '../test-support/fake-engine';
 
 function engineWithManager(): FakeEngine {
   const engine = new FakeEngine();
@@ -209,5 +209,23 @@ describe('swarm unlock and unlock-key', () => {
     engine.unlockKey = 'SWMKEY-1-abc';
     expect((await run(engine, 'swarm', 'unlock-key', '-q')).out).toBe('SWMKEY-1-abc\n');
     expect((await run(engine, 'swarm', 'unlock-key')).out).toContain('command and provide the following key:\n\n    SWMKEY-1-abc\n');
+  });
+
+  it('unlock: a locked node is sent the key read from standard input, trimmed', async () => {
+    const engine = engineWithManager();
+    engine.infoData.Swarm.LocalNodeState = 'locked';
+    const r = await runWithIo(engine, { readLine: async () => '  SWMKEY-1-xyz \n' }, 'swarm', 'unlock');
+    expect(r).toEqual({ code: 0, out: '', err: '' });
+    expect(engine.calls).toContain('swarmUnlock(SWMKEY-1-xyz)');
+  });
+
+  it('unlock-key --rotate: rotates through swarm update, then prints the new key as docker does', async () => {
+    const engine = engineWithManager();
+    engine.unlockKey = 'SWMKEY-1-old';
+    engine.swarm.Spec.EncryptionConfig = { AutoLockManagers: true };
+    const r = await run(engine, 'swarm', 'unlock-key', '--rotate');
+    expect(engine.swarmUpdates.at(-1)?.flags).toEqual({ rotateManagerUnlockKey: true });
+    expect(r.out).toMatch(/^Successfully rotated manager unlock key\.\nTo unlock a swarm manager after it restarts, run the `shoal swarm unlock`\ncommand and provide the following key:\n\n {4}SWMKEY-1-rotated\n/);
+    expect((await run(engine, 'swarm', 'unlock-key', '--rotate', '-q')).out).toBe('SWMKEY-1-rotated\n');
   });
 });

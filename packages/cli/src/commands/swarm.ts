@@ -196,7 +196,7 @@ function registerCa(swarm: Command, ctx: CliContext): void {
   });
 }
 
-/** unlock.go: only a locked manager can be unlocked, and Shoal never locks one (no autolock). */
+/** unlock.go: only a locked node asks for the key (from standard input). */
 function registerUnlock(swarm: Command, ctx: CliContext): void {
   defineLeaf(swarm, ctx, {
     use: 'unlock',
@@ -204,14 +204,19 @@ function registerUnlock(swarm: Command, ctx: CliContext): void {
     args: noArgs,
     flags: [],
     run: async (c) => {
-      const info = await c.client().info();
+      const client = c.client();
+      const info = await client.info();
       if (info.Swarm.LocalNodeState === 'inactive') throw new Error('Error: This node is not part of a swarm');
-      throw new Error('Error: swarm is not locked');
+      if (info.Swarm.LocalNodeState !== 'locked') throw new Error('Error: swarm is not locked');
+      if (c.io.terminal) c.io.out('Enter unlock key: ');
+      const key = (await (c.io.readLine?.() ?? Promise.resolve(''))).trim();
+      if (c.io.terminal) c.io.out('\n');
+      await client.swarmUnlock(key);
     },
   });
 }
 
-/** unlock_key.go: with autolock off (always, in Shoal) there is no key to show or rotate. */
+/** unlock_key.go: shows the unlock key (autolock on), or rotates it first. */
 function registerUnlockKey(swarm: Command, ctx: CliContext): void {
   defineLeaf(swarm, ctx, {
     use: 'unlock-key [OPTIONS]',
@@ -226,6 +231,8 @@ function registerUnlockKey(swarm: Command, ctx: CliContext): void {
       if (flags.bool('rotate')) {
         const current = await client.swarmInspect();
         if (current.Spec.EncryptionConfig?.AutoLockManagers !== true) throw new Error('cannot rotate because autolock is not turned on');
+        await client.swarmUpdate(current.Version.Index, current.Spec, { rotateManagerUnlockKey: true });
+        if (!flags.bool('quiet')) c.io.out('Successfully rotated manager unlock key.\n');
       }
       let key: string;
       try {

@@ -100,10 +100,14 @@ export class FakeEngine implements EngineApi {
     this.swarmUpdates.push({ version, spec, flags });
     if (flags.rotateWorkerToken) this.swarm.JoinTokens.Worker = 'rotated-worker-token';
     if (flags.rotateManagerToken) this.swarm.JoinTokens.Manager = 'rotated-manager-token';
+    if (flags.rotateManagerUnlockKey) this.unlockKey = 'SWMKEY-1-rotated';
   }
   async swarmUnlockKey(): Promise<{ UnlockKey: string }> {
     this.record('swarmUnlockKey');
     return { UnlockKey: this.unlockKey };
+  }
+  async swarmUnlock(key: string): Promise<void> {
+    this.record(`swarmUnlock(${key})`);
   }
   async nodeList(filters?: Filters): Promise<Node[]> {
     this.record(`nodeList(${JSON.stringify(filters ?? {})})`);

@@ -1,14 +1,15 @@
 // `swarm init --force-new-cluster`: rewrite this manager's Raft state as a cluster of
 // one that keeps every committed change (moby's recovery path when quorum is lost).
 import * as fs from 'node:fs';
-import { FileStorage, decodeConfChange, type Snapshot } from '@shoal/raft';
+import { FileStorage, decodeConfChange, type AtRestCipher, type Snapshot } from '@shoal/raft';
 import { MemoryStore, type StoreCommand } from '@shoal/store';
 import { decode } from '@shoal/wire';
 import { SnapshotCodec } from './snapshot-data';
 
 /** Replays the committed log into a store, then replaces `dir` with a one-member snapshot. */
-export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string): { index: number } {
-  const storage = FileStorage.open(dir);
+export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string, cipher?: AtRestCipher): { index: number } {
+  const options = cipher ? { cipher } : {};
+  const storage = FileStorage.open(dir, options);
   const store = new MemoryStore();
   const codec = new SnapshotCodec();
   let term: number;
@@ -34,7 +35,7 @@ export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string)
     storage.close();
   }
   fs.renameSync(dir, `${dir}.before-force-new-cluster-${Date.now()}`);
-  const fresh = FileStorage.open(dir);
+  const fresh = FileStorage.open(dir, options);
   try {
     const snapshot: Snapshot = {
       metadata: { index: commit, term, confState: { voters: [nodeId], learners: [] } },

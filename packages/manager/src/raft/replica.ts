@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import {
   FileStorage,
   RaftNode,
+  type AtRestCipher,
   createRandom,
   decodeConfChange,
   type ConfChange,
@@ -65,6 +66,8 @@ export interface ReplicaOptions {
   onLeaderChange?: (lead: string | null, term: number) => void;
   /** Membership changed (after a conf-change entry or a snapshot). */
   onMembershipChange?: () => void;
+  /** Data-encryption key of the raft data (autolock); without one nothing is sealed. */
+  cipher?: AtRestCipher;
 }
 
 interface Pending {
@@ -75,6 +78,7 @@ interface Pending {
 
 export class RaftReplica implements Proposer, RaftView {
   readonly storage: RaftStorage;
+  private readonly fileStorage: FileStorage;
   private node: RaftNode;
   private readonly peers = new Map<string, string>();
   private readonly pending = new Map<number, Pending>();
@@ -101,7 +105,8 @@ export class RaftReplica implements Proposer, RaftView {
   private readonly notices: CommitNoticeDelay;
 
   constructor(private readonly options: ReplicaOptions) {
-    this.storage = FileStorage.open(options.dir);
+    this.fileStorage = FileStorage.open(options.dir, options.cipher ? { cipher: options.cipher } : {});
+    this.storage = this.fileStorage;
     const snap = this.storage.snapshot();
     if (snap.metadata.index > 0) {
       const data = this.snapshots.decode(snap.data);
@@ -126,6 +131,13 @@ export class RaftReplica implements Proposer, RaftView {
       maxInflightMsgs: this.options.maxInflightAppends ?? 1,
       applied,
     });
+  }
+
+  /** Seals the raft data at rest from now on (rewriting what is on disk), or stops sealing it. */
+  setEncryptionAtRest(on: boolean): void {
+    if (this.stopped) return;
+    this.fileStorage.setEncryption(on);
+    this.options.logger.info({ on }, on ? 'raft data now encrypted at rest' : 'raft data no longer encrypted at rest');
   }
 
   /** A brand-new single-manager cluster (swarm init). */

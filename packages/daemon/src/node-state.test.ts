@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidUnlockKeyFormatError, WrongUnlockKeyError, generateUnlockKey } from '@shoal/pki';
+import { NodeStateFiles, type PersistedNode } from './node-state';
+
+const NODE: PersistedNode = { nodeId: 'n1', clusterId: 'c1', role: 'manager', listenAddr: '0.0.0.0:2377', advertiseAddr: '10.0.0.1', managers: ['10.0.0.1:2377'] };
+const TLS = { caCertPem: 'CA PEM\n', certPem: 'CERT PEM\n', keyPem: '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n' };
+
+describe('NodeStateFiles with autolock', () => {
+  const dirs: string[] = [];
+  const dir = (): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-node-state-'));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('seals the key and the raft data key under the unlock key, and locks the next load until unlocked', () => {
+    const d = dir();
+    const files = new NodeStateFiles(d);
+    files.save(NODE, TLS);
+    const cipher = files.raftCipher();
+    expect(cipher.encrypt).toBe(false);
+    const sample = (() => {
+      cipher.encrypt = true;
+      return cipher.seal(Buffer.from('raft record'));
+    })();
+    const key = generateUnlockKey();
+    files.setUnlockKey(key, 'manager', TLS);
+    const onDisk = fs.readFileSync(path.join(d, 'certs', 'node.key'), 'utf8') + fs.readFileSync(path.join(d, 'certs', 'raft.dek'), 'utf8');
+    expect(onDisk).not.toContain('secret');
+    expect(onDisk).toContain('SHOAL SEALED PRIVATE KEY');
+
+    const after = new NodeStateFiles(d);
+    expect(after.load()).toEqual({ node: NODE, locked: true });
+    expect(() => after.unlock('nonsense')).toThrow(InvalidUnlockKeyFormatError);
+    expect(() => after.unlock(generateUnlockKey())).toThrow(WrongUnlockKeyError);
+    expect(after.unlock(key)).toEqual(TLS);
+    const reopened = after.raftCipher();
+    expect(reopened.encrypt).toBe(true);
+    expect(Buffer.from(reopened.open(sample)).toString()).toBe('raft record');
+  });
+
+  it('re-seals under a rotated key: the old key no longer unlocks, the raft data key stays the same', () => {
+    const d = dir();
+    const files = new NodeStateFiles(d);
+    files.save(NODE, TLS);
+    const cipher = files.raftCipher();
+    cipher.encrypt = true;
+    const sample = cipher.seal(Buffer.from('raft record'));
+    const [k1, k2] = [generateUnlockKey(), generateUnlockKey()];
+    files.setUnlockKey(k1, 'manager', TLS);
+    files.setUnlockKey(k2, 'manager', TLS);
+    const after = new NodeStateFiles(d);
+    expect(after.load()?.locked).toBe(true);
+    expect(() => after.unlock(k1)).toThrow(WrongUnlockKeyError);
+    after.unlock(k2);
+    expect(Buffer.from(after.raftCipher().open(sample)).toString()).toBe('raft record');
+  });
+
+  it('writes everything plain again with autolock off, and never seals a worker', () => {
+    const d = dir();
+    const files = new NodeStateFiles(d);
+    files.save(NODE, TLS);
+    files.raftCipher();
+    files.setUnlockKey(generateUnlockKey(), 'manager', TLS);
+    files.setUnlockKey(null, 'manager', TLS);
+    expect(new NodeStateFiles(d).load()).toEqual({ node: NODE, tls: TLS });
+
+    files.setUnlockKey(generateUnlockKey(), 'worker', TLS);
+    files.save({ ...NODE, role: 'worker' }, TLS);
+    expect(new NodeStateFiles(d).load()?.locked).toBeUndefined();
+  });
+});
