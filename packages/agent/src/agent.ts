@@ -65,8 +65,21 @@ export class Agent {
   /** A follower told us where the leader is: try it next. */
   private redirect: string | null = null;
 
+  /** This node's certificate; replaced by setTls after a renewal. */
+  private tls: TlsMaterial;
+
   constructor(private readonly options: AgentOptions) {
     this.managers = [...options.managers];
+    this.tls = options.tls;
+  }
+
+  /**
+   * A renewed certificate: the session starts over with it (the manager sees the new one at the
+   * handshake), straight away, without the node going down.
+   */
+  setTls(material: TlsMaterial): void {
+    this.tls = material;
+    this.abort?.abort();
   }
 
   get connectedManager(): string | null {
@@ -112,7 +125,7 @@ export class Agent {
     this.abort = new AbortController();
     const signal = this.abort.signal;
     if (this.lifetime.signal.aborted) return false;
-    const client: Dispatcher = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(this.options.tls));
+    const client: Dispatcher = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(this.tls));
     this.client = client;
     let registered = false;
     try {

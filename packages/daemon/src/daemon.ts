@@ -18,7 +18,7 @@ import type {
 } from '@shoal/api';
 import { Agent, TaskRunner, machineArch } from '@shoal/agent';
 import { ProcessExecutor } from '@shoal/runtime';
-import { DEFAULT_CLUSTER_SPEC, Manager, isTaskDirty, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
+import { DEFAULT_CLUSTER_SPEC, Manager, isTaskDirty, leaderFromError, nodeCertValidity, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
 import {
   createKeyAndCSR,
   createNodeCertificate,
@@ -78,6 +78,8 @@ interface Active {
   executor: ProcessExecutor;
   runner: TaskRunner;
   dataPlane: DataPlane;
+  /** The next certificate renewal (or a check on the way to it). */
+  renewal: NodeJS.Timeout | null;
 }
 
 export class Daemon implements EngineBackend {
@@ -296,7 +298,7 @@ export class Daemon implements EngineBackend {
       nodeId,
       role: 'manager',
       clusterId,
-      validityHours: Math.round(spec.nodeCertExpiryMs / 3600_000),
+      ...nodeCertValidity(spec),
     });
     const tls: TlsMaterial = { caCertPem: rootCA.certPem, certPem: nodeCert.certPem, keyPem: nodeCert.keyPem };
     const node: PersistedNode = {
@@ -510,7 +512,76 @@ export class Daemon implements EngineBackend {
       },
     });
     agent.start();
-    this.active = { node, tls, agent, manager, executor, runner, dataPlane };
+    this.active = { node, tls, agent, manager, executor, runner, dataPlane, renewal: null };
+    this.scheduleRenewal(this.active);
+  }
+
+  /**
+   * Renews this node's certificate at a random point between 50 % and 80 % of its validity, as
+   * swarmkit does, so certificates never expire under a running node (`--cert-expiry`, 90 days
+   * by default). A failed renewal is tried again sooner, well before the expiry.
+   */
+  private scheduleRenewal(a: Active, delayMs?: number): void {
+    const cert = parseNodeCertificate(a.tls.certPem);
+    const wait = delayMs ?? renewalDelayMs(cert.notBefore.getTime(), cert.notAfter.getTime(), Date.now());
+    // Timers hold at most ~24.8 days: a longer wait is re-planned when this one fires.
+    const step = Math.min(wait, MAX_TIMER_MS);
+    a.renewal = setTimeout(() => {
+      a.renewal = null;
+      if (this.active !== a) return;
+      if (step < wait) return this.scheduleRenewal(a, wait - step);
+      void this.serialised(() => this.renewCertificate(a)).catch((err: unknown) => {
+        if (this.active !== a) return;
+        const left = parseNodeCertificate(a.tls.certPem).notAfter.getTime() - Date.now();
+        const retry = Math.max(1_000, Math.min(30_000, left / 10));
+        this.options.logger.warn({ err, retryMs: Math.round(retry) }, 'certificate renewal failed; trying again');
+        this.scheduleRenewal(a, retry);
+      });
+    }, step);
+    a.renewal.unref();
+  }
+
+  /** A new key and certificate from the managers' CA, put in place without restarting anything. */
+  private async renewCertificate(a: Active): Promise<void> {
+    if (this.active !== a) return;
+    const { keyPem, csrPem } = await createKeyAndCSR();
+    const renewed = await this.requestCertificate(a, csrPem);
+    if (this.active !== a) return;
+    if (renewed.role !== a.node.role) {
+      // The managers want another role: the role change that is on its way renews the certificate.
+      this.options.logger.info({ role: renewed.role }, 'certificate renewal deferred to a pending role change');
+      this.scheduleRenewal(a, 5_000);
+      return;
+    }
+    const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
+    this.files.save(a.node, tls);
+    a.tls = tls;
+    a.manager?.setTls(tls);
+    a.dataPlane.setTls(tls);
+    a.agent.setTls(tls);
+    const cert = parseNodeCertificate(tls.certPem);
+    this.options.logger.info({ serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'node certificate renewed');
+    this.scheduleRenewal(a);
+  }
+
+  /** RenewCertificate on the leader: asked through the managers this node knows, following a redirect. */
+  private async requestCertificate(a: Active, csrPem: string): Promise<{ certPem: string; role: NodeRole }> {
+    const candidates = [...new Set([a.agent.connectedManager, ...a.node.managers].filter((m): m is string => Boolean(m)))];
+    let lastErr: unknown = new Error('no manager to renew the certificate with');
+    for (let i = 0; i < candidates.length && i < 8; i++) {
+      const addr = candidates[i] as string;
+      const ca = createClient(CAService, CAMethods, addr, clientCredentials(a.tls));
+      try {
+        return await ca.unary.RenewCertificate({ csrPem }, { timeoutMs: 10_000 });
+      } catch (err) {
+        lastErr = err;
+        const leader = leaderFromError(err);
+        if (leader && !candidates.includes(leader)) candidates.splice(i + 1, 0, leader);
+      } finally {
+        ca.close();
+      }
+    }
+    throw lastErr;
   }
 
   /** Stops everything of the membership; with `keepDataPlane`, the mesh keeps serving and is returned. */
@@ -518,6 +589,7 @@ export class Daemon implements EngineBackend {
     const a = this.active;
     this.active = null;
     if (!a) return null;
+    if (a.renewal) clearTimeout(a.renewal);
     await a.agent.stop();
     if (!keepDataPlane) await a.dataPlane.stop();
     await a.manager?.stop();
@@ -656,6 +728,18 @@ function parseAvailability(value: string | undefined): 'active' | 'pause' | 'dra
   if (value === undefined || value === '') return 'active';
   if (value === 'active' || value === 'pause' || value === 'drain') return value;
   throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(value)}`);
+}
+
+/** setTimeout's longest delay (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * swarmkit's calculateRandomExpiry: from now until a random point between 50 % and 80 % of the
+ * way from notBefore to notAfter (0 when that point has passed).
+ */
+export function renewalDelayMs(notBefore: number, notAfter: number, now: number, random: () => number = Math.random): number {
+  const validity = notAfter - notBefore;
+  return Math.max(0, notBefore + validity * (0.5 + 0.3 * random()) - now);
 }
 
 /** `docker version` reports Go's GOARCH (amd64). */

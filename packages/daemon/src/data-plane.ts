@@ -31,8 +31,18 @@ export class DataPlane {
   /** The latest from the managers, applied when the mesh starts and on every change. */
   private ingressPorts: number[] = [];
 
+  /** The certificate in effect: the mesh starts with it, and a renewal replaces it. */
+  private tls: TlsMaterial;
+
   constructor(private readonly options: DataPlaneOptions) {
     this.hostPorts = new HostPorts(options.addr, options.logger);
+    this.tls = options.tls;
+  }
+
+  /** A renewed certificate: connections made from now on (gossip streams, tunnels) present it. */
+  setTls(tls: TlsMaterial): void {
+    this.tls = tls;
+    void this.mesh().then((mesh) => mesh?.setTls(tls));
   }
 
   start(gossipKeys: string[], managerIps: string[]): void {
@@ -40,8 +50,10 @@ export class DataPlane {
     if (this.starting) this.setGossipKeys(gossipKeys);
     if (this.starting || this.stopped) return;
     const seeds = managerIps.filter((ip) => ip !== this.options.addr);
-    this.starting = MeshNode.start({ ...this.options, gossipKeys, authorizePeer: (nodeId) => !this.removed.has(nodeId) }).then(
+    const startedWith = this.tls;
+    this.starting = MeshNode.start({ ...this.options, tls: startedWith, gossipKeys, authorizePeer: (nodeId) => !this.removed.has(nodeId) }).then(
       (mesh) => {
+        if (this.tls !== startedWith) mesh.setTls(this.tls); // renewed while it started
         mesh.join(seeds);
         mesh.setServicePorts(this.ingressPorts);
         this.options.logger.info({ seeds }, 'gossip and routing mesh started');

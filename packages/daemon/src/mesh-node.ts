@@ -28,12 +28,13 @@ export interface MeshNodeOptions {
 export class MeshNode {
   private constructor(
     private readonly gossip: Gossip<MeshEndpoint>,
+    private readonly transport: NetTransport,
     readonly mesh: RoutingMesh,
     private readonly logger: Logger,
   ) {}
 
   static async start(o: MeshNodeOptions): Promise<MeshNode> {
-    const tls = { ca: o.tls.caCertPem, cert: o.tls.certPem, key: o.tls.keyPem };
+    const tls = tlsOptions(o.tls);
     const transport = await NetTransport.listen({ bindAddr: o.addr, port: o.gossipPort ?? GOSSIP_PORT, tls, logger: o.logger });
     const keys = o.gossipKeys.map((k) => Buffer.from(k, 'base64'));
     const gossip = new Gossip<MeshEndpoint>({
@@ -53,7 +54,7 @@ export class MeshNode {
       tls,
       logger: o.logger,
     });
-    const node = new MeshNode(gossip, mesh, o.logger);
+    const node = new MeshNode(gossip, transport, mesh, o.logger);
     gossip.on('table', () => node.sync());
     for (const type of ['suspect', 'dead'] as const) gossip.on(type, (ev) => o.onPeerSuspected?.(ev.member.id));
     gossip.start();
@@ -96,6 +97,13 @@ export class MeshNode {
     this.logger.info({ primary: keyFingerprint(ring.primaryKey), keys: ring.keys.map((k) => keyFingerprint(k)) }, 'gossip keys rotated');
   }
 
+  /** A renewed certificate: gossip streams and tunnel connections made from now on present it. */
+  setTls(material: TlsMaterial): void {
+    const tls = tlsOptions(material);
+    this.transport.setTls(tls);
+    this.mesh.setTls(tls);
+  }
+
   /** Ports kept bound while their service exists (see RoutingMesh.setServicePorts). */
   setServicePorts(ports: readonly number[]): void {
     this.mesh.setServicePorts(ports).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'mesh update failed'));
@@ -114,4 +122,8 @@ export class MeshNode {
     await this.gossip.stop();
     await this.mesh.close();
   }
+}
+
+function tlsOptions(t: TlsMaterial): { ca: string; cert: string; key: string } {
+  return { ca: t.caCertPem, cert: t.certPem, key: t.keyPem };
 }

@@ -6,7 +6,7 @@ import { createServer, connect as netConnect, isIPv6 } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { ConnectionOptions, Server as TlsServer, TlsOptions } from 'node:tls';
 import { GOSSIP_PORT } from './config';
 import type { Logger } from './logger';
 import { nullLogger } from './logger';
@@ -45,6 +45,8 @@ export class NetTransport implements Transport {
   private readonly sockets = new Set<Socket>();
   private closed = false;
   private readonly logger: Logger;
+  /** Mutual-TLS material for new streams (both ways); replaced by setTls after a certificate renewal. */
+  private tls: GossipTlsOptions | undefined;
 
   private constructor(
     private readonly udp: UdpSocket,
@@ -53,6 +55,7 @@ export class NetTransport implements Transport {
     private readonly o: NetTransportOptions,
   ) {
     this.logger = o.logger ?? nullLogger;
+    this.tls = o.tls;
     udp.on('message', (msg, rinfo) => this.packetHandler?.(msg, formatAddress(rinfo.address, rinfo.port)));
     udp.on('error', (err) => this.logger.warn({ err }, 'gossip UDP socket error'));
     server.on('tlsClientError', (err) => this.logger.warn({ err }, 'rejected a gossip TLS connection'));
@@ -98,10 +101,20 @@ export class NetTransport implements Transport {
     });
   }
 
+  /**
+   * New certificate material (a renewal): streams opened or accepted from now on use it; open
+   * ones finish with what they started with. Only for a transport that listened with TLS.
+   */
+  setTls(t: GossipTlsOptions): void {
+    if (!this.tls) throw new Error('gossip transport was started without TLS');
+    this.tls = t;
+    (this.server as TlsServer).setSecureContext(tlsServerOptions(t));
+  }
+
   sendStream(to: string, bytes: Uint8Array): void {
     const addr = parseAddress(to);
     if (this.closed || !addr) return;
-    const tls = this.o.tls;
+    const tls = this.tls;
     const socket: Socket = tls
       ? tlsConnect({ host: addr.host, port: addr.port, ...tlsClientOptions(tls) })
       : netConnect({ host: addr.host, port: addr.port });

@@ -2,7 +2,8 @@
 // the token) and turn a valid join token + CSR into a node certificate.
 import * as grpc from '@grpc/grpc-js';
 import { generateNodeId, issueNodeCertificate, parseNodeCertificate, tokenSecretEquals } from '@shoal/pki';
-import { createOp, updateOp, type ClusterStore, type NodeObject, type NodeRole } from '@shoal/store';
+import { InvalidArgumentError, createOp, updateOp, type ClusterSpec, type ClusterStore, type NodeObject, type NodeRole } from '@shoal/store';
+import { parseDurationMs } from './duration';
 import { CAMethods, CAService, bootstrapCredentials, createClient } from '@shoal/wire';
 import type {
   RenewCertificateRequest,
@@ -93,7 +94,7 @@ export class CAServer {
         nodeId: node.id,
         role: node.role,
         clusterId: cluster.id,
-        validityHours: Math.max(1, Math.round(cluster.spec.nodeCertExpiryMs / 3600_000)),
+        ...nodeCertValidity(cluster.spec),
       });
       const cert = parseNodeCertificate(certPem);
       try {
@@ -135,7 +136,7 @@ export class CAServer {
       nodeId,
       role,
       clusterId: cluster.id,
-      validityHours: Math.max(1, Math.round(cluster.spec.nodeCertExpiryMs / 3600_000)),
+      ...nodeCertValidity(cluster.spec),
     });
     const cert = parseNodeCertificate(certPem);
     const node: Omit<NodeObject, 'version' | 'createdAt' | 'updatedAt'> = {
@@ -156,4 +157,19 @@ export class CAServer {
     this.deps.logger.info({ nodeId, role, hostname: req.hostname }, 'node joined');
     return { nodeId, clusterId: cluster.id, role, certPem, managers: this.deps.managers() };
   }
+}
+
+/**
+ * How long the node certificates this manager issues are valid: the cluster's `--cert-expiry`
+ * (at least 1 h), or `SHOAL_NODE_CERT_VALIDITY` (e.g. `20s`), which tests use to see certificates
+ * expire and be renewed.
+ */
+export function nodeCertValidity(spec: ClusterSpec, env: Record<string, string | undefined> = process.env): { validityHours: number } | { validityMs: number } {
+  const text = env['SHOAL_NODE_CERT_VALIDITY'];
+  if (text !== undefined && text !== '') {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) throw new InvalidArgumentError(`invalid SHOAL_NODE_CERT_VALIDITY ${JSON.stringify(text)}: not a duration like 20s or 2h`);
+    return { validityMs: ms };
+  }
+  return { validityHours: Math.max(1, Math.round(spec.nodeCertExpiryMs / 3600_000)) };
 }

@@ -2,6 +2,7 @@
 // the next state. Three phases, so no node ever receives a packet it cannot open: install the new
 // key everywhere (it opens, does not seal), after a propagation delay make it primary (it seals),
 // after a grace period remove the old key. The leader's GossipKeyRotator runs it.
+import { parseDurationMs } from './duration';
 import { InvalidArgumentError, assertNever, type ClusterObject, type GossipKeyRotation } from '@shoal/store';
 
 export interface GossipKeyTiming {
@@ -107,16 +108,11 @@ export function parseGossipKeyTiming(text: string): GossipKeyTiming {
   return { intervalMs, propagationMs: propagationMs ?? phase, graceMs: graceMs ?? phase };
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000 };
-
 /** A positive duration such as `500ms`, `2s`, `1h30m`. */
 function durationMs(part: string, whole: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let total = 0;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < part.length && (m = re.exec(part))) total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-  if (part === '' || re.lastIndex !== part.length || total < 1) {
+  const ms = parseDurationMs(part);
+  if (ms === undefined) {
     throw new InvalidArgumentError(`invalid gossip key rotation ${JSON.stringify(whole)}: ${JSON.stringify(part)} is not a duration like 2s, 5m or 12h`);
   }
-  return Math.round(total);
+  return ms;
 }

@@ -6,3 +6,5 @@ export * from './gossip-keys';
 export { rewriteAsSingleMember } from './raft/force-new-cluster';
 export { NO_LEADER_MESSAGE } from './raft/replica';
 export { isTaskDirty } from './orchestrator';
+export { nodeCertValidity } from './ca-server';
+export { leaderFromError } from './raft/raft-server';

@@ -51,6 +51,11 @@ export class ManagerListener {
     return listener;
   }
 
+  /** A renewed certificate for connections accepted from now on (open ones keep theirs). */
+  setTls(material: TlsMaterial): void {
+    this.server.setSecureContext({ key: material.keyPem, cert: material.certPem, ca: material.caCertPem });
+  }
+
   /** Stops accepting and cuts the Raft links; gRPC sessions are the gRPC server's to shut down. */
   close(): void {
     this.server.close();

@@ -118,11 +118,14 @@ export class Manager {
   private server: grpc.Server | null = null;
   private listener: ManagerListener | null = null;
   private stopping = false;
+  /** This node's certificate; replaced by setTls after a renewal. */
+  private tls: TlsMaterial;
   /** The unlock key last reported through onUnlockKey (undefined: none reported yet). */
   private reportedUnlockKey: string | null | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     const logger = options.logger;
+    this.tls = options.tls;
     this.transport = new RaftTransport(options.tls, logger.child({ module: 'raft-transport' }));
     this.replica = new RaftReplica({
       nodeId: options.nodeId,
@@ -242,6 +245,19 @@ export class Manager {
     }
   }
 
+  /**
+   * A renewed certificate: the 2377 listener, Raft links and forwarding clients present it from
+   * now on; open connections keep the one they were made with.
+   */
+  setTls(material: TlsMaterial): void {
+    this.tls = material;
+    this.listener?.setTls(material);
+    this.transport.setTls(material);
+    const clients = [...this.controlClients.values()];
+    this.controlClients.clear();
+    for (const c of clients) c.close();
+  }
+
   /** Seals (or stops sealing) this manager's raft data at rest; on, what is on disk is rewritten sealed. */
   setEncryptionAtRest(on: boolean): void {
     this.replica.setEncryptionAtRest(on);
@@ -349,7 +365,7 @@ export class Manager {
         logs: (target, query, signal) => this.subscribeLogs(target, query, signal),
       }),
     );
-    this.listener = await ManagerListener.open(this.options.listenAddr, this.options.tls, server, raftLinkHandler(raftDeps), this.options.logger);
+    this.listener = await ManagerListener.open(this.options.listenAddr, this.tls, server, raftLinkHandler(raftDeps), this.options.logger);
     this.server = server;
   }
 
@@ -456,7 +472,7 @@ export class Manager {
   private controlClient(addr: string): ControlClient {
     let c = this.controlClients.get(addr);
     if (!c) {
-      c = createClient(ControlService, ControlMethods, addr, clientCredentials(this.options.tls));
+      c = createClient(ControlService, ControlMethods, addr, clientCredentials(this.tls));
       this.controlClients.set(addr, c);
     }
     return c;

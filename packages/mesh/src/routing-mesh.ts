@@ -61,6 +61,12 @@ export class RoutingMesh {
     readonly udp: UdpIngress,
   ) {}
 
+  /** New certificate material (a renewal) for tunnel connections made from now on, both ways. */
+  setTls(tls: TunnelTlsOptions): void {
+    this.tunnelServer.setTls(tls);
+    this.tunnelClient.setTls(tls);
+  }
+
   /** The newest table (the userspace view is recomputed from it when kernel rules land). */
   private latest: MeshEndpoint[] = [];
   /** The kernel-served ports the userspace view was last computed with. */

@@ -88,6 +88,13 @@ describe('issueNodeCertificate', () => {
     await expect(issue('worker', { validityHours: 0.5 })).rejects.toThrow('minimum certificate expiry time is: 1h0m0s');
   });
 
+  it('takes any validity in milliseconds (renewal tests), backdated by no more than that', async () => {
+    const { cert } = await issue('worker', { validityMs: 8_000 });
+    expect(new Date(cert.validFrom).getTime()).toBe(NOW.getTime() - 8_000);
+    expect(new Date(cert.validTo).getTime()).toBe(NOW.getTime() + 8_000);
+    await expect(issue('worker', { validityMs: 0 })).rejects.toThrow(CertExpiryTooShortError);
+  });
+
   it('is signed by the CA and chains only to it', async () => {
     const { certPem, cert } = await issue('manager');
     expect(cert.checkIssued(new X509Certificate(cluster.ca.certPem))).toBe(true);

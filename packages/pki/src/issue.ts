@@ -24,6 +24,11 @@ export interface NodeCertificateOptions {
   clusterId: string;
   /** Default 2160 (90 days); at least 1. Capped at the CA's own expiry. */
   validityHours?: number;
+  /**
+   * Instead of validityHours, any validity (no 1 h minimum), and a backdate no longer than it:
+   * for exercising certificate renewal in tests (SHOAL_NODE_CERT_VALIDITY).
+   */
+  validityMs?: number;
   /** Issue time; default `new Date()`. notBefore is backdated 1 h from it. */
   now?: Date;
   random?: RandomBytes;
@@ -49,14 +54,16 @@ export async function createNodeCertificate(options: NodeCertificateOptions): Pr
 
 async function signNodeCertificate(publicKey: x509.PublicKeyType, options: NodeCertificateOptions): Promise<string> {
   const validityHours = options.validityHours ?? DEFAULT_NODE_CERT_VALIDITY_HOURS;
-  if (!(validityHours >= MIN_NODE_CERT_VALIDITY_HOURS)) throw new CertExpiryTooShortError();
+  if (options.validityMs === undefined && !(validityHours >= MIN_NODE_CERT_VALIDITY_HOURS)) throw new CertExpiryTooShortError();
+  if (options.validityMs !== undefined && !(options.validityMs > 0)) throw new CertExpiryTooShortError();
+  const validityMs = options.validityMs ?? validityHours * HOUR_MS;
   if (options.nodeId === '' || options.clusterId === '') {
     throw new InvalidCertificateError('node ID and cluster ID must not be empty');
   }
   const caCert = new x509.X509Certificate(options.caCertPem);
   const caKey = await importSigningKey(options.caKeyPem);
   const now = options.now ?? new Date();
-  const notAfter = Math.min(now.getTime() + validityHours * HOUR_MS, caCert.notAfter.getTime());
+  const notAfter = Math.min(now.getTime() + validityMs, caCert.notAfter.getTime());
   const ou = roleToOU(options.role);
   const dnsNames = options.role === 'manager' ? [ou, options.nodeId, CA_COMMON_NAME] : [ou, options.nodeId];
 
@@ -65,7 +72,7 @@ async function signNodeCertificate(publicKey: x509.PublicKeyType, options: NodeC
     // RDN order as Go writes pkix.Name: O, OU, CN.
     subject: [{ O: [options.clusterId] }, { OU: [ou] }, { CN: [options.nodeId] }],
     issuer: caCert.subjectName,
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notBefore: new Date(now.getTime() - Math.min(BACKDATE_MS, validityMs)),
     notAfter: new Date(notAfter),
     publicKey,
     signingKey: caKey,

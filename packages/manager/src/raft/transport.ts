@@ -58,7 +58,7 @@ export class RaftTransport implements ReplicaTransport {
   private silenceCheck: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly tls: TlsMaterial,
+    private tls: TlsMaterial,
     private readonly logger: Logger,
     options: RaftTransportOptions = {},
   ) {
@@ -171,6 +171,17 @@ export class RaftTransport implements ReplicaTransport {
       }
     });
     return link;
+  }
+
+  /**
+   * A renewed certificate: links dialled from now on present it; open links keep theirs (TLS
+   * checks a certificate at the handshake only), and gRPC clients are made anew on next use.
+   */
+  setTls(material: TlsMaterial): void {
+    this.tls = material;
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    for (const c of clients) c.close();
   }
 
   /** A client for any manager address (also used for Join and forwarding). */

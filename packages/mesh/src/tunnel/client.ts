@@ -79,10 +79,18 @@ export class TunnelClient implements TunnelDialer, DatagramDialer {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private closed = false;
+  /** Material for connections dialled from now on; replaced by setTls after a certificate renewal. */
+  private tls: TunnelTlsOptions;
 
   constructor(private readonly o: TunnelClientOptions) {
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? nullLogger;
+    this.tls = o.tls;
+  }
+
+  /** New certificate material (a renewal): open connections keep theirs, new ones use this. */
+  setTls(tls: TunnelTlsOptions): void {
+    this.tls = tls;
   }
 
   openStream(peer: TunnelPeer, target: TunnelTarget): Promise<TunnelStream> {
@@ -162,7 +170,7 @@ export class TunnelClient implements TunnelDialer, DatagramDialer {
     const to = this.addressOf(peer);
     // highWaterMark reaches the socket's Duplex; @types/node does not declare it on ConnectionOptions.
     const options: ConnectionOptions & { highWaterMark: number } = {
-      ...tunnelClientTls(this.o.tls, this.o.verifyPeerNodeId === false ? undefined : peer.nodeId),
+      ...tunnelClientTls(this.tls, this.o.verifyPeerNodeId === false ? undefined : peer.nodeId),
       host: to.host,
       port: to.port,
       ...(this.o.localAddress ? { localAddress: this.o.localAddress } : {}),

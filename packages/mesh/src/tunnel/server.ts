@@ -83,6 +83,11 @@ export class TunnelServer {
     return self;
   }
 
+  /** New certificate material (a renewal) for connections accepted from now on. */
+  setTls(tls: TunnelTlsOptions): void {
+    this.server.setSecureContext(tunnelServerTls(tls));
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
