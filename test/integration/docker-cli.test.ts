@@ -92,16 +92,16 @@ describe('docker CLI compatibility', () => {
     expect(secret.stderr).toContain('secrets are not supported by Shoal yet');
   });
 
-  it('swarm ca prints the root CA; CA rotation is refused and changes nothing; no unlock key without autolock', async () => {
+  it('swarm ca prints the root CA; an external CA is refused and changes nothing; no unlock key without autolock', async () => {
     const root = (await cluster.manager.dockerOk(['swarm', 'ca'])).stdout;
     expect(root).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
     expect((await cluster.manager.cliOk(['swarm', 'ca'])).stdout).toBe(root);
     const before = (await cluster.manager.dockerOk(['swarm', 'join-token', '-q', 'worker'])).stdout;
     for (const tool of ['docker', 'shoal'] as const) {
       const run = (args: string[]) => (tool === 'docker' ? cluster.manager.docker(args) : cluster.manager.cli(args));
-      const rotate = await run(['swarm', 'ca', '--rotate', '-d']);
-      expect(rotate.code).toBe(1);
-      expect(rotate.stderr).toContain('root CA rotation and external or custom CAs are not supported by Shoal');
+      const external = await run(['swarm', 'update', '--external-ca', 'protocol=cfssl,url=https://ca.example.com']);
+      expect(external.code).toBe(1);
+      expect(external.stderr).toContain('external CAs are not supported by Shoal');
       expect((await run(['swarm', 'unlock-key'])).stderr.trim()).toBe('no unlock key is set');
       expect((await run(['swarm', 'unlock-key', '--rotate'])).stderr.trim()).toBe('cannot rotate because autolock is not turned on');
       expect((await run(['swarm', 'unlock'])).stderr.trim()).toBe('Error: swarm is not locked');

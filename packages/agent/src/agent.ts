@@ -41,6 +41,10 @@ export interface AgentOptions {
   onSession?: (info: { managers: ManagerPeer[]; gossipKeys: string[] }) => void;
   /** The managers rotated the gossip keys during the session (base64, primary first). */
   onGossipKeys?: (keys: string[]) => void;
+  /** The cluster's root CA (PEM), at session start and when a rotation ends: trust it if it differs. */
+  onRootCA?: (certPem: string) => void;
+  /** A root CA rotation wants this node's certificate renewed now. */
+  onRenewCertificate?: () => void;
   /** Nodes removed from the swarm (at session start and on every change). */
   onRemovedNodes?: (nodeIds: string[]) => void;
   /** The services' published TCP ingress ports (at session start and on every change). */
@@ -141,6 +145,7 @@ export class Agent {
             this.options.onSession?.({ managers: msg.managers, gossipKeys: msg.gossipKeys });
             this.options.onRemovedNodes?.(msg.removedNodes ?? []);
             if (msg.ingressPorts) this.options.onIngressPorts?.(msg.ingressPorts);
+            if (msg.rootCA) this.options.onRootCA?.(msg.rootCA);
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             this.session_ = { client, sessionId: msg.sessionId };
             this.scheduleFlush(0);
@@ -168,6 +173,12 @@ export class Agent {
             break;
           case 'managers':
             this.updateManagers(msg.managers);
+            break;
+          case 'root-ca':
+            this.options.onRootCA?.(msg.certPem);
+            break;
+          case 'renew-certificate':
+            this.options.onRenewCertificate?.();
             break;
           case 'role-change':
             if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);

@@ -29,6 +29,7 @@ import {
   generateUnlockKey,
   InvalidUnlockKeyFormatError,
   WrongUnlockKeyError,
+  nodeTlsInfo,
   parseNodeCertificate,
   tlsInfo,
 } from '@shoal/pki';
@@ -131,6 +132,10 @@ export class Daemon implements EngineBackend {
     return this.active ? tlsInfo(this.active.tls.caCertPem) : {};
   }
 
+  clusterTlsInfo(cluster: ClusterObject): TLSInfo {
+    return tlsInfo(cluster.rootCA.certPem, cluster.rootRotation?.certPem);
+  }
+
   version(): SystemVersion {
     const details = {
       ApiVersion: API_VERSION,
@@ -174,7 +179,8 @@ export class Daemon implements EngineBackend {
         const nodes = await a.manager.call<NodeObject[]>('nodes');
         swarm.Nodes = nodes.length;
         swarm.Managers = nodes.filter((n) => n.managerStatus).length;
-        swarm.Cluster = toEngineClusterInfo(await a.manager.call<ClusterObject>('cluster'), this.tlsInfo());
+        const cluster = await a.manager.call<ClusterObject>('cluster');
+        swarm.Cluster = toEngineClusterInfo(cluster, this.clusterTlsInfo(cluster));
       } catch (err) {
         swarm.Error = (err as Error).message;
       }
@@ -218,7 +224,7 @@ export class Daemon implements EngineBackend {
   cluster(): Promise<ClusterObject> {
     return this.manager().call('cluster');
   }
-  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean }) {
+  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean; signingCA?: { certPem: string; keyPem: string } }) {
     return this.manager().call<void>('updateCluster', version, spec, rotate);
   }
   nodes(): Promise<NodeObject[]> {
@@ -317,7 +323,7 @@ export class Daemon implements EngineBackend {
         rootCA,
         joinTokens: { worker: generateJoinToken(rootCA.certPem), manager: generateJoinToken(rootCA.certPem) },
         spec,
-        description: this.describe(advertise.host),
+        description: this.describe(advertise.host, tls),
         availability,
         certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
         ...(spec.autoLockManagers ? { unlockKey: generateUnlockKey() } : {}),
@@ -494,7 +500,14 @@ export class Daemon implements EngineBackend {
       nodeId: node.nodeId,
       tls,
       managers: node.managers,
-      describe: () => this.describe(node.advertiseAddr),
+      describe: () => this.describe(node.advertiseAddr, this.active?.node === node ? this.active.tls : tls),
+      onRootCA: (certPem) => {
+        if (this.active?.agent === agent) void this.serialised(() => this.trustRootCA(certPem));
+      },
+      onRenewCertificate: () => {
+        const a = this.active;
+        if (a?.agent === agent) this.scheduleRenewal(a, 0);
+      },
       logger: this.options.logger.child({ module: 'agent' }),
       role: node.role,
       onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host)),
@@ -522,6 +535,7 @@ export class Daemon implements EngineBackend {
    * by default). A failed renewal is tried again sooner, well before the expiry.
    */
   private scheduleRenewal(a: Active, delayMs?: number): void {
+    if (a.renewal) clearTimeout(a.renewal);
     const cert = parseNodeCertificate(a.tls.certPem);
     const wait = delayMs ?? renewalDelayMs(cert.notBefore.getTime(), cert.notAfter.getTime(), Date.now());
     // Timers hold at most ~24.8 days: a longer wait is re-planned when this one fires.
@@ -554,14 +568,27 @@ export class Daemon implements EngineBackend {
       return;
     }
     const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
+    this.installTls(a, tls);
+    const cert = parseNodeCertificate(tls.certPem);
+    this.options.logger.info({ serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'node certificate renewed');
+    this.scheduleRenewal(a);
+  }
+
+  /** New TLS material everywhere it is used, without restarting anything: connections made from now on use it. */
+  private installTls(a: Active, tls: TlsMaterial): void {
     this.files.save(a.node, tls);
     a.tls = tls;
     a.manager?.setTls(tls);
     a.dataPlane.setTls(tls);
-    a.agent.setTls(tls);
-    const cert = parseNodeCertificate(tls.certPem);
-    this.options.logger.info({ serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'node certificate renewed');
-    this.scheduleRenewal(a);
+    a.agent.setTls(tls); // last: its new session reports the new TLS info
+  }
+
+  /** A root CA rotation ended: trust the cluster's new root from now on (the managers sent it over mutual TLS). */
+  private async trustRootCA(certPem: string): Promise<void> {
+    const a = this.active;
+    if (!a || a.tls.caCertPem === certPem) return;
+    this.installTls(a, { ...a.tls, caCertPem: certPem });
+    this.options.logger.info('trusting the swarm\'s new root CA');
   }
 
   /** RenewCertificate on the leader: asked through the managers this node knows, following a redirect. */
@@ -707,8 +734,10 @@ export class Daemon implements EngineBackend {
     return a.node.managers.map((addr) => ({ NodeID: '', Addr: addr }));
   }
 
-  private describe(addr: string): NodeDescription {
+  private describe(addr: string, tls: TlsMaterial): NodeDescription {
+    const info = nodeTlsInfo(tls);
     return {
+      tls: { trustRoot: info.TrustRoot, certIssuerSubject: info.CertIssuerSubject, certIssuerPublicKey: info.CertIssuerPublicKey },
       hostname: this.options.hostname,
       addr,
       platform: { os: 'linux', architecture: machineArch() },

@@ -2,7 +2,7 @@
 // the token) and turn a valid join token + CSR into a node certificate.
 import * as grpc from '@grpc/grpc-js';
 import { generateNodeId, issueNodeCertificate, parseNodeCertificate, tokenSecretEquals } from '@shoal/pki';
-import { InvalidArgumentError, createOp, updateOp, type ClusterSpec, type ClusterStore, type NodeObject, type NodeRole } from '@shoal/store';
+import { InvalidArgumentError, createOp, updateOp, type ClusterObject, type ClusterSpec, type ClusterStore, type NodeObject, type NodeRole } from '@shoal/store';
 import { parseDurationMs } from './duration';
 import { CAMethods, CAService, bootstrapCredentials, createClient } from '@shoal/wire';
 import type {
@@ -88,8 +88,7 @@ export class CAServer {
       const node = this.deps.store.memory.get('node', caller.nodeId);
       if (!node) throw new GrpcError(grpc.status.PERMISSION_DENIED, `node ${caller.nodeId} was removed from swarm`);
       const certPem = await issueNodeCertificate({
-        caCertPem: cluster.rootCA.certPem,
-        caKeyPem: cluster.rootCA.keyPem,
+        ...signingCA(cluster),
         csrPem: call.request.csrPem,
         nodeId: node.id,
         role: node.role,
@@ -130,8 +129,7 @@ export class CAServer {
     const cluster = this.deps.control.cluster();
     const nodeId = generateNodeId();
     const certPem = await issueNodeCertificate({
-      caCertPem: cluster.rootCA.certPem,
-      caKeyPem: cluster.rootCA.keyPem,
+      ...signingCA(cluster),
       csrPem: req.csrPem,
       nodeId,
       role,
@@ -172,4 +170,11 @@ export function nodeCertValidity(spec: ClusterSpec, env: Record<string, string |
     return { validityMs: ms };
   }
   return { validityHours: Math.max(1, Math.round(spec.nodeCertExpiryMs / 3600_000)) };
+}
+
+/** What signs node certificates: the new root (its cross-signed certificate after each node certificate) during a rotation, else the root. */
+export function signingCA(cluster: ClusterObject): { caCertPem: string; caKeyPem: string; chainPem?: string } {
+  const r = cluster.rootRotation;
+  if (r) return { caCertPem: r.certPem, caKeyPem: r.keyPem, chainPem: r.crossSignedPem };
+  return { caCertPem: cluster.rootCA.certPem, caKeyPem: cluster.rootCA.keyPem };
 }

@@ -1,6 +1,6 @@
 // Cluster-state operations behind the Engine API's /swarm and /nodes endpoints,
 // with swarmkit's validation and error texts. Runs on the leader.
-import { generateJoinToken, generateUnlockKey } from '@shoal/pki';
+import { crossSignRootCA, generateJoinToken, generateRootCA, generateUnlockKey, signingCAProblem } from '@shoal/pki';
 import { generateNodeId } from '@shoal/pki';
 import {
   AlreadyExistsError,
@@ -37,6 +37,8 @@ export interface RotateOptions {
   rotateWorkerToken?: boolean;
   rotateManagerToken?: boolean;
   rotateManagerUnlockKey?: boolean;
+  /** `swarm ca --rotate --ca-cert --ca-key`: rotate to this root instead of a new one. */
+  signingCA?: { certPem: string; keyPem: string };
 }
 
 const AVAILABILITIES = ['active', 'pause', 'drain'];
@@ -180,9 +182,35 @@ export class ControlApi {
     if (rotate.rotateWorkerToken) joinTokens.worker = generateJoinToken(cluster.rootCA.certPem);
     if (rotate.rotateManagerToken) joinTokens.manager = generateJoinToken(cluster.rootCA.certPem);
     // swarmkit: autolock off drops the key; on, a key is made if there is none or a rotation was asked for.
-    const { unlockKey: current, ...rest } = cluster;
+    const { unlockKey: current, rootRotation: rotating, ...rest } = cluster;
     const unlockKey = spec.autoLockManagers !== true ? undefined : current === undefined || rotate.rotateManagerUnlockKey ? generateUnlockKey() : current;
-    await this.store.commit([updateOp('cluster', { ...rest, spec, joinTokens, ...(unlockKey ? { unlockKey } : {}) }, version)]);
+    const rootRotation = await this.nextRootRotation(cluster, spec, rotate.signingCA);
+    await this.store.commit([
+      updateOp('cluster', { ...rest, spec, joinTokens, ...(unlockKey ? { unlockKey } : {}), ...(rootRotation ? { rootRotation } : {}) }, version),
+    ]);
+    if (rootRotation !== rotating) this.logRotation?.(rootRotation ? 'root CA rotation started' : 'root CA rotation cancelled');
+  }
+
+  /** Logs a rotation's start (set by the manager). */
+  logRotation?: (msg: string) => void;
+
+  /**
+   * swarmkit's root rotation trigger: a new ForceRotate, or a CA certificate (and key) to rotate
+   * to. A new root is made unless one is given; it is cross-signed by the current root. Going
+   * back to the current root cancels a rotation in progress.
+   */
+  private async nextRootRotation(cluster: ClusterObject, spec: ClusterSpec, signing: RotateOptions['signingCA']): Promise<ClusterObject['rootRotation']> {
+    const forced = (spec.caForceRotate ?? 0) !== (cluster.spec.caForceRotate ?? 0);
+    if (signing) {
+      if (signing.certPem.trim() === cluster.rootCA.certPem.trim()) return undefined;
+      if (signing.certPem.trim() === cluster.rootRotation?.certPem.trim() && !forced) return cluster.rootRotation;
+      const problem = await signingCAProblem(signing);
+      if (problem) throw new InvalidArgumentError(rpcText('InvalidArgument', problem));
+    } else if (!forced) {
+      return cluster.rootRotation;
+    }
+    const next = signing ?? (await generateRootCA());
+    return { certPem: next.certPem, keyPem: next.keyPem, crossSignedPem: await crossSignRootCA(next, cluster.rootCA) };
   }
 
   /** Nodes with their manager status derived from this (leader) manager's view of Raft. */

@@ -25,6 +25,7 @@ import { notLeaderError } from './raft/raft-server';
 import { LogBroker } from './log-broker';
 import { IngressPorts } from './ingress-ports';
 import { TaskStatusWriter, assignmentsFor } from './task-dispatch';
+import { needsRotatedCertificate } from './root-rotation';
 
 interface Session {
   id: string;
@@ -231,7 +232,10 @@ export class Dispatcher {
       gossipKeys: this.deps.control.cluster().gossipKeys ?? [],
       removedNodes: this.deps.control.cluster().revokedNodes,
       ingressPorts: [...this.ingressPorts.ports()],
+      rootCA: this.deps.control.cluster().rootCA.certPem,
     });
+    // A root rotation in progress and this node's certificate not yet from the new root.
+    if (needsRotatedCertificate(this.deps.control.cluster(), stream.request.description)) stream.write({ type: 'renew-certificate' });
     stream.write({ type: 'assignments', tasks: assignmentsFor(this.deps.store, node.id) });
     this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
   }
@@ -308,6 +312,9 @@ export class Dispatcher {
       if (ev.kind === 'cluster') {
         // A rotation phase: every connected agent applies the new key list to its running gossip.
         if (!sameList(ev.previous?.gossipKeys, ev.object.gossipKeys)) this.broadcast({ type: 'gossip-keys', keys: ev.object.gossipKeys ?? [] });
+        // A root rotation ended: every node trusts the new root. One started: every node renews.
+        if (ev.previous && ev.previous.rootCA.certPem !== ev.object.rootCA.certPem) this.broadcast({ type: 'root-ca', certPem: ev.object.rootCA.certPem });
+        if (ev.object.rootRotation && ev.object.rootRotation.certPem !== ev.previous?.rootRotation?.certPem) this.broadcast({ type: 'renew-certificate' });
         // A node rm: every agent's tunnel refuses the removed node from now on.
         if (!sameList(ev.previous?.revokedNodes, ev.object.revokedNodes)) this.broadcast({ type: 'removed-nodes', nodeIds: ev.object.revokedNodes });
       }

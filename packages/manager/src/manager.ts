@@ -46,6 +46,7 @@ import { ManagerListener } from './listener';
 import { leaderFromError, raftHandlers, raftLinkHandler } from './raft/raft-server';
 import { NO_LEADER_MESSAGE, RaftReplica } from './raft/replica';
 import { RaftTransport } from './raft/transport';
+import { RootRotationReconciler } from './root-rotation';
 import type { AtRestCipher } from '@shoal/raft';
 
 export interface ManagerOptions {
@@ -114,6 +115,7 @@ export class Manager {
   private readonly membership: MembershipReconciler;
   private readonly orchestration: OrchestrationLoop;
   private readonly gossipKeys: GossipKeyRotator;
+  private readonly rootRotation: RootRotationReconciler;
   private readonly controlClients = new Map<string, ControlClient>();
   private server: grpc.Server | null = null;
   private listener: ManagerListener | null = null;
@@ -183,6 +185,8 @@ export class Manager {
       logger: logger.child({ module: 'gossip-keys' }),
       ...(keyTiming ? { timing: keyTiming } : {}),
     });
+    this.rootRotation = new RootRotationReconciler({ store: this.store, logger: logger.child({ module: 'ca' }) });
+    this.control.logRotation = (msg) => logger.info(msg);
     this.membership = new MembershipReconciler({
       store: this.store,
       replica: this.replica,
@@ -223,6 +227,7 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.rootRotation.stop();
     this.gossipKeys.stop();
     this.orchestration.stop();
     this.membership.stop();
@@ -461,7 +466,9 @@ export class Manager {
       this.membership.start();
       this.orchestration.start();
       this.gossipKeys.start();
+      this.rootRotation.start();
     } else {
+      this.rootRotation.stop();
       this.gossipKeys.stop();
       this.orchestration.stop();
       this.membership.stop();

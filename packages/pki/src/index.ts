@@ -35,7 +35,7 @@ export {
   type VerifyOptions,
 } from './node-certificate';
 export type { RandomBytes } from './random';
-export { generateRootCA, type CertificateAndKey, type RootCAOptions } from './root-ca';
+export { certificatePems, crossSignRootCA, firstCertificatePem, generateRootCA, signingCAProblem, type CertificateAndKey, type RootCAOptions } from './root-ca';
 export {
   CA_COMMON_NAME,
   CA_SERVER_NAME,
@@ -45,7 +45,7 @@ export {
   type NodeRole,
 } from './roles';
 export { DEFAULT_NODE_CERT_VALIDITY_HOURS, MIN_NODE_CERT_VALIDITY_HOURS, ROOT_CA_VALIDITY_MS } from './validity';
-export { tlsInfo, type CATLSInfo } from './tls-info';
+export { nodeTlsInfo, tlsInfo, type CATLSInfo } from './tls-info';
 export {
   generateUnlockKey,
   parseUnlockKey,

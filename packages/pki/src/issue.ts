@@ -5,7 +5,7 @@ import { parseAndVerifyCSR } from './csr';
 import { CertExpiryTooShortError, InvalidCertificateError } from './errors';
 import { exportPrivateKeyPem, generateKeyPair, importSigningKey, SIGNING_ALGORITHM, toPem } from './keys';
 import { cryptoRandomBytes, type RandomBytes } from './random';
-import type { CertificateAndKey } from './root-ca';
+import { firstCertificatePem, type CertificateAndKey } from './root-ca';
 import { CA_COMMON_NAME, roleToOU, type NodeRole } from './roles';
 import {
   BACKDATE_MS,
@@ -29,6 +29,8 @@ export interface NodeCertificateOptions {
    * for exercising certificate renewal in tests (SHOAL_NODE_CERT_VALIDITY).
    */
   validityMs?: number;
+  /** Certificates that follow the node certificate in its PEM (a rotation's cross-signed CA). */
+  chainPem?: string;
   /** Issue time; default `new Date()`. notBefore is backdated 1 h from it. */
   now?: Date;
   random?: RandomBytes;
@@ -60,7 +62,7 @@ async function signNodeCertificate(publicKey: x509.PublicKeyType, options: NodeC
   if (options.nodeId === '' || options.clusterId === '') {
     throw new InvalidCertificateError('node ID and cluster ID must not be empty');
   }
-  const caCert = new x509.X509Certificate(options.caCertPem);
+  const caCert = new x509.X509Certificate(firstCertificatePem(options.caCertPem));
   const caKey = await importSigningKey(options.caKeyPem);
   const now = options.now ?? new Date();
   const notAfter = Math.min(now.getTime() + validityMs, caCert.notAfter.getTime());
@@ -86,7 +88,7 @@ async function signNodeCertificate(publicKey: x509.PublicKeyType, options: NodeC
       await authorityKeyIdentifier(caCert),
     ],
   });
-  return toPem(cert);
+  return toPem(cert) + (options.chainPem ?? '');
 }
 
 async function authorityKeyIdentifier(caCert: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {

@@ -1,5 +1,6 @@
 // Reading identity out of a peer's certificate, checking it against the CA, and OU-based authorisation (SK ca/auth.go).
 import { x509 } from './x509';
+import { firstCertificatePem } from './root-ca';
 import {
   CertificateExpiredError,
   InvalidCertificateError,
@@ -91,7 +92,7 @@ export function authorize(
 function parseCertificate(input: CertificateInput): x509.X509Certificate {
   try {
     // Copy bytes: a Buffer may be a view into a larger pooled ArrayBuffer.
-    return new x509.X509Certificate(typeof input === 'string' ? input : Uint8Array.from(input));
+    return new x509.X509Certificate(typeof input === 'string' ? firstCertificatePem(input) : Uint8Array.from(input));
   } catch (err) {
     throw new InvalidCertificateError('cannot parse certificate', { cause: err });
   }

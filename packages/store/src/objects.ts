@@ -25,6 +25,8 @@ export interface ClusterSpec {
   heartbeatTick: number;
   /** Autolock: managers keep their keys and raft data sealed under `ClusterObject.unlockKey`. Absent: off. */
   autoLockManagers?: boolean;
+  /** Docker's CAConfig.ForceRotate: a change starts a root CA rotation. Absent: 0. */
+  caForceRotate?: number;
 }
 
 export interface ClusterObject extends Meta {
@@ -40,6 +42,12 @@ export interface ClusterObject extends Meta {
   gossipKeyRotation?: GossipKeyRotation;
   /** The managers' unlock key (`SWMKEY-1-…`) while autolock is on. */
   unlockKey?: string;
+  /**
+   * A root CA rotation in progress (swarmkit's RootRotation): new node certificates are signed by
+   * this root and carry `crossSignedPem` (its certificate signed by the current root); once every
+   * node has one, it becomes `rootCA`.
+   */
+  rootRotation?: { certPem: string; keyPem: string; crossSignedPem: string };
 }
 
 /**
@@ -73,6 +81,8 @@ export interface NodeDescription {
   platform: { os: string; architecture: string };
   resources: { nanoCpus: number; memoryBytes: number };
   engineVersion: string;
+  /** The root this node trusts and the CA that issued its certificate (Docker's node TLSInfo). */
+  tls?: { trustRoot: string; certIssuerSubject: string; certIssuerPublicKey: string };
 }
 
 export interface ManagerStatus {

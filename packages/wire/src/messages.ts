@@ -41,6 +41,8 @@ export interface NodeDescription {
   platform: { os: string; architecture: string };
   resources: { nanoCpus: number; memoryBytes: number };
   engineVersion: string;
+  /** The root this node trusts and the CA that issued its certificate (base64 DER, as Docker's TLSInfo). */
+  tls?: { trustRoot: string; certIssuerSubject: string; certIssuerPublicKey: string };
 }
 
 export interface SessionRequest {
@@ -61,6 +63,19 @@ export interface SessionStarted {
   removedNodes?: string[];
   /** Published TCP ingress ports of every service: every node keeps them bound while the service exists. */
   ingressPorts?: number[];
+  /** The cluster's root CA (PEM): the node trusts it instead of its own copy when they differ (a rotation ended). */
+  rootCA?: string;
+}
+
+/** The cluster's root CA changed (a rotation ended): trust this one from now on. */
+export interface SessionRootCA {
+  type: 'root-ca';
+  certPem: string;
+}
+
+/** A root CA rotation needs this node's certificate signed by the new root: renew it now. */
+export interface SessionRenewCertificate {
+  type: 'renew-certificate';
 }
 
 /** The services' published TCP ingress ports changed (a service created, updated or removed). */
@@ -127,7 +142,9 @@ export type SessionMessage =
   | SessionGossipKeys
   | SessionRemovedNodes
   | SessionIngressPorts
-  | SessionManagers;
+  | SessionManagers
+  | SessionRootCA
+  | SessionRenewCertificate;
 
 export type TaskStateName =
   | 'new'

@@ -12,15 +12,17 @@ export interface LocalSwarmStatus {
 
 export interface EngineBackend {
   swarmStatus(): LocalSwarmStatus;
-  /** The cluster's root CA as Docker reports it (TrustRoot, issuer subject and key). */
+  /** This node's trusted root CA as Docker reports it (TrustRoot, issuer subject and key). */
   tlsInfo(): TLSInfo;
+  /** The cluster's: its root, and the CA that signs node certificates (the new root during a rotation). */
+  clusterTlsInfo(cluster: ClusterObject): TLSInfo;
   info(): Promise<SystemInfo>;
   version(): SystemVersion;
   swarmInit(req: SwarmInitRequest): Promise<string>;
   swarmJoin(req: SwarmJoinRequest): Promise<void>;
   swarmLeave(force: boolean): Promise<void>;
   cluster(): Promise<ClusterObject>;
-  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean }): Promise<void>;
+  updateCluster(version: number, spec: ClusterSpec, rotate: { rotateWorkerToken?: boolean; rotateManagerToken?: boolean; rotateManagerUnlockKey?: boolean; signingCA?: { certPem: string; keyPem: string } }): Promise<void>;
   /** Unlocks a manager that restarted locked (autolock) with the swarm's unlock key. */
   swarmUnlock(key: string): Promise<void>;
   nodes(): Promise<NodeObject[]>;

@@ -38,16 +38,13 @@ export interface EngineServerOptions {
 
 
 /** Docker features Shoal does not have: refused with a plain reason, never accepted and ignored. */
-export const CA_ROTATION_UNSUPPORTED = 'root CA rotation and external or custom CAs are not supported by Shoal; the swarm was not changed';
+export const EXTERNAL_CA_UNSUPPORTED = 'external CAs are not supported by Shoal (it signs node certificates itself; `swarm ca --rotate` can rotate to a CA certificate and key you give); the swarm was not changed';
 
 /** Engine API families outside the swarm subset: refused with a reason rather than "page not found". */
 const UNSUPPORTED_FAMILIES = ['containers', 'images', 'volumes', 'secrets', 'configs', 'plugins', 'events', 'exec', 'build'] as const;
 
 function refuseUnsupported(spec: SwarmSpec): void {
-  const ca = spec.CAConfig;
-  if (ca && ((ca.ForceRotate ?? 0) > 0 || ca.SigningCACert || ca.SigningCAKey || (ca.ExternalCAs?.length ?? 0) > 0)) {
-    throw new FailedPreconditionError(CA_ROTATION_UNSUPPORTED);
-  }
+  if ((spec.CAConfig?.ExternalCAs?.length ?? 0) > 0) throw new FailedPreconditionError(EXTERNAL_CA_UNSUPPORTED);
 }
 
 export function buildRouter(backend: EngineBackend): Router {
@@ -69,7 +66,10 @@ export function buildRouter(backend: EngineBackend): Router {
     await backend.swarmLeave(boolParam(ctx.query, 'force'));
     return NO_CONTENT;
   });
-  r.add('GET', '/swarm', async () => toEngineSwarm(await backend.cluster(), backend.tlsInfo()));
+  r.add('GET', '/swarm', async () => {
+    const cluster = await backend.cluster();
+    return toEngineSwarm(cluster, backend.clusterTlsInfo(cluster));
+  });
   r.add('POST', '/swarm/update', async (ctx) => {
     const version = versionParam(ctx.query);
     const cluster = await backend.cluster();
@@ -80,6 +80,7 @@ export function buildRouter(backend: EngineBackend): Router {
       rotateWorkerToken: boolParam(ctx.query, 'rotateWorkerToken'),
       rotateManagerToken: boolParam(ctx.query, 'rotateManagerToken'),
       rotateManagerUnlockKey: boolParam(ctx.query, 'rotateManagerUnlockKey'),
+      ...signingCA(body),
     });
     return NO_CONTENT;
   });
@@ -185,6 +186,16 @@ export class EngineServer {
       sendError(res, statusCode, err instanceof Error ? err.message : String(err));
     }
   }
+}
+
+/** `swarm ca --rotate --ca-cert --ca-key`: the CA to rotate to (moby redacts it from the stored spec). */
+function signingCA(spec: SwarmSpec): { signingCA?: { certPem: string; keyPem: string } } {
+  const cert = spec.CAConfig?.SigningCACert ?? '';
+  const key = spec.CAConfig?.SigningCAKey ?? '';
+  if (cert === '' && key === '') return {};
+  if (cert === '') throw new InvalidArgumentError('rpc error: code = InvalidArgument desc = if a signing CA key is provided, the signing CA cert must also be provided');
+  if (key === '') throw new InvalidArgumentError('rpc error: code = InvalidArgument desc = the signing CA key must be provided with the signing CA cert (Shoal has no external CA)');
+  return { signingCA: { certPem: cert, keyPem: key } };
 }
 
 function swarmHeader(status: { state: string; controlAvailable: boolean }): string {

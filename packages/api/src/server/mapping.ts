@@ -4,7 +4,10 @@ import type { ClusterInfo, Node, NodeSpec as EngineNodeSpec, Swarm, SwarmSpec, T
 
 const NS_PER_MS = 1_000_000;
 
-export function toEngineNode(node: NodeObject, tls: TLSInfo): Node {
+/** `fallbackTls`: for a node that has not reported its own TLS info yet. */
+export function toEngineNode(node: NodeObject, fallbackTls: TLSInfo): Node {
+  const own = node.description.tls;
+  const tls: TLSInfo = own ? { TrustRoot: own.trustRoot, CertIssuerSubject: own.certIssuerSubject, CertIssuerPublicKey: own.certIssuerPublicKey } : fallbackTls;
   const out: Node = {
     ID: node.id,
     Version: { Index: node.version },
@@ -48,7 +51,7 @@ export function toEngineSwarmSpec(spec: ClusterSpec): SwarmSpec {
       HeartbeatTick: spec.heartbeatTick,
     },
     Dispatcher: { HeartbeatPeriod: spec.heartbeatPeriodMs * NS_PER_MS },
-    CAConfig: { NodeCertExpiry: spec.nodeCertExpiryMs * NS_PER_MS },
+    CAConfig: { NodeCertExpiry: spec.nodeCertExpiryMs * NS_PER_MS, ...(spec.caForceRotate ? { ForceRotate: spec.caForceRotate } : {}) },
     TaskDefaults: {},
     EncryptionConfig: { AutoLockManagers: spec.autoLockManagers === true },
   };
@@ -68,6 +71,8 @@ export function fromEngineSwarmSpec(spec: SwarmSpec | undefined, base: ClusterSp
   if (spec.Raft?.SnapshotInterval) out.snapshotInterval = spec.Raft.SnapshotInterval;
   if (spec.Raft?.ElectionTick) out.electionTick = spec.Raft.ElectionTick;
   if (spec.Raft?.HeartbeatTick) out.heartbeatTick = spec.Raft.HeartbeatTick;
+  const forceRotate = spec.CAConfig?.ForceRotate;
+  if (forceRotate !== undefined) out.caForceRotate = forceRotate;
   const autoLock = spec.EncryptionConfig?.AutoLockManagers;
   if (autoLock !== undefined) out.autoLockManagers = autoLock;
   return out;
@@ -85,7 +90,7 @@ export function toEngineClusterInfo(cluster: ClusterObject, tls: TLSInfo): Clust
     UpdatedAt: cluster.updatedAt,
     Spec: toEngineSwarmSpec(cluster.spec),
     TLSInfo: tls,
-    RootRotationInProgress: false,
+    RootRotationInProgress: cluster.rootRotation !== undefined,
     DefaultAddrPool: ['10.0.0.0/8'],
     SubnetSize: 24,
     DataPathPort: 4789,

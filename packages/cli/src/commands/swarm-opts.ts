@@ -1,5 +1,6 @@
 // Flags shared by `swarm init` and `swarm update`, and how they fill a SwarmSpec
 // (docker/cli cli/command/swarm/opts.go).
+import { readFileSync } from 'node:fs';
 import type { SwarmSpec } from '@shoal/api';
 import type { FlagSpec, Flags } from '../command-kit';
 import { parseAvailability } from './node-update';
@@ -27,7 +28,48 @@ export const SWARM_SPEC_FLAGS: readonly FlagSpec[] = [
     description: 'Validity period for node certificates (ns|us|ms|s|m|h)',
     defaultText: '2160h0m0s',
   },
+  { name: 'external-ca', kind: 'list', description: 'Specifications of one or more certificate signing endpoints', parse: checkExternalCA },
 ];
+
+export interface ExternalCASpec {
+  Protocol: 'cfssl';
+  URL: string;
+  Options?: Record<string, string>;
+  CACert?: string;
+}
+
+/** docker's ExternalCAOption: `protocol=cfssl,url=…[,cacert=<file>][,<option>=…]`. */
+export function parseExternalCA(value: string): ExternalCASpec {
+  let protocol: string | undefined;
+  let url: string | undefined;
+  let caCert: string | undefined;
+  const options: Record<string, string> = {};
+  for (const field of value.split(',')) {
+    const eq = field.indexOf('=');
+    if (eq < 0) throw new Error(`invalid field '${field}' must be a key=value pair`);
+    const key = field.slice(0, eq).toLowerCase();
+    const v = field.slice(eq + 1);
+    if (key === 'protocol') {
+      if (v.toLowerCase() !== 'cfssl') throw new Error(`unrecognized external CA protocol ${v}`);
+      protocol = 'cfssl';
+    } else if (key === 'url') url = v;
+    else if (key === 'cacert') {
+      try {
+        caCert = readFileSync(v, 'utf8');
+      } catch {
+        throw new Error(`unable to read CA cert for external CA: open ${v}: no such file or directory`);
+      }
+    } else options[key] = v;
+  }
+  if (protocol === undefined) throw new Error('the external-ca option needs a protocol= parameter');
+  if (url === undefined) throw new Error('the external-ca option needs a url= parameter');
+  return { Protocol: 'cfssl', URL: url, ...(Object.keys(options).length ? { Options: options } : {}), ...(caCert ? { CACert: caCert } : {}) };
+}
+
+function checkExternalCA(value: string): string {
+  parseExternalCA(value);
+  return value;
+}
 
 /** Copies the flags given on the command line into `spec` (mergeSwarmSpec). */
 export function mergeSwarmSpec(spec: SwarmSpec, flags: Flags): SwarmSpec {
@@ -42,6 +84,7 @@ export function mergeSwarmSpec(spec: SwarmSpec, flags: Flags): SwarmSpec {
   if (flags.changed('autolock')) spec.EncryptionConfig = { ...spec.EncryptionConfig, AutoLockManagers: flags.bool('autolock') };
   const expiry = flags.number('cert-expiry');
   if (expiry !== undefined) spec.CAConfig = { ...spec.CAConfig, NodeCertExpiry: expiry };
+  if (flags.changed('external-ca')) spec.CAConfig = { ...spec.CAConfig, ExternalCAs: flags.list('external-ca').map(parseExternalCA) };
   return spec;
 }
 

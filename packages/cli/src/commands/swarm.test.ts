@@ -1,4 +1,5 @@
 import { EngineApiError } from '@shoal/api';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { asManager, buildInfo, buildNode } from '../test-support/builders';
 import { FakeEngine, run, runWithIo } from '../test-support/fake-engine';
@@ -190,6 +191,44 @@ describe('swarm ca', () => {
     expect(engine.swarmUpdates).toEqual([]);
     await run(engine, 'swarm', 'ca', '--rotate', '-d');
     expect(engine.swarmUpdates[0]?.spec.CAConfig?.ForceRotate).toBe(1);
+  });
+
+  it('follows a rotation until every node has the new certificate and root, printing as docker does on a pipe, then the root', async () => {
+    const engine = engineWithManager();
+    const tls = { TrustRoot: PEM, CertIssuerSubject: 'subject', CertIssuerPublicKey: 'key' };
+    engine.swarm.TLSInfo = tls;
+    for (const n of engine.nodes) n.Description.TLSInfo = { ...tls };
+    const r = await run(engine, 'swarm', 'ca', '--rotate', '--cert-expiry', '48h');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      'desired root digest: \n  rotated TLS certificates: \n  rotated CA certificates:  \n' +
+        `desired root digest: sha256:${createHash('sha256').update(PEM).digest('hex')}\n` +
+        PEM,
+    );
+    expect(engine.swarmUpdates[0]?.spec.CAConfig).toMatchObject({ ForceRotate: 1, NodeCertExpiry: 48 * 3600e9 });
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '-q')).out).toBe('');
+  });
+
+  it("refuses docker's incomplete flag combinations before asking the daemon", async () => {
+    const engine = engineWithManager();
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '--ca-cert', '/dev/null')).err).toBe(
+      'the --ca-cert flag requires that a --ca-key flag and/or --external-ca flag be provided as well\n',
+    );
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '--external-ca', 'protocol=cfssl,url=https://ca')).err).toContain(
+      'rotating to an external CA requires the `--ca-cert` flag',
+    );
+    for (const [value, text] of [
+      ['url=https://ca', 'the external-ca option needs a protocol= parameter'],
+      ['protocol=acme,url=https://ca', 'unrecognized external CA protocol acme'],
+      ['protocol=cfssl', 'the external-ca option needs a url= parameter'],
+      ['cfssl', "invalid field 'cfssl' must be a key=value pair"],
+    ]) {
+      const r = await run(engine, 'swarm', 'update', '--external-ca', value as string);
+      expect(r.code, value).toBe(125);
+      expect(r.err, value).toContain(text);
+    }
+    await run(engine, 'swarm', 'update', '--external-ca', 'protocol=CFSSL,url=https://ca,profile=x');
+    expect(engine.swarmUpdates.at(-1)?.spec.CAConfig?.ExternalCAs).toEqual([{ Protocol: 'cfssl', URL: 'https://ca', Options: { profile: 'x' } }]);
   });
 });
 

@@ -1,8 +1,10 @@
 // `shoal swarm init|join|join-token|ca|unlock|unlock-key|leave|update` (docker/cli cli/command/swarm).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { SwarmInitRequest, SwarmJoinRequest } from '@shoal/api';
 import { defineGroup, defineLeaf, exactArgs, noArgs } from '../command-kit';
-import { BIN_NAME, type CliContext } from '../context';
+import { BIN_NAME, REAL_CLOCK, type CliContext } from '../context';
 import {
   ADVERTISE_ADDR_FLAG,
   AVAILABILITY_FLAG,
@@ -162,8 +164,10 @@ function registerJoinToken(swarm: Command, ctx: CliContext): void {
 }
 
 /**
- * ca.go: without --rotate, prints the root CA certificate. Rotation goes to the daemon, which
- * refuses it: Shoal cannot rotate its root CA yet.
+ * ca.go: without --rotate, prints the root CA certificate. With it, starts a root rotation (to a
+ * new root, or to --ca-cert/--ca-key) and, unless --detach, follows it as docker's
+ * RootRotationProgress does until every node has a certificate from the new root and trusts it,
+ * then prints the new root.
  */
 function registerCa(swarm: Command, ctx: CliContext): void {
   const rotateOnly = ['ca-cert', 'ca-key', 'cert-expiry', 'external-ca'];
@@ -174,9 +178,9 @@ function registerCa(swarm: Command, ctx: CliContext): void {
     flags: [
       { name: 'ca-cert', kind: 'string', description: 'Path to the PEM-formatted root CA certificate to use for the new cluster' },
       { name: 'ca-key', kind: 'string', description: 'Path to the PEM-formatted root CA key to use for the new cluster' },
-      { name: 'cert-expiry', kind: 'string', description: 'Validity period for node certificates (ns|us|ms|s|m|h)', defaultText: '2160h0m0s' },
+      { name: 'cert-expiry', kind: 'duration', description: 'Validity period for node certificates (ns|us|ms|s|m|h)', defaultText: '2160h0m0s' },
       { name: 'detach', short: 'd', kind: 'bool', description: 'Exit immediately instead of waiting for the root rotation to converge' },
-      { name: 'external-ca', kind: 'list', description: 'Specifications of one or more certificate signing endpoints' },
+      ...SWARM_SPEC_FLAGS.filter((f) => f.name === 'external-ca'),
       { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress progress output' },
       { name: 'rotate', kind: 'bool', description: 'Rotate the swarm CA - if no certificate or key are provided, new ones will be generated' },
     ],
@@ -185,15 +189,77 @@ function registerCa(swarm: Command, ctx: CliContext): void {
       const current = await client.swarmInspect();
       if (!flags.bool('rotate')) {
         for (const f of rotateOnly) if (flags.changed(f)) throw new Error(`\`--${f}\` flag requires the \`--rotate\` flag to update the CA`);
-        const root = current.TLSInfo.TrustRoot ?? '';
-        if (root === '') throw new Error('No CA information available');
-        c.io.out(`${root.trim()}\n`);
+        printTrustRoot(c, current.TLSInfo.TrustRoot ?? '');
         return;
       }
-      const ca = { ...current.Spec.CAConfig, ForceRotate: (current.Spec.CAConfig?.ForceRotate ?? 0) + 1 };
-      await client.swarmUpdate(current.Version.Index, { ...current.Spec, CAConfig: ca }, {});
+      const external = flags.list('external-ca');
+      if (flags.changed('external-ca') && external.length > 0 && !flags.changed('ca-cert')) {
+        throw new Error(
+          "rotating to an external CA requires the `--ca-cert` flag to specify the external CA's cert - to add an external CA with the current root CA certificate, use the `update` command instead",
+        );
+      }
+      if (flags.changed('ca-cert') && external.length === 0 && !flags.changed('ca-key')) {
+        throw new Error('the --ca-cert flag requires that a --ca-key flag and/or --external-ca flag be provided as well');
+      }
+      const caCert = readPemFlag(flags.string('ca-cert'));
+      const caKey = readPemFlag(flags.string('ca-key'));
+      const spec = mergeSwarmSpec(current.Spec, flags);
+      const ca = { ...spec.CAConfig, SigningCACert: caCert, SigningCAKey: caKey };
+      if (caCert === '' && caKey === '') ca.ForceRotate = (ca.ForceRotate ?? 0) + 1;
+      await client.swarmUpdate(current.Version.Index, { ...spec, CAConfig: ca }, {});
+      if (flags.bool('detach')) return;
+      await followRootRotation(c, flags.bool('quiet'));
+      if (!flags.bool('quiet')) printTrustRoot(c, (await client.swarmInspect()).TLSInfo.TrustRoot ?? '');
     },
   });
+}
+
+function printTrustRoot(c: CliContext, root: string): void {
+  if (root === '') throw new Error('No CA information available');
+  c.io.out(`${root.trim()}\n`);
+}
+
+/** docker's PEMFile flag: the file's contents ('' when the flag is not given). */
+function readPemFlag(path: string | undefined): string {
+  if (path === undefined || path === '') return '';
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`could not read file ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * docker's RootRotationProgress: every 200 ms, nodes whose certificate the desired CA issued and
+ * nodes that trust the desired root, until both are all nodes and no rotation is in progress. On a
+ * pipe docker prints the three headings once and then the desired root's digest at every poll
+ * (progress bars only go to a terminal, where the counts are shown as they change).
+ */
+async function followRootRotation(c: CliContext, quiet: boolean): Promise<void> {
+  const client = c.client();
+  const clock = c.io.clock ?? REAL_CLOCK;
+  const out = (text: string): void => {
+    if (!quiet) c.io.out(text);
+  };
+  out('desired root digest: \n  rotated TLS certificates: \n  rotated CA certificates:  \n');
+  let counts = '';
+  for (;;) {
+    const swarm = await client.swarmInspect();
+    const nodes = await client.nodeList();
+    const desired = swarm.TLSInfo;
+    out(`desired root digest: sha256:${createHash('sha256').update(desired.TrustRoot ?? '').digest('hex')}\n`);
+    const total = nodes.length;
+    const certs = nodes.filter(
+      (n) => n.Description.TLSInfo?.CertIssuerPublicKey === desired.CertIssuerPublicKey && n.Description.TLSInfo?.CertIssuerSubject === desired.CertIssuerSubject,
+    ).length;
+    const roots = nodes.filter((n) => n.Description.TLSInfo?.TrustRoot === desired.TrustRoot).length;
+    const converged = certs === total && !swarm.RootRotationInProgress;
+    const now = `  rotated TLS certificates: ${certs}/${total} nodes\n  rotated CA certificates:  ${converged ? roots : 0}/${total} nodes\n`;
+    if (c.io.terminal && now !== counts) out(now);
+    counts = now;
+    if (converged && roots === total) return;
+    await clock.sleep(200);
+  }
 }
 
 /** unlock.go: only a locked node asks for the key (from standard input). */
