@@ -86,5 +86,14 @@ describe('certificate renewal', () => {
     for (const node of cluster.nodes) {
       expect(node.logs(), node.name).not.toContain('certificate has expired');
     }
+
+    // Autolock after renewals seals the key in use now (not the one the manager started with):
+    // the restarted manager unlocks and runs.
+    const on = await cluster.manager.dockerOk(['swarm', 'update', '--autolock=true']);
+    const key = /SWMKEY-1-\S+/.exec(on.stdout)?.[0] as string;
+    await waitFor(() => cluster.manager.logs().includes('manager keys sealed under the unlock key'), { timeoutMs: 10_000, what: 'manager sealed' });
+    await cluster.manager.restart();
+    await cluster.manager.dockerOk(['swarm', 'unlock'], { input: `${key}\n` });
+    await waitFor(async () => (await nodeStates()) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 20_000, what: 'the unlocked manager leading again' });
   });
 });

@@ -381,8 +381,10 @@ export class Daemon implements EngineBackend {
   private async unlock(keyText: string): Promise<void> {
     const node = this.locked;
     if (!node) {
-      if (this.active) throw new ConflictError('swarm is not locked');
-      throw new NotInSwarmError();
+      // moby: an active manager is "not locked"; anything else is errNoManager.
+      if (this.active?.manager) throw new ConflictError('swarm is not locked');
+      if (this.active) throw new NotManagerError();
+      throw new NotManagerError(NO_SWARM_NOT_MANAGER_TEXT);
     }
     let tls: TlsMaterial;
     try {
@@ -455,7 +457,9 @@ export class Daemon implements EngineBackend {
         atRest: this.files.raftCipher(),
         onUnlockKey: (key) => {
           try {
-            if (manager?.running && (this.active === null || this.active.manager === manager)) this.onUnlockKey(key, manager, node, tls);
+            // The material in use now: a renewal since activation replaced the key this closure saw.
+            const current = this.active?.manager === manager ? this.active.tls : tls;
+            if (manager?.running && (this.active === null || this.active.manager === manager)) this.onUnlockKey(key, manager, node, current);
           } catch (err) {
             this.options.logger.error({ err }, 'could not re-seal the manager keys under the new unlock key');
           }
@@ -544,7 +548,7 @@ export class Daemon implements EngineBackend {
       a.renewal = null;
       if (this.active !== a) return;
       if (step < wait) return this.scheduleRenewal(a, wait - step);
-      void this.serialised(() => this.renewCertificate(a)).catch((err: unknown) => {
+      void this.renewCertificate(a).catch((err: unknown) => {
         if (this.active !== a) return;
         const left = parseNodeCertificate(a.tls.certPem).notAfter.getTime() - Date.now();
         const retry = Math.max(1_000, Math.min(30_000, left / 10));
@@ -555,23 +559,31 @@ export class Daemon implements EngineBackend {
     a.renewal.unref();
   }
 
-  /** A new key and certificate from the managers' CA, put in place without restarting anything. */
+  /**
+   * A new key and certificate from the managers' CA, put in place without restarting anything.
+   * The request runs outside the transition queue (it may take a while when no leader answers);
+   * only putting the result in place is serialised with role changes and leaving.
+   */
   private async renewCertificate(a: Active): Promise<void> {
     if (this.active !== a) return;
     const { keyPem, csrPem } = await createKeyAndCSR();
     const renewed = await this.requestCertificate(a, csrPem);
-    if (this.active !== a) return;
-    if (renewed.role !== a.node.role) {
-      // The managers want another role: the role change that is on its way renews the certificate.
-      this.options.logger.info({ role: renewed.role }, 'certificate renewal deferred to a pending role change');
-      this.scheduleRenewal(a, 5_000);
-      return;
-    }
-    const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-    this.installTls(a, tls);
-    const cert = parseNodeCertificate(tls.certPem);
-    this.options.logger.info({ serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'node certificate renewed');
-    this.scheduleRenewal(a);
+    await this.serialised(async () => {
+      if (this.active !== a) return;
+      if (renewed.role !== a.node.role) {
+        // The managers want another role (a role change this node missed): act on it; that
+        // renews the certificate too. If it fails, the next renewal tries again.
+        this.options.logger.info({ role: renewed.role }, 'certificate renewal found a pending role change');
+        this.requestRoleChange(renewed.role, renewed.via);
+        this.scheduleRenewal(a, 60_000);
+        return;
+      }
+      const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
+      this.installTls(a, tls);
+      const cert = parseNodeCertificate(tls.certPem);
+      this.options.logger.info({ serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'node certificate renewed');
+      this.scheduleRenewal(a);
+    });
   }
 
   /** New TLS material everywhere it is used, without restarting anything: connections made from now on use it. */
@@ -592,14 +604,14 @@ export class Daemon implements EngineBackend {
   }
 
   /** RenewCertificate on the leader: asked through the managers this node knows, following a redirect. */
-  private async requestCertificate(a: Active, csrPem: string): Promise<{ certPem: string; role: NodeRole }> {
+  private async requestCertificate(a: Active, csrPem: string): Promise<{ certPem: string; role: NodeRole; via: string }> {
     const candidates = [...new Set([a.agent.connectedManager, ...a.node.managers].filter((m): m is string => Boolean(m)))];
     let lastErr: unknown = new Error('no manager to renew the certificate with');
     for (let i = 0; i < candidates.length && i < 8; i++) {
       const addr = candidates[i] as string;
       const ca = createClient(CAService, CAMethods, addr, clientCredentials(a.tls));
       try {
-        return await ca.unary.RenewCertificate({ csrPem }, { timeoutMs: 10_000 });
+        return { ...(await ca.unary.RenewCertificate({ csrPem }, { timeoutMs: 10_000 })), via: addr };
       } catch (err) {
         lastErr = err;
         const leader = leaderFromError(err);
@@ -673,6 +685,7 @@ export class Daemon implements EngineBackend {
     }
     this.files.save(node, tls);
     try {
+      dataPlane?.setTls(tls); // kept across the role change: its next connections present the new certificate
       await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, dataPlane ?? undefined);
     } catch (err) {
       await dataPlane?.stop(); // not handed over: nothing else will stop it

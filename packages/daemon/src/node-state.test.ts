@@ -31,9 +31,11 @@ describe('NodeStateFiles with autolock', () => {
     })();
     const key = generateUnlockKey();
     files.setUnlockKey(key, 'manager', TLS);
-    const onDisk = fs.readFileSync(path.join(d, 'certs', 'node.key'), 'utf8') + fs.readFileSync(path.join(d, 'certs', 'raft.dek'), 'utf8');
+    const onDisk = fs.readFileSync(path.join(d, 'certs', 'node.key'), 'utf8');
     expect(onDisk).not.toContain('secret');
     expect(onDisk).toContain('SHOAL SEALED PRIVATE KEY');
+    // The data key is sealed inside node.key: no other copy.
+    expect(fs.existsSync(path.join(d, 'certs', 'raft.dek'))).toBe(false);
 
     const after = new NodeStateFiles(d);
     expect(after.load()).toEqual({ node: NODE, locked: true });
@@ -74,5 +76,22 @@ describe('NodeStateFiles with autolock', () => {
     files.setUnlockKey(generateUnlockKey(), 'worker', TLS);
     files.save({ ...NODE, role: 'worker' }, TLS);
     expect(new NodeStateFiles(d).load()?.locked).toBeUndefined();
+  });
+
+  it('writes certificate, key and data key as one change: a crash leaves the old set or the new one', () => {
+    const d = dir();
+    const files = new NodeStateFiles(d);
+    files.save(NODE, TLS);
+    const certs = path.join(d, 'certs');
+    // Crashed before the commit marker: the half-written new files are dropped.
+    fs.writeFileSync(path.join(certs, 'node.crt.new'), 'NEW CERT');
+    expect(new NodeStateFiles(d).load()).toEqual({ node: NODE, tls: TLS });
+    expect(fs.readdirSync(certs).filter((f) => f.endsWith('.new'))).toEqual([]);
+    // Crashed after the marker, between the renames: the change is finished.
+    fs.writeFileSync(path.join(certs, 'node.key.new'), 'NEW KEY');
+    fs.writeFileSync(path.join(certs, 'commit'), JSON.stringify([{ name: 'node.crt', remove: false }, { name: 'node.key', remove: false }]));
+    fs.writeFileSync(path.join(certs, 'node.crt'), 'NEW CERT'); // this rename happened
+    expect(new NodeStateFiles(d).load()).toEqual({ node: NODE, tls: { ...TLS, certPem: 'NEW CERT', keyPem: 'NEW KEY' } });
+    expect(fs.existsSync(path.join(certs, 'commit'))).toBe(false);
   });
 });

@@ -1,8 +1,12 @@
 // What a node remembers across restarts: node.json (identity, role, addresses, known managers)
-// and certs/ (root CA, node key and certificate, and on managers raft.dek, the key the raft data
-// is sealed with). With autolock a manager keeps node.key and raft.dek sealed under the swarm's
-// unlock key, which is never written down: after a restart the node is locked until someone
-// gives the key again (`swarm unlock`).
+// and certs/ (root CA, node key and certificate, and on managers the key their raft data is
+// sealed with). With autolock a manager keeps its private key and that raft data key sealed
+// together in node.key under the swarm's unlock key, which is never written down: after a
+// restart the node is locked until someone gives the key again (`swarm unlock`).
+//
+// The files of certs/ change together (a renewal replaces certificate and key; autolock seals
+// key and data key): each change is written as `<file>.new` files and a commit marker, then
+// renamed into place, so a crash leaves either the old set or the new one, never a mix.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,12 +29,24 @@ export interface PersistedNode {
 
 const SEALED_BEGIN = '-----BEGIN SHOAL SEALED PRIVATE KEY-----';
 const SEALED_END = '-----END SHOAL SEALED PRIVATE KEY-----';
+const COMMIT = 'commit';
+const KEY = 'node.key';
+const DEK = 'raft.dek';
 
 export type LoadedNode = { node: PersistedNode; tls: TlsMaterial; locked?: undefined } | { node: PersistedNode; locked: true };
 
+/** What a sealed node.key holds. */
+interface SealedContent {
+  keyPem: string;
+  /** The raft data key (base64), on managers. */
+  dek?: string;
+}
+
 export class NodeStateFiles {
-  /** The unlock key node.key and raft.dek are sealed under (managers with autolock), else null. */
+  /** The unlock key node.key is sealed under (managers with autolock), else null. */
   private unlockKey: Buffer | null = null;
+  /** This manager's raft data key, once known. */
+  private dek: Buffer | null = null;
 
   constructor(private readonly dataDir: string) {}
 
@@ -40,15 +56,13 @@ export class NodeStateFiles {
   private get certDir(): string {
     return path.join(this.dataDir, 'certs');
   }
-  private get dekFile(): string {
-    return path.join(this.certDir, 'raft.dek');
-  }
 
   /** The saved membership; `locked` when its key is sealed and unlock() must be given the key first. */
   load(): LoadedNode | null {
     if (!fs.existsSync(this.nodeFile)) return null;
+    this.recover();
     const node = JSON.parse(fs.readFileSync(this.nodeFile, 'utf8')) as PersistedNode;
-    const keyText = this.read('node.key');
+    const keyText = this.read(KEY);
     if (sealedBody(keyText) !== null) return { node, locked: true };
     return { node, tls: { caCertPem: this.read('ca.crt'), certPem: this.read('node.crt'), keyPem: keyText } };
   }
@@ -59,90 +73,139 @@ export class NodeStateFiles {
    */
   unlock(keyText: string): TlsMaterial {
     const key = parseUnlockKey(keyText);
-    const body = sealedBody(this.read('node.key'));
+    const body = sealedBody(this.read(KEY));
     if (body === null) throw new Error('node key is not sealed');
-    const keyPem = openWithUnlockKey(key, body).toString('utf8');
-    const dek = this.readDek();
-    if (dek?.sealed !== undefined) openWithUnlockKey(key, dek.sealed); // the same key must open both
+    const content = JSON.parse(openWithUnlockKey(key, body).toString('utf8')) as SealedContent;
     this.unlockKey = key;
-    return { caCertPem: this.read('ca.crt'), certPem: this.read('node.crt'), keyPem };
+    this.dek = content.dek === undefined ? null : Buffer.from(content.dek, 'base64');
+    // A plain copy of the data key left by a crash while it was being sealed.
+    if (this.dek && fs.existsSync(this.file(DEK))) this.commit([{ name: DEK, content: null }]);
+    return { caCertPem: this.read('ca.crt'), certPem: this.read('node.crt'), keyPem: content.keyPem };
   }
 
   save(node: PersistedNode, tls?: TlsMaterial): void {
     if (tls) {
       fs.mkdirSync(this.certDir, { recursive: true, mode: 0o700 });
-      writeAtomic(path.join(this.certDir, 'ca.crt'), tls.caCertPem, 0o644);
-      writeAtomic(path.join(this.certDir, 'node.crt'), tls.certPem, 0o644);
-      this.writeKey(node.role, tls.keyPem);
+      this.commit([
+        { name: 'ca.crt', content: tls.caCertPem, mode: 0o644 },
+        { name: 'node.crt', content: tls.certPem, mode: 0o644 },
+        ...this.keyFiles(node.role, tls.keyPem),
+      ]);
     }
     writeAtomic(this.nodeFile, JSON.stringify(node, null, 2) + '\n', 0o644);
   }
 
   /**
-   * The swarm's unlock key changed (null: autolock off): node.key and raft.dek are sealed under
-   * the new key, or written plain. Workers are never locked.
+   * The swarm's unlock key changed (null: autolock off): node.key (with the raft data key inside)
+   * is sealed under the new key, or both are written plain. Workers are never locked.
    */
   setUnlockKey(keyText: string | null, role: NodeRole, tls: TlsMaterial): void {
-    const saved = this.readDek();
-    const dek = saved ? this.openDek(saved) : undefined; // under the key it was sealed with
     this.unlockKey = keyText === null || role !== 'manager' ? null : parseUnlockKey(keyText);
-    this.writeKey(role, tls.keyPem);
-    if (dek) this.writeDek(dek);
+    this.commit(this.keyFiles(role, tls.keyPem));
   }
 
   /** This manager's raft data key (made on first use), sealing while autolock is on. */
   raftCipher(): AtRestCipher {
-    const saved = this.readDek();
-    let dek: Buffer;
-    if (saved) dek = this.openDek(saved);
-    else {
-      dek = randomBytes(DEK_BYTES);
-      fs.mkdirSync(this.certDir, { recursive: true, mode: 0o700 });
-      this.writeDek(dek);
+    if (!this.dek) {
+      const saved = this.readPlainDek();
+      this.dek = saved ?? randomBytes(DEK_BYTES);
+      if (!saved) {
+        // A new data key is written plain; the manager reports the unlock key, which seals it.
+        this.unlockKey = null;
+        fs.mkdirSync(this.certDir, { recursive: true, mode: 0o700 });
+        this.commit([{ name: DEK, content: plainDek(this.dek), mode: 0o600 }]);
+      }
     }
-    return new AtRestCipher(dek, this.unlockKey !== null);
+    return new AtRestCipher(this.dek, this.unlockKey !== null);
   }
 
   /** The raft data is gone (demotion): its key goes too, and nothing is sealed any more. */
   forgetRaftKey(): void {
-    fs.rmSync(this.dekFile, { force: true });
+    this.dek = null;
     this.unlockKey = null;
+    this.commit([{ name: DEK, content: null }]);
   }
 
-  /** Forgets the swarm: identity, certificates and manager state. */
+  /** Forgets the swarm: identity, certificates and manager state (backups of it included). */
   clear(): void {
     this.unlockKey = null;
-    for (const p of [this.nodeFile, this.certDir, path.join(this.dataDir, 'raft')]) {
-      fs.rmSync(p, { recursive: true, force: true });
+    this.dek = null;
+    const doomed = [this.nodeFile, this.certDir, path.join(this.dataDir, 'raft')];
+    for (const name of fs.existsSync(this.dataDir) ? fs.readdirSync(this.dataDir) : []) {
+      if (name.startsWith('raft.before-force-new-cluster-')) doomed.push(path.join(this.dataDir, name));
     }
+    for (const p of doomed) fs.rmSync(p, { recursive: true, force: true });
   }
 
-  private read(file: string): string {
-    return fs.readFileSync(path.join(this.certDir, file), 'utf8');
+  /** node.key (and raft.dek) as they should be for `role` now. */
+  private keyFiles(role: NodeRole, keyPem: string): FileChange[] {
+    if (this.unlockKey === null || role !== 'manager') {
+      return [{ name: KEY, content: keyPem, mode: 0o600 }, ...(this.dek && role === 'manager' ? [{ name: DEK, content: plainDek(this.dek), mode: 0o600 }] : [])];
+    }
+    const content: SealedContent = { keyPem, ...(this.dek ? { dek: this.dek.toString('base64') } : {}) };
+    const body = sealWithUnlockKey(this.unlockKey, Buffer.from(JSON.stringify(content), 'utf8'));
+    return [
+      { name: KEY, content: `${SEALED_BEGIN}\n${wrap64(body)}\n${SEALED_END}\n`, mode: 0o600 },
+      { name: DEK, content: null },
+    ];
   }
 
-  private writeKey(role: NodeRole, keyPem: string): void {
-    const file = path.join(this.certDir, 'node.key');
-    if (this.unlockKey === null || role !== 'manager') return writeAtomic(file, keyPem, 0o600);
-    const body = sealWithUnlockKey(this.unlockKey, Buffer.from(keyPem, 'utf8'));
-    writeAtomic(file, `${SEALED_BEGIN}\n${wrap64(body)}\n${SEALED_END}\n`, 0o600);
+  private readPlainDek(): Buffer | null {
+    if (!fs.existsSync(this.file(DEK))) return null;
+    const saved = JSON.parse(fs.readFileSync(this.file(DEK), 'utf8')) as { plain?: string };
+    return saved.plain === undefined ? null : Buffer.from(saved.plain, 'base64');
   }
 
-  private readDek(): { plain?: string; sealed?: string } | null {
-    if (!fs.existsSync(this.dekFile)) return null;
-    return JSON.parse(fs.readFileSync(this.dekFile, 'utf8')) as { plain?: string; sealed?: string };
+  private file(name: string): string {
+    return path.join(this.certDir, name);
   }
 
-  private openDek(saved: { plain?: string; sealed?: string }): Buffer {
-    if (saved.plain !== undefined) return Buffer.from(saved.plain, 'base64');
-    if (this.unlockKey === null || saved.sealed === undefined) throw new Error('raft data key is sealed and the node is locked');
-    return openWithUnlockKey(this.unlockKey, saved.sealed);
+  private read(name: string): string {
+    return fs.readFileSync(this.file(name), 'utf8');
   }
 
-  private writeDek(dek: Buffer): void {
-    const content = this.unlockKey === null ? { plain: dek.toString('base64') } : { sealed: sealWithUnlockKey(this.unlockKey, dek) };
-    writeAtomic(this.dekFile, JSON.stringify(content) + '\n', 0o600);
+  /**
+   * Writes `changes` (content null: delete) all or nothing: every new file as `<name>.new`, then
+   * the commit marker, then the renames. recover() finishes a committed change after a crash and
+   * drops an uncommitted one.
+   */
+  private commit(changes: readonly FileChange[]): void {
+    if (changes.length === 0) return;
+    fs.mkdirSync(this.certDir, { recursive: true, mode: 0o700 });
+    for (const c of changes) if (c.content !== null) writeDurable(this.file(`${c.name}.new`), c.content, c.mode ?? 0o600);
+    writeAtomic(this.file(COMMIT), JSON.stringify(changes.map((c) => ({ name: c.name, remove: c.content === null }))), 0o600);
+    fsyncDir(this.certDir);
+    this.recover();
   }
+
+  private recover(): void {
+    if (!fs.existsSync(this.certDir)) return;
+    const marker = this.file(COMMIT);
+    if (fs.existsSync(marker)) {
+      const changes = JSON.parse(fs.readFileSync(marker, 'utf8')) as Array<{ name: string; remove: boolean }>;
+      for (const c of changes) {
+        if (c.remove) fs.rmSync(this.file(c.name), { force: true });
+        else if (fs.existsSync(this.file(`${c.name}.new`))) fs.renameSync(this.file(`${c.name}.new`), this.file(c.name));
+      }
+      fsyncDir(this.certDir);
+      fs.rmSync(marker, { force: true });
+    }
+    for (const name of fs.readdirSync(this.certDir)) {
+      if (name.endsWith('.new') || name.endsWith('.tmp')) fs.rmSync(this.file(name), { force: true });
+    }
+    fsyncDir(this.certDir);
+  }
+}
+
+interface FileChange {
+  name: string;
+  /** null: the file is removed. */
+  content: string | null;
+  mode?: number;
+}
+
+function plainDek(dek: Buffer): string {
+  return JSON.stringify({ plain: dek.toString('base64') }) + '\n';
 }
 
 /** The base64 body of a sealed key file, or null for a plain PEM key. */
@@ -157,11 +220,27 @@ function wrap64(b64: string): string {
   return b64.match(/.{1,64}/g)?.join('\n') ?? '';
 }
 
+function writeDurable(file: string, content: string, mode: number): void {
+  const fd = fs.openSync(file, 'w', mode);
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function writeAtomic(file: string, content: string, mode: number): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w', mode);
-  fs.writeSync(fd, content);
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
+  writeDurable(tmp, content, mode);
   fs.renameSync(tmp, file);
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -176,5 +176,6 @@ export function nodeCertValidity(spec: ClusterSpec, env: Record<string, string |
 export function signingCA(cluster: ClusterObject): { caCertPem: string; caKeyPem: string; chainPem?: string } {
   const r = cluster.rootRotation;
   if (r) return { caCertPem: r.certPem, caKeyPem: r.keyPem, chainPem: r.crossSignedPem };
-  return { caCertPem: cluster.rootCA.certPem, caKeyPem: cluster.rootCA.keyPem };
+  const { certPem, keyPem, chainPem } = cluster.rootCA;
+  return { caCertPem: certPem, caKeyPem: keyPem, ...(chainPem ? { chainPem } : {}) };
 }

@@ -210,7 +210,7 @@ export class ControlApi {
       return cluster.rootRotation;
     }
     const next = signing ?? (await generateRootCA());
-    return { certPem: next.certPem, keyPem: next.keyPem, crossSignedPem: await crossSignRootCA(next, cluster.rootCA) };
+    return { certPem: next.certPem, keyPem: next.keyPem, crossSignedPem: await crossSignRootCA(next, { certPem: cluster.rootCA.certPem, keyPem: cluster.rootCA.keyPem }) };
   }
 
   /** Nodes with their manager status derived from this (leader) manager's view of Raft. */

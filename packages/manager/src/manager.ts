@@ -122,6 +122,7 @@ export class Manager {
   private stopping = false;
   /** This node's certificate; replaced by setTls after a renewal. */
   private tls: TlsMaterial;
+  private unlockKeyRetry: NodeJS.Timeout | undefined;
   /** The unlock key last reported through onUnlockKey (undefined: none reported yet). */
   private reportedUnlockKey: string | null | undefined;
 
@@ -227,6 +228,7 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.unlockKeyRetry) clearTimeout(this.unlockKeyRetry);
     this.rootRotation.stop();
     this.gossipKeys.stop();
     this.orchestration.stop();
@@ -274,11 +276,26 @@ export class Manager {
     if (!cluster || !this.options.onUnlockKey) return;
     const key = cluster.unlockKey ?? null;
     if (key === this.reportedUnlockKey) return;
+    // Autolock off, while this manager seals: believe it only from state caught up with a leader.
+    // State restored from disk may predate `--autolock`, and acting on it would unseal the keys.
+    if (key === null && this.options.atRest?.encrypt === true && !this.caughtUp()) {
+      this.unlockKeyRetry ??= setTimeout(() => {
+        this.unlockKeyRetry = undefined;
+        if (!this.stopping) this.checkUnlockKey();
+      }, 500);
+      return;
+    }
     this.reportedUnlockKey = key;
     const report = this.options.onUnlockKey;
     setImmediate(() => {
       if (this.reportedUnlockKey === key) report(key);
     });
+  }
+
+  /** This manager knows a leader and has applied everything it knows to be committed. */
+  private caughtUp(): boolean {
+    const status = this.replica.status();
+    return status.lead !== null && this.memory.appliedIndex >= status.commit;
   }
 
   /** Runs a control-API call here when leading, else on the leader. */

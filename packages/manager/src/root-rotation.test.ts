@@ -68,7 +68,8 @@ describe('root CA rotation', () => {
     expect(done.rootRotation).toBeUndefined();
     expect(done.rootCA.certPem).toBe(rotation?.certPem);
     expect(parseJoinToken(done.joinTokens.worker).rootDigestHex).toBe(caDigest(rotation?.certPem as string));
-    expect(signingCA(done)).toEqual({ caCertPem: rotation?.certPem, caKeyPem: rotation?.keyPem });
+    // Issued later, a certificate still carries the cross-signed root, for nodes that trust the old root a moment longer.
+    expect(signingCA(done)).toEqual({ caCertPem: rotation?.certPem, caKeyPem: rotation?.keyPem, chainPem: rotation?.crossSignedPem });
     reconciler.stop();
     expect(memory.list('cluster')).toHaveLength(1);
   });

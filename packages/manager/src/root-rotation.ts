@@ -76,7 +76,7 @@ export class RootRotationReconciler {
     const { rootRotation: _done, ...rest } = cluster;
     const next: ClusterObject = {
       ...rest,
-      rootCA: { certPem: rotation.certPem, keyPem: rotation.keyPem },
+      rootCA: { certPem: rotation.certPem, keyPem: rotation.keyPem, chainPem: rotation.crossSignedPem },
       joinTokens: { worker: generateJoinToken(rotation.certPem), manager: generateJoinToken(rotation.certPem) },
     };
     this.o.store

@@ -62,6 +62,8 @@ describe('root CA rotation', () => {
     expect(info.TrustRoot).toBe(oldRoot.certPem);
     expect(info.CertIssuerPublicKey).toBe(tlsInfo(newRoot.certPem).CertIssuerPublicKey);
     expect(nodeTlsInfo({ caCertPem: oldRoot.certPem, certPem: (await node(oldRoot, 'b')).certPem })).toEqual(tlsInfo(oldRoot.certPem));
+    // The issuer is found by key, not by position or subject (both roots are CN=swarm-ca).
+    expect(nodeTlsInfo({ caCertPem: newRoot.certPem, certPem: rotated.certPem }).CertIssuerPublicKey).toBe(tlsInfo(newRoot.certPem).CertIssuerPublicKey);
   });
 
   it('checks a CA certificate and key given for a rotation', async () => {

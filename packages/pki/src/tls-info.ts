@@ -24,6 +24,10 @@ export function tlsInfo(caCertPem: string, issuerPem: string = caCertPem): CATLS
  * the trusted root).
  */
 export function nodeTlsInfo(tls: { caCertPem: string; certPem: string }): CATLSInfo {
-  const chain = certificatePems(tls.certPem);
-  return tlsInfo(tls.caCertPem, chain[1] ?? tls.caCertPem);
+  const [leafPem, ...chain] = certificatePems(tls.certPem);
+  if (leafPem === undefined) return tlsInfo(tls.caCertPem);
+  // The issuer is the certificate whose key the leaf names (roots share the subject `swarm-ca`).
+  const wanted = new x509.X509Certificate(leafPem).getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  const issuer = [...chain, tls.caCertPem].find((pem) => new x509.X509Certificate(firstCertificatePem(pem)).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId === wanted);
+  return tlsInfo(tls.caCertPem, issuer ?? chain[0] ?? tls.caCertPem);
 }

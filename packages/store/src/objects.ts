@@ -31,7 +31,11 @@ export interface ClusterSpec {
 
 export interface ClusterObject extends Meta {
   spec: ClusterSpec;
-  rootCA: { certPem: string; keyPem: string };
+  /**
+   * `chainPem`: after a rotation, the new root cross-signed by the old one; certificates issued
+   * later still carry it, for nodes that go on trusting the old root a little longer.
+   */
+  rootCA: { certPem: string; keyPem: string; chainPem?: string };
   /** Full join tokens; the secret part decides the role. */
   joinTokens: { worker: string; manager: string };
   /** Node ids whose certificates are revoked (removed nodes). */

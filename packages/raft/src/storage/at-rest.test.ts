@@ -86,4 +86,40 @@ describe('raft data encrypted at rest', () => {
     expect(() => open(dir)).toThrow(AtRestKeyError);
     expect(() => open(dir, new AtRestCipher(randomBytes(32), true))).toThrow(/could not be opened with this key/);
   });
+
+  it('drops a plain snapshot whose write was in flight when encryption was switched on', async () => {
+    const dir = tmp();
+    const s = open(dir, new AtRestCipher(randomBytes(32), false));
+    s.save({ entries: [ent(1, 1, 'x'), ent(2, 1, 'y')], hardState: { term: 1, vote: null, commit: 2 } });
+    const writing = s.createSnapshotAsync(2, CS, new TextEncoder().encode(`${MARK}-inflight`));
+    s.setEncryption(true);
+    expect(await writing).toBeNull();
+    expect(diskText(dir)).not.toContain(MARK);
+  });
+
+  it('recovers a rewrite a crash interrupted: between the renames, before them, or after', () => {
+    const dir = tmp();
+    const key = randomBytes(32);
+    const s = open(dir, new AtRestCipher(key, false));
+    for (let i = 1; i <= 3; i++) s.save({ entries: [ent(i, 1, `e${i}`)], hardState: { term: 1, vote: null, commit: i } });
+    s.setEncryption(true);
+    s.close();
+    const wal = path.join(dir, 'wal');
+    const reopen = () => {
+      const again = open(dir, new AtRestCipher(key, true));
+      expect(again.entries(1, 4, Infinity).map((e) => new TextDecoder().decode(e.data))).toEqual(['e1', 'e2', 'e3']);
+      again.close();
+      expect(fs.readdirSync(dir).sort()).toEqual(['snap', 'wal']);
+    };
+    // Between the renames: only the complete new directory is there.
+    fs.renameSync(wal, `${wal}.new`);
+    reopen();
+    // Before the first rename: a half-written new directory next to the old log.
+    fs.mkdirSync(`${wal}.new`);
+    fs.writeFileSync(path.join(`${wal}.new`, '0000000000000009-0000000000000001.wal'), 'torn');
+    reopen();
+    // After both: the old directory was not removed yet.
+    fs.cpSync(wal, `${wal}.old`, { recursive: true });
+    reopen();
+  });
 });

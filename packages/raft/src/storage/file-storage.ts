@@ -52,7 +52,7 @@ export class FileStorage implements RaftStorage {
     if (!on) return;
     const snap = this.mem.snapshot();
     if (snap.metadata.index > 0) this.snaps.save(snap);
-    this.snaps.purge(1);
+    this.snaps.keepOnly(snap.metadata.index > 0 ? { index: snap.metadata.index, term: snap.metadata.term } : undefined);
     const first = this.mem.firstIndex();
     const last = this.mem.lastIndex();
     const entries = last >= first ? this.mem.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
@@ -143,9 +143,15 @@ export class FileStorage implements RaftStorage {
 
   async createSnapshotAsync(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot | null> {
     const snap = this.newSnapshot(index, confState, data);
+    const sealedAtStart = this.cipher?.encrypt === true;
     // The file first, off the loop; the WAL record that vouches for it only once it is durable.
     await this.snaps.saveAsync(snap);
     this.checkOpen();
+    // Encryption was switched on while this plain file was being written: it must not stay.
+    if (this.cipher?.encrypt === true && !sealedAtStart) {
+      this.snaps.remove(snap.metadata);
+      return null;
+    }
     // A snapshot installed from the leader meanwhile supersedes this one; its file is an orphan
     // that purge() removes (it is older than the installed one).
     if (this.mem.snapshot().metadata.index >= index) return null;

@@ -68,9 +68,19 @@ export class Snapshotter {
     }
   }
 
+  /** Deletes every snapshot file but the one at `mark` (all of them without one). */
+  keepOnly(mark: SnapshotMark | undefined): void {
+    this.removeFiles(this.list().filter((f) => !mark || f.index !== mark.index || f.term !== mark.term));
+  }
+
+  /** Deletes the snapshot file at `mark`, if any. */
+  remove(mark: SnapshotMark): void {
+    this.removeFiles(this.list().filter((f) => f.index === mark.index && f.term === mark.term));
+  }
+
   /** Keeps the newest `keep` snapshot files and deletes the rest. */
   purge(keep: number): void {
-    this.remove(this.list().slice(keep));
+    this.removeFiles(this.list().slice(keep));
   }
 
   /**
@@ -78,7 +88,7 @@ export class Snapshotter {
    * writing the file and logging it, they would otherwise crowd out real ones in purge().
    */
   removeOrphansAbove(index: number, vouched: (mark: SnapshotMark) => boolean): void {
-    this.remove(this.list().filter((f) => f.index > index && !vouched(f)));
+    this.removeFiles(this.list().filter((f) => f.index > index && !vouched(f)));
   }
 
   /** Snapshot files, newest first. */
@@ -92,7 +102,7 @@ export class Snapshotter {
     return files.sort((a, b) => b.index - a.index || b.term - a.term);
   }
 
-  private remove(files: readonly SnapFile[]): void {
+  private removeFiles(files: readonly SnapFile[]): void {
     if (files.length === 0) return;
     for (const f of files) fs.rmSync(f.file, { force: true });
     fsyncDir(this.dir);

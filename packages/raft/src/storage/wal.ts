@@ -59,6 +59,7 @@ export class Wal {
 
   /** Opens (creating if empty) the WAL in `dir` and returns every record for replay. */
   static open(dir: string, options: WalOptions, initial: HeaderRecord): { wal: Wal; records: WalRecord[] } {
+    recoverRewrite(dir);
     fs.mkdirSync(dir, { recursive: true });
     removeTempFiles(dir);
     const segments = listSegments(dir);
@@ -181,27 +182,34 @@ export class Wal {
   /**
    * Replaces every segment with one new segment holding `header` and `batch` (the whole log the
    * caller keeps), written under the cipher's current setting: after encryption is switched on,
-   * no plain record is left behind. A crash before the old segments are gone leaves them in front
-   * of the new one, whose batch rewrites the same entries on replay.
+   * no plain record is left behind. The new segment is written whole in a sibling directory that
+   * then takes this one's place (two renames; see recoverRewrite), so a crash leaves either the
+   * old log or the new one.
    */
   rewrite(header: HeaderRecord, batch: BatchRecord): void {
     if (this.failure !== undefined) throw this.failure;
     try {
-      this.trimTail();
       const last = this.segments[this.segments.length - 1] as Segment;
       const seq = last.seq + 1;
-      const file = path.join(this.dir, segmentName(seq, header.startIndex));
+      const name = segmentName(seq, header.startIndex);
+      const fresh = `${this.dir}.new`;
+      const old = `${this.dir}.old`;
+      fs.rmSync(fresh, { recursive: true, force: true });
+      fs.mkdirSync(fresh);
       const frames = [encodeFrame(sealed(encodeRecord(header), this.options.cipher))];
       if (batch.entries.length > 0 || batch.hardState) frames.push(encodeFrame(sealed(encodeRecord(batch), this.options.cipher)));
-      writeFileAtomic(file, frames);
-      const fd = fs.openSync(file, 'r+');
+      writeFileAtomic(path.join(fresh, name), frames);
       this.closeFd(this.fd);
-      const old = this.segments.splice(0, this.segments.length, { seq, startIndex: header.startIndex, file });
-      this.fd = fd;
-      this.size = fs.fstatSync(fd).size;
+      fs.rmSync(old, { recursive: true, force: true });
+      fs.renameSync(this.dir, old);
+      fs.renameSync(fresh, this.dir);
+      fsyncDir(path.dirname(this.dir));
+      fs.rmSync(old, { recursive: true, force: true });
+      const file = path.join(this.dir, name);
+      this.segments.splice(0, this.segments.length, { seq, startIndex: header.startIndex, file });
+      this.fd = fs.openSync(file, 'r+');
+      this.size = fs.fstatSync(this.fd).size;
       this.allocated = this.size;
-      for (const seg of old) fs.rmSync(seg.file, { force: true });
-      fsyncDir(this.dir);
     } catch (err) {
       this.fail(err);
     }
@@ -241,6 +249,24 @@ export class Wal {
     }
     this.closeFd(this.fd);
   }
+}
+
+/**
+ * Finishes or undoes a rewrite() a crash interrupted. `<dir>.new` is complete before `<dir>` is
+ * renamed away, so: `<dir>` present means the swap did not start (drop `.new`) or finished (drop
+ * `.old`); `<dir>` missing means it stopped between the renames (put `.new` in place).
+ */
+function recoverRewrite(dir: string): void {
+  const fresh = `${dir}.new`;
+  const old = `${dir}.old`;
+  if (!fs.existsSync(dir)) {
+    if (fs.existsSync(fresh)) fs.renameSync(fresh, dir);
+    else if (fs.existsSync(old)) fs.renameSync(old, dir);
+    else return;
+    fsyncDir(path.dirname(dir));
+  }
+  fs.rmSync(fresh, { recursive: true, force: true });
+  fs.rmSync(old, { recursive: true, force: true });
 }
 
 function segmentName(seq: number, startIndex: number): string {
