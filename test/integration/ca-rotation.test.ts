@@ -3,11 +3,10 @@
 // midway), then trusts only the new root; the join tokens change; managers, workers and the mesh
 // keep working on fresh connections; a node joins with the new token, and the old one is refused.
 import { readFileSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRootCA, nodeTlsInfo, tlsInfo } from '@shoal/pki';
-import { registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type DaemonHandle } from '@shoal/testkit';
+import { registerCleanup, startCluster, startDaemon, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -19,17 +18,9 @@ const trusted = (n: DaemonHandle): string => readFileSync(join(n.dataDir, 'certs
 const issuerKey = (n: DaemonHandle): string =>
   nodeTlsInfo({ caCertPem: trusted(n), certPem: readFileSync(join(n.dataDir, 'certs', 'node.crt'), 'utf8') }).CertIssuerPublicKey;
 
-function servedBy(ip: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: ip, port: PORT, path: '/', agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(/^Node: (\S+)/m.exec(body)?.[1] ?? ''));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
+/** The whoami answer's `Node:` line. */
+async function servedBy(ip: string): Promise<string> {
+  return (await whoami(ip, PORT)).node;
 }
 
 async function readyNodes(): Promise<string> {

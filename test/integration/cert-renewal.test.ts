@@ -5,10 +5,9 @@
 // first certificate expired comes back with the renewed one.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, waitFor, type Cluster, type DaemonHandle } from '@shoal/testkit';
+import { registerCleanup, startCluster, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -23,17 +22,8 @@ function certOf(node: DaemonHandle): X509Certificate {
 }
 
 /** The whoami answer's `Node:` line. */
-function servedBy(ip: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: ip, port: PORT, path: '/', agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(/^Node: (\S+)/m.exec(body)?.[1] ?? ''));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
+async function servedBy(ip: string): Promise<string> {
+  return (await whoami(ip, PORT)).node;
 }
 
 async function nodeStates(): Promise<string> {

@@ -1,9 +1,8 @@
 // Gossip key rotation end to end, sped up with SHOAL_GOSSIP_KEY_ROTATION: the leader rotates the
 // cluster key in three phases, every node applies each phase to its running gossip (seen by key
 // fingerprints in the logs, never the keys), and membership and the routing mesh stay healthy.
-import * as http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, waitFor, type Cluster, type DaemonHandle } from '@shoal/testkit';
+import { registerCleanup, startCluster, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -57,17 +56,8 @@ function sawFullRotation(node: DaemonHandle, [oldKey, newKey]: [string, string])
 }
 
 /** The whoami answer's `Node:` line. */
-function servedBy(ip: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(/^Node: (\S+)/m.exec(body)?.[1] ?? ''));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
+async function servedBy(ip: string, port: number): Promise<string> {
+  return (await whoami(ip, port)).node;
 }
 
 async function runningTasks(service: string): Promise<number> {

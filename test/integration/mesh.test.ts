@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, waitFor, type Cluster } from '@shoal/testkit';
+import { registerCleanup, startCluster, waitFor, whoami, type Cluster, type WhoamiAnswer } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -12,21 +12,12 @@ let cluster: Cluster;
 const BASE = '127.0.17.';
 const PORT = 8080;
 
-function get(ip: string, timeoutMs = 3000): Promise<{ task: string; node: string; body: string }> {
+function get(ip: string, timeoutMs = 3000): Promise<WhoamiAnswer> {
   return getPort(ip, PORT, timeoutMs);
 }
 
-function getPort(ip: string, port: number, timeoutMs = 3000): Promise<{ task: string; node: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: ip, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ task: /^Task: (\S+)/m.exec(body)?.[1] ?? '', node: /^Node: (\S+)/m.exec(body)?.[1] ?? '', body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
+function getPort(ip: string, port: number, timeoutMs = 3000): Promise<WhoamiAnswer> {
+  return whoami(ip, port, timeoutMs);
 }
 
 async function spread(ips: string[], n: number): Promise<Map<string, number>> {

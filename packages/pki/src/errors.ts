@@ -76,3 +76,21 @@ export class PermissionDeniedError extends Error {
     this.name = 'PermissionDeniedError';
   }
 }
+
+/** swarmkit's refusal of a string that is not an unlock key at all. */
+export class InvalidUnlockKeyFormatError extends Error {
+  readonly code = 'INVALID_UNLOCK_KEY_FORMAT';
+  constructor() {
+    super('invalid key string');
+    this.name = 'InvalidUnlockKeyFormatError';
+  }
+}
+
+/** Sealed data that this key does not open (another key, or damaged). */
+export class WrongUnlockKeyError extends Error {
+  readonly code = 'WRONG_UNLOCK_KEY';
+  constructor(options?: ErrorOptions) {
+    super('the unlock key does not open this data', options);
+    this.name = 'WrongUnlockKeyError';
+  }
+}

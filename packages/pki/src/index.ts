@@ -6,6 +6,8 @@ export {
   InvalidCertificateError,
   InvalidCSRError,
   InvalidJoinTokenError,
+  InvalidUnlockKeyFormatError,
+  WrongUnlockKeyError,
   PermissionDeniedError,
   RemoteCAMismatchError,
   UnknownAuthorityError,
@@ -46,11 +48,4 @@ export {
 } from './roles';
 export { DEFAULT_NODE_CERT_VALIDITY_HOURS, MIN_NODE_CERT_VALIDITY_HOURS, ROOT_CA_VALIDITY_MS } from './validity';
 export { nodeTlsInfo, tlsInfo, type CATLSInfo } from './tls-info';
-export {
-  generateUnlockKey,
-  parseUnlockKey,
-  sealWithUnlockKey,
-  openWithUnlockKey,
-  InvalidUnlockKeyFormatError,
-  WrongUnlockKeyError,
-} from './unlock-key';
+export { generateUnlockKey, parseUnlockKey, sealWithUnlockKey, openWithUnlockKey } from './unlock-key';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidUnlockKeyFormatError, WrongUnlockKeyError } from './errors';
 import {
-  InvalidUnlockKeyFormatError,
-  WrongUnlockKeyError,
   generateUnlockKey,
   openWithUnlockKey,
   parseUnlockKey,

@@ -2,30 +2,13 @@
 // swarmkit's HumanReadableKey). It never touches the disk of a locked manager; a key-encryption
 // key derived from it (HKDF-SHA256) seals the manager's private key and its raft data key.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { InvalidUnlockKeyFormatError, WrongUnlockKeyError } from './errors';
 
 const PREFIX = 'SWMKEY-1-';
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const KEK_INFO = 'shoal autolock key-encryption key';
-
-/** swarmkit's refusal of a string that is not an unlock key at all. */
-export class InvalidUnlockKeyFormatError extends Error {
-  readonly code = 'INVALID_UNLOCK_KEY_FORMAT';
-  constructor() {
-    super('invalid key string');
-    this.name = 'InvalidUnlockKeyFormatError';
-  }
-}
-
-/** Sealed data that this key does not open (another key, or damaged). */
-export class WrongUnlockKeyError extends Error {
-  readonly code = 'WRONG_UNLOCK_KEY';
-  constructor(options?: ErrorOptions) {
-    super('the unlock key does not open this data', options);
-    this.name = 'WrongUnlockKeyError';
-  }
-}
 
 export function generateUnlockKey(): string {
   return PREFIX + randomBytes(KEY_BYTES).toString('base64').replace(/=+$/, '');

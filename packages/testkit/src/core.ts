@@ -37,3 +37,5 @@ export {
   EngineHttpError,
   TestkitConfigError,
 } from './errors';
+export { whoami } from './whoami';
+export type { WhoamiAnswer } from './whoami';
