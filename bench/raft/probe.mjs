@@ -4,6 +4,7 @@
 //   N=40000 C=64 node bench/raft/probe.mjs      # C concurrent clients, N writes in all
 //   M=1 node bench/raft/probe.mjs               # a single manager (no replication)
 //   SNAP=1000000000 node bench/raft/probe.mjs   # the swarm's snapshot interval (Raft.SnapshotInterval)
+//   AUTOLOCK=1 node bench/raft/probe.mjs        # autolock on: raft records and snapshots sealed at rest
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
 //   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order
 //   KEEP_LOGS=/tmp/run1                         # keeps each manager's shoald.log and raft/ directory
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
-const { startCluster } = require(path.join(root, 'packages/testkit/dist/core.js'));
+const { startCluster, waitFor } = require(path.join(root, 'packages/testkit/dist/core.js'));
 const N = Number(process.env.N ?? 3000);
 const C = Number(process.env.C ?? 1);
 const M = Number(process.env.M ?? 3);
@@ -33,6 +34,14 @@ try {
   if (process.env.SNAP) {
     const swarm = await leader.api.get('/v1.41/swarm');
     await leader.api.post(`/v1.41/swarm/update?version=${swarm.Version.Index}`, { ...swarm.Spec, Raft: { ...swarm.Spec.Raft, SnapshotInterval: Number(process.env.SNAP) } });
+  }
+  if (process.env.AUTOLOCK === '1') {
+    // Autolock on: every manager seals its raft records and snapshots from here on.
+    const swarm = await leader.api.get('/v1.41/swarm');
+    await leader.api.post(`/v1.41/swarm/update?version=${swarm.Version.Index}`, { ...swarm.Spec, EncryptionConfig: { AutoLockManagers: true } });
+    for (const n of cluster.nodes) {
+      await waitFor(() => n.logs().includes('raft data now encrypted at rest'), { timeoutMs: 10_000, what: `${n.name} sealing` });
+    }
   }
   const agent = new http.Agent({ keepAlive: true });
   // CPU time (user + system, ms) of each manager process over the writes, from /proc.

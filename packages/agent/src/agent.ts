@@ -45,6 +45,8 @@ export interface AgentOptions {
   onRootCA?: (certPem: string) => void;
   /** A root CA rotation wants this node's certificate renewed now. */
   onRenewCertificate?: () => void;
+  /** The managers count this manager out of Raft: rejoin it afresh (`via`: the manager that said so). */
+  onRejoinRaft?: (via: string) => void;
   /** Nodes removed from the swarm (at session start and on every change). */
   onRemovedNodes?: (nodeIds: string[]) => void;
   /** The services' published TCP ingress ports (at session start and on every change). */
@@ -179,6 +181,9 @@ export class Agent {
             break;
           case 'renew-certificate':
             this.options.onRenewCertificate?.();
+            break;
+          case 'rejoin-raft':
+            this.options.onRejoinRaft?.(addr);
             break;
           case 'role-change':
             if (msg.desiredRole !== this.options.role) this.options.onRoleChange(msg.desiredRole, addr);

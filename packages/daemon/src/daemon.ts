@@ -519,6 +519,12 @@ export class Daemon implements EngineBackend {
       onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
       onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),
       onRoleChange: (role, via) => this.requestRoleChange(role, via),
+      onRejoinRaft: (via) => {
+        if (this.active?.agent !== agent) return;
+        // A worker here has not acted on its promotion yet; a manager's Raft state is void.
+        if (node.role === 'worker') this.requestRoleChange('manager', via);
+        else void this.serialised(() => this.rejoinRaft(via)).catch((err: unknown) => this.options.logger.error({ err }, 'rejoining raft failed'));
+      },
       onRemoved: () => void this.serialised(() => this.removedByManager()),
       onManagers: (peers) => {
         const addrs = [...new Set(peers.map((p) => p.addr))];
@@ -692,6 +698,22 @@ export class Daemon implements EngineBackend {
       throw err;
     }
     this.options.logger.info({ role: node.role }, 'role changed');
+  }
+
+  /** The managers count this manager out of Raft (removed and promoted again unnoticed): start its manager afresh. */
+  private async rejoinRaft(via: string): Promise<void> {
+    const a = this.active;
+    if (!a?.manager) return;
+    this.options.logger.warn({ via }, 'not a raft member any more: rejoining raft with fresh state');
+    const dataPlane = await this.deactivate(true);
+    fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
+    this.files.forgetRaftKey();
+    try {
+      await this.activate(a.node, a.tls, { mode: 'join', managers: [via, ...a.node.managers] }, dataPlane ?? undefined);
+    } catch (err) {
+      await dataPlane?.stop();
+      throw err;
+    }
   }
 
   /** Keeps this manager's committed state as a new one-manager cluster (quorum-loss recovery). */

@@ -27,6 +27,9 @@ import { IngressPorts } from './ingress-ports';
 import { TaskStatusWriter, assignmentsFor } from './task-dispatch';
 import { needsRotatedCertificate } from './root-rotation';
 
+/** How long a connected manager may stay outside Raft before it is told to rejoin. */
+const REJOIN_AFTER_MS = 5_000;
+
 interface Session {
   id: string;
   nodeId: string;
@@ -43,6 +46,8 @@ export interface DispatcherDeps {
   now?: () => number;
   /** How often expired heartbeats are checked (default: a quarter period, ≤ 250 ms). */
   checkIntervalMs?: number;
+  /** How long a connected manager may stay outside Raft before it is told to rejoin (default 5 s). */
+  rejoinAfterMs?: number;
 }
 
 export class Dispatcher {
@@ -278,7 +283,37 @@ export class Dispatcher {
     this.checkExpired();
   }
 
+  /**
+   * Managers (in the store) whose agent is connected but that Raft does not count as members:
+   * since when. A promotion joins Raft within a second; one that stays out longer was removed
+   * and promoted again before it noticed (it never applies its own removal), and is told to
+   * rejoin afresh.
+   */
+  private readonly outOfRaft = new Map<string, number>();
+
+  private checkRaftMembership(now: number): void {
+    const members = new Set(this.deps.managers().map((m) => m.nodeId));
+    const connected = new Set<string>();
+    for (const s of this.sessions.values()) {
+      connected.add(s.nodeId);
+      const node = this.deps.store.memory.get('node', s.nodeId);
+      if (!node || node.role !== 'manager' || members.has(node.id)) {
+        this.outOfRaft.delete(s.nodeId);
+        continue;
+      }
+      const since = this.outOfRaft.get(node.id);
+      if (since === undefined) this.outOfRaft.set(node.id, now);
+      else if (now - since >= (this.deps.rejoinAfterMs ?? REJOIN_AFTER_MS)) {
+        this.deps.logger.warn({ nodeId: node.id }, 'manager is not a raft member: telling it to rejoin');
+        s.stream.write({ type: 'rejoin-raft' });
+        this.outOfRaft.set(node.id, now); // again later if it stays out
+      }
+    }
+    for (const id of this.outOfRaft.keys()) if (!connected.has(id)) this.outOfRaft.delete(id);
+  }
+
   private checkExpired(): void {
+    this.checkRaftMembership(this.now());
     this.monitor.setPeriod(this.periodMs());
     for (const nodeId of this.monitor.expired(this.now())) {
       const node = this.deps.store.memory.get('node', nodeId);

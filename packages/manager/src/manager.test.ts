@@ -70,7 +70,7 @@ beforeAll(async () => {
   const clusterId = generateClusterId();
   const nodeId = generateNodeId();
   const own = await createNodeCertificate({ caCertPem: rootCA.certPem, caKeyPem: rootCA.keyPem, nodeId, role: 'manager', clusterId });
-  manager = new Manager({ dataDir: dir, nodeId, listenAddr: addr, advertiseAddr: addr, tls: { caCertPem: caPem, ...own }, logger });
+  manager = new Manager({ dataDir: dir, nodeId, listenAddr: addr, advertiseAddr: addr, tls: { caCertPem: caPem, ...own }, logger, raftRejoinAfterMs: 300 });
   workerToken = generateJoinToken(caPem);
   const cert = parseNodeCertificate(own.certPem);
   await manager.start({
@@ -171,5 +171,28 @@ describe('manager 2377 security', () => {
     await manager.control.removeNode(w.nodeId, true);
     expect(manager.control.cluster().revokedNodes).toContain(w.nodeId);
     expect(await firstSessionMessage(w)).toEqual({ type: 'node-removed' });
+  });
+});
+
+describe('manager membership repair', () => {
+  it('tells a connected manager that Raft does not count as a member to rejoin (removed and promoted again unnoticed)', async () => {
+    const w = await join(workerToken);
+    // The store says manager; Raft has never heard of it (its removal went unnoticed).
+    const node = manager.store.memory.get('node', w.nodeId);
+    if (!node) throw new Error('joined node missing');
+    await manager.store.commit([updateOp('node', { ...node, role: 'manager', spec: { ...node.spec, role: 'manager' } }, node.version)]);
+    const client = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(w));
+    const seen: string[] = [];
+    try {
+      const stream = client.stream.Session({ description }, { timeoutMs: 5000 });
+      for await (const msg of stream as AsyncIterable<SessionMessage>) {
+        seen.push(msg.type);
+        if (msg.type === 'rejoin-raft') break;
+      }
+    } finally {
+      client.close();
+    }
+    expect(seen[0]).toBe('session');
+    expect(seen).toContain('rejoin-raft');
   });
 });

@@ -63,6 +63,8 @@ export interface ManagerOptions {
   raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number };
   /** Gossip key rotation while leading; default $SHOAL_GOSSIP_KEY_ROTATION, else every 12 h (DEFAULT_GOSSIP_KEY_TIMING). */
   gossipKeyRotation?: GossipKeyTiming;
+  /** How long a connected manager may stay outside Raft before it is told to rejoin (default 5 s). */
+  raftRejoinAfterMs?: number;
   /** This manager's raft data-encryption key; sealing is switched by setEncryptionAtRest (autolock). */
   atRest?: AtRestCipher;
   /**
@@ -170,6 +172,7 @@ export class Manager {
       control: this.control,
       managers,
       leaderAddr,
+      ...(options.raftRejoinAfterMs !== undefined ? { rejoinAfterMs: options.raftRejoinAfterMs } : {}),
       logger: logger.child({ module: 'dispatcher' }),
     });
     this.orchestration = new OrchestrationLoop({

@@ -73,6 +73,14 @@ export interface SessionRootCA {
   certPem: string;
 }
 
+/**
+ * This node is a manager in the store but not a Raft member, and has been for a while: it was
+ * removed and promoted again before it noticed, so its Raft state is void. Rejoin afresh.
+ */
+export interface SessionRejoinRaft {
+  type: 'rejoin-raft';
+}
+
 /** A root CA rotation needs this node's certificate signed by the new root: renew it now. */
 export interface SessionRenewCertificate {
   type: 'renew-certificate';
@@ -144,7 +152,8 @@ export type SessionMessage =
   | SessionIngressPorts
   | SessionManagers
   | SessionRootCA
-  | SessionRenewCertificate;
+  | SessionRenewCertificate
+  | SessionRejoinRaft;
 
 export type TaskStateName =
   | 'new'

@@ -135,8 +135,7 @@ export class RaftReplica implements Proposer, RaftView {
 
   /** Seals the raft data at rest from now on (rewriting what is on disk), or stops sealing it. */
   setEncryptionAtRest(on: boolean): void {
-    if (this.stopped) return;
-    this.fileStorage.setEncryption(on);
+    if (this.stopped || !this.fileStorage.setEncryption(on)) return;
     this.options.logger.info({ on }, on ? 'raft data now encrypted at rest' : 'raft data no longer encrypted at rest');
   }
 

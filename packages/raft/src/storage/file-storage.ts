@@ -42,14 +42,14 @@ export class FileStorage implements RaftStorage {
    * Seals new records and snapshots from now on (or stops sealing them). Switching it on also
    * rewrites what is on disk sealed: the current snapshot file (older ones are removed) and the
    * log, as one new WAL segment that replaces all others. Data sealed earlier stays readable
-   * after it is switched off (the key is the same).
+   * after it is switched off (the key is the same). True when the setting changed.
    */
-  setEncryption(on: boolean): void {
+  setEncryption(on: boolean): boolean {
     this.checkOpen();
     if (!this.cipher) throw new RangeError('raft storage was opened without a data-encryption key');
-    if (this.cipher.encrypt === on) return;
+    if (this.cipher.encrypt === on) return false;
     this.cipher.encrypt = on;
-    if (!on) return;
+    if (!on) return true;
     const snap = this.mem.snapshot();
     if (snap.metadata.index > 0) this.snaps.save(snap);
     this.snaps.keepOnly(snap.metadata.index > 0 ? { index: snap.metadata.index, term: snap.metadata.term } : undefined);
@@ -58,6 +58,7 @@ export class FileStorage implements RaftStorage {
     const entries = last >= first ? this.mem.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
     const header = { ...this.header(), startIndex: entries[0]?.index ?? last + 1 };
     this.wal.rewrite(header, { kind: 'batch', entries, hardState: this.mem.initialState().hardState });
+    return true;
   }
 
   /** Opens or creates the storage in `dir`, recovering state (and repairing a torn WAL tail). */
