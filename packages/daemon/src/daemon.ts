@@ -81,6 +81,10 @@ interface Active {
   dataPlane: DataPlane;
   /** The next certificate renewal (or a check on the way to it). */
   renewal: NodeJS.Timeout | null;
+  /** Renewals started; only the latest one's certificate is put in place. */
+  renewals: number;
+  /** A rejoin of Raft is queued or running. */
+  rejoining?: boolean;
 }
 
 export class Daemon implements EngineBackend {
@@ -421,8 +425,11 @@ export class Daemon implements EngineBackend {
 
   /** The swarm's unlock key changed (or is first known): re-seal this manager's key files and raft data. */
   private onUnlockKey(key: string | null, manager: Manager, node: PersistedNode, tls: TlsMaterial): void {
+    // Sealing on: the raft data first, then the keys (a failure leaves nothing locked that is
+    // not sealed). Off: the keys go plain first; raft data sealed earlier stays readable.
+    if (key !== null) manager.setEncryptionAtRest(true);
     this.files.setUnlockKey(key, node.role, tls);
-    manager.setEncryptionAtRest(key !== null);
+    if (key === null) manager.setEncryptionAtRest(false);
     this.options.logger.info({ autolock: key !== null }, key ? 'manager keys sealed under the unlock key' : 'manager keys stored unsealed (autolock off)');
   }
 
@@ -520,10 +527,14 @@ export class Daemon implements EngineBackend {
       onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),
       onRoleChange: (role, via) => this.requestRoleChange(role, via),
       onRejoinRaft: (via) => {
-        if (this.active?.agent !== agent) return;
+        const a = this.active;
+        if (a?.agent !== agent) return;
         // A worker here has not acted on its promotion yet; a manager's Raft state is void.
         if (node.role === 'worker') this.requestRoleChange('manager', via);
-        else void this.serialised(() => this.rejoinRaft(via)).catch((err: unknown) => this.options.logger.error({ err }, 'rejoining raft failed'));
+        else if (!a.rejoining) {
+          a.rejoining = true;
+          void this.serialised(() => this.rejoinRaft(a, via)).catch((err: unknown) => this.options.logger.error({ err }, 'rejoining raft failed'));
+        }
       },
       onRemoved: () => void this.serialised(() => this.removedByManager()),
       onManagers: (peers) => {
@@ -535,7 +546,7 @@ export class Daemon implements EngineBackend {
       },
     });
     agent.start();
-    this.active = { node, tls, agent, manager, executor, runner, dataPlane, renewal: null };
+    this.active = { node, tls, agent, manager, executor, runner, dataPlane, renewal: null, renewals: 0 };
     this.scheduleRenewal(this.active);
   }
 
@@ -572,10 +583,17 @@ export class Daemon implements EngineBackend {
    */
   private async renewCertificate(a: Active): Promise<void> {
     if (this.active !== a) return;
+    const seq = ++a.renewals;
+    const trusted = a.tls.caCertPem;
     const { keyPem, csrPem } = await createKeyAndCSR();
     const renewed = await this.requestCertificate(a, csrPem);
     await this.serialised(async () => {
-      if (this.active !== a) return;
+      if (this.active !== a || seq !== a.renewals) return; // a later renewal supersedes this one
+      if (a.tls.caCertPem !== trusted) {
+        // The root changed meanwhile (a rotation ended): this certificate may be from the old one.
+        this.scheduleRenewal(a, 0);
+        return;
+      }
       if (renewed.role !== a.node.role) {
         // The managers want another role (a role change this node missed): act on it; that
         // renews the certificate too. If it fails, the next renewal tries again.
@@ -700,19 +718,29 @@ export class Daemon implements EngineBackend {
     this.options.logger.info({ role: node.role }, 'role changed');
   }
 
-  /** The managers count this manager out of Raft (removed and promoted again unnoticed): start its manager afresh. */
-  private async rejoinRaft(via: string): Promise<void> {
-    const a = this.active;
-    if (!a?.manager) return;
+  /**
+   * The managers count this manager out of Raft (removed and promoted again unnoticed): start its
+   * manager afresh. Only for the activation that was told so (a role change since then already
+   * made a fresh one); a join that fails is tried again, so the node does not drop out.
+   */
+  private async rejoinRaft(a: Active, via: string): Promise<void> {
+    if (this.active !== a || !a.manager) return;
     this.options.logger.warn({ via }, 'not a raft member any more: rejoining raft with fresh state');
     const dataPlane = await this.deactivate(true);
     fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
     this.files.forgetRaftKey();
-    try {
-      await this.activate(a.node, a.tls, { mode: 'join', managers: [via, ...a.node.managers] }, dataPlane ?? undefined);
-    } catch (err) {
-      await dataPlane?.stop();
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.activate(a.node, a.tls, { mode: 'join', managers: [via, ...a.node.managers] }, dataPlane ?? undefined);
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          await dataPlane?.stop();
+          throw err;
+        }
+        this.options.logger.warn({ err, attempt }, 'rejoining raft failed; trying again');
+        await new Promise((r) => setTimeout(r, 2_000 * attempt));
+      }
     }
   }
 

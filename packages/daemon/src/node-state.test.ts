@@ -89,9 +89,14 @@ describe('NodeStateFiles with autolock', () => {
     expect(fs.readdirSync(certs).filter((f) => f.endsWith('.new'))).toEqual([]);
     // Crashed after the marker, between the renames: the change is finished.
     fs.writeFileSync(path.join(certs, 'node.key.new'), 'NEW KEY');
-    fs.writeFileSync(path.join(certs, 'commit'), JSON.stringify([{ name: 'node.crt', remove: false }, { name: 'node.key', remove: false }]));
+    fs.writeFileSync(path.join(certs, 'commit'), JSON.stringify([{ name: 'certs/node.crt', remove: false }, { name: 'certs/node.key', remove: false }]));
     fs.writeFileSync(path.join(certs, 'node.crt'), 'NEW CERT'); // this rename happened
     expect(new NodeStateFiles(d).load()).toEqual({ node: NODE, tls: { ...TLS, certPem: 'NEW CERT', keyPem: 'NEW KEY' } });
     expect(fs.existsSync(path.join(certs, 'commit'))).toBe(false);
+    // node.json changes in the same unit as the certificate (a demotion: role and certificate together).
+    fs.writeFileSync(path.join(d, 'node.json.new'), JSON.stringify({ ...NODE, role: 'worker' }));
+    fs.writeFileSync(path.join(certs, 'node.crt.new'), 'WORKER CERT');
+    fs.writeFileSync(path.join(certs, 'commit'), JSON.stringify([{ name: 'certs/node.crt', remove: false }, { name: 'node.json', remove: false }]));
+    expect(new NodeStateFiles(d).load()).toMatchObject({ node: { role: 'worker' }, tls: { certPem: 'WORKER CERT' } });
   });
 });

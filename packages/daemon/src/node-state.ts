@@ -29,9 +29,11 @@ export interface PersistedNode {
 
 const SEALED_BEGIN = '-----BEGIN SHOAL SEALED PRIVATE KEY-----';
 const SEALED_END = '-----END SHOAL SEALED PRIVATE KEY-----';
-const COMMIT = 'commit';
-const KEY = 'node.key';
-const DEK = 'raft.dek';
+/** Paths relative to the data dir. */
+const COMMIT = 'certs/commit';
+const KEY = 'certs/node.key';
+const DEK = 'certs/raft.dek';
+const NODE = 'node.json';
 
 export type LoadedNode = { node: PersistedNode; tls: TlsMaterial; locked?: undefined } | { node: PersistedNode; locked: true };
 
@@ -51,7 +53,7 @@ export class NodeStateFiles {
   constructor(private readonly dataDir: string) {}
 
   private get nodeFile(): string {
-    return path.join(this.dataDir, 'node.json');
+    return this.file(NODE);
   }
   private get certDir(): string {
     return path.join(this.dataDir, 'certs');
@@ -59,12 +61,12 @@ export class NodeStateFiles {
 
   /** The saved membership; `locked` when its key is sealed and unlock() must be given the key first. */
   load(): LoadedNode | null {
-    if (!fs.existsSync(this.nodeFile)) return null;
     this.recover();
+    if (!fs.existsSync(this.nodeFile)) return null;
     const node = JSON.parse(fs.readFileSync(this.nodeFile, 'utf8')) as PersistedNode;
     const keyText = this.read(KEY);
     if (sealedBody(keyText) !== null) return { node, locked: true };
-    return { node, tls: { caCertPem: this.read('ca.crt'), certPem: this.read('node.crt'), keyPem: keyText } };
+    return { node, tls: { caCertPem: this.read('certs/ca.crt'), certPem: this.read('certs/node.crt'), keyPem: keyText } };
   }
 
   /**
@@ -80,19 +82,21 @@ export class NodeStateFiles {
     this.dek = content.dek === undefined ? null : Buffer.from(content.dek, 'base64');
     // A plain copy of the data key left by a crash while it was being sealed.
     if (this.dek && fs.existsSync(this.file(DEK))) this.commit([{ name: DEK, content: null }]);
-    return { caCertPem: this.read('ca.crt'), certPem: this.read('node.crt'), keyPem: content.keyPem };
+    return { caCertPem: this.read('certs/ca.crt'), certPem: this.read('certs/node.crt'), keyPem: content.keyPem };
   }
 
+  /** node.json, and with `tls` the certificate files, as one change. */
   save(node: PersistedNode, tls?: TlsMaterial): void {
-    if (tls) {
-      fs.mkdirSync(this.certDir, { recursive: true, mode: 0o700 });
-      this.commit([
-        { name: 'ca.crt', content: tls.caCertPem, mode: 0o644 },
-        { name: 'node.crt', content: tls.certPem, mode: 0o644 },
-        ...this.keyFiles(node.role, tls.keyPem),
-      ]);
-    }
-    writeAtomic(this.nodeFile, JSON.stringify(node, null, 2) + '\n', 0o644);
+    this.commit([
+      ...(tls
+        ? [
+            { name: 'certs/ca.crt', content: tls.caCertPem, mode: 0o644 },
+            { name: 'certs/node.crt', content: tls.certPem, mode: 0o644 },
+            ...this.keyFiles(node.role, tls.keyPem),
+          ]
+        : []),
+      { name: NODE, content: JSON.stringify(node, null, 2) + '\n', mode: 0o644 },
+    ]);
   }
 
   /**
@@ -157,7 +161,7 @@ export class NodeStateFiles {
   }
 
   private file(name: string): string {
-    return path.join(this.certDir, name);
+    return path.join(this.dataDir, name);
   }
 
   private read(name: string): string {
@@ -173,6 +177,9 @@ export class NodeStateFiles {
     if (changes.length === 0) return;
     fs.mkdirSync(this.certDir, { recursive: true, mode: 0o700 });
     for (const c of changes) if (c.content !== null) writeDurable(this.file(`${c.name}.new`), c.content, c.mode ?? 0o600);
+    // The new files' directory entries durable before the marker that says they are complete.
+    fsyncDir(this.dataDir);
+    fsyncDir(this.certDir);
     writeAtomic(this.file(COMMIT), JSON.stringify(changes.map((c) => ({ name: c.name, remove: c.content === null }))), 0o600);
     fsyncDir(this.certDir);
     this.recover();
@@ -187,11 +194,14 @@ export class NodeStateFiles {
         if (c.remove) fs.rmSync(this.file(c.name), { force: true });
         else if (fs.existsSync(this.file(`${c.name}.new`))) fs.renameSync(this.file(`${c.name}.new`), this.file(c.name));
       }
+      fsyncDir(this.dataDir);
       fsyncDir(this.certDir);
       fs.rmSync(marker, { force: true });
     }
-    for (const name of fs.readdirSync(this.certDir)) {
-      if (name.endsWith('.new') || name.endsWith('.tmp')) fs.rmSync(this.file(name), { force: true });
+    for (const dir of [this.dataDir, this.certDir]) {
+      for (const name of fs.readdirSync(dir)) {
+        if (name.endsWith('.new') || name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true, recursive: true });
+      }
     }
     fsyncDir(this.certDir);
   }

@@ -297,7 +297,7 @@ export class Dispatcher {
     for (const s of this.sessions.values()) {
       connected.add(s.nodeId);
       const node = this.deps.store.memory.get('node', s.nodeId);
-      if (!node || node.role !== 'manager' || members.has(node.id)) {
+      if (!node || node.role !== 'manager' || node.spec.role !== 'manager' || members.has(node.id)) {
         this.outOfRaft.delete(s.nodeId);
         continue;
       }

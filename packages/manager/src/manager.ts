@@ -279,9 +279,10 @@ export class Manager {
     if (!cluster || !this.options.onUnlockKey) return;
     const key = cluster.unlockKey ?? null;
     if (key === this.reportedUnlockKey) return;
-    // Autolock off, while this manager seals: believe it only from state caught up with a leader.
-    // State restored from disk may predate `--autolock`, and acting on it would unseal the keys.
-    if (key === null && this.options.atRest?.encrypt === true && !this.caughtUp()) {
+    // Believe the key only from state caught up with a leader: state restored from disk may
+    // predate `--autolock` (unsealing the keys) or a rotation (sealing them under a key the
+    // operator has discarded).
+    if (!this.caughtUp()) {
       this.unlockKeyRetry ??= setTimeout(() => {
         this.unlockKeyRetry = undefined;
         if (!this.stopping) this.checkUnlockKey();

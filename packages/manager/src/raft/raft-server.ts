@@ -54,10 +54,16 @@ export function raftHandlers(deps: RaftServerDeps): grpc.UntypedServiceImplement
         const replica = deps.replica();
         if (!replica || !replica.isLeader) throw notLeaderError(deps.leaderAddr());
         const { voters, learners } = replica.members();
-        if (!voters.includes(caller.nodeId) && !learners.includes(caller.nodeId)) {
-          deps.logger.info({ nodeId: caller.nodeId, addr: call.request.addr }, 'adding manager to raft as a learner');
-          await replica.changeMembership({ type: 'add-learner', nodeId: caller.nodeId, addr: call.request.addr });
+        // Join comes from a manager with empty Raft state. A member that asks again lost its
+        // state (or never heard its removal): it must not stay a voter with an empty log (its
+        // vote could elect a leader missing committed entries), so it goes out, then in again
+        // as a learner that catches up before it votes.
+        if (voters.includes(caller.nodeId) || learners.includes(caller.nodeId)) {
+          deps.logger.warn({ nodeId: caller.nodeId }, 'a raft member joins again with empty state: removing it before adding it back as a learner');
+          await replica.changeMembership({ type: 'remove-node', nodeId: caller.nodeId });
         }
+        deps.logger.info({ nodeId: caller.nodeId, addr: call.request.addr }, 'adding manager to raft as a learner');
+        await replica.changeMembership({ type: 'add-learner', nodeId: caller.nodeId, addr: call.request.addr });
         return { members: [...replica.members().addrs].map(([nodeId, addr]) => ({ nodeId, addr })) };
       };
       run().then(

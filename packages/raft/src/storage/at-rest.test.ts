@@ -122,4 +122,18 @@ describe('raft data encrypted at rest', () => {
     fs.cpSync(wal, `${wal}.old`, { recursive: true });
     reopen();
   });
+
+  it('reseals at open when sealing is on but plain data is on disk (a crash while it was being switched on)', () => {
+    const dir = tmp();
+    const key = randomBytes(32);
+    const s = open(dir, new AtRestCipher(key, false));
+    for (let i = 1; i <= 3; i++) s.save({ entries: [ent(i, 1, `${MARK}-${i}`)], hardState: { term: 1, vote: null, commit: i } });
+    s.createSnapshot(2, CS, new TextEncoder().encode(`${MARK}-snap`));
+    s.close();
+    expect(diskText(dir)).toContain(MARK);
+    const again = open(dir, new AtRestCipher(key, true));
+    expect(diskText(dir)).not.toContain(MARK);
+    expect(again.entries(3, 4, Infinity).map((e) => new TextDecoder().decode(e.data))).toEqual([`${MARK}-3`]);
+    expect(new TextDecoder().decode(again.snapshot().data)).toBe(`${MARK}-snap`);
+  });
 });

@@ -50,6 +50,17 @@ export class FileStorage implements RaftStorage {
     if (this.cipher.encrypt === on) return false;
     this.cipher.encrypt = on;
     if (!on) return true;
+    try {
+      this.reseal();
+    } catch (err) {
+      this.cipher.encrypt = false; // not sealed: say so, and let the caller try again
+      throw err;
+    }
+    return true;
+  }
+
+  /** Rewrites the current snapshot and the whole log under the cipher's current setting; older snapshot files go. */
+  private reseal(): void {
     const snap = this.mem.snapshot();
     if (snap.metadata.index > 0) this.snaps.save(snap);
     this.snaps.keepOnly(snap.metadata.index > 0 ? { index: snap.metadata.index, term: snap.metadata.term } : undefined);
@@ -58,7 +69,6 @@ export class FileStorage implements RaftStorage {
     const entries = last >= first ? this.mem.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
     const header = { ...this.header(), startIndex: entries[0]?.index ?? last + 1 };
     this.wal.rewrite(header, { kind: 'batch', entries, hardState: this.mem.initialState().hardState });
-    return true;
   }
 
   /** Opens or creates the storage in `dir`, recovering state (and repairing a torn WAL tail). */
@@ -72,7 +82,7 @@ export class FileStorage implements RaftStorage {
       snapshot: { index: 0, term: 0 },
     };
     const walOptions = { segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, logger, cipher: options.cipher };
-    const { wal, records } = Wal.open(path.join(dir, 'wal'), walOptions, initial);
+    const { wal, records, plain } = Wal.open(path.join(dir, 'wal'), walOptions, initial);
     try {
       const state = replay(records, (vouched) => snaps.loadNewest(vouched));
       snaps.removeOrphansAbove(state.snapshot.metadata.index, state.vouched);
@@ -84,7 +94,15 @@ export class FileStorage implements RaftStorage {
         { dir, snapshot: state.snapshot.metadata.index, last: mem.lastIndex(), term: state.hardState.term },
         'raft storage recovered',
       );
-      return new FileStorage(dir, wal, snaps, mem, options.keepSnapshots ?? 2, options.cipher);
+      const storage = new FileStorage(dir, wal, snaps, mem, options.keepSnapshots ?? 2, options.cipher);
+      // Sealing is on but plain data is on disk (a crash while sealing was being switched on, or
+      // data written before the key was known): rewrite it sealed now.
+      const snapMark = { index: state.snapshot.metadata.index, term: state.snapshot.metadata.term };
+      if (options.cipher?.encrypt === true && (plain || (snapMark.index > 0 && snaps.isPlain(snapMark)))) {
+        logger.warn({ dir }, 'raft data found unsealed while sealing is on: rewriting it sealed');
+        storage.reseal();
+      }
+      return storage;
     } catch (err) {
       wal.close();
       throw err;

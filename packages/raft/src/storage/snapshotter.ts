@@ -6,7 +6,7 @@ import { ByteReader, ByteWriter } from '../codec';
 import { SnapshotCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import type { Snapshot } from '../types';
-import { AtRestKeyError, openSealed, type AtRestCipher } from './at-rest';
+import { AtRestKeyError, SEALED_MARK, openSealed, type AtRestCipher } from './at-rest';
 import { frameEndAt, frameHeader, FRAME_HEADER_BYTES } from './frame';
 import { removeTempFiles, writeFileAtomic, writeFileAtomicAsync, fsyncDir } from './fs-util';
 import type { SnapshotMark } from './wal-records';
@@ -65,6 +65,20 @@ export class Snapshotter {
       return decodeSnapshot(payload);
     } catch (err) {
       throw new SnapshotCorruptionError(`snapshot ${file} could not be decoded`, { cause: err });
+    }
+  }
+
+  /** Whether the snapshot file at `mark` is stored plain (false too when there is none). */
+  isPlain(mark: SnapshotMark): boolean {
+    const f = this.list().find((x) => x.index === mark.index && x.term === mark.term);
+    if (!f) return false;
+    const fd = fs.openSync(f.file, 'r');
+    try {
+      const head = Buffer.alloc(FRAME_HEADER_BYTES + 1);
+      const n = fs.readSync(fd, head, 0, head.length, 0);
+      return n === head.length && head[FRAME_HEADER_BYTES] !== SEALED_MARK;
+    } finally {
+      fs.closeSync(fd);
     }
   }
 

@@ -14,7 +14,7 @@ import { StorageFailedError, WalCorruptionError } from '../errors';
 import type { RaftLogger } from '../logger';
 import { encodeFrame, FRAME_HEADER_BYTES, hasValidFrameAfter, isZero, scanFrames } from './frame';
 import { fsyncDir, removeTempFiles, writeAllAt, writeFileAtomic } from './fs-util';
-import { AtRestKeyError, openSealed, type AtRestCipher } from './at-rest';
+import { AtRestKeyError, SEALED_MARK, openSealed, type AtRestCipher } from './at-rest';
 import { decodeRecord, encodeRecord } from './wal-records';
 import type { BatchRecord, HeaderRecord, WalRecord } from './wal-records';
 
@@ -57,21 +57,25 @@ export class Wal {
     this.allocated = size;
   }
 
-  /** Opens (creating if empty) the WAL in `dir` and returns every record for replay. */
-  static open(dir: string, options: WalOptions, initial: HeaderRecord): { wal: Wal; records: WalRecord[] } {
+  /**
+   * Opens (creating if empty) the WAL in `dir` and returns every record for replay, and whether
+   * any of them was stored plain (the caller reseals them when it should be encrypting).
+   */
+  static open(dir: string, options: WalOptions, initial: HeaderRecord): { wal: Wal; records: WalRecord[]; plain: boolean } {
     recoverRewrite(dir);
     fs.mkdirSync(dir, { recursive: true });
     removeTempFiles(dir);
     const segments = listSegments(dir);
     if (segments.length === 0) {
       const seg = createSegment(dir, 0, initial, options.cipher);
-      return { wal: Wal.openTail(dir, options, [seg]), records: [initial] };
+      return { wal: Wal.openTail(dir, options, [seg]), records: [initial], plain: options.cipher?.encrypt !== true };
     }
     const records: WalRecord[] = [];
+    const seen = { plain: false };
     segments.forEach((seg, i) => {
-      records.push(...readSegment(seg, i === segments.length - 1, options));
+      records.push(...readSegment(seg, i === segments.length - 1, options, seen));
     });
-    return { wal: Wal.openTail(dir, options, segments), records };
+    return { wal: Wal.openTail(dir, options, segments), records, plain: seen.plain };
   }
 
   private static openTail(dir: string, options: WalOptions, segments: Segment[]): Wal {
@@ -146,6 +150,7 @@ export class Wal {
    */
   private fail(err: unknown): never {
     try {
+      if (this.fd < 0) throw new Error('no open segment');
       fs.ftruncateSync(this.fd, this.size);
       this.allocated = this.size;
     } catch {
@@ -200,6 +205,7 @@ export class Wal {
       if (batch.entries.length > 0 || batch.hardState) frames.push(encodeFrame(sealed(encodeRecord(batch), this.options.cipher)));
       writeFileAtomic(path.join(fresh, name), frames);
       this.closeFd(this.fd);
+      this.fd = -1; // closed: fail() and close() must not touch the number (it may be reused)
       fs.rmSync(old, { recursive: true, force: true });
       fs.renameSync(this.dir, old);
       fs.renameSync(fresh, this.dir);
@@ -240,6 +246,7 @@ export class Wal {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.fd < 0) return;
     if (this.failure === undefined) {
       try {
         this.trimTail();
@@ -301,7 +308,7 @@ function listSegments(dir: string): Segment[] {
   return segments;
 }
 
-function readSegment(seg: Segment, isLast: boolean, options: WalOptions): WalRecord[] {
+function readSegment(seg: Segment, isLast: boolean, options: WalOptions, seen: { plain: boolean }): WalRecord[] {
   const { logger, cipher } = options;
   const buf = fs.readFileSync(seg.file);
   const { frames, validEnd } = scanFrames(buf);
@@ -322,6 +329,7 @@ function readSegment(seg: Segment, isLast: boolean, options: WalOptions): WalRec
   }
   return frames.map((f, i) => {
     let rec: WalRecord;
+    if (f.payload[0] !== SEALED_MARK) seen.plain = true;
     try {
       rec = decodeRecord(cipher ? cipher.open(f.payload) : openSealed(f.payload, undefined));
     } catch (err) {
