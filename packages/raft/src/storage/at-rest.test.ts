@@ -136,4 +136,11 @@ describe('raft data encrypted at rest', () => {
     expect(again.entries(3, 4, Infinity).map((e) => new TextDecoder().decode(e.data))).toEqual([`${MARK}-3`]);
     expect(new TextDecoder().decode(again.snapshot().data)).toBe(`${MARK}-snap`);
   });
+
+  it('never seals two records with the same nonce', () => {
+    const c = new AtRestCipher(randomBytes(32), true);
+    const nonces = new Set<string>();
+    for (let i = 0; i < 1000; i++) nonces.add(Buffer.from(c.seal(new Uint8Array([1, 2, 3]))).subarray(1, 13).toString('hex'));
+    expect(nonces.size).toBe(1000);
+  });
 });
