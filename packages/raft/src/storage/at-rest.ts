@@ -61,12 +61,16 @@ export class AtRestCipher {
 
   /** The plain payload of a sealed one; a plain payload as it is. */
   open(payload: Uint8Array): Uint8Array {
-    return openSealed(payload, this.key);
+    return openWithKey(payload, this.key);
   }
 }
 
-/** Reads a payload that may be sealed; without a key a sealed payload is an AtRestKeyError. */
-export function openSealed(payload: Uint8Array, key: Uint8Array | undefined): Uint8Array {
+/** Reads a payload that may be sealed; without a cipher a sealed payload is an AtRestKeyError. */
+export function openSealed(payload: Uint8Array, cipher: AtRestCipher | undefined): Uint8Array {
+  return cipher ? cipher.open(payload) : openWithKey(payload, undefined);
+}
+
+function openWithKey(payload: Uint8Array, key: Uint8Array | undefined): Uint8Array {
   if (payload[0] !== SEALED_MARK) return payload;
   if (key === undefined) throw new AtRestKeyError('raft data is encrypted and no key was given (is the manager locked?)');
   if (payload.byteLength < 1 + NONCE_BYTES + TAG_BYTES) throw new AtRestKeyError('encrypted raft record is too short');

@@ -60,7 +60,7 @@ export class Snapshotter {
     const buf = fs.readFileSync(file);
     if (frameEndAt(buf, 0) !== buf.byteLength) throw new SnapshotCorruptionError(`snapshot ${file} failed its checksum`);
     const sealed = buf.subarray(FRAME_HEADER_BYTES);
-    const payload = this.cipher ? this.cipher.open(sealed) : openSealed(sealed, undefined);
+    const payload = openSealed(sealed, this.cipher);
     try {
       return decodeSnapshot(payload);
     } catch (err) {

@@ -331,7 +331,7 @@ function readSegment(seg: Segment, isLast: boolean, options: WalOptions, seen: {
     let rec: WalRecord;
     if (f.payload[0] !== SEALED_MARK) seen.plain = true;
     try {
-      rec = decodeRecord(cipher ? cipher.open(f.payload) : openSealed(f.payload, undefined));
+      rec = decodeRecord(openSealed(f.payload, cipher));
     } catch (err) {
       if (err instanceof AtRestKeyError) throw err;
       throw new WalCorruptionError('WAL record could not be decoded', seg.file, f.offset, { cause: err });
