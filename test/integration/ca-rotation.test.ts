@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRootCA, nodeTlsInfo, tlsInfo } from '@shoal/pki';
-import { registerCleanup, startCluster, startDaemon, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
+import { nodeStates, registerCleanup, startCluster, startDaemon, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -21,11 +21,6 @@ const issuerKey = (n: DaemonHandle): string =>
 /** The whoami answer's `Node:` line. */
 async function servedBy(ip: string): Promise<string> {
   return (await whoami(ip, PORT)).node;
-}
-
-async function readyNodes(): Promise<string> {
-  const nodes = await cluster.manager.api.get<Array<{ Description: { Hostname: string }; Status: { State: string } }>>('/v1.41/nodes');
-  return nodes.map((n) => `${n.Description.Hostname}=${n.Status.State}`).sort().join(' ');
 }
 
 describe('root CA rotation', () => {
@@ -60,12 +55,12 @@ describe('root CA rotation', () => {
     // The tokens name the new root.
     const newToken = (await manager.dockerOk(['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
     expect(newToken).not.toBe(oldToken);
-    expect(await readyNodes()).toBe('manager=ready worker1=ready worker2=ready');
+    expect(await nodeStates(cluster.manager)).toBe('manager=ready worker1=ready worker2=ready');
 
     // Fresh connections everywhere: a restarted worker comes back and routes to both tasks.
     const worker2 = cluster.workers[1] as DaemonHandle;
     await worker2.restart();
-    await waitFor(async () => (await readyNodes()) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 15_000, what: 'worker2 ready again' });
+    await waitFor(async () => (await nodeStates(cluster.manager)) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 15_000, what: 'worker2 ready again' });
     const seen = new Set<string>();
     await waitFor(async () => (seen.add(await servedBy(worker2.ip)), seen.size >= 2), { timeoutMs: 15_000, what: 'both tasks through worker2' });
     // Raft between the managers on new connections too: a write through the follower manager.
@@ -78,7 +73,7 @@ describe('root CA rotation', () => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('remote CA does not match fingerprint');
       await late.dockerOk(['swarm', 'join', '--token', newToken, '--advertise-addr', late.ip, '--listen-addr', late.ip, `${manager.ip}:2377`]);
-      await waitFor(async () => (await readyNodes()).includes('late=ready'), { timeoutMs: 15_000, what: 'late ready' });
+      await waitFor(async () => (await nodeStates(cluster.manager)).includes('late=ready'), { timeoutMs: 15_000, what: 'late ready' });
       expect(trusted(late).trim()).toBe(newRoot.trim());
     } finally {
       await late.stop();
@@ -108,6 +103,6 @@ describe('root CA rotation', () => {
     expect(rotate.stdout).toBe('');
     expect((await manager.dockerOk(['swarm', 'ca'])).stdout.trim()).toBe(mine.certPem.trim());
     await waitFor(() => cluster.nodes.every((n) => trusted(n).trim() === mine.certPem.trim()), { timeoutMs: 15_000, what: 'every node trusting the given root' });
-    expect(await readyNodes()).toBe('manager=ready worker1=ready worker2=ready');
+    expect(await nodeStates(cluster.manager)).toBe('manager=ready worker1=ready worker2=ready');
   });
 });

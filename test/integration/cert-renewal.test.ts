@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
+import { nodeStates, registerCleanup, startCluster, waitFor, whoami, type Cluster, type DaemonHandle } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -24,11 +24,6 @@ function certOf(node: DaemonHandle): X509Certificate {
 /** The whoami answer's `Node:` line. */
 async function servedBy(ip: string): Promise<string> {
   return (await whoami(ip, PORT)).node;
-}
-
-async function nodeStates(): Promise<string> {
-  const nodes = await cluster.manager.api.get<Array<{ Description: { Hostname: string }; Status: { State: string } }>>('/v1.41/nodes');
-  return nodes.map((n) => `${n.Description.Hostname}=${n.Status.State}`).sort().join(' ');
 }
 
 describe('certificate renewal', () => {
@@ -51,7 +46,7 @@ describe('certificate renewal', () => {
     const deadline = Math.max(...[...first.values()].map((c) => Date.parse(c.validTo))) + 2 * VALIDITY_MS;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(await nodeStates()).toBe('manager=ready worker1=ready worker2=ready');
+      expect(await nodeStates(cluster.manager)).toBe('manager=ready worker1=ready worker2=ready');
     }
     for (const node of cluster.nodes) {
       const now = certOf(node);
@@ -64,7 +59,7 @@ describe('certificate renewal', () => {
     // its ingress reaches both tasks (neither runs on it) through fresh tunnel connections.
     const [, worker2] = cluster.workers as [DaemonHandle, DaemonHandle];
     await worker2.restart();
-    await waitFor(async () => (await nodeStates()) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 15_000, what: 'worker2 ready again' });
+    await waitFor(async () => (await nodeStates(cluster.manager)) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 15_000, what: 'worker2 ready again' });
     const seen = new Set<string>();
     await waitFor(
       async () => {
@@ -84,6 +79,6 @@ describe('certificate renewal', () => {
     await waitFor(() => cluster.manager.logs().includes('manager keys sealed under the unlock key'), { timeoutMs: 10_000, what: 'manager sealed' });
     await cluster.manager.restart();
     await cluster.manager.dockerOk(['swarm', 'unlock'], { input: `${key}\n` });
-    await waitFor(async () => (await nodeStates()) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 20_000, what: 'the unlocked manager leading again' });
+    await waitFor(async () => (await nodeStates(cluster.manager)) === 'manager=ready worker1=ready worker2=ready', { timeoutMs: 20_000, what: 'the unlocked manager leading again' });
   });
 });

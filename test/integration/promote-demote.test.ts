@@ -2,7 +2,7 @@
 // catch up from a snapshot), demote (the leader too), refuse to demote the last
 // manager, and recover a cluster that lost quorum with --force-new-cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
+import { managerStatuses, registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
 
 const BASE = '127.0.15.';
 
@@ -14,14 +14,6 @@ type NodeJson = ClusterNodeJson & { Spec?: { Labels?: Record<string, string> } }
 const nodes = (via: DaemonHandle) => via.api.get<NodeJson[]>('/v1.41/nodes');
 const labelsOf = async (via: DaemonHandle, host: string) =>
   (await nodes(via)).find((n) => n.Description?.Hostname === host)?.Spec?.Labels ?? {};
-
-async function managerStatuses(via: DaemonHandle): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const n of await nodes(via)) {
-    out[n.Description?.Hostname ?? n.ID] = n.ManagerStatus ? (n.ManagerStatus.Leader ? 'Leader' : n.ManagerStatus.Reachability ?? '') : '';
-  }
-  return out;
-}
 
 const serviceNames = async (via: DaemonHandle) =>
   new Set((await via.api.get<Array<{ Spec: { Name: string } }>>('/v1.41/services')).map((s) => s.Spec.Name));

@@ -3,7 +3,7 @@
 // "manager". The new leader's dispatcher sees a connected manager outside Raft and tells it to
 // rejoin; it comes back as a learner and then a voter (never as an empty voter).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCleanup, startCluster, waitFor, type Cluster, type ClusterNodeJson, type DaemonHandle } from '@shoal/testkit';
+import { managerStatuses, registerCleanup, startCluster, waitFor, type Cluster, type ClusterNodeJson } from '@shoal/testkit';
 
 registerCleanup();
 
@@ -11,14 +11,6 @@ const BASE = '127.0.23.';
 let cluster: Cluster;
 
 type NodeJson = ClusterNodeJson & { Version: { Index: number }; Spec: { Role: string; Availability: string; Labels?: Record<string, string> } };
-
-async function managerStatuses(via: DaemonHandle): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const n of await via.api.get<NodeJson[]>('/v1.41/nodes')) {
-    out[n.Description?.Hostname ?? n.ID] = n.ManagerStatus ? (n.ManagerStatus.Leader ? 'Leader' : (n.ManagerStatus.Reachability ?? '')) : '';
-  }
-  return out;
-}
 
 describe('a manager removed from Raft without noticing', () => {
   beforeAll(async () => {

@@ -39,3 +39,4 @@ export {
 } from './errors';
 export { whoami } from './whoami';
 export type { WhoamiAnswer } from './whoami';
+export { managerStatuses, nodeStates } from './swarm-views';
