@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renewalDelayMs } from './daemon';
+import { renewalDelayMs } from './certificates';
 
 describe('renewalDelayMs', () => {
   const DAY = 86_400_000;

@@ -1,9 +1,8 @@
 // shoald's composition root: the local Engine API, and — once in a swarm — the
 // agent on every node plus the manager on managers. It implements EngineBackend by
 // routing cluster calls to the local manager or refusing them on a worker.
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineServer, SHOAL_VERSION, API_VERSION, MIN_API_VERSION, fromEngineSwarmSpec, toEngineClusterInfo } from '@shoal/api';
+import { EngineServer } from '@shoal/api';
 import type {
   LogRecordOut,
   LogRequest,
@@ -16,29 +15,15 @@ import type {
   SystemVersion,
   TLSInfo,
 } from '@shoal/api';
-import { Agent, TaskRunner, machineArch } from '@shoal/agent';
+import { Agent, TaskRunner } from '@shoal/agent';
 import { ProcessExecutor } from '@shoal/runtime';
-import { DEFAULT_CLUSTER_SPEC, Manager, isTaskDirty, leaderFromError, nodeCertValidity, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
-import {
-  createKeyAndCSR,
-  createNodeCertificate,
-  generateClusterId,
-  generateJoinToken,
-  generateNodeId,
-  generateRootCA,
-  generateUnlockKey,
-  InvalidUnlockKeyFormatError,
-  WrongUnlockKeyError,
-  nodeTlsInfo,
-  parseNodeCertificate,
-  tlsInfo,
-} from '@shoal/pki';
+import { Manager, isTaskDirty, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
+import { createKeyAndCSR, tlsInfo } from '@shoal/pki';
 import {
   AlreadyInSwarmError,
   ConflictError,
   InvalidArgumentError,
   SWARM_LOCKED_TEXT,
-  UnauthenticatedError,
   UnavailableError,
   NotInSwarmError,
   NotManagerError,
@@ -46,7 +31,6 @@ import {
   ShoalError,
   type ClusterObject,
   type ClusterSpec,
-  type NodeDescription,
   type NetworkCreateRequest,
   type NetworkObject,
   type NodeObject,
@@ -55,13 +39,17 @@ import {
   type ServiceSpec,
   type TaskObject,
 } from '@shoal/store';
-import { CAMethods, CAService, clientCredentials, createClient, type NodeRole, type TlsMaterial } from '@shoal/wire';
+import type { NodeRole, TlsMaterial } from '@shoal/wire';
 import * as fs from 'node:fs';
 import type { Logger } from 'pino';
 import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
 import { joinCluster } from './join';
 import { NodeStateFiles, type PersistedNode } from './node-state';
 import { DataPlane } from './data-plane';
+import { newCluster, parseAvailability } from './init';
+import { CertificateRenewal, requestCertificate } from './certificates';
+import { describeNode, hostInfo, managerLeaveWarning, swarmInfo, systemVersion } from './node-info';
+import { stopLeftoverTasks } from './leftover-tasks';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -79,10 +67,7 @@ interface Active {
   executor: ProcessExecutor;
   runner: TaskRunner;
   dataPlane: DataPlane;
-  /** The next certificate renewal (or a check on the way to it). */
-  renewal: NodeJS.Timeout | null;
-  /** Renewals started; only the latest one's certificate is put in place. */
-  renewals: number;
+  renewal: CertificateRenewal;
   /** A rejoin of Raft is queued or running. */
   rejoining?: boolean;
 }
@@ -141,68 +126,19 @@ export class Daemon implements EngineBackend {
   }
 
   version(): SystemVersion {
-    const details = {
-      ApiVersion: API_VERSION,
-      Arch: goArch(),
-      BuildTime: '',
-      Experimental: 'false',
-      GitCommit: '',
-      GoVersion: `node${process.versions.node}`,
-      KernelVersion: os.release(),
-      MinAPIVersion: MIN_API_VERSION,
-      Os: 'linux',
-    };
-    return {
-      Platform: { Name: 'Shoal' },
-      Components: [{ Name: 'Engine', Version: SHOAL_VERSION, Details: details }],
-      Version: SHOAL_VERSION,
-      ApiVersion: API_VERSION,
-      MinAPIVersion: MIN_API_VERSION,
-      GitCommit: '',
-      GoVersion: details.GoVersion,
-      Os: 'linux',
-      Arch: goArch(),
-      KernelVersion: os.release(),
-      BuildTime: '',
-    };
+    return systemVersion();
   }
 
   async info(): Promise<SystemInfo> {
     const a = this.active;
-    const locked = this.locked;
-    const swarm: SystemInfo['Swarm'] = {
-      NodeID: a?.node.nodeId ?? locked?.nodeId ?? '',
-      NodeAddr: a?.node.advertiseAddr ?? locked?.advertiseAddr ?? '',
-      LocalNodeState: this.swarmStatus().state,
-      ControlAvailable: Boolean(a?.manager),
-      Error: locked ? SWARM_LOCKED_TEXT : '',
-      RemoteManagers: a ? this.remoteManagers(a) : locked ? locked.managers.map((addr) => ({ NodeID: '', Addr: addr })) : null,
-    };
-    if (a?.manager) {
-      try {
-        const nodes = await a.manager.call<NodeObject[]>('nodes');
-        swarm.Nodes = nodes.length;
-        swarm.Managers = nodes.filter((n) => n.managerStatus).length;
-        const cluster = await a.manager.call<ClusterObject>('cluster');
-        swarm.Cluster = toEngineClusterInfo(cluster, this.clusterTlsInfo(cluster));
-      } catch (err) {
-        swarm.Error = (err as Error).message;
-      }
-    }
-    return {
-      ID: a?.node.nodeId ?? '',
-      Name: this.options.hostname,
-      NCPU: os.cpus().length,
-      MemTotal: os.totalmem(),
-      OperatingSystem: 'Shoal',
-      OSType: 'linux',
-      Architecture: machineArch(),
-      KernelVersion: os.release(),
-      ServerVersion: SHOAL_VERSION,
-      DockerRootDir: this.options.dataDir,
-      Swarm: swarm,
-      Warnings: null,
-    };
+    const swarm = await swarmInfo({
+      node: a?.node ?? this.locked,
+      state: this.swarmStatus().state,
+      manager: a?.manager ?? null,
+      remoteManagers: a ? this.remoteManagers(a) : (this.locked?.managers.map((addr) => ({ NodeID: '', Addr: addr })) ?? null),
+      clusterTlsInfo: (c) => this.clusterTlsInfo(c),
+    });
+    return hostInfo({ id: a?.node.nodeId ?? '', hostname: this.options.hostname, dataDir: this.options.dataDir, swarm });
   }
 
   // ---- EngineBackend: swarm membership ----
@@ -294,47 +230,10 @@ export class Daemon implements EngineBackend {
     if (this.locked) throw req.ForceNewCluster ? new UnavailableError(SWARM_LOCKED_TEXT) : new AlreadyInSwarmError();
     if (this.active?.manager && req.ForceNewCluster) return this.forceNewCluster(this.active);
     if (this.active) throw new AlreadyInSwarmError();
-    const listen = resolveListenAddr(req.ListenAddr);
-    const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
-    const availability = parseAvailability(req.Availability);
-    const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
-    if (req.AutoLockManagers === true) spec.autoLockManagers = true;
-    const clusterId = generateClusterId();
-    const nodeId = generateNodeId();
-    const rootCA = await generateRootCA();
-    const nodeCert = await createNodeCertificate({
-      caCertPem: rootCA.certPem,
-      caKeyPem: rootCA.keyPem,
-      nodeId,
-      role: 'manager',
-      clusterId,
-      ...nodeCertValidity(spec),
-    });
-    const tls: TlsMaterial = { caCertPem: rootCA.certPem, certPem: nodeCert.certPem, keyPem: nodeCert.keyPem };
-    const node: PersistedNode = {
-      nodeId,
-      clusterId,
-      role: 'manager',
-      listenAddr: joinHostPort(listen),
-      advertiseAddr: advertise.host,
-      managers: [joinHostPort(advertise)],
-    };
-    const cert = parseNodeCertificate(nodeCert.certPem);
-    await this.activateFresh(node, tls, {
-      mode: 'bootstrap',
-      init: {
-        clusterId,
-        rootCA,
-        joinTokens: { worker: generateJoinToken(rootCA.certPem), manager: generateJoinToken(rootCA.certPem) },
-        spec,
-        description: this.describe(advertise.host, tls),
-        availability,
-        certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
-        ...(spec.autoLockManagers ? { unlockKey: generateUnlockKey() } : {}),
-      },
-    });
-    this.options.logger.info({ nodeId, clusterId, advertise: joinHostPort(advertise) }, 'swarm initialized');
-    return nodeId;
+    const { node, tls, init } = await newCluster(req, this.options.hostname);
+    await this.activateFresh(node, tls, { mode: 'bootstrap', init });
+    this.options.logger.info({ nodeId: node.nodeId, clusterId: node.clusterId, advertise: node.managers[0] }, 'swarm initialized');
+    return node.nodeId;
   }
 
   private async join(req: SwarmJoinRequest): Promise<void> {
@@ -367,14 +266,17 @@ export class Daemon implements EngineBackend {
   private async leave(force: boolean): Promise<void> {
     if (this.locked) {
       if (!force) throw new UnavailableError('Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message.');
-      await this.stopLeftoverTasks();
+      await stopLeftoverTasks(path.join(this.options.dataDir, 'tasks'), this.options.logger);
       this.locked = null;
       this.files.clear();
       this.options.logger.info('left the swarm (it was locked)');
       return;
     }
     if (!this.active) throw new NotInSwarmError();
-    if (this.active.manager && !force) throw new ShoalError('UNAVAILABLE', await this.managerLeaveWarning(this.active.manager));
+    if (this.active.manager && !force) {
+      const nodes = await this.active.manager.call<NodeObject[]>('nodes').catch(() => null);
+      throw new ShoalError('UNAVAILABLE', managerLeaveWarning(nodes));
+    }
     await this.active.runner.stopAll();
     await this.deactivate();
     this.files.clear();
@@ -390,14 +292,7 @@ export class Daemon implements EngineBackend {
       if (this.active) throw new NotManagerError();
       throw new NotManagerError(NO_SWARM_NOT_MANAGER_TEXT);
     }
-    let tls: TlsMaterial;
-    try {
-      tls = this.files.unlock(keyText);
-    } catch (err) {
-      if (err instanceof InvalidUnlockKeyFormatError) throw new InvalidArgumentError(err.message, { cause: err });
-      if (err instanceof WrongUnlockKeyError) throw new UnauthenticatedError('swarm could not be unlocked: invalid key provided', { cause: err });
-      throw err;
-    }
+    const tls = this.files.unlock(keyText);
     this.locked = null;
     this.options.logger.info({ nodeId: node.nodeId }, 'swarm unlocked: resuming swarm membership');
     try {
@@ -405,21 +300,6 @@ export class Daemon implements EngineBackend {
     } catch (err) {
       this.locked = node; // still locked: the key files were not changed
       throw err;
-    }
-  }
-
-  /** A locked node's tasks from before its restart (no agent adopted them): stopped when it leaves. */
-  private async stopLeftoverTasks(): Promise<void> {
-    const executor = new ProcessExecutor({
-      stateDir: path.join(this.options.dataDir, 'tasks'),
-      logger: this.options.logger.child({ module: 'runtime' }),
-    });
-    try {
-      for (const t of await executor.adopt()) {
-        await t.controller.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: t.spec.taskId }, 'cleanup failed'));
-      }
-    } finally {
-      await executor.close();
     }
   }
 
@@ -511,13 +391,13 @@ export class Daemon implements EngineBackend {
       nodeId: node.nodeId,
       tls,
       managers: node.managers,
-      describe: () => this.describe(node.advertiseAddr, this.active?.node === node ? this.active.tls : tls),
+      describe: () => describeNode(this.options.hostname, node.advertiseAddr, this.active?.node === node ? this.active.tls : tls),
       onRootCA: (certPem) => {
         if (this.active?.agent === agent) void this.serialised(() => this.trustRootCA(certPem));
       },
       onRenewCertificate: () => {
         const a = this.active;
-        if (a?.agent === agent) this.scheduleRenewal(a, 0);
+        if (a?.agent === agent) a.renewal.schedule(0);
       },
       logger: this.options.logger.child({ module: 'agent' }),
       role: node.role,
@@ -546,68 +426,18 @@ export class Daemon implements EngineBackend {
       },
     });
     agent.start();
-    this.active = { node, tls, agent, manager, executor, runner, dataPlane, renewal: null, renewals: 0 };
-    this.scheduleRenewal(this.active);
-  }
-
-  /**
-   * Renews this node's certificate at a random point between 50 % and 80 % of its validity, as
-   * swarmkit does, so certificates never expire under a running node (`--cert-expiry`, 90 days
-   * by default). A failed renewal is tried again sooner, well before the expiry.
-   */
-  private scheduleRenewal(a: Active, delayMs?: number): void {
-    if (a.renewal) clearTimeout(a.renewal);
-    const cert = parseNodeCertificate(a.tls.certPem);
-    const wait = delayMs ?? renewalDelayMs(cert.notBefore.getTime(), cert.notAfter.getTime(), Date.now());
-    // Timers hold at most ~24.8 days: a longer wait is re-planned when this one fires.
-    const step = Math.min(wait, MAX_TIMER_MS);
-    a.renewal = setTimeout(() => {
-      a.renewal = null;
-      if (this.active !== a) return;
-      if (step < wait) return this.scheduleRenewal(a, wait - step);
-      void this.renewCertificate(a).catch((err: unknown) => {
-        if (this.active !== a) return;
-        const left = parseNodeCertificate(a.tls.certPem).notAfter.getTime() - Date.now();
-        const retry = Math.max(1_000, Math.min(30_000, left / 10));
-        this.options.logger.warn({ err, retryMs: Math.round(retry) }, 'certificate renewal failed; trying again');
-        this.scheduleRenewal(a, retry);
-      });
-    }, step);
-    a.renewal.unref();
-  }
-
-  /**
-   * A new key and certificate from the managers' CA, put in place without restarting anything.
-   * The request runs outside the transition queue (it may take a while when no leader answers);
-   * only putting the result in place is serialised with role changes and leaving.
-   */
-  private async renewCertificate(a: Active): Promise<void> {
-    if (this.active !== a) return;
-    const seq = ++a.renewals;
-    const trusted = a.tls.caCertPem;
-    const { keyPem, csrPem } = await createKeyAndCSR();
-    const renewed = await this.requestCertificate(a, csrPem);
-    await this.serialised(async () => {
-      if (this.active !== a || seq !== a.renewals) return; // a later renewal supersedes this one
-      if (a.tls.caCertPem !== trusted) {
-        // The root changed meanwhile (a rotation ended): this certificate may be from the old one.
-        this.scheduleRenewal(a, 0);
-        return;
-      }
-      if (renewed.role !== a.node.role) {
-        // The managers want another role (a role change this node missed): act on it; that
-        // renews the certificate too. If it fails, the next renewal tries again.
-        this.options.logger.info({ role: renewed.role }, 'certificate renewal found a pending role change');
-        this.requestRoleChange(renewed.role, renewed.via);
-        this.scheduleRenewal(a, 60_000);
-        return;
-      }
-      const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-      this.installTls(a, tls);
-      const cert = parseNodeCertificate(tls.certPem);
-      this.options.logger.info({ serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'node certificate renewed');
-      this.scheduleRenewal(a);
-    });
+    const active: Active = { node, tls, agent, manager, executor, runner, dataPlane, renewal: new CertificateRenewal({
+      isCurrent: () => this.active === active,
+      tls: () => active.tls,
+      role: () => active.node.role,
+      managers: () => [agent.connectedManager ?? '', ...active.node.managers],
+      serialised: (fn) => this.serialised(fn),
+      install: (next) => this.installTls(active, next),
+      roleChange: (role, via) => this.requestRoleChange(role, via),
+      logger: this.options.logger,
+    }) };
+    this.active = active;
+    active.renewal.schedule();
   }
 
   /** New TLS material everywhere it is used, without restarting anything: connections made from now on use it. */
@@ -627,32 +457,12 @@ export class Daemon implements EngineBackend {
     this.options.logger.info('trusting the swarm\'s new root CA');
   }
 
-  /** RenewCertificate on the leader: asked through the managers this node knows, following a redirect. */
-  private async requestCertificate(a: Active, csrPem: string): Promise<{ certPem: string; role: NodeRole; via: string }> {
-    const candidates = [...new Set([a.agent.connectedManager, ...a.node.managers].filter((m): m is string => Boolean(m)))];
-    let lastErr: unknown = new Error('no manager to renew the certificate with');
-    for (let i = 0; i < candidates.length && i < 8; i++) {
-      const addr = candidates[i] as string;
-      const ca = createClient(CAService, CAMethods, addr, clientCredentials(a.tls));
-      try {
-        return { ...(await ca.unary.RenewCertificate({ csrPem }, { timeoutMs: 10_000 })), via: addr };
-      } catch (err) {
-        lastErr = err;
-        const leader = leaderFromError(err);
-        if (leader && !candidates.includes(leader)) candidates.splice(i + 1, 0, leader);
-      } finally {
-        ca.close();
-      }
-    }
-    throw lastErr;
-  }
-
   /** Stops everything of the membership; with `keepDataPlane`, the mesh keeps serving and is returned. */
   private async deactivate(keepDataPlane = false): Promise<DataPlane | null> {
     const a = this.active;
     this.active = null;
     if (!a) return null;
-    if (a.renewal) clearTimeout(a.renewal);
+    a.renewal.stop();
     await a.agent.stop();
     if (!keepDataPlane) await a.dataPlane.stop();
     await a.manager?.stop();
@@ -687,35 +497,16 @@ export class Daemon implements EngineBackend {
     if (!a || a.node.role === role) return;
     this.options.logger.info({ from: a.node.role, to: role, via }, 'changing role');
     const { keyPem, csrPem } = await createKeyAndCSR();
-    const ca = createClient(CAService, CAMethods, via, clientCredentials(a.tls));
-    let renewed;
-    try {
-      renewed = await ca.unary.RenewCertificate({ csrPem }, { timeoutMs: 10_000 });
-    } finally {
-      ca.close();
-    }
+    const renewed = await requestCertificate(a.tls, [via], csrPem);
     // The managers changed their mind meanwhile: they will say so again. Except a demotion
     // followed by a promotion before this node acted: a demotion takes the node out of Raft
     // before it says "worker", so this manager's Raft state is void, and it rejoins afresh.
     const rejoin = role === 'worker' && renewed.role === 'manager';
     if (renewed.role !== role && !rejoin) return;
-    const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-    const node: PersistedNode = { ...a.node, role: renewed.role };
     if (rejoin) this.options.logger.info('demoted and promoted again: rejoining raft with fresh state');
-    const dataPlane = await this.deactivate(true);
-    if (role === 'worker') {
-      fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
-      this.files.forgetRaftKey();
-    }
-    this.files.save(node, tls);
-    try {
-      dataPlane?.setTls(tls); // kept across the role change: its next connections present the new certificate
-      await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, dataPlane ?? undefined);
-    } catch (err) {
-      await dataPlane?.stop(); // not handed over: nothing else will stop it
-      throw err;
-    }
-    this.options.logger.info({ role: node.role }, 'role changed');
+    const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
+    await this.restartMembership({ ...a.node, role: renewed.role }, tls, via, { freshRaft: role === 'worker', attempts: 1 });
+    this.options.logger.info({ role: renewed.role }, 'role changed');
   }
 
   /**
@@ -726,19 +517,33 @@ export class Daemon implements EngineBackend {
   private async rejoinRaft(a: Active, via: string): Promise<void> {
     if (this.active !== a || !a.manager) return;
     this.options.logger.warn({ via }, 'not a raft member any more: rejoining raft with fresh state');
+    await this.restartMembership(a.node, a.tls, via, { freshRaft: true, attempts: 5 });
+  }
+
+  /**
+   * Restarts the agent (and the manager) as `node` says, keeping the data plane: tasks keep
+   * running (the new agent adopts them) and published ports, gossip and tunnels do not blink.
+   * With `freshRaft` this node's Raft state (and its data key) go first: a worker has none, and a
+   * manager whose state is void joins again as a learner.
+   */
+  private async restartMembership(node: PersistedNode, tls: TlsMaterial, via: string, o: { freshRaft: boolean; attempts: number }): Promise<void> {
     const dataPlane = await this.deactivate(true);
-    fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
-    this.files.forgetRaftKey();
+    if (o.freshRaft) {
+      fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
+      this.files.forgetRaftKey();
+    }
+    this.files.save(node, tls);
+    dataPlane?.setTls(tls); // kept: its next connections present this certificate
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.activate(a.node, a.tls, { mode: 'join', managers: [via, ...a.node.managers] }, dataPlane ?? undefined);
+        await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, dataPlane ?? undefined);
         return;
       } catch (err) {
-        if (attempt >= 5) {
-          await dataPlane?.stop();
+        if (attempt >= o.attempts) {
+          await dataPlane?.stop(); // not handed over: nothing else will stop it
           throw err;
         }
-        this.options.logger.warn({ err, attempt }, 'rejoining raft failed; trying again');
+        this.options.logger.warn({ err, attempt }, 'restarting as a manager failed; trying again');
         await new Promise((r) => setTimeout(r, 2_000 * attempt));
       }
     }
@@ -756,25 +561,6 @@ export class Daemon implements EngineBackend {
     this.files.save(node);
     await this.activate(node, tls, { mode: 'resume', managers: node.managers, forceNewCluster: true });
     return node.nodeId;
-  }
-
-  /** Docker's refusal to let a manager leave without --force, with the quorum arithmetic. */
-  private async managerLeaveWarning(manager: Manager): Promise<string> {
-    let msg = 'You are attempting to leave the swarm on a node that is participating as a manager. ';
-    try {
-      const managers = (await manager.call<NodeObject[]>('nodes')).filter((n) => n.managerStatus);
-      const reachable = managers.filter((n) => n.managerStatus?.reachability === 'reachable').length;
-      const unreachable = managers.length - reachable;
-      if (reachable - 2 <= unreachable) {
-        if (reachable === 1 && unreachable === 0) {
-          return msg + 'Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ';
-        }
-        msg += `Removing this node leaves ${reachable - 1} managers out of ${reachable + unreachable}. Without a Raft quorum your swarm will be inaccessible. `;
-      }
-    } catch {
-      msg += 'Doing so may lose the consensus of your cluster. ';
-    }
-    return msg + 'The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.';
   }
 
   private async removedByManager(): Promise<void> {
@@ -797,18 +583,6 @@ export class Daemon implements EngineBackend {
     return a.node.managers.map((addr) => ({ NodeID: '', Addr: addr }));
   }
 
-  private describe(addr: string, tls: TlsMaterial): NodeDescription {
-    const info = nodeTlsInfo(tls);
-    return {
-      tls: { trustRoot: info.TrustRoot, certIssuerSubject: info.CertIssuerSubject, certIssuerPublicKey: info.CertIssuerPublicKey },
-      hostname: this.options.hostname,
-      addr,
-      platform: { os: 'linux', architecture: machineArch() },
-      resources: { nanoCpus: os.cpus().length * 1e9, memoryBytes: os.totalmem() },
-      engineVersion: SHOAL_VERSION,
-    };
-  }
-
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.transition.then(fn, fn);
     this.transition = run.catch(() => undefined);
@@ -816,26 +590,3 @@ export class Daemon implements EngineBackend {
   }
 }
 
-function parseAvailability(value: string | undefined): 'active' | 'pause' | 'drain' {
-  if (value === undefined || value === '') return 'active';
-  if (value === 'active' || value === 'pause' || value === 'drain') return value;
-  throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(value)}`);
-}
-
-/** setTimeout's longest delay (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * swarmkit's calculateRandomExpiry: from now until a random point between 50 % and 80 % of the
- * way from notBefore to notAfter (0 when that point has passed).
- */
-export function renewalDelayMs(notBefore: number, notAfter: number, now: number, random: () => number = Math.random): number {
-  const validity = notAfter - notBefore;
-  return Math.max(0, notBefore + validity * (0.5 + 0.3 * random()) - now);
-}
-
-/** `docker version` reports Go's GOARCH (amd64). */
-function goArch(): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
-  return map[process.arch] ?? process.arch;
-}

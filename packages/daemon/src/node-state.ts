@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openWithUnlockKey, parseUnlockKey, sealWithUnlockKey } from '@shoal/pki';
+import { InvalidUnlockKeyFormatError, WrongUnlockKeyError, openWithUnlockKey, parseUnlockKey, sealWithUnlockKey } from '@shoal/pki';
 import { AtRestCipher, DEK_BYTES } from '@shoal/raft';
-import type { NodeRole } from '@shoal/store';
+import { InvalidArgumentError, UnauthenticatedError, type NodeRole } from '@shoal/store';
 import type { TlsMaterial } from '@shoal/wire';
 
 export interface PersistedNode {
@@ -70,14 +70,22 @@ export class NodeStateFiles {
   }
 
   /**
-   * Opens the sealed key with `keyText` (an unlock key): the TLS material on success. Throws
-   * InvalidUnlockKeyFormatError for a malformed key, WrongUnlockKeyError for another key.
+   * Opens the sealed key with `keyText` (an unlock key): the TLS material on success. A malformed
+   * key or another key gets moby's error (400 "invalid key string", 401 "… invalid key provided").
    */
   unlock(keyText: string): TlsMaterial {
-    const key = parseUnlockKey(keyText);
-    const body = sealedBody(this.read(KEY));
-    if (body === null) throw new Error('node key is not sealed');
-    const content = JSON.parse(openWithUnlockKey(key, body).toString('utf8')) as SealedContent;
+    let content: SealedContent;
+    let key: Buffer;
+    try {
+      key = parseUnlockKey(keyText);
+      const body = sealedBody(this.read(KEY));
+      if (body === null) throw new Error('node key is not sealed');
+      content = JSON.parse(openWithUnlockKey(key, body).toString('utf8')) as SealedContent;
+    } catch (err) {
+      if (err instanceof InvalidUnlockKeyFormatError) throw new InvalidArgumentError(err.message, { cause: err });
+      if (err instanceof WrongUnlockKeyError) throw new UnauthenticatedError('swarm could not be unlocked: invalid key provided', { cause: err });
+      throw err;
+    }
     this.unlockKey = key;
     this.dek = content.dek === undefined ? null : Buffer.from(content.dek, 'base64');
     // A plain copy of the data key left by a crash while it was being sealed.

@@ -1,0 +1,57 @@
+// `swarm init` on this node: a new cluster's identity, root CA, this node's manager certificate,
+// and what the first manager commits (the counterpart of join.ts).
+import { fromEngineSwarmSpec, type SwarmInitRequest } from '@shoal/api';
+import { DEFAULT_CLUSTER_SPEC, nodeCertValidity, type InitClusterOptions } from '@shoal/manager';
+import {
+  createNodeCertificate,
+  generateClusterId,
+  generateJoinToken,
+  generateNodeId,
+  generateRootCA,
+  generateUnlockKey,
+  parseNodeCertificate,
+} from '@shoal/pki';
+import { InvalidArgumentError } from '@shoal/store';
+import type { TlsMaterial } from '@shoal/wire';
+import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr } from './addr';
+import { describeNode } from './node-info';
+import type { PersistedNode } from './node-state';
+
+export async function newCluster(req: SwarmInitRequest, hostname: string): Promise<{ node: PersistedNode; tls: TlsMaterial; init: InitClusterOptions }> {
+  const listen = resolveListenAddr(req.ListenAddr);
+  const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+  const availability = parseAvailability(req.Availability);
+  const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
+  if (req.AutoLockManagers === true) spec.autoLockManagers = true;
+  const clusterId = generateClusterId();
+  const nodeId = generateNodeId();
+  const rootCA = await generateRootCA();
+  const nodeCert = await createNodeCertificate({ caCertPem: rootCA.certPem, caKeyPem: rootCA.keyPem, nodeId, role: 'manager', clusterId, ...nodeCertValidity(spec) });
+  const tls: TlsMaterial = { caCertPem: rootCA.certPem, certPem: nodeCert.certPem, keyPem: nodeCert.keyPem };
+  const node: PersistedNode = {
+    nodeId,
+    clusterId,
+    role: 'manager',
+    listenAddr: joinHostPort(listen),
+    advertiseAddr: advertise.host,
+    managers: [joinHostPort(advertise)],
+  };
+  const cert = parseNodeCertificate(nodeCert.certPem);
+  const init: InitClusterOptions = {
+    clusterId,
+    rootCA,
+    joinTokens: { worker: generateJoinToken(rootCA.certPem), manager: generateJoinToken(rootCA.certPem) },
+    spec,
+    description: describeNode(hostname, advertise.host, tls),
+    availability,
+    certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
+    ...(spec.autoLockManagers ? { unlockKey: generateUnlockKey() } : {}),
+  };
+  return { node, tls, init };
+}
+
+export function parseAvailability(value: string | undefined): 'active' | 'pause' | 'drain' {
+  if (value === undefined || value === '') return 'active';
+  if (value === 'active' || value === 'pause' || value === 'drain') return value;
+  throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(value)}`);
+}
