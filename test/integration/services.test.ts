@@ -136,6 +136,26 @@ describe('services', () => {
     }
   });
 
+  it('replaces a task its node rejects only after the restart delay, as Docker does', async () => {
+    // An image with no program and no command is rejected by the node as soon as it is assigned,
+    // long before a delayed replacement would start: the next one must still wait the delay.
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'nocmd', '--restart-delay', '2s', 'doesnotexist/foo:1.0']);
+    const seen = new Set<string>();
+    const started = Date.now();
+    while (Date.now() - started < 7_000) {
+      for (const t of await tasksOf('nocmd')) seen.add(t.ID);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The first task, then one every 2 s: 4 or 5 in 7 s (hundreds when each rejection brought the next at once).
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(seen.size).toBeLessThanOrEqual(6);
+    const tasks = await tasksOf('nocmd');
+    expect(tasks.some((t) => t.Status.State === 'rejected' && t.Status.Err === 'no command specified')).toBe(true);
+    const ps = (await cluster.manager.cliOk(['service', 'ps', 'nocmd'])).stdout;
+    expect(ps).toMatch(/Rejected .* ago +"no command specified"/);
+    await cluster.manager.cliOk(['service', 'rm', 'nocmd']);
+  });
+
   it('removes a service and every one of its processes', async () => {
     const pids = (await running('web')).map((t) => t.Status.ContainerStatus?.PID ?? -1);
     expect((await cluster.manager.cliOk(['service', 'rm', 'web'])).stdout.trim()).toBe('web');

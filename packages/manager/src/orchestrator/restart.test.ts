@@ -61,6 +61,40 @@ describe('restart supervisor', () => {
     expect(sim.store.get('task', replacement.id)).toMatchObject({ desiredState: 'running', status: { state: 'running' } });
   });
 
+  it('a replacement rejected while it waits out its delay is replaced only once that delay has passed', () => {
+    // A task whose node cannot even prepare it (an unknown image) is rejected as soon as it is
+    // assigned, long before its delayed start: each rejection must not bring the next at once.
+    const sim = running();
+    const { wakeAt } = exit(sim);
+    const first = current(sim);
+    expect(first.desiredState).toBe('ready');
+    sim.setTaskState(first.id, 'rejected', { err: 'no command specified' });
+    const again = sim.reconcile();
+    // Still the slot's task, desired ready and rejected, as Docker shows it; nothing new yet.
+    expect(liveInSlot1(sim).map((t) => t.id)).toEqual([first.id]);
+    expect(again.wakeAt).toBe(wakeAt);
+
+    sim.now = wakeAt as number;
+    sim.reconcile();
+    const second = current(sim);
+    expect(second.id).not.toBe(first.id);
+    expect(second).toMatchObject({ desiredState: 'ready', replaces: { taskId: first.id, reason: 'restart' } });
+    expect(sim.store.get('task', first.id)?.desiredState).toBe('shutdown');
+    expect(second.startAfter).toBe(new Date((wakeAt as number) + 5000).toISOString());
+    // Five rejections take five delays, not a few milliseconds.
+    for (let i = 0; i < 5; i++) {
+      const t = current(sim);
+      sim.setTaskState(t.id, 'rejected', { err: 'no command specified' });
+      sim.reconcile();
+      sim.advance(4999);
+      sim.reconcile();
+      expect(current(sim).id).toBe(t.id);
+      sim.advance(1);
+      sim.reconcile();
+      expect(current(sim).id).not.toBe(t.id);
+    }
+  });
+
   it('condition none: never replaced, and the slot is not refilled', () => {
     const sim = running({ condition: 'none' });
     exit(sim, 'failed');

@@ -68,6 +68,15 @@ export interface SlotPlacement {
  * is skipped when the task's node is down, drained or gone: the node failed, not the task.
  */
 export function restartStopped(ws: WorkingSet, service: ServiceObject, t: TaskObject, slotTasks: readonly TaskObject[], where: SlotPlacement): void {
+  // A delayed replacement that stopped before its start (its node rejected it while preparing
+  // it: an unknown image, no command) waits out its own delay before it is replaced in turn, as
+  // in Docker ("Ready / Rejected 3 seconds ago"). Replaced at once, every rejection would bring
+  // the next task straight away, dozens a second.
+  const startAfter = toMs(t.startAfter);
+  if (t.desiredState === 'ready' && ws.now < startAfter) {
+    ws.wakeAt(startAfter);
+    return;
+  }
   const stopped = advanceDesired(ws, t, 'shutdown');
   if (liveSuccessor(ws, stopped, slotTasks)) return;
   // A rebalancing move whose new task failed is over: the task it was to replace keeps running.
