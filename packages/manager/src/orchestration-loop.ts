@@ -4,7 +4,7 @@
 import { generateNodeId } from '@shoal/pki';
 import type { ClusterStore } from '@shoal/store';
 import type { Logger } from 'pino';
-import type { ClusterView, TickContext, TickResult } from './orchestrator';
+import { FailureLog, type ClusterView, type TickContext, type TickResult } from './orchestrator';
 
 export type Reconcile = (view: ClusterView, ctx: TickContext) => TickResult;
 
@@ -27,6 +27,8 @@ export class OrchestrationLoop {
   private unwatch: (() => void) | null = null;
   /** Services touched since the last pass; null = everything (a node changed, a timer fired, startup). */
   private dirty_: Set<string> | null = null;
+  /** Tasks' failures per node, remembered for the scheduler past the reaper (swarmkit's recentFailures). */
+  private readonly failures = new FailureLog();
 
   constructor(private readonly options: OrchestrationLoopOptions) {}
 
@@ -106,7 +108,7 @@ export class OrchestrationLoop {
       ...(focus ? { focus } : {}),
     };
     const started = performance.now();
-    const result = this.options.reconcile(view, { now: Date.now(), newId: generateNodeId });
+    const result = this.options.reconcile(view, { now: Date.now(), newId: generateNodeId, failures: this.failures });
     const took = performance.now() - started;
     if (took > 50) this.options.logger.warn({ ms: Math.round(took), services: serviceIndex.size, tasks: view.tasks.length }, 'slow orchestration pass');
     if (result.wakeAt !== null) this.scheduleWake(result.wakeAt);

@@ -95,6 +95,33 @@ describe('restart supervisor', () => {
     }
   });
 
+  it('a task rejected 5 times on a node is placed elsewhere, though the reaper deleted those tasks', () => {
+    // swarmkit's recentFailures: the scheduler tries a node last once the service failed there
+    // 5 times in 5 minutes. A slot keeps only 5 tasks, one of them the live one, so the leader
+    // must remember failures past the reaper.
+    const sim = running({ delayMs: 0 });
+    const nodes: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = current(sim);
+      nodes.push(t.nodeId);
+      sim.setTaskState(t.id, 'rejected', { err: 'no command specified' });
+      sim.advance(1000);
+      sim.reconcile();
+      sim.agents();
+      sim.reconcile();
+      expect(slot1(sim).length).toBeLessThanOrEqual(5);
+    }
+    const first = nodes[0] as string;
+    expect(nodes.slice(0, 5)).toEqual(Array(5).fill(first));
+    // Not back to it once the reaper deleted a failure there (it did, without the leader's log).
+    expect(nodes.slice(5)).not.toContain(first);
+    // Failures leave the log with the window.
+    sim.advance(5 * 60_000 + 1000);
+    sim.setTaskState(current(sim).id, 'rejected', { err: 'no command specified' });
+    sim.reconcile();
+    expect(sim.failures.size).toBe(1);
+  });
+
   it('condition none: never replaced, and the slot is not refilled', () => {
     const sim = running({ condition: 'none' });
     exit(sim, 'failed');

@@ -151,13 +151,22 @@ export function nodeInfos(ws: WorkingSet, options: OrchestratorOptions): Map<str
     });
   }
   const failuresSince = ws.now - options.failureWindowMs;
+  const log = ws.failures;
   for (const t of ws.tasks()) {
     const info = t.nodeId === '' ? undefined : infos.get(t.nodeId);
     if (!info) continue;
     if (occupiesNode(t)) addTask(info, t);
     else if ((t.status.state === 'failed' || t.status.state === 'rejected') && toMs(t.status.timestamp) >= failuresSince) {
       // Preassigned (global) tasks did not choose their node; swarmkit does not count them.
-      if (t.slot > 0) info.recentFailures.set(t.serviceId, (info.recentFailures.get(t.serviceId) ?? 0) + 1);
+      if (t.slot === 0) continue;
+      if (log) log.note(t, toMs(t.status.timestamp));
+      else info.recentFailures.set(t.serviceId, (info.recentFailures.get(t.serviceId) ?? 0) + 1);
+    }
+  }
+  if (log) {
+    for (const [nodeId, perService] of log.counts(failuresSince)) {
+      const info = infos.get(nodeId);
+      if (info) for (const [serviceId, n] of perService) info.recentFailures.set(serviceId, n);
     }
   }
   return infos;

@@ -15,6 +15,7 @@ import {
   type TaskState,
 } from '@shoal/store';
 import type { OrchestratorOptions } from './options';
+import { FailureLog } from './failure-log';
 import { reconcile } from './orchestrator';
 import type { ClusterView, TickContext, TickResult } from './working-set';
 
@@ -128,6 +129,8 @@ export class SimCluster {
   readonly deadAgents = new Set<string>();
   private index = 0;
   private readonly newId = sequentialIds();
+  /** The leader's memory of failures, as the orchestration loop keeps it. */
+  readonly failures = new FailureLog();
 
   constructor(readonly options: Partial<OrchestratorOptions> = {}) {}
 
@@ -145,7 +148,7 @@ export class SimCluster {
   reconcile(maxRounds = 20): TickResult & { rounds: number } {
     let wakeAt: number | null = null;
     for (let rounds = 1; rounds <= maxRounds; rounds++) {
-      const result = reconcile(this.view(), { now: this.now, newId: this.newId }, this.options);
+      const result = reconcile(this.view(), { now: this.now, newId: this.newId, failures: this.failures }, this.options);
       wakeAt = result.wakeAt;
       if (result.ops.length === 0) return { ops: [], wakeAt, rounds };
       this.commit(result.ops);
@@ -155,7 +158,7 @@ export class SimCluster {
 
   /** Runs one core once and commits its ops. */
   step(core: Core): TickResult {
-    const result = core(this.view(), { now: this.now, newId: this.newId }, this.options);
+    const result = core(this.view(), { now: this.now, newId: this.newId, failures: this.failures }, this.options);
     if (result.ops.length > 0) this.commit(result.ops);
     return result;
   }

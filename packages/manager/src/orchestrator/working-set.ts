@@ -10,6 +10,7 @@ import {
   type StoreOp,
   type TaskObject,
 } from '@shoal/store';
+import type { FailureLog } from './failure-log';
 
 /** What the shell hands to every pure core: the store's current objects. */
 export interface ClusterView {
@@ -34,6 +35,8 @@ export interface TickContext {
   /** Milliseconds since the epoch. */
   now: number;
   newId: () => string;
+  /** Failures remembered across passes (the leader's); without it only the tasks still stored count. */
+  failures?: FailureLog;
 }
 
 export interface TickResult {
@@ -72,6 +75,10 @@ export class WorkingSet {
 
   newId(): string {
     return this.ctx.newId();
+  }
+
+  get failures(): FailureLog | undefined {
+    return this.ctx.failures;
   }
 
   node(id: string): NodeObject | undefined {
