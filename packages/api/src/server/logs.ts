@@ -47,18 +47,25 @@ export function parseLogRequest(kind: 'service' | 'task', input: string, q: URLS
     const v = q.get(name);
     return v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
   };
-  const tailRaw = q.get('tail');
-  const tailNum = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? NaN : Number(tailRaw);
   const since = sinceTime(q.get('since'));
   return {
     target: { kind, input },
     follow: flag('follow'),
-    tail: Number.isInteger(tailNum) && tailNum >= 0 ? tailNum : 'all',
+    tail: tailOf(q.get('tail')),
     ...(since ? { since } : {}),
     stdout: flag('stdout'),
     stderr: flag('stderr'),
     timestamps: flag('timestamps'),
   };
+}
+
+/** `tail`: "all" (or none), else a count of lines, checked as moby's ServiceLogs does (Go's Atoi). */
+function tailOf(value: string | null): number | 'all' {
+  if (value === null || value === '' || value === 'all') return 'all';
+  if (!/^[+-]?\d+$/.test(value)) throw new InvalidArgumentError('tail value must be a positive integer or "all"');
+  const n = Number(value);
+  if (n < 0) throw new InvalidArgumentError('negative tail values not supported');
+  return n;
 }
 
 /**
