@@ -116,7 +116,7 @@ describe('docker CLI compatibility', () => {
     expect((await cluster.manager.dockerOk(['swarm', 'join-token', '-q', 'worker'])).stdout).toBe(before);
   });
 
-  it('network create keeps the subnet, gateway, --internal and driver options; a second ingress network is refused', async () => {
+  it('network create keeps the subnet, gateway, --internal and driver options; a second ingress network or a taken name is refused', async () => {
     const m = cluster.manager;
     await m.dockerOk(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/24', '--gateway', '10.20.0.254', '--internal', '-o', 'encrypted', '-o', 'com.docker.network.driver.mtu=1400', 'opts']);
     const net = JSON.parse((await m.dockerOk(['network', 'inspect', '--format', '{{json .}}', 'opts'])).stdout) as {
@@ -132,6 +132,9 @@ describe('docker CLI compatibility', () => {
     expect(ingress.stderr).toMatch(/AlreadyExists desc = ingress network \([a-z0-9]+\) is already present/);
     const overlap = await m.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/16', 'wide']);
     expect(overlap.stderr).toContain('Pool overlaps with other one on this address space');
+    const dup = await m.docker(['network', 'create', '-d', 'overlay', 'opts']);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr.trim()).toBe('Error response from daemon: network with name opts already exists');
     await m.dockerOk(['network', 'rm', 'opts']);
   });
 

@@ -4,6 +4,7 @@ import { crossSignRootCA, generateJoinToken, generateRootCA, generateUnlockKey, 
 import { generateNodeId } from '@shoal/pki';
 import {
   AlreadyExistsError,
+  ConflictError,
   createOp,
   FailedPreconditionError,
   findNetwork,
@@ -82,6 +83,9 @@ export class ControlApi {
   /** `network create -d overlay`: swarm-scoped overlay networks with a /24 from 10.0.0.0/8. */
   async createNetwork(req: NetworkCreateRequest): Promise<{ id: string }> {
     if (!req.name) throw new InvalidArgumentError(rpcText('InvalidArgument', 'meta: name must be provided'));
+    // moby's router looks the name up before anything reaches swarmkit (409, no rpc prefix); the
+    // store's own check below catches a create that raced this one.
+    if (this.networks().some((n) => n.name === req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
     if (req.driver !== 'overlay') {
       throw new InvalidArgumentError(`rpc error: code = InvalidArgument desc = network driver "${req.driver}" is not supported in swarm mode (only overlay)`);
     }
