@@ -10,6 +10,7 @@ import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
 import { Router, type RouteContext } from './router';
 import { NO_CONTENT, STREAMED, addServiceRoutes } from './service-routes';
+import { versionParam } from './version-param';
 
 export const API_VERSION = '1.51';
 export const MIN_API_VERSION = '1.24';
@@ -71,7 +72,7 @@ export function buildRouter(backend: EngineBackend): Router {
     return toEngineSwarm(cluster, backend.clusterTlsInfo(cluster));
   });
   r.add('POST', '/swarm/update', async (ctx) => {
-    const version = versionParam(ctx.query);
+    const version = versionParam(ctx.query, 'swarm');
     const cluster = await backend.cluster();
     const body = (await ctx.body()) as SwarmSpec;
     refuseUnsupported(body);
@@ -101,7 +102,7 @@ export function buildRouter(backend: EngineBackend): Router {
   r.add('GET', '/nodes/{id}', async (ctx) => toEngineNode(await backend.node(ctx.params.id ?? ''), backend.tlsInfo()));
   r.add('POST', '/nodes/{id}/update', async (ctx) => {
     const spec = fromEngineNodeSpec((await ctx.body()) as EngineNodeSpec);
-    await backend.updateNode(ctx.params.id ?? '', versionParam(ctx.query), spec);
+    await backend.updateNode(ctx.params.id ?? '', versionParam(ctx.query, 'node'), spec);
     return NO_CONTENT;
   });
   r.add('DELETE', '/nodes/{id}', async (ctx) => {
@@ -232,13 +233,6 @@ function compare(a: string, b: string): number {
 function boolParam(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-}
-
-function versionParam(q: URLSearchParams): number {
-  const raw = q.get('version');
-  const n = raw === null ? NaN : Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`invalid version: ${JSON.stringify(raw ?? '')}`);
-  return n;
 }
 
 function readJson(req: http.IncomingMessage): Promise<unknown> {

@@ -6,6 +6,7 @@ import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from '.
 import { frameLogRecord, parseLogRequest } from './logs';
 import type { Router, RouteContext } from './router';
 import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
+import { versionParam } from './version-param';
 
 export const NO_CONTENT = Symbol('no-content');
 /** The handler wrote the response itself (streams). */
@@ -54,8 +55,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   });
   r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressId()));
   r.add('POST', '/services/{id}/update', async (ctx) => {
-    const version = Number(ctx.query.get('version'));
-    if (!Number.isInteger(version)) throw new InvalidArgumentError(`invalid service version ${JSON.stringify(ctx.query.get('version') ?? '')}`);
+    const version = versionParam(ctx.query, 'service');
     const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));
     await backend.updateService(ctx.params.id ?? '', version, spec, { rollback: ctx.query.get('rollback') === 'previous' });
     return { Warnings: null };
