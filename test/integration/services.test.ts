@@ -170,7 +170,17 @@ describe('services', () => {
     const token = (await cluster.manager.cliOk(['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
     await late.cliOk(['swarm', 'join', '--token', token, '--advertise-addr', `${BASE}9`, `${BASE}1:2377`]);
     await waitFor(async () => (await running('agentd')).length === 4, { timeoutMs: 15_000, what: 'a task on the new node' });
+    const lateId = [...(await hostnames())].find(([, name]) => name === 'late')?.[0];
     await late.cliOk(['swarm', 'leave']);
+    // A node that leaves just goes down, as with Docker: its task is not reported failed and
+    // replaced (a replacement went to the leaving node itself, still Ready for a moment).
+    await waitFor(async () => (await cluster.manager.api.get<Array<{ ID: string; Status: { State: string } }>>('/v1.41/nodes')).find((n) => n.ID === lateId)?.Status.State === 'down', {
+      timeoutMs: 15_000,
+      what: 'the node that left to be down',
+    });
+    const onLate = (await tasksOf('agentd')).filter((t) => t.NodeID === lateId);
+    expect(onLate).toHaveLength(1);
+    expect(onLate[0]?.Status.State).not.toBe('failed');
     await cluster.manager.cliOk(['service', 'rm', 'agentd']);
   });
 

@@ -277,6 +277,9 @@ export class Daemon implements EngineBackend {
       const nodes = await this.active.manager.call<NodeObject[]>('nodes').catch(() => null);
       throw new ShoalError('UNAVAILABLE', managerLeaveWarning(nodes));
     }
+    // The agent goes quiet first, as Docker's does: stopping the tasks must not reach the
+    // managers as failures to replace (on this very node, too: it is Ready until seen down).
+    await this.active.agent.stop();
     await this.active.runner.stopAll();
     await this.deactivate();
     this.files.clear();
