@@ -55,12 +55,13 @@ function fromUpdate(u: EngineUpdateConfig | undefined): UpdateConfig {
   };
 }
 
+/** As moby's UpdateConfig encodes: Delay, FailureAction and Monitor are omitempty. */
 function toUpdate(u: UpdateConfig): EngineUpdateConfig {
   return {
     Parallelism: u.parallelism,
-    Delay: u.delayMs * MS,
-    FailureAction: u.failureAction,
-    Monitor: u.monitorMs * MS,
+    ...(u.delayMs ? { Delay: u.delayMs * MS } : {}),
+    ...(u.failureAction ? { FailureAction: u.failureAction } : {}),
+    ...(u.monitorMs ? { Monitor: u.monitorMs * MS } : {}),
     MaxFailureRatio: u.maxFailureRatio,
     Order: u.order,
   };
@@ -305,6 +306,8 @@ export function toEngineService(s: ServiceObject, ingressId: string | undefined,
     CreatedAt: s.createdAt,
     UpdatedAt: s.updatedAt,
     Spec: toEngineServiceSpec(s.spec),
+    // moby's field order: Spec, PreviousSpec, Endpoint, UpdateStatus, ServiceStatus.
+    ...(s.previousSpec ? { PreviousSpec: toEngineServiceSpec(s.previousSpec) } : {}),
     Endpoint: {
       Spec: { Mode: s.spec.endpoint.mode, ...(s.spec.endpoint.ports.length ? { Ports: s.spec.endpoint.ports.map(toEnginePort) } : {}) },
       ...(s.endpoint.ports.length ? { Ports: s.endpoint.ports.map(toEnginePort) } : {}),
@@ -313,7 +316,6 @@ export function toEngineService(s: ServiceObject, ingressId: string | undefined,
         : {}),
     },
   };
-  if (s.previousSpec) out.PreviousSpec = toEngineServiceSpec(s.previousSpec);
   if (s.updateStatus) {
     // A rollback's states are rollback_started / rollback_paused / rollback_completed (swarmkit's).
     const rollback = s.updateStatus.rollback === true || s.updateStatus.message === 'rollback started';
