@@ -102,13 +102,28 @@ describe('drain', () => {
     expect(sim.tasks('web').find((x) => x.replaces?.taskId === t?.id)?.nodeId).toBe('n2');
   });
 
-  it('stops the old task after a timeout when nothing can take over', () => {
+  it('stops the old task at once when no node can take the replacement, as Docker does', () => {
     const sim = cluster(1, ['n1']);
     const [old] = on(sim, 'n1');
     sim.setAvailability('n1', 'drain');
-    const { wakeAt } = sim.reconcile();
+    sim.reconcile();
     const replacement = sim.tasks('web').find((t) => t.replaces?.taskId === old?.id);
     expect(replacement?.status.err).toBe('no suitable node (1 node not available for new tasks)');
+    expect(get(sim, old?.id as string).desiredState).toBe('shutdown');
+    expect(replacement).toMatchObject({ desiredState: 'running', nodeId: '' });
+  });
+
+  it('stops the old task after a timeout when the node that took the replacement does not start it', () => {
+    const sim = cluster(1, ['n1', 'n2']);
+    const [old] = on(sim, 'n1').length ? on(sim, 'n1') : on(sim, 'n2');
+    const from = old?.nodeId as string;
+    sim.deadAgents.add(from === 'n1' ? 'n2' : 'n1'); // the other node's agent never starts anything
+    sim.setAvailability(from, 'drain');
+    const { wakeAt } = sim.reconcile();
+    const replacement = sim.tasks('web').find((t) => t.replaces?.taskId === old?.id);
+    expect(replacement?.nodeId).toBe(from === 'n1' ? 'n2' : 'n1');
+    sim.agents();
+    sim.reconcile();
     expect(get(sim, old?.id as string).desiredState).toBe('running');
     expect(wakeAt).toBe(sim.now + 60_000);
     sim.now = wakeAt as number;

@@ -101,8 +101,9 @@ export function restartStopped(ws: WorkingSet, service: ServiceObject, t: TaskOb
 
 /**
  * Start-first hand-overs (drain, start-first updates): once the replacement runs,
- * the old task is shut down. On a drained node the old task is stopped anyway
- * after `drainHandoverTimeoutMs`, so a drain finishes even when nothing can take over.
+ * the old task is shut down. On a drained node the old task is stopped at once when no
+ * node can take the replacement, and after `drainHandoverTimeoutMs` when the one that
+ * took it does not start it, so a drain always finishes.
  */
 export function completeHandovers(ws: WorkingSet, slotTasks: readonly TaskObject[], options: OrchestratorOptions): void {
   for (const r of fresh(ws, slotTasks)) {
@@ -114,6 +115,12 @@ export function completeHandovers(ws: WorkingSet, slotTasks: readonly TaskObject
       continue;
     }
     if (nodeFitness(ws.node(old.nodeId)) === 'drained') {
+      // No node can take the replacement (the scheduler said why): nothing to hand over to, so
+      // the drain goes ahead as Docker's does, and the service shows what is really serving.
+      if (r.nodeId === '' && r.status.err !== undefined) {
+        advanceDesired(ws, old, 'shutdown');
+        continue;
+      }
       const deadline = toMs(r.createdAt) + options.drainHandoverTimeoutMs;
       if (ws.now >= deadline) advanceDesired(ws, old, 'shutdown');
       else ws.wakeAt(deadline);
