@@ -34,6 +34,21 @@ import { SnapshotCodec } from './snapshot-data';
 export const NO_LEADER_MESSAGE =
   "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 
+/**
+ * The applied index of a manager's next snapshot: every `interval` entries, voter k of n at
+ * k/n of the interval (a learner, rank -1, as voter 0), and never sooner than half an interval
+ * after the last one. Managers that snapshot at the same index encode at the same time, and
+ * while each yields its event loop to the encoding every write in the cluster waits on them (with
+ * 64 writers, ~0.5 s in which commits nearly stop, at each interval); staggered, a quorum always
+ * has a member that is not encoding.
+ */
+export function nextSnapshotIndex(last: number, interval: number, rank: number, voters: number): number {
+  if (rank <= 0 || voters <= 1) return last + interval;
+  const phase = Math.floor((rank * interval) / voters);
+  const from = last + Math.ceil(interval / 2);
+  return Math.ceil((from - phase) / interval) * interval + phase;
+}
+
 export interface ReplicaTransport {
   send(messages: readonly Message[], peers: ReadonlyMap<string, string>): void;
 }
@@ -409,7 +424,7 @@ export class RaftReplica implements Proposer, RaftView {
   private maybeSnapshot(): void {
     const applied = this.options.store.appliedIndex;
     const interval = this.options.snapshotInterval?.() ?? 10_000;
-    if (this.snapshotting || applied - this.snapshotIndex < interval || applied < this.snapshotRetryIndex) return;
+    if (this.snapshotting || applied < this.nextSnapshotAt(interval) || applied < this.snapshotRetryIndex) return;
     this.snapshotting = true;
     const confState = this.confState;
     this.snapshots
@@ -436,6 +451,12 @@ export class RaftReplica implements Proposer, RaftView {
           this.options.logger.error({ err, index: applied }, 'raft snapshot failed');
         },
       );
+  }
+
+  /** This manager's next snapshot index: its rank among the voters sets its phase (nextSnapshotIndex). */
+  private nextSnapshotAt(interval: number): number {
+    const voters = this.confState.voters;
+    return nextSnapshotIndex(this.snapshotIndex, interval, [...voters].sort().indexOf(this.options.nodeId), voters.length);
   }
 
   private onSoftState(lead: string | null): void {
