@@ -50,7 +50,7 @@ try {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   };
   const cpu0 = cluster.nodes.map((n) => cpuOf(n.pid));
-  // THREADS=1: the same per thread (by name), for the leader.
+  // THREADS=1: the same per thread (the main thread, then the others by name), for the leader.
   const threadsOf = (pid) => {
     const out = new Map();
     for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -92,7 +92,8 @@ try {
     const t1 = threadsOf(leader.pid);
     const byName = new Map();
     for (const [k, v] of t1) {
-      const name = k.split('/')[0];
+      // The main thread apart from the rest (V8's compiler and GC helpers are also called "node").
+      const name = k.split('/')[1] === String(leader.pid) ? 'main' : k.split('/')[0];
       byName.set(name, (byName.get(name) ?? 0) + v - (threads0.get(k) ?? 0));
     }
     console.log('leader threads, CPU µs per write:', [...byName].filter(([, v]) => v > 0).map(([k, v]) => `${k} ${Math.round((v * 1000) / N)}`).join(', '));
