@@ -167,6 +167,23 @@ describe('docker CLI compatibility', () => {
     expect((await m.cliOk(['network', 'prune', '-f'])).stdout).toBe('');
   });
 
+  it("a worker's network ls and inspect show the swarm networks it is on: ingress, and its tasks' networks", async () => {
+    const m = cluster.manager;
+    const w = cluster.byName('worker1');
+    const names = async () => (await w.dockerOk(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}'])).stdout.trim().split('\n').sort();
+    expect(await names()).toEqual(['ingress overlay swarm']);
+    const ingress = JSON.parse((await w.dockerOk(['network', 'inspect', 'ingress'])).stdout) as Array<{ Name: string; Ingress: boolean }>;
+    expect(ingress).toMatchObject([{ Name: 'ingress', Ingress: true }]);
+    await m.dockerOk(['network', 'create', '-d', 'overlay', 'backend']);
+    expect(await names()).toEqual(['ingress overlay swarm']); // no task of this node uses it yet
+    await m.dockerOk(['service', 'create', '-d', '--name', 'onworker', '--constraint', 'node.hostname==worker1', '--network', 'backend', 'shoal/whoami']);
+    await waitFor(async () => ((await names()).length === 2 ? true : undefined), { timeoutMs: 10_000, what: 'backend listed on worker1' });
+    expect(await names()).toEqual(['backend overlay swarm', 'ingress overlay swarm']);
+    await m.dockerOk(['service', 'rm', 'onworker']);
+    await waitFor(async () => ((await names()).length === 1 ? true : undefined), { timeoutMs: 10_000, what: 'backend gone from worker1' });
+    await m.dockerOk(['network', 'rm', 'backend']);
+  });
+
   it('service update --publish-add and service rollback show the progress Docker shows, rollback states included', async () => {
     const m = cluster.manager;
     const monitor = ['--update-monitor', '1s', '--rollback-monitor', '1s'];

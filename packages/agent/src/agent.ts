@@ -16,7 +16,7 @@ import {
   type TypedClient,
 } from '@shoal/wire';
 import type { Logger } from 'pino';
-import type { TaskStatusUpdate, SessionLogRequest, LogRecordWire } from '@shoal/wire';
+import type { TaskStatusUpdate, SessionLogRequest, LogRecordWire, NodeNetwork } from '@shoal/wire';
 import type { TaskRunner } from './task-runner';
 
 export interface AgentOptions {
@@ -51,6 +51,8 @@ export interface AgentOptions {
   onRemovedNodes?: (nodeIds: string[]) => void;
   /** The services' published TCP ingress ports (at session start and on every change). */
   onIngressPorts?: (ports: number[]) => void;
+  /** The swarm networks this node is on (at session start and whenever they or its tasks change). */
+  onNetworks?: (networks: NodeNetwork[]) => void;
 }
 
 type Dispatcher = TypedClient<typeof DispatcherMethods>;
@@ -157,6 +159,7 @@ export class Agent {
             break;
           case 'assignments':
             this.options.runner?.setAssignments(msg.tasks);
+            if (msg.networks) this.options.onNetworks?.(msg.networks);
             break;
           case 'logs':
             void this.streamLogs(client, msg);

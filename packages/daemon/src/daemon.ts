@@ -70,6 +70,8 @@ interface Active {
   renewal: CertificateRenewal;
   /** A rejoin of Raft is queued or running. */
   rejoining?: boolean;
+  /** The swarm networks this node is on, as its managers last said (a worker's `network ls`). */
+  networks: NetworkObject[];
 }
 
 export class Daemon implements EngineBackend {
@@ -205,9 +207,11 @@ export class Daemon implements EngineBackend {
     return this.manager().call('task', input);
   }
   networks(): Promise<NetworkObject[]> {
-    // `network ls` works on any node in Docker (it lists the node's local networks, which a
-    // process runtime has none of); the swarm's networks are the managers' to list.
-    if (!this.active?.manager) return Promise.resolve([]);
+    // `network ls` works on any node in Docker. A worker lists the swarm networks it is on
+    // (ingress and its tasks' networks, as its managers last said); a process runtime has no
+    // local networks (bridge, host) to add.
+    if (this.active && !this.active.manager) return Promise.resolve(this.active.networks);
+    if (!this.active) return Promise.resolve([]);
     return this.manager().call('networks');
   }
   createNetwork(req: NetworkCreateRequest): Promise<{ id: string }> {
@@ -408,6 +412,9 @@ export class Daemon implements EngineBackend {
       onGossipKeys: (keys) => dataPlane.setGossipKeys(keys),
       onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
       onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),
+      onNetworks: (networks) => {
+        if (this.active?.agent === agent) this.active.networks = networks;
+      },
       onRoleChange: (role, via) => this.requestRoleChange(role, via),
       onRejoinRaft: (via) => {
         const a = this.active;
@@ -429,7 +436,7 @@ export class Daemon implements EngineBackend {
       },
     });
     agent.start();
-    const active: Active = { node, tls, agent, manager, executor, runner, dataPlane, renewal: new CertificateRenewal({
+    const active: Active = { node, tls, agent, manager, executor, runner, dataPlane, networks: [], renewal: new CertificateRenewal({
       isCurrent: () => this.active === active,
       tls: () => active.tls,
       role: () => active.node.role,

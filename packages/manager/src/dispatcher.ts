@@ -24,7 +24,7 @@ import { GrpcError, callerIdentity, toServiceError } from './identity';
 import { notLeaderError } from './raft/raft-server';
 import { LogBroker } from './log-broker';
 import { IngressPorts } from './ingress-ports';
-import { TaskStatusWriter, assignmentsFor } from './task-dispatch';
+import { TaskStatusWriter, assignmentsFor, networksFor } from './task-dispatch';
 import { needsRotatedCertificate } from './root-rotation';
 
 /** How long a connected manager may stay outside Raft before it is told to rejoin. */
@@ -183,6 +183,11 @@ export class Dispatcher {
     return session;
   }
 
+  /** What a node runs, and the networks it is on (its `network ls`). */
+  private assignments(nodeId: string): SessionMessage {
+    return { type: 'assignments', tasks: assignmentsFor(this.deps.store, nodeId), networks: networksFor(this.deps.store, nodeId) };
+  }
+
   private markAssignmentsDirty(nodeId: string): void {
     this.dirtyNodes.add(nodeId);
     if (this.assignTimer) return;
@@ -190,7 +195,7 @@ export class Dispatcher {
       this.assignTimer = null;
       const nodes = [...this.dirtyNodes];
       this.dirtyNodes.clear();
-      for (const nodeId of nodes) this.sendTo(nodeId, { type: 'assignments', tasks: assignmentsFor(this.deps.store, nodeId) });
+      for (const nodeId of nodes) this.sendTo(nodeId, this.assignments(nodeId));
     }, 5);
   }
 
@@ -241,7 +246,7 @@ export class Dispatcher {
     });
     // A root rotation in progress and this node's certificate not yet from the new root.
     if (needsRotatedCertificate(this.deps.control.cluster(), stream.request.description)) stream.write({ type: 'renew-certificate' });
-    stream.write({ type: 'assignments', tasks: assignmentsFor(this.deps.store, node.id) });
+    stream.write(this.assignments(node.id));
     this.deps.logger.info({ nodeId: node.id, hostname: stream.request.description.hostname }, 'agent session opened');
   }
 
@@ -360,6 +365,8 @@ export class Dispatcher {
         if (ev.object.nodeId) this.markAssignmentsDirty(ev.object.nodeId);
         if (ev.previous?.nodeId && ev.previous.nodeId !== ev.object.nodeId) this.markAssignmentsDirty(ev.previous.nodeId);
       }
+      // A network created or removed (ingress, or one some node's tasks attach to): nodes re-list theirs.
+      if (ev.kind === 'network') for (const s of this.sessions.values()) this.markAssignmentsDirty(s.nodeId);
       if (ev.kind === 'node' && ev.action === 'update' && ev.previous && ev.previous.role !== ev.object.role) {
         for (const s of this.sessions.values()) {
           if (s.nodeId === ev.object.id) s.stream.write({ type: 'role-change', desiredRole: ev.object.role });

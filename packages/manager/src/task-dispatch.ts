@@ -1,6 +1,6 @@
 // The dispatcher's task side: what each node is told to run, and the task statuses
 // agents report, written to the store in batches and only ever moving forward.
-import { TASK_STATES, updateOp, type ClusterStore, type StoreOp, type TaskObject } from '@shoal/store';
+import { TASK_STATES, updateOp, type ClusterStore, type NetworkObject, type StoreOp, type TaskObject } from '@shoal/store';
 import type { TaskAssignment, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
 
@@ -10,6 +10,16 @@ export function assignmentsFor(store: ClusterStore, nodeId: string): TaskAssignm
     .list('task')
     .filter((t) => t.nodeId === nodeId)
     .map((t) => toAssignment(t, services.get(t.serviceId)?.spec.name ?? t.serviceId));
+}
+
+/** The networks a node is on, as Docker's workers list them: ingress and its tasks' networks. */
+export function networksFor(store: ClusterStore, nodeId: string): NetworkObject[] {
+  const attached = new Set<string>();
+  for (const t of store.memory.list('task')) {
+    if (t.nodeId !== nodeId || t.desiredState === 'remove') continue;
+    for (const a of t.spec.networks ?? []) attached.add(a.target);
+  }
+  return store.memory.list('network').filter((n) => n.ingress || attached.has(n.id));
 }
 
 function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {

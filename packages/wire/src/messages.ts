@@ -120,6 +120,29 @@ export interface SessionNodeRemoved {
 export interface SessionAssignments {
   type: 'assignments';
   tasks: TaskAssignment[];
+  /**
+   * The swarm networks this node is on, as a Docker worker sees them in `network ls`: ingress
+   * and every network one of its tasks attaches to (the store's network objects).
+   */
+  networks?: NodeNetwork[];
+}
+
+/** A swarm network as the store keeps it (@shoal/store's NetworkObject). */
+export interface NodeNetwork {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  name: string;
+  driver: 'overlay';
+  ingress: boolean;
+  attachable: boolean;
+  labels: Record<string, string>;
+  subnet: string;
+  gateway: string;
+  internal?: boolean;
+  options?: Record<string, string>;
+  vxlanId?: number;
 }
 
 /** Stream these tasks' logs back with PublishLogs under `requestId`. */
