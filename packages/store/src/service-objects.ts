@@ -61,6 +61,11 @@ export interface Placement {
   preferences?: string[];
   /** 0 = unlimited. */
   maxReplicas: number;
+  /**
+   * Platforms the image runs on (the docker CLI sends them when it resolved the image on a
+   * registry); a node must match one. None: any node.
+   */
+  platforms?: Array<{ architecture: string; os: string }>;
 }
 
 export interface Resources {

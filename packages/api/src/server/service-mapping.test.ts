@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromEngineServiceSpec } from './service-mapping';
+import { fromEngineServiceSpec, toEngineServiceSpec } from './service-mapping';
 
 const spec = { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'nginx' } } };
 
@@ -25,5 +25,21 @@ describe('fromEngineServiceSpec: the values moby itself refuses', () => {
     expect(s.task.restart.condition).toBe('any');
     expect(s.update).toMatchObject({ failureAction: 'pause', order: 'stop-first' });
     expect(s.endpoint.mode).toBe('vip');
+  });
+});
+
+describe('the spec as the API gives it back', () => {
+  it('keeps the platforms a client sent, and adds none when it sent none', () => {
+    const platforms = [{ Architecture: 'amd64', OS: 'linux' }, { Architecture: 'arm64', OS: 'linux' }];
+    const withPlatforms = fromEngineServiceSpec({ ...spec, TaskTemplate: { ContainerSpec: { Image: 'nginx' }, Placement: { Platforms: platforms } } });
+    expect(toEngineServiceSpec(withPlatforms).TaskTemplate?.Placement?.Platforms).toEqual(platforms);
+    expect(toEngineServiceSpec(fromEngineServiceSpec(spec)).TaskTemplate?.Placement).not.toHaveProperty('Platforms');
+  });
+
+  it("leaves out a zero update Delay, as moby's omitempty does", () => {
+    const out = toEngineServiceSpec(fromEngineServiceSpec(spec));
+    expect(out.UpdateConfig).not.toHaveProperty('Delay');
+    expect(out.RollbackConfig).toMatchObject({ Parallelism: 1, FailureAction: 'pause', Order: 'stop-first' });
+    expect(toEngineServiceSpec(fromEngineServiceSpec({ ...spec, UpdateConfig: { Delay: 2e9 } })).UpdateConfig?.Delay).toBe(2e9);
   });
 });

@@ -149,6 +149,9 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
         ? { preferences: t.Placement.Preferences.map((p) => String((p as { Spread?: { SpreadDescriptor?: unknown } } | null)?.Spread?.SpreadDescriptor ?? '')) }
         : {}),
       maxReplicas: t?.Placement?.MaxReplicas ?? 0,
+      ...(t?.Placement?.Platforms?.length
+        ? { platforms: t.Placement.Platforms.map((p) => ({ architecture: p?.Architecture ?? '', os: p?.OS ?? '' })) }
+        : {}),
     },
     resources: {
       ...(t?.Resources?.Limits
@@ -218,7 +221,7 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(t.placement.constraints.length ? { Constraints: [...t.placement.constraints] } : {}),
       ...(t.placement.preferences?.length ? { Preferences: t.placement.preferences.map((d) => ({ Spread: { SpreadDescriptor: d } })) } : {}),
       ...(t.placement.maxReplicas ? { MaxReplicas: t.placement.maxReplicas } : {}),
-      Platforms: [{ Architecture: 'amd64', OS: 'linux' }],
+      ...(t.placement.platforms?.length ? { Platforms: t.placement.platforms.map((p) => ({ Architecture: p.architecture, OS: p.os })) } : {}),
     },
     ForceUpdate: t.forceUpdate,
     Runtime: 'container',

@@ -27,6 +27,8 @@ export interface TaskDemand {
   memoryBytes: number;
   hostPorts: string[];
   maxReplicas: number;
+  /** The image's platforms; empty: any node. */
+  platforms: ReadonlyArray<{ architecture: string; os: string }>;
 }
 
 export interface Filter {
@@ -63,6 +65,12 @@ export const FILTERS: readonly Filter[] = [
     explain: (k) => plural(k, 'scheduling constraints not satisfied on 1 node', (c) => `scheduling constraints not satisfied on ${c} nodes`),
   },
   {
+    name: 'platform',
+    enabled: (d) => d.platforms.length > 0,
+    check: (d, n) => d.platforms.some((p) => platformMatches(p, n.node.description.platform)),
+    explain: (k) => plural(k, 'unsupported platform on 1 node', (c) => `unsupported platform on ${c} nodes`),
+  },
+  {
     name: 'host-ports',
     enabled: (d) => d.hostPorts.length > 0,
     check: (d, n) => d.hostPorts.every((p) => !n.hostPorts.has(p)),
@@ -85,7 +93,14 @@ export function demandOf(t: TaskObject): TaskDemand {
     memoryBytes: reservations?.memoryBytes ?? 0,
     hostPorts: t.endpointPorts.filter((p) => p.publishMode === 'host' && p.publishedPort !== 0).map((p) => `${p.protocol}/${p.publishedPort}`),
     maxReplicas: t.spec.placement.maxReplicas,
+    platforms: t.spec.placement.platforms ?? [],
   };
+}
+
+/** swarmkit's PlatformFilter: empty fields match anything; x86_64 is amd64 and aarch64 is arm64. */
+export function platformMatches(image: { architecture: string; os: string }, node: { architecture: string; os: string }): boolean {
+  const arch = (a: string): string => (a === 'x86_64' ? 'amd64' : a === 'aarch64' ? 'arm64' : a);
+  return (image.architecture === '' || arch(image.architecture) === arch(node.architecture)) && (image.os === '' || image.os === node.os);
 }
 
 export class Pipeline {

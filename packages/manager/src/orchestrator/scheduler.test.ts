@@ -109,6 +109,21 @@ describe('scheduler', () => {
     expect(t?.status.err).toBe('no suitable node (3 nodes not available for new tasks)');
   });
 
+  it("places a task only on a node of one of the image's platforms (swarmkit's PlatformFilter)", () => {
+    const nodes = { n1: {}, n2: { arch: 'aarch64' }, n3: { arch: 'x86_64' } };
+    const base = makeSpec('x').task;
+    const on = (platforms: Array<{ architecture: string; os: string }>) => {
+      const sim = cluster(nodes, withTask({ placement: { ...base.placement, platforms } }), 1);
+      sim.step(runScheduler);
+      return task(sim, 't1');
+    };
+    expect(on([{ architecture: 'arm64', os: 'linux' }])?.nodeId).toBe('n2'); // aarch64 is arm64
+    expect(['n1', 'n3']).toContain(on([{ architecture: 'amd64', os: 'linux' }])?.nodeId); // x86_64 is amd64
+    expect(on([{ architecture: '', os: 'linux' }])?.nodeId).not.toBe(''); // an empty field matches anything
+    const none = on([{ architecture: 's390x', os: 'linux' }, { architecture: 'amd64', os: 'windows' }]);
+    expect(none).toMatchObject({ nodeId: '', status: { state: 'pending', err: 'no suitable node (unsupported platform on 3 nodes)' } });
+  });
+
   it('aggregates explanations, most failures first', () => {
     const sim = cluster(
       { n1: { availability: 'drain', role: 'manager' }, n2: {}, n3: {} },

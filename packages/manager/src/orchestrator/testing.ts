@@ -32,6 +32,8 @@ export interface NodeFixture {
   addr?: string;
   nanoCpus?: number;
   memoryBytes?: number;
+  /** Default x86_64. */
+  arch?: string;
 }
 
 export function makeNode(id: string, f: NodeFixture = {}, version = 1): NodeObject {
@@ -47,7 +49,7 @@ export function makeNode(id: string, f: NodeFixture = {}, version = 1): NodeObje
     description: {
       hostname: f.hostname ?? id,
       addr,
-      platform: { os: 'linux', architecture: 'x86_64' },
+      platform: { os: 'linux', architecture: f.arch ?? 'x86_64' },
       resources: { nanoCpus: f.nanoCpus ?? 4e9, memoryBytes: f.memoryBytes ?? 8 * 2 ** 30 },
       engineVersion: '0.1.0',
     },
