@@ -1,5 +1,6 @@
 // Messages carried on 2377. Field names are camelCase; each stream message has a
 // `type` discriminant. Tags are append-only: never rename or reuse a type string.
+import type { NetworkObject } from '@shoal/store';
 
 export type NodeRole = 'manager' | 'worker';
 export type NodeAvailability = 'active' | 'pause' | 'drain';
@@ -127,23 +128,8 @@ export interface SessionAssignments {
   networks?: NodeNetwork[];
 }
 
-/** A swarm network as the store keeps it (@shoal/store's NetworkObject). */
-export interface NodeNetwork {
-  id: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  name: string;
-  driver: 'overlay';
-  ingress: boolean;
-  attachable: boolean;
-  labels: Record<string, string>;
-  subnet: string;
-  gateway: string;
-  internal?: boolean;
-  options?: Record<string, string>;
-  vxlanId?: number;
-}
+/** A swarm network as the store keeps it. */
+export type NodeNetwork = NetworkObject;
 
 /** Stream these tasks' logs back with PublishLogs under `requestId`. */
 export interface SessionLogRequest {
