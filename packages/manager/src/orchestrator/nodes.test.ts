@@ -131,6 +131,25 @@ describe('drain', () => {
     expect(get(sim, old?.id as string).desiredState).toBe('shutdown');
   });
 
+  it('a replacement that fails ends the hand-over: the old task stops, and the slot keeps one chain of restarts', () => {
+    const sim = cluster(1, ['n1', 'n2']);
+    const [old] = on(sim, 'n1').length ? on(sim, 'n1') : on(sim, 'n2');
+    const from = old?.nodeId as string;
+    const to = from === 'n1' ? 'n2' : 'n1';
+    sim.setAvailability(from, 'drain');
+    sim.reconcile();
+    const first = sim.tasks('web').find((t) => t.replaces?.taskId === old?.id) as TaskObject;
+    expect(first.nodeId).toBe(to);
+    sim.setTaskState(first.id, 'failed', { err: 'task: non-zero exit (1)' });
+    sim.reconcile();
+    // The old task stops now (each restart would otherwise start the 60 s clock afresh)...
+    expect(get(sim, old?.id as string).desiredState).toBe('shutdown');
+    // ...and the failed replacement has exactly one successor, a delayed restart.
+    const live = sim.tasks('web').filter((t) => t.id !== old?.id && (t.desiredState === 'running' || t.desiredState === 'ready'));
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ desiredState: 'ready', replaces: { reason: 'restart' } });
+  });
+
   it('a drained node that then dies hands over at once', () => {
     const sim = new SimCluster();
     sim.addNode('n1');

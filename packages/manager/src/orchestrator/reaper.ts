@@ -34,6 +34,9 @@ export function reapIn(ws: WorkingSet, options: OrchestratorOptions): void {
     tasks.sort((a, b) => toMs(a.status.timestamp) - toMs(b.status.timestamp) || (a.id < b.id ? -1 : 1));
     for (const t of tasks) {
       if (!hasStopped(t) && !(neverAssigned(t) && !isLive(t))) continue;
+      // Still the slot's task (a rejected replacement waiting out its restart delay): as in
+      // swarmkit, never reaped; its slot would be refilled at once, without the delay.
+      if (isLive(t)) continue;
       ws.deleteTask(t.id);
       keep++;
       if (tasks.length <= keep) break;

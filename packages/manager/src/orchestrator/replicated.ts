@@ -70,12 +70,16 @@ function occupiedSlot(slot: number, tasks: TaskObject[]): UpdateGroup | null {
   return null;
 }
 
-function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, tasks: TaskObject[], options: OrchestratorOptions): void {
+function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slotTasks: TaskObject[], options: OrchestratorOptions): void {
   const where = { slot, nodeId: '' };
-  dropDuplicates(ws, tasks);
-  for (const t of fresh(ws, tasks)) {
-    if (isLive(t) && hasStopped(t)) restartStopped(ws, service, t, tasks, where);
+  dropDuplicates(ws, slotTasks);
+  for (const t of fresh(ws, slotTasks)) {
+    if (isLive(t) && hasStopped(t)) restartStopped(ws, service, t, slotTasks, where);
   }
+  // With the restarts just created: a drained task whose failed replacement was restarted has
+  // a successor, and must not get a second one.
+  const known = new Set(slotTasks.map((t) => t.id));
+  const tasks = [...slotTasks, ...ws.tasksOfService(service.id).filter((t) => t.slot === slot && !known.has(t.id))];
   for (const t of fresh(ws, tasks)) {
     if (!isLive(t) || t.nodeId === '') continue;
     const fitness = nodeFitness(ws.node(t.nodeId));

@@ -95,6 +95,24 @@ describe('restart supervisor', () => {
     }
   });
 
+  it('the reaper never deletes a rejected replacement still waiting out its delay, even with no task history', () => {
+    const sim = new SimCluster({ taskHistoryRetentionLimit: 0 });
+    sim.addNode('n1');
+    sim.addService('web', makeSpec('web'));
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const { wakeAt } = exit(sim);
+    const waiting = current(sim);
+    sim.setTaskState(waiting.id, 'rejected', { err: 'no command specified' });
+    sim.reconcile();
+    expect(sim.store.get('task', waiting.id)).toBeDefined();
+    expect(current(sim).id).toBe(waiting.id); // no new task before the delay
+    sim.now = wakeAt as number;
+    sim.reconcile();
+    expect(current(sim).id).not.toBe(waiting.id);
+  });
+
   it('a task rejected 5 times on a node is placed elsewhere, though the reaper deleted those tasks', () => {
     // swarmkit's recentFailures: the scheduler tries a node last once the service failed there
     // 5 times in 5 minutes. A slot keeps only 5 tasks, one of them the live one, so the leader

@@ -102,8 +102,8 @@ export function restartStopped(ws: WorkingSet, service: ServiceObject, t: TaskOb
 /**
  * Start-first hand-overs (drain, start-first updates): once the replacement runs,
  * the old task is shut down. On a drained node the old task is stopped at once when no
- * node can take the replacement, and after `drainHandoverTimeoutMs` when the one that
- * took it does not start it, so a drain always finishes.
+ * node can take the replacement or a replacement failed, and after `drainHandoverTimeoutMs`
+ * when the node that took it does not start it, so a drain always finishes.
  */
 export function completeHandovers(ws: WorkingSet, slotTasks: readonly TaskObject[], options: OrchestratorOptions): void {
   for (const r of fresh(ws, slotTasks)) {
@@ -117,7 +117,10 @@ export function completeHandovers(ws: WorkingSet, slotTasks: readonly TaskObject
     if (nodeFitness(ws.node(old.nodeId)) === 'drained') {
       // No node can take the replacement (the scheduler said why): nothing to hand over to, so
       // the drain goes ahead as Docker's does, and the service shows what is really serving.
-      if (r.nodeId === '' && r.status.err !== undefined) {
+      // So does a hand-over whose replacement already failed once: each restart would start the
+      // clock below afresh, and the drain would never finish.
+      const failedBefore = slotTasks.some((o) => o.id !== r.id && o.replaces?.taskId === old.id && hasStopped(ws.task(o.id) ?? o));
+      if ((r.nodeId === '' && r.status.err !== undefined) || failedBefore) {
         advanceDesired(ws, old, 'shutdown');
         continue;
       }
