@@ -36,15 +36,16 @@ export const NO_LEADER_MESSAGE =
 
 /**
  * The applied index of a manager's next snapshot: every `interval` entries, voter k of n at
- * k/n of the interval (a learner, rank -1, as voter 0), and never sooner than half an interval
- * after the last one. Managers that snapshot at the same index encode at the same time, and
+ * k/n of the interval (a learner, rank -1, and a lone manager at 0), and never sooner than half
+ * an interval after the last one. Managers that snapshot at the same index encode at the same time, and
  * while each yields its event loop to the encoding every write in the cluster waits on them (with
  * 64 writers, ~0.5 s in which commits nearly stop, at each interval); staggered, a quorum always
  * has a member that is not encoding.
  */
 export function nextSnapshotIndex(last: number, interval: number, rank: number, voters: number): number {
-  if (rank <= 0 || voters <= 1) return last + interval;
-  const phase = Math.floor((rank * interval) / voters);
+  // Every voter snaps back to its phase, so lateness (a snapshot is taken a little past its
+  // index) never accumulates and the phases stay apart.
+  const phase = rank <= 0 || voters <= 1 ? 0 : Math.floor((rank * interval) / voters);
   const from = last + Math.ceil(interval / 2);
   return Math.ceil((from - phase) / interval) * interval + phase;
 }

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { nextSnapshotIndex } from './replica';
 
 describe('when each manager takes its next snapshot', () => {
-  it('voter 0, a learner and a lone manager: every interval after the last one', () => {
+  it('voter 0, a learner and a lone manager: at each multiple of the interval', () => {
     expect(nextSnapshotIndex(0, 10_000, 0, 3)).toBe(10_000);
-    expect(nextSnapshotIndex(10_021, 10_000, 0, 3)).toBe(20_021);
+    // Taken a little late: the next one is back on the multiple, so lateness never adds up
+    // and voter 0 never drifts into another voter's phase.
+    expect(nextSnapshotIndex(10_021, 10_000, 0, 3)).toBe(20_000);
     expect(nextSnapshotIndex(0, 10_000, -1, 3)).toBe(10_000);
-    expect(nextSnapshotIndex(500, 10_000, 0, 1)).toBe(10_500);
+    expect(nextSnapshotIndex(500, 10_000, 0, 1)).toBe(10_000);
   });
 
   it('voter k of n at k/n of the interval, so no two managers encode at once', () => {
@@ -22,7 +24,7 @@ describe('when each manager takes its next snapshot', () => {
 
   it('never sooner than half an interval after the last snapshot, never later than one and a half', () => {
     for (const last of [0, 1, 4_999, 5_000, 12_345, 99_999]) {
-      for (const [rank, n] of [[1, 3], [2, 3], [1, 2], [3, 7]] as const) {
+      for (const [rank, n] of [[0, 3], [1, 3], [2, 3], [1, 2], [3, 7]] as const) {
         const next = nextSnapshotIndex(last, 10_000, rank, n);
         expect(next - last).toBeGreaterThanOrEqual(5_000);
         expect(next - last).toBeLessThanOrEqual(15_000);
