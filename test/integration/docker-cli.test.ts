@@ -179,6 +179,9 @@ describe('docker CLI compatibility', () => {
     await m.dockerOk(['service', 'create', '-d', '--name', 'onworker', '--constraint', 'node.hostname==worker1', '--network', 'backend', 'shoal/whoami']);
     await waitFor(async () => ((await names()).length === 2 ? true : undefined), { timeoutMs: 10_000, what: 'backend listed on worker1' });
     expect(await names()).toEqual(['backend overlay swarm', 'ingress overlay swarm']);
+    // What a worker lists is in use there: nothing is dangling (the managers' view of services is not needed).
+    expect((await w.dockerOk(['network', 'ls', '-q', '-f', 'dangling=true'])).stdout).toBe('');
+    expect((await w.dockerOk(['network', 'ls', '-f', 'dangling=false', '--format', '{{.Name}}'])).stdout.trim().split('\n').sort()).toEqual(['backend', 'ingress']);
     await m.dockerOk(['service', 'rm', 'onworker']);
     await waitFor(async () => ((await names()).length === 1 ? true : undefined), { timeoutMs: 10_000, what: 'backend gone from worker1' });
     await m.dockerOk(['network', 'rm', 'backend']);

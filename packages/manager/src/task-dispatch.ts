@@ -3,6 +3,7 @@
 import { TASK_STATES, updateOp, type ClusterStore, type NetworkObject, type StoreOp, type TaskObject } from '@shoal/store';
 import type { TaskAssignment, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
+import { hasStopped } from './orchestrator/tasks';
 
 export function assignmentsFor(store: ClusterStore, nodeId: string): TaskAssignment[] {
   const services = new Map(store.memory.list('service').map((s) => [s.id, s]));
@@ -16,7 +17,8 @@ export function assignmentsFor(store: ClusterStore, nodeId: string): TaskAssignm
 export function networksFor(store: ClusterStore, nodeId: string): NetworkObject[] {
   const attached = new Set<string>();
   for (const t of store.memory.list('task')) {
-    if (t.nodeId !== nodeId || t.desiredState === 'remove') continue;
+    // Attached while it has not stopped; history rows keep no network.
+    if (t.nodeId !== nodeId || hasStopped(t)) continue;
     for (const a of t.spec.networks ?? []) attached.add(a.target);
   }
   return store.memory.list('network').filter((n) => n.ingress || attached.has(n.id));

@@ -89,8 +89,14 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   r.add('GET', '/networks', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), NETWORK_FILTERS);
     // dangling (moby's filterNetworkByUse): true keeps networks no service uses, ingress aside.
-    const used = filters.has('dangling') ? new Set((await backend.services()).flatMap((svc) => (svc.spec.task.networks ?? []).map((a) => a.target))) : null;
-    const nets = matchAll(await backend.networks(), filters, (n, k, v) => {
+    // A worker lists only networks its tasks use (and ingress): none of them is dangling there.
+    const listed = await backend.networks();
+    const used = !filters.has('dangling')
+      ? null
+      : backend.swarmStatus().controlAvailable
+        ? new Set((await backend.services()).flatMap((svc) => (svc.spec.task.networks ?? []).map((a) => a.target)))
+        : new Set(listed.map((n) => n.id));
+    const nets = matchAll(listed, filters, (n, k, v) => {
       if (k === 'dangling') {
         const dangling = parseBoolFilter(k, v);
         return dangling === (!n.ingress && !(used?.has(n.id) ?? false));
