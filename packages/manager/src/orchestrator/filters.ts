@@ -15,7 +15,7 @@ export interface NodeInfo {
   availableMemoryBytes: number;
   /** `protocol/port` of host-mode published ports in use. */
   hostPorts: Set<string>;
-  /** Recent failures per service (failed or rejected within the failure window). */
+  /** Recent failures per service version (failureKey: failed or rejected within the failure window). */
   recentFailures: Map<string, number>;
 }
 

@@ -124,6 +124,20 @@ describe('scheduler', () => {
     expect(none).toMatchObject({ nodeId: '', status: { state: 'pending', err: 'no suitable node (unsupported platform on 3 nodes)' } });
   });
 
+  it('tries last a node where this version of the service failed 5 times, but not one where an older version did', () => {
+    const place = (failedVersion: number) => {
+      const sim = new SimCluster();
+      const service = makeService('svc', makeSpec('web'), 3);
+      const failed = Array.from({ length: 5 }, (_, i) => makeTask(`f${i}`, { ...service, version: failedVersion }, { slot: 1, nodeId: 'n1', state: 'rejected', desired: 'shutdown' }));
+      sim.seed({ nodes: [makeNode('n1'), makeNode('n2')], services: [service], tasks: [...failed, makeTask('t1', service, { slot: 1 })] });
+      sim.step(runScheduler);
+      return task(sim, 't1')?.nodeId;
+    };
+    expect(place(3)).toBe('n2');
+    // An update may have fixed what failed (swarmkit counts failures per service spec version).
+    expect(place(2)).toBe('n1');
+  });
+
   it('aggregates explanations, most failures first', () => {
     const sim = cluster(
       { n1: { availability: 'drain', role: 'manager' }, n2: {}, n3: {} },

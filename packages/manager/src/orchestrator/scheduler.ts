@@ -4,6 +4,7 @@
 // service, then fewest tasks overall, then node id), so a batch costs O(T log N).
 import { taskStateRank, type TaskObject } from '@shoal/store';
 import { nodeAttribute } from './constraint';
+import { failureKey } from './failure-log';
 import { demandOf, Pipeline, type NodeInfo } from './filters';
 import type { OrchestratorOptions } from './options';
 import { isLive, occupiesNode, toMs } from './tasks';
@@ -26,7 +27,7 @@ export function scheduleIn(ws: WorkingSet, options: OrchestratorOptions): void {
       preassigned.push(t);
       continue;
     }
-    const key = `${t.serviceId}\u0000${t.serviceVersion}`;
+    const key = failureKey(t);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = []));
     group.push(t);
@@ -53,9 +54,10 @@ function scheduleGroup(ws: WorkingSet, tasks: TaskObject[], infos: Map<string, N
   const demand = demandOf(first);
   const pipeline = new Pipeline(demand);
   const serviceId = demand.serviceId;
+  const serviceKey = failureKey(first);
   const preferences = first.spec.placement.preferences ?? [];
   if (preferences.length > 0) return scheduleSpread(ws, tasks, infos, pipeline, preferences, options);
-  const heap = new NodeHeap((a, b) => compareNodes(a, b, serviceId, options.maxRecentFailures));
+  const heap = new NodeHeap((a, b) => compareNodes(a, b, serviceId, serviceKey, options.maxRecentFailures));
   for (const info of infos.values()) if (pipeline.passes(info)) heap.push(info);
 
   for (let i = 0; i < tasks.length; i++) {
@@ -88,7 +90,8 @@ function scheduleSpread(
   options: OrchestratorOptions,
 ): void {
   const serviceId = (tasks[0] as TaskObject).serviceId;
-  const cmp = (a: NodeInfo, b: NodeInfo) => compareNodes(a, b, serviceId, options.maxRecentFailures);
+  const serviceKey = failureKey(tasks[0] as TaskObject);
+  const cmp = (a: NodeInfo, b: NodeInfo) => compareNodes(a, b, serviceId, serviceKey, options.maxRecentFailures);
   // A group's tasks are counted on all its nodes (a paused or full node's tasks still count, as
   // in swarmkit); the choice is among the groups that have a node passing the filters.
   const pick = (all: NodeInfo[], passing: NodeInfo[], level: number): NodeInfo => {
@@ -125,9 +128,9 @@ function scheduleSpread(
   }
 }
 
-function compareNodes(a: NodeInfo, b: NodeInfo, serviceId: string, maxFailures: number): number {
-  const fa = a.recentFailures.get(serviceId) ?? 0;
-  const fb = b.recentFailures.get(serviceId) ?? 0;
+function compareNodes(a: NodeInfo, b: NodeInfo, serviceId: string, serviceKey: string, maxFailures: number): number {
+  const fa = a.recentFailures.get(serviceKey) ?? 0;
+  const fb = b.recentFailures.get(serviceKey) ?? 0;
   if ((fa >= maxFailures || fb >= maxFailures) && fa !== fb) return fa - fb;
   const sa = a.activeByService.get(serviceId) ?? 0;
   const sb = b.activeByService.get(serviceId) ?? 0;
@@ -160,13 +163,13 @@ export function nodeInfos(ws: WorkingSet, options: OrchestratorOptions): Map<str
       // Preassigned (global) tasks did not choose their node; swarmkit does not count them.
       if (t.slot === 0) continue;
       if (log) log.note(t, toMs(t.status.timestamp));
-      else info.recentFailures.set(t.serviceId, (info.recentFailures.get(t.serviceId) ?? 0) + 1);
+      else info.recentFailures.set(failureKey(t), (info.recentFailures.get(failureKey(t)) ?? 0) + 1);
     }
   }
   if (log) {
-    for (const [nodeId, perService] of log.counts(failuresSince)) {
+    for (const [nodeId, perKey] of log.counts(failuresSince)) {
       const info = infos.get(nodeId);
-      if (info) for (const [serviceId, n] of perService) info.recentFailures.set(serviceId, n);
+      if (info) for (const [key, n] of perKey) info.recentFailures.set(key, n);
     }
   }
   return infos;
