@@ -94,6 +94,14 @@ describe('TaskRunner', () => {
     expect(executor.callsFor('t1').filter((c) => c === 'start')).toHaveLength(0);
   });
 
+  it('stopAll also stops tasks from a previous run that no assignment claimed yet (a node removed while it was down)', async () => {
+    const { runner, executor } = setup();
+    executor.seed({ taskId: 'old', serviceId: 's', serviceName: 'x', nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'running' });
+    await runner.adopt();
+    await runner.stopAll();
+    expect(executor.callsFor('old')).toContain('remove');
+  });
+
   it('removes a leftover task nobody assigned', async () => {
     const { runner, executor } = setup();
     executor.seed({ taskId: 'old', serviceId: 's', serviceName: 'x', nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'running' });

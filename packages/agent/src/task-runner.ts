@@ -139,9 +139,14 @@ export class TaskRunner {
   async stopAll(): Promise<void> {
     const all = [...this.workers.values()];
     this.workers.clear();
-    await Promise.all(
-      all.map((w) => w.controller?.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: w.assignment.taskId }, 'cleanup failed'))),
-    );
+    // Tasks a previous run left that no assignment has claimed yet (a node removed while it was
+    // down learns so before any assignment): they go too.
+    const leftovers = [...this.adopted];
+    this.adopted.clear();
+    await Promise.all([
+      ...all.map((w) => w.controller?.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: w.assignment.taskId }, 'cleanup failed'))),
+      ...leftovers.map(([id, t]) => t.controller.remove().catch((err: unknown) => this.options.logger.warn({ err, taskId: id }, 'cleanup failed'))),
+    ]);
   }
 
   controllerFor(taskId: string): TaskController | null {
