@@ -104,6 +104,7 @@ function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpd
     ...(u.exitCode !== undefined ? { exitCode: u.exitCode } : {}),
     ...(u.pid ?? task.status.pid ? { pid: u.pid ?? task.status.pid } : {}),
     ...(u.port ?? task.status.port ? { port: u.port ?? task.status.port } : {}),
+    ...(u.state === 'running' ? { startedAt: u.timestamp } : task.status.startedAt ? { startedAt: task.status.startedAt } : {}),
   };
   return [updateOp('task', { ...task, status }, task.version)];
 }

@@ -171,6 +171,8 @@ export interface TaskStatus {
   pid?: number;
   /** Where the task listens on its node (the mesh routes here). */
   port?: number;
+  /** When it was reported running, kept through later states: an update's monitor period counts from it. */
+  startedAt?: string;
 }
 
 export interface TaskObject {

@@ -248,7 +248,8 @@ export class SimCluster {
     for (const t of this.store.list('task')) {
       const next = this.agentStep(t);
       if (next && next !== t.status.state) {
-        ops.push(updateOp('task', { ...t, status: { state: next, timestamp: at, message: next } }));
+        const startedAt = next === 'running' ? at : t.status.startedAt;
+        ops.push(updateOp('task', { ...t, status: { state: next, timestamp: at, message: next, ...(startedAt ? { startedAt } : {}) } }));
       }
     }
     if (ops.length > 0) this.commit(ops);

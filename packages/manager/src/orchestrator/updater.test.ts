@@ -109,6 +109,45 @@ describe('rolling update', () => {
     expect(withImage(sim, 'nginx')).toHaveLength(2);
   });
 
+  it('counts a failure only if the new task stopped within the monitor period after it ran', () => {
+    const run = (failAfterMs: number) => {
+      const sim = cluster(3, { monitorMs: 2000 });
+      sim.updateService('web', image('2'));
+      sim.reconcile();
+      sim.agents();
+      sim.reconcile();
+      sim.agents(); // the new task runs
+      const [fresh] = withImage(sim, 'nginx:2').filter((t) => t.status.state === 'running');
+      sim.advance(failAfterMs);
+      sim.setTaskState(fresh?.id as string, 'failed', { err: 'task: non-zero exit (1)' });
+      sim.reconcile();
+      return status(sim)?.state;
+    };
+    expect(run(1000)).toBe('paused');
+    // 4 s after it started, past the 2 s monitor: a crash of a task that had settled, not of the update.
+    expect(run(4000)).toBe('updating');
+  });
+
+  it('waits the delay after a slot whose new task failed, as after one that runs (failure action continue)', () => {
+    const sim = cluster(3, { delayMs: 2000, failureAction: 'continue' });
+    sim.updateService('web', image('broken'));
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const [first] = withImage(sim, 'nginx:broken');
+    sim.setTaskState(first?.id as string, 'rejected', { err: 'no command specified' });
+    const { wakeAt } = sim.reconcile();
+    // The failed slot restarts; no other slot is replaced before the delay has passed.
+    expect(sim.tasks('web').filter((t) => t.replaces?.reason === 'update')).toHaveLength(1);
+    expect(wakeAt).not.toBeNull();
+    sim.advance(1999);
+    sim.reconcile();
+    expect(sim.tasks('web').filter((t) => t.replaces?.reason === 'update')).toHaveLength(1);
+    sim.advance(1);
+    sim.reconcile();
+    expect(sim.tasks('web').filter((t) => t.replaces?.reason === 'update')).toHaveLength(2);
+  });
+
   it('rolls back on failure (failure action rollback)', () => {
     const sim = cluster(2, { failureAction: 'rollback' });
     sim.updateService('web', image('broken'));

@@ -38,7 +38,7 @@ export function runUpdate(ws: WorkingSet, service: ServiceObject, groups: readon
     .filter((t) => t.replaces?.reason === 'update' && toMs(t.createdAt) >= startedAt && !isTaskDirty(service, t, undefined));
 
   if (status?.state === 'updating' && config.failureAction !== 'continue') {
-    const failed = updated.filter(exitedOnItsOwn);
+    const failed = updated.filter((t) => failedWithinMonitor(t, config));
     if (failed.length > 0 && failed.length / Math.max(1, groups.length) > config.maxFailureRatio) {
       const culprit = failed.sort((a, b) => toMs(a.status.timestamp) - toMs(b.status.timestamp) || byAge(a, b))[failed.length - 1] as TaskObject;
       onFailure(ws, service, config, rollback, culprit);
@@ -56,10 +56,14 @@ export function runUpdate(ws: WorkingSet, service: ServiceObject, groups: readon
     setStatus(ws, service, { state: 'updating', startedAt: ws.nowIso, message: 'update in progress' });
   }
 
+  // A slot is busy until its new task runs, then for the delay; a new task that stopped (it
+  // failed, with failure action continue or within the allowed ratio) holds its slot for the
+  // delay too, as swarmkit's updater waits the delay after each slot whatever became of it.
   let busy = 0;
   for (const t of updated) {
-    if (!isLive(t)) continue;
-    if (t.status.state !== 'running') {
+    const stopped = hasStopped(t);
+    if (!stopped && !isLive(t)) continue;
+    if (!stopped && t.status.state !== 'running') {
       busy++;
       continue;
     }
@@ -146,6 +150,16 @@ function maybeComplete(
   if (status.startedAt) done.startedAt = status.startedAt;
   if (rollback) done.rollback = true;
   setStatus(ws, service, done);
+}
+
+/**
+ * swarmkit's failureTriggersAction: a new task that stopped on its own counts as a failure of
+ * the update if it never ran, or stopped within the monitor period after it started running.
+ */
+function failedWithinMonitor(t: TaskObject, config: UpdateConfig): boolean {
+  if (!exitedOnItsOwn(t)) return false;
+  if (!t.status.startedAt) return true;
+  return toMs(t.status.timestamp) - toMs(t.status.startedAt) <= config.monitorMs;
 }
 
 function onFailure(ws: WorkingSet, service: ServiceObject, config: UpdateConfig, rollback: boolean, culprit: TaskObject): void {
