@@ -53,6 +53,11 @@ describe('promote and demote', () => {
   });
 
   it('promotes long-joined workers while writes flow; they catch up from a snapshot', async () => {
+    // A task that runs through the promotion of its node and then ends well: the new agent must
+    // learn its real exit (complete), not "exit status unknown" (failed, and restarted).
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'oneshot', '--restart-condition', 'on-failure', '--constraint', 'node.hostname==worker1', 'busybox', 'sh', '-c', 'sleep 6; exit 0']);
+    const oneshot = async () => cluster.manager.api.get<Array<{ Status: { State: string; Err?: string } }>>(`/v1.41/tasks?filters=${encodeURIComponent(JSON.stringify({ service: { oneshot: true } }))}`);
+    await waitFor(async () => ((await oneshot())[0]?.Status.State === 'running' ? true : undefined), { timeoutMs: 10_000, what: 'the one-shot task to run' });
     const writes = writeLoop(() => cluster.manager, 'p');
     expect((await cluster.manager.cliOk(['node', 'promote', 'worker1', 'worker2'])).stdout).toBe(
       'Node worker1 promoted to a manager in the swarm.\nNode worker2 promoted to a manager in the swarm.\n',
@@ -70,6 +75,9 @@ describe('promote and demote', () => {
       }, { timeoutMs: 10_000, what: `${m.name} to hold every write` });
     }
     expect((await cluster.byName('worker1').ping()).swarm).toBe('active/manager');
+    await waitFor(async () => ((await oneshot())[0]?.Status.State === 'complete' ? true : undefined), { timeoutMs: 15_000, what: 'the one-shot task to complete' });
+    expect(await oneshot()).toHaveLength(1);
+    await cluster.manager.cliOk(['service', 'rm', 'oneshot']);
   });
 
   it('demotes the leader by moving leadership first, and demotes another manager', async () => {

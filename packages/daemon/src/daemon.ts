@@ -59,6 +59,12 @@ export interface DaemonOptions {
   logger: Logger;
 }
 
+/** What a role change carries over to the next membership. */
+interface Kept {
+  dataPlane: DataPlane;
+  executor: ProcessExecutor;
+}
+
 interface Active {
   node: PersistedNode;
   tls: TlsMaterial;
@@ -338,7 +344,7 @@ export class Daemon implements EngineBackend {
    * Starts the manager (on managers, as `start` says) and the agent. `dataPlane`: a running one
    * to keep (a role change), instead of a new one.
    */
-  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, kept?: DataPlane): Promise<void> {
+  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, kept?: Kept): Promise<void> {
     let manager: Manager | null = null;
     if (node.role === 'manager') {
       manager = new Manager({
@@ -367,7 +373,7 @@ export class Daemon implements EngineBackend {
       }
     }
     this.files.save(node, tls);
-    const executor = new ProcessExecutor({
+    const executor = kept?.executor ?? new ProcessExecutor({
       stateDir: path.join(this.options.dataDir, 'tasks'),
       // Tasks listen on this node's own address, so nodes sharing a host (loopback aliases) stay apart.
       host: node.advertiseAddr,
@@ -375,7 +381,7 @@ export class Daemon implements EngineBackend {
       logger: this.options.logger.child({ module: 'runtime' }),
     });
     const dataPlane =
-      kept ??
+      kept?.dataPlane ??
       new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, kernelFastPath: this.options.ingressFastPath ?? false,
         // Gossip's failure detector speeds up the leader's view of a dead node (see Dispatcher.nodeSuspected).
         onPeerSuspected: (nodeId) => this.active?.manager?.nodeSuspected(nodeId),
@@ -467,17 +473,21 @@ export class Daemon implements EngineBackend {
     this.options.logger.info('trusting the swarm\'s new root CA');
   }
 
-  /** Stops everything of the membership; with `keepDataPlane`, the mesh keeps serving and is returned. */
-  private async deactivate(keepDataPlane = false): Promise<DataPlane | null> {
+  /**
+   * Stops everything of the membership. With `keep` (a role change), the mesh keeps serving and
+   * the executor keeps its tasks' processes as its children, so the next agent learns how they
+   * exit (an executor that adopts a task from its state files cannot); both are returned.
+   */
+  private async deactivate(keep = false): Promise<Kept | null> {
     const a = this.active;
     this.active = null;
     if (!a) return null;
     a.renewal.stop();
     await a.agent.stop();
-    if (!keepDataPlane) await a.dataPlane.stop();
+    if (!keep) await a.dataPlane.stop();
     await a.manager?.stop();
-    await a.executor.close();
-    return keepDataPlane ? a.dataPlane : null;
+    if (!keep) await a.executor.close();
+    return keep ? { dataPlane: a.dataPlane, executor: a.executor } : null;
   }
 
   /**
@@ -537,20 +547,22 @@ export class Daemon implements EngineBackend {
    * manager whose state is void joins again as a learner.
    */
   private async restartMembership(node: PersistedNode, tls: TlsMaterial, via: string, o: { freshRaft: boolean; attempts: number }): Promise<void> {
-    const dataPlane = await this.deactivate(true);
+    const kept = await this.deactivate(true);
     if (o.freshRaft) {
       fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
       this.files.forgetRaftKey();
     }
     this.files.save(node, tls);
-    dataPlane?.setTls(tls); // kept: its next connections present this certificate
+    kept?.dataPlane.setTls(tls); // kept: its next connections present this certificate
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, dataPlane ?? undefined);
+        await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, kept ?? undefined);
         return;
       } catch (err) {
         if (attempt >= o.attempts) {
-          await dataPlane?.stop(); // not handed over: nothing else will stop it
+          // Not handed over: nothing else will stop them (the tasks stay, for a later adoption).
+          await kept?.dataPlane.stop();
+          await kept?.executor.close();
           throw err;
         }
         this.options.logger.warn({ err, attempt }, 'restarting as a manager failed; trying again');
