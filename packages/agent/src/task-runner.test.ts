@@ -102,6 +102,37 @@ describe('TaskRunner', () => {
     expect(executor.callsFor('old')).toContain('remove');
   });
 
+  it('reports how an adopted task ended while no runner watched it, and never starts it again', async () => {
+    const { runner, executor, reports } = setup();
+    executor.seed({ taskId: 'ok', serviceId: 'svc', serviceName: 'web', slot: 1, nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'exited', exitCode: 0 });
+    executor.seed({ taskId: 'bad', serviceId: 'svc', serviceName: 'web', slot: 2, nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'exited', exitCode: 3 });
+    await runner.adopt();
+    runner.setAssignments([assignment('ok'), assignment('bad')]);
+    await settle();
+    expect(reports.filter((r) => r.taskId === 'ok')).toMatchObject([{ state: 'complete', exitCode: 0 }]);
+    expect(reports.filter((r) => r.taskId === 'bad')).toMatchObject([{ state: 'failed', exitCode: 3, err: 'task: non-zero exit (3)' }]);
+    expect(executor.callsFor('ok')).not.toContain('start');
+    expect(executor.callsFor('bad')).not.toContain('start');
+  });
+
+  it('a detached runner lets go of its tasks: no more reports, steps or probes, and the task keeps running', async () => {
+    const { runner, executor, reports } = setup();
+    const checked = { ...assignment('t1'), spec: { container: { image: 'busybox', args: ['sleep', '100'], healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 5, retries: 1 } } } };
+    runner.setAssignments([checked]);
+    for (let i = 0; i < 200 && !reports.some((r) => r.taskId === 't1' && r.state === 'running'); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(reports.some((r) => r.taskId === 't1' && r.state === 'running')).toBe(true);
+    runner.detach();
+    const probes = executor.callsFor('t1').filter((c) => c === 'probe').length;
+    const sent = reports.length;
+    executor.task('t1')!.healthy = false; // a probe now would fail it
+    await new Promise((r) => setTimeout(r, 40));
+    runner.setAssignments([{ ...checked, desiredState: 'shutdown' }]);
+    await settle();
+    expect(executor.callsFor('t1').filter((c) => c === 'probe').length).toBe(probes);
+    expect(reports.length).toBe(sent);
+    expect(executor.task('t1')!.status().state).toBe('running');
+  });
+
   it('removes a leftover task nobody assigned', async () => {
     const { runner, executor } = setup();
     executor.seed({ taskId: 'old', serviceId: 's', serviceName: 'x', nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'running' });

@@ -83,6 +83,8 @@ const UNHEALTHY = 'dockerexec: unhealthy container';
 export class TaskRunner {
   private readonly workers = new Map<string, Worker>();
   private adopted = new Map<string, { controller: TaskController; alive: boolean }>();
+  /** Let go of its tasks for a new runner (detach): it no longer steps, probes or reports. */
+  private detached = false;
 
   constructor(private readonly options: TaskRunnerOptions) {}
 
@@ -117,6 +119,7 @@ export class TaskRunner {
         };
         this.workers.set(a.taskId, w);
         if (adopted?.alive) this.watchExit(w);
+        else if (adopted) this.reportEnded(w, adopted.controller);
       }
       w.assignment = a;
       this.kick(w);
@@ -149,11 +152,26 @@ export class TaskRunner {
     ]);
   }
 
+  /**
+   * Lets go of every task without stopping it: the agent restarts (a role change) and a new
+   * runner adopts the same processes from the same executor. From now on this runner takes no
+   * step, runs no health probe and reports nothing, so there is one owner per task.
+   */
+  detach(): void {
+    this.detached = true;
+    for (const w of this.workers.values()) {
+      if (w.health) clearTimeout(w.health);
+      w.health = null;
+      w.wake?.();
+    }
+  }
+
   controllerFor(taskId: string): TaskController | null {
     return this.workers.get(taskId)?.controller ?? null;
   }
 
   private kick(w: Worker): void {
+    if (this.detached) return;
     if (w.busy) {
       w.dirty = true;
       w.wake?.();
@@ -225,7 +243,7 @@ export class TaskRunner {
         w.wake = done;
       });
       w.wake = null;
-      if (w.gone || RANK[w.assignment.desiredState] > RANK.running) return false;
+      if (this.detached || w.gone || RANK[w.assignment.desiredState] > RANK.running) return false;
       if (controller.status().state === 'exited') {
         this.watchExit(w);
         return false;
@@ -246,9 +264,9 @@ export class TaskRunner {
     let streak = 0;
     const probe = async (): Promise<void> => {
       w.health = null;
-      if (w.gone || w.stopping || !w.live) return;
+      if (this.detached || w.gone || w.stopping || !w.live) return;
       const ok = await controller.probe(h.test, h.timeoutMs);
-      if (w.gone || w.stopping || !w.live) return;
+      if (this.detached || w.gone || w.stopping || !w.live) return;
       streak = ok ? 0 : streak + 1;
       if (streak < h.retries) {
         w.health = setTimeout(() => void probe(), h.intervalMs);
@@ -262,10 +280,23 @@ export class TaskRunner {
     w.health = setTimeout(() => void probe(), h.intervalMs);
   }
 
+  /**
+   * A task a previous runner started that ended while no runner watched it (during a role
+   * change): its end is reported from the exit code its controller kept, and it is never started
+   * again. An exit nobody observed (a daemon restart) is left to the step, which fails it.
+   */
+  private reportEnded(w: Worker, controller: TaskController): void {
+    const st = controller.status();
+    if (st.state !== 'exited' || st.exitCode === undefined || st.exitCode === null) return;
+    if (st.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
+    else this.report(w, 'failed', 'started', { exitCode: st.exitCode, err: `task: non-zero exit (${st.exitCode})` });
+  }
+
   private watchExit(w: Worker): void {
     const controller = w.controller;
     if (!controller) return;
     void controller.wait().then((exit) => {
+      if (this.detached) return; // the runner that adopted the task reports its end
       w.live = false;
       if (w.health) clearTimeout(w.health);
       w.health = null;
@@ -304,6 +335,7 @@ export class TaskRunner {
   }
 
   private report(w: Worker, state: TaskStateName, message: string, extra: Partial<TaskStatusUpdate> = {}): void {
+    if (this.detached) return;
     if (RANK[state] <= RANK[w.reported] && !(state === w.reported && extra.err)) return;
     w.reported = state;
     this.options.report({ taskId: w.assignment.taskId, state, message, timestamp: new Date().toISOString(), ...extra });

@@ -484,6 +484,7 @@ export class Daemon implements EngineBackend {
     if (!a) return null;
     a.renewal.stop();
     await a.agent.stop();
+    a.runner.detach(); // the next membership's runner adopts its tasks (or they are gone)
     if (!keep) await a.dataPlane.stop();
     await a.manager?.stop();
     if (!keep) await a.executor.close();

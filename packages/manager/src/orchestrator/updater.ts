@@ -67,7 +67,8 @@ export function runUpdate(ws: WorkingSet, service: ServiceObject, groups: readon
       busy++;
       continue;
     }
-    const cooledAt = toMs(t.status.timestamp) + config.delayMs;
+    // From when it ran, as swarmkit's updater counts it (a task that never ran: from its stop).
+    const cooledAt = toMs(t.status.startedAt ?? t.status.timestamp) + config.delayMs;
     if (cooledAt > ws.now) {
       busy++;
       ws.wakeAt(cooledAt);
