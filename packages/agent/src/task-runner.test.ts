@@ -133,6 +133,18 @@ describe('TaskRunner', () => {
     expect(executor.task('t1')!.status().state).toBe('running');
   });
 
+  it('sends when the process started with running and every later report, not before it ran', async () => {
+    const { runner, executor, reports } = setup();
+    runner.setAssignments([assignment('t1')]);
+    await until(() => reports.some((r) => r.taskId === 't1' && r.state === 'running'));
+    const running = reports.find((r) => r.state === 'running');
+    expect(running?.startedAt).toBe(executor.task('t1')?.status().startedAt);
+    expect(reports.filter((r) => r.state !== 'running').every((r) => r.startedAt === undefined)).toBe(true);
+    executor.task('t1')!.finish({ exitCode: 2, signal: null });
+    await until(() => reports.some((r) => r.taskId === 't1' && r.state === 'failed'));
+    expect(reports.find((r) => r.state === 'failed')?.startedAt).toBe(running?.startedAt);
+  });
+
   it('removes a leftover task nobody assigned', async () => {
     const { runner, executor } = setup();
     executor.seed({ taskId: 'old', serviceId: 's', serviceName: 'x', nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'running' });

@@ -337,8 +337,12 @@ export class TaskRunner {
   private report(w: Worker, state: TaskStateName, message: string, extra: Partial<TaskStatusUpdate> = {}): void {
     if (this.detached) return;
     if (RANK[state] <= RANK[w.reported] && !(state === w.reported && extra.err)) return;
+    // Once it ran, every report carries when its process started: a `running` report merged
+    // away by a later one must not make a crash look like a task that never ran.
+    const ran = state === 'running' || RANK[w.reported] >= RANK.running;
+    const startedAt = ran ? w.controller?.status().startedAt : undefined;
     w.reported = state;
-    this.options.report({ taskId: w.assignment.taskId, state, message, timestamp: new Date().toISOString(), ...extra });
+    this.options.report({ taskId: w.assignment.taskId, state, message, timestamp: new Date().toISOString(), ...(startedAt ? { startedAt } : {}), ...extra });
   }
 
   private expandEnv(a: TaskAssignment, env: string[]): string[] {

@@ -486,7 +486,16 @@ export class Daemon implements EngineBackend {
     await a.agent.stop();
     a.runner.detach(); // the next membership's runner adopts its tasks (or they are gone)
     if (!keep) await a.dataPlane.stop();
-    await a.manager?.stop();
+    try {
+      await a.manager?.stop();
+    } catch (err) {
+      // Nothing will take over what was to be kept: let it go rather than leak it.
+      if (keep) {
+        await a.dataPlane.stop();
+        await a.executor.close();
+      }
+      throw err;
+    }
     if (!keep) await a.executor.close();
     return keep ? { dataPlane: a.dataPlane, executor: a.executor } : null;
   }

@@ -93,6 +93,12 @@ export class TaskStatusWriter {
   }
 }
 
+/** The process's start as its node saw it, else when it was reported running; kept through later states. */
+function startedAtOf(task: TaskObject, u: TaskStatusUpdate): { startedAt?: string } {
+  const at = u.startedAt ?? task.status.startedAt ?? (u.state === 'running' ? u.timestamp : undefined);
+  return at ? { startedAt: at } : {};
+}
+
 function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpdate): StoreOp[] {
   if (!task || task.nodeId !== nodeId) return [];
   if (TASK_STATES[u.state] <= TASK_STATES[task.status.state]) return [];
@@ -104,7 +110,7 @@ function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpd
     ...(u.exitCode !== undefined ? { exitCode: u.exitCode } : {}),
     ...(u.pid ?? task.status.pid ? { pid: u.pid ?? task.status.pid } : {}),
     ...(u.port ?? task.status.port ? { port: u.port ?? task.status.port } : {}),
-    ...(u.state === 'running' ? { startedAt: u.timestamp } : task.status.startedAt ? { startedAt: task.status.startedAt } : {}),
+    ...startedAtOf(task, u),
   };
   return [updateOp('task', { ...task, status }, task.version)];
 }

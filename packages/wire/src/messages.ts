@@ -222,6 +222,8 @@ export interface TaskStatusUpdate {
   pid?: number;
   port?: number;
   timestamp: string;
+  /** When the task's process started, as its node saw it: sent with `running` and every later state. */
+  startedAt?: string;
 }
 
 export interface UpdateTaskStatusRequest {
