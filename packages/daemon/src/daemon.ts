@@ -16,7 +16,7 @@ import type {
   TLSInfo,
 } from '@shoal/api';
 import { Agent, TaskRunner } from '@shoal/agent';
-import { ProcessExecutor } from '@shoal/runtime';
+import type { ProcessExecutor } from '@shoal/runtime';
 import { Manager, isTaskDirty, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
 import { createKeyAndCSR, tlsInfo } from '@shoal/pki';
 import {
@@ -45,7 +45,8 @@ import type { Logger } from 'pino';
 import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
 import { joinCluster } from './join';
 import { NodeStateFiles, type PersistedNode } from './node-state';
-import { DataPlane } from './data-plane';
+import type { DataPlane } from './data-plane';
+import { releaseNodeTasks, startNodeTasks, type NodeTasks } from './node-tasks';
 import { newCluster, parseAvailability } from './init';
 import { CertificateRenewal, requestCertificate } from './certificates';
 import { describeNode, hostInfo, managerLeaveWarning, swarmInfo, systemVersion } from './node-info';
@@ -57,12 +58,6 @@ export interface DaemonOptions {
   /** See DaemonConfig.ingressFastPath. Default false. */
   ingressFastPath?: boolean;
   logger: Logger;
-}
-
-/** What a role change carries over to the next membership. */
-interface Kept {
-  dataPlane: DataPlane;
-  executor: ProcessExecutor;
 }
 
 interface Active {
@@ -143,7 +138,6 @@ export class Daemon implements EngineBackend {
       node: a?.node ?? this.locked,
       state: this.swarmStatus().state,
       manager: a?.manager ?? null,
-      remoteManagers: a ? this.remoteManagers(a) : (this.locked?.managers.map((addr) => ({ NodeID: '', Addr: addr })) ?? null),
       clusterTlsInfo: (c) => this.clusterTlsInfo(c),
     });
     return hostInfo({ id: a?.node.nodeId ?? '', hostname: this.options.hostname, dataDir: this.options.dataDir, swarm });
@@ -287,13 +281,20 @@ export class Daemon implements EngineBackend {
       const nodes = await this.active.manager.call<NodeObject[]>('nodes').catch(() => null);
       throw new ShoalError('UNAVAILABLE', managerLeaveWarning(nodes));
     }
-    // The agent goes quiet first, as Docker's does: stopping the tasks must not reach the
-    // managers as failures to replace (on this very node, too: it is Ready until seen down).
-    await this.active.agent.stop();
-    await this.active.runner.stopAll();
+    await this.quit();
+    this.options.logger.info('left the swarm');
+  }
+
+  /**
+   * Out of the swarm for good (`swarm leave`, or removed by a manager). The agent goes quiet
+   * first, as Docker's does: stopping the tasks must not reach the managers as failures to
+   * replace (on this very node, too: it is Ready until seen down). Then every task stops.
+   */
+  private async quit(): Promise<void> {
+    await this.active?.agent.stop();
+    await this.active?.runner.stopAll();
     await this.deactivate();
     this.files.clear();
-    this.options.logger.info('left the swarm');
   }
 
   /** moby's UnlockSwarm: only a locked node, only with the key its files are sealed under. */
@@ -327,11 +328,7 @@ export class Daemon implements EngineBackend {
   }
 
   /** Activates a new membership; a failure leaves the data dir as it was (no swarm). */
-  private async activateFresh(
-    node: PersistedNode,
-    tls: TlsMaterial,
-    start: ManagerStart,
-  ): Promise<void> {
+  private async activateFresh(node: PersistedNode, tls: TlsMaterial, start: ManagerStart): Promise<void> {
     try {
       await this.activate(node, tls, start);
     } catch (err) {
@@ -341,10 +338,10 @@ export class Daemon implements EngineBackend {
   }
 
   /**
-   * Starts the manager (on managers, as `start` says) and the agent. `dataPlane`: a running one
-   * to keep (a role change), instead of a new one.
+   * Starts the manager (on managers, as `start` says) and the agent. `kept`: the executor and
+   * data plane a role change carries over (node-tasks.ts), instead of new ones.
    */
-  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, kept?: Kept): Promise<void> {
+  private async activate(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, kept?: NodeTasks): Promise<void> {
     let manager: Manager | null = null;
     if (node.role === 'manager') {
       manager = new Manager({
@@ -373,19 +370,16 @@ export class Daemon implements EngineBackend {
       }
     }
     this.files.save(node, tls);
-    const executor = kept?.executor ?? new ProcessExecutor({
-      stateDir: path.join(this.options.dataDir, 'tasks'),
-      // Tasks listen on this node's own address, so nodes sharing a host (loopback aliases) stay apart.
-      host: node.advertiseAddr,
-      listenHost: node.advertiseAddr,
-      logger: this.options.logger.child({ module: 'runtime' }),
-    });
-    const dataPlane =
-      kept?.dataPlane ??
-      new DataPlane({ nodeId: node.nodeId, addr: node.advertiseAddr, tls, kernelFastPath: this.options.ingressFastPath ?? false,
-        // Gossip's failure detector speeds up the leader's view of a dead node (see Dispatcher.nodeSuspected).
+    const { executor, dataPlane } =
+      kept ??
+      startNodeTasks({
+        dataDir: this.options.dataDir,
+        nodeId: node.nodeId,
+        addr: node.advertiseAddr,
+        tls,
+        kernelFastPath: this.options.ingressFastPath ?? false,
         onPeerSuspected: (nodeId) => this.active?.manager?.nodeSuspected(nodeId),
-        logger: this.options.logger.child({ module: 'mesh' }),
+        logger: this.options.logger,
       });
     // eslint-disable-next-line prefer-const -- the runner reports through the agent, created next
     let agent: Agent;
@@ -432,7 +426,10 @@ export class Daemon implements EngineBackend {
           void this.serialised(() => this.rejoinRaft(a, via)).catch((err: unknown) => this.options.logger.error({ err }, 'rejoining raft failed'));
         }
       },
-      onRemoved: () => void this.serialised(() => this.removedByManager()),
+      onRemoved: () => {
+        this.options.logger.warn('removed from the swarm by a manager: leaving');
+        void this.serialised(() => this.quit());
+      },
       onManagers: (peers) => {
         const addrs = [...new Set(peers.map((p) => p.addr))];
         if (addrs.join() !== node.managers.join()) {
@@ -473,39 +470,25 @@ export class Daemon implements EngineBackend {
     this.options.logger.info('trusting the swarm\'s new root CA');
   }
 
-  /**
-   * Stops everything of the membership. With `keep` (a role change), the mesh keeps serving and
-   * the executor keeps its tasks' processes as its children, so the next agent learns how they
-   * exit (an executor that adopts a task from its state files cannot); both are returned.
-   */
-  private async deactivate(keep = false): Promise<Kept | null> {
+  /** Stops everything of the membership; with `keep` (a role change), returns its NodeTasks for the next one. */
+  private async deactivate(keep = false): Promise<NodeTasks | null> {
     const a = this.active;
     this.active = null;
     if (!a) return null;
     a.renewal.stop();
     await a.agent.stop();
     a.runner.detach(); // the next membership's runner adopts its tasks (or they are gone)
-    if (!keep) await a.dataPlane.stop();
+    let stopped = false;
     try {
       await a.manager?.stop();
-    } catch (err) {
-      // Nothing will take over what was to be kept: let it go rather than leak it.
-      if (keep) {
-        await a.dataPlane.stop();
-        await a.executor.close();
-      }
-      throw err;
+      stopped = true;
+    } finally {
+      // Not kept, or nothing will take them over now: let them go rather than leak them.
+      if (!keep || !stopped) await releaseNodeTasks(a);
     }
-    if (!keep) await a.executor.close();
-    return keep ? { dataPlane: a.dataPlane, executor: a.executor } : null;
+    return keep ? { executor: a.executor, dataPlane: a.dataPlane } : null;
   }
 
-  /**
-   * Promotion or demotion: renew the certificate for the new role, then restart the agent (and
-   * the manager) as that role. Tasks keep running (the new agent adopts them) and the data plane
-   * keeps serving: published ports, gossip and tunnels do not blink. It keeps the certificate it
-   * started with, which stays valid (the mesh checks CA, cluster and removal, not the role).
-   */
   /**
    * Runs a role change the managers asked for; a failed one (e.g. the leader busy, or the node's
    * object changing meanwhile) is tried again a few times: the managers only say it once.
@@ -522,6 +505,12 @@ export class Daemon implements EngineBackend {
     });
   }
 
+  /**
+   * Promotion or demotion: renew the certificate for the new role, then restart the agent (and
+   * the manager) as that role. Tasks keep running (the new agent adopts them) and the data plane
+   * keeps serving: published ports, gossip and tunnels do not blink. It keeps the certificate it
+   * started with, which stays valid (the mesh checks CA, cluster and removal, not the role).
+   */
   private async changeRole(role: NodeRole, via: string): Promise<void> {
     const a = this.active;
     if (!a || a.node.role === role) return;
@@ -570,9 +559,8 @@ export class Daemon implements EngineBackend {
         return;
       } catch (err) {
         if (attempt >= o.attempts) {
-          // Not handed over: nothing else will stop them (the tasks stay, for a later adoption).
-          await kept?.dataPlane.stop();
-          await kept?.executor.close();
+          // Not handed over: nothing else will release them (the tasks stay, for a later adoption).
+          if (kept) await releaseNodeTasks(kept);
           throw err;
         }
         this.options.logger.warn({ err, attempt }, 'restarting as a manager failed; trying again');
@@ -595,24 +583,12 @@ export class Daemon implements EngineBackend {
     return node.nodeId;
   }
 
-  private async removedByManager(): Promise<void> {
-    this.options.logger.warn('removed from the swarm by a manager: leaving');
-    await this.active?.runner.stopAll();
-    await this.deactivate();
-    this.files.clear();
-  }
-
   private manager(): Manager {
     if (this.locked) throw new UnavailableError(SWARM_LOCKED_TEXT);
     // A cluster call on a node in no swarm gets moby's errNoManager, not errNoSwarm.
     if (!this.active) throw new NotManagerError(NO_SWARM_NOT_MANAGER_TEXT);
     if (!this.active.manager) throw new NotManagerError();
     return this.active.manager;
-  }
-
-  private remoteManagers(a: Active): Array<{ NodeID: string; Addr: string }> {
-    if (a.manager) return a.manager.managers().map((m) => ({ NodeID: m.nodeId, Addr: m.addr }));
-    return a.node.managers.map((addr) => ({ NodeID: '', Addr: addr }));
   }
 
   private serialised<T>(fn: () => Promise<T>): Promise<T> {

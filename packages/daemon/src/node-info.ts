@@ -42,7 +42,6 @@ export async function swarmInfo(o: {
   node: PersistedNode | null;
   state: LocalNodeState;
   manager: Manager | null;
-  remoteManagers: Array<{ NodeID: string; Addr: string }> | null;
   clusterTlsInfo: (cluster: ClusterObject) => TLSInfo;
 }): Promise<SystemInfo['Swarm']> {
   const swarm: SystemInfo['Swarm'] = {
@@ -51,7 +50,10 @@ export async function swarmInfo(o: {
     LocalNodeState: o.state,
     ControlAvailable: o.manager !== null,
     Error: o.state === 'locked' ? SWARM_LOCKED_TEXT : '',
-    RemoteManagers: o.remoteManagers,
+    // The Raft members a manager knows, else the managers the node was last told of.
+    RemoteManagers: o.manager
+      ? o.manager.managers().map((m) => ({ NodeID: m.nodeId, Addr: m.addr }))
+      : (o.node?.managers.map((addr) => ({ NodeID: '', Addr: addr })) ?? null),
   };
   if (o.manager) {
     try {
