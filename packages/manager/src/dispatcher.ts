@@ -24,7 +24,7 @@ import { GrpcError, callerIdentity, toServiceError } from './identity';
 import { notLeaderError } from './raft/raft-server';
 import { LogBroker } from './log-broker';
 import { IngressPorts } from './ingress-ports';
-import { TaskStatusWriter, assignmentsFor, networksFor } from './task-dispatch';
+import { TaskStatusWriter, nodeAssignments } from './task-dispatch';
 import { needsRotatedCertificate } from './root-rotation';
 
 /** How long a connected manager may stay outside Raft before it is told to rejoin. */
@@ -185,7 +185,7 @@ export class Dispatcher {
 
   /** What a node runs, and the networks it is on (its `network ls`). */
   private assignments(nodeId: string): SessionMessage {
-    return { type: 'assignments', tasks: assignmentsFor(this.deps.store, nodeId), networks: networksFor(this.deps.store, nodeId) };
+    return { type: 'assignments', ...nodeAssignments(this.deps.store, nodeId) };
   }
 
   private markAssignmentsDirty(nodeId: string): void {

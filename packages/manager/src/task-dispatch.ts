@@ -5,23 +5,21 @@ import type { TaskAssignment, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
 import { hasStopped } from './orchestrator/tasks';
 
-export function assignmentsFor(store: ClusterStore, nodeId: string): TaskAssignment[] {
-  const services = new Map(store.memory.list('service').map((s) => [s.id, s]));
-  return store.memory
-    .list('task')
-    .filter((t) => t.nodeId === nodeId)
-    .map((t) => toAssignment(t, services.get(t.serviceId)?.spec.name ?? t.serviceId));
-}
-
-/** The networks a node is on, as Docker's workers list them: ingress and its tasks' networks. */
-export function networksFor(store: ClusterStore, nodeId: string): NetworkObject[] {
+/**
+ * What a node is told: every task on it, and the networks it is on as Docker's workers list
+ * them (ingress and the networks of its tasks that have not stopped; history rows keep none).
+ * One pass over the tasks: this runs for a node each time its tasks change.
+ */
+export function nodeAssignments(store: ClusterStore, nodeId: string): { tasks: TaskAssignment[]; networks: NetworkObject[] } {
+  const { memory } = store;
+  const tasks: TaskAssignment[] = [];
   const attached = new Set<string>();
-  for (const t of store.memory.list('task')) {
-    // Attached while it has not stopped; history rows keep no network.
-    if (t.nodeId !== nodeId || hasStopped(t)) continue;
-    for (const a of t.spec.networks ?? []) attached.add(a.target);
+  for (const t of memory.list('task')) {
+    if (t.nodeId !== nodeId) continue;
+    tasks.push(toAssignment(t, memory.get('service', t.serviceId)?.spec.name ?? t.serviceId));
+    if (!hasStopped(t)) for (const a of t.spec.networks ?? []) attached.add(a.target);
   }
-  return store.memory.list('network').filter((n) => n.ingress || attached.has(n.id));
+  return { tasks, networks: memory.list('network').filter((n) => n.ingress || attached.has(n.id)) };
 }
 
 function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {

@@ -163,7 +163,10 @@ export function nodeInfos(ws: WorkingSet, options: OrchestratorOptions): Map<str
       // Preassigned (global) tasks did not choose their node; swarmkit does not count them.
       if (t.slot === 0) continue;
       if (log) log.note(t, toMs(t.status.timestamp));
-      else info.recentFailures.set(failureKey(t), (info.recentFailures.get(failureKey(t)) ?? 0) + 1);
+      else {
+        const key = failureKey(t);
+        info.recentFailures.set(key, (info.recentFailures.get(key) ?? 0) + 1);
+      }
     }
   }
   if (log) {

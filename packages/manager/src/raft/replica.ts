@@ -114,6 +114,9 @@ export class RaftReplica implements Proposer, RaftView {
   }
   /** A snapshot file is being written. */
   private snapshotting = false;
+  /** This manager's rank among the sorted voters of `rankOf` (nextSnapshotAt); -1 if not a voter. */
+  private rank = -1;
+  private rankOf: ConfState | null = null;
   /** After a failed snapshot, no new attempt before this applied index. */
   private snapshotRetryIndex = 0;
   private stopped = false;
@@ -456,8 +459,12 @@ export class RaftReplica implements Proposer, RaftView {
 
   /** This manager's next snapshot index: its rank among the voters sets its phase (nextSnapshotIndex). */
   private nextSnapshotAt(interval: number): number {
-    const voters = this.confState.voters;
-    return nextSnapshotIndex(this.snapshotIndex, interval, [...voters].sort().indexOf(this.options.nodeId), voters.length);
+    // Asked after every Ready; the rank only changes with the membership.
+    if (this.rankOf !== this.confState) {
+      this.rankOf = this.confState;
+      this.rank = [...this.confState.voters].sort().indexOf(this.options.nodeId);
+    }
+    return nextSnapshotIndex(this.snapshotIndex, interval, this.rank, this.confState.voters.length);
   }
 
   private onSoftState(lead: string | null): void {
