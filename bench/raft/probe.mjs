@@ -8,8 +8,10 @@
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
 //   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order
 //   KEEP_LOGS=/tmp/run1                         # keeps each manager's shoald.log and raft/ directory
+//   THREADS=1                                   # the leader's main thread apart (CPU and wake-ups per write); THREADS=all: every thread
 // Each manager's CPU time (user + system, from /proc) per write and its resident memory at the end
-// are printed with the result.
+// are printed with the result, and so are its context switches per write (all threads): woken
+// after sleeping / preempted.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -50,6 +52,18 @@ try {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   };
   const cpu0 = cluster.nodes.map((n) => cpuOf(n.pid));
+  // Context switches (voluntary: the process slept and was woken; involuntary: preempted), all threads.
+  const switchesOf = (pid) => {
+    let vol = 0;
+    let invol = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const st = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      vol += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+      invol += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+    }
+    return [vol, invol];
+  };
+  const sw0 = cluster.nodes.map((n) => switchesOf(n.pid));
   // THREADS=1: the same per thread (the main thread, then the others by name), for the leader.
   const threadsOf = (pid) => {
     const out = new Map();
@@ -57,7 +71,9 @@ try {
       const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
       const f = st.split(') ')[1].split(' ');
-      out.set(`${name}/${tid}`, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const woken = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      out.set(`${name}/${tid}`, [((Number(f[11]) + Number(f[12])) * 1000) / 100, woken]);
     }
     return out;
   };
@@ -87,21 +103,27 @@ try {
   );
   const wall = Date.now() - t0;
   const cpu = cluster.nodes.map((n, i) => `${n === leader ? 'leader' : n.name} ${Math.round(((cpuOf(n.pid) - cpu0[i]) * 1000) / N)}`);
+  const switches = cluster.nodes.map((n, i) => {
+    const [v, iv] = switchesOf(n.pid);
+    return `${n === leader ? 'leader' : n.name} ${((v - sw0[i][0]) / N).toFixed(2)}/${((iv - sw0[i][1]) / N).toFixed(2)}`;
+  });
   const rss = cluster.nodes.map((n) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
   if (threads0) {
     const t1 = threadsOf(leader.pid);
     const byName = new Map();
-    for (const [k, v] of t1) {
+    for (const [k, [v, w]] of t1) {
       // The main thread apart from the rest (V8's compiler and GC helpers are also called "node").
-      const name = k.split('/')[1] === String(leader.pid) ? 'main' : k.split('/')[0];
-      byName.set(name, (byName.get(name) ?? 0) + v - (threads0.get(k) ?? 0));
+      const name = k.split("/")[1] === String(leader.pid) ? "main" : process.env.THREADS === "all" ? k : k.split("/")[0];
+      const [v0, w0] = threads0.get(k) ?? [0, 0];
+      const [sv, sw] = byName.get(name) ?? [0, 0];
+      byName.set(name, [sv + v - v0, sw + w - w0]);
     }
-    console.log('leader threads, CPU µs per write:', [...byName].filter(([, v]) => v > 0).map(([k, v]) => `${k} ${Math.round((v * 1000) / N)}`).join(', '));
+    console.log('leader threads, CPU µs / times woken per write:', [...byName].filter(([, [v, w]]) => v > 0 || w > 0).map(([k, [v, w]]) => `${k} ${Math.round((v * 1000) / N)} / ${(w / N).toFixed(2)}`).join(', '));
   }
   if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, lat.join('\n'));
   lat.sort((a, b) => a - b);
   const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
-  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}; RSS MiB: ${rss.join(', ')}`);
+  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}; RSS MiB: ${rss.join(', ')}; context switches per write (woken/preempted): ${switches.join(', ')}`);
 } finally {
   await cluster.stopAll();
   if (process.env.KEEP_LOGS) {
