@@ -68,6 +68,16 @@ describe('docker CLI compatibility', () => {
     const res = await cluster.byName('worker1').docker(['node', 'ls']);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.");
+    // An overlay network is refused by moby's daemon itself on a worker, with its own text (403).
+    const net = await cluster.byName('worker1').docker(['network', 'create', '-d', 'overlay', 'x']);
+    expect(net.stderr).toBe('Error response from daemon: This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.\n');
+    // A task filter naming an unknown node or service is the lookup's error, not an empty list.
+    await cluster.manager.dockerOk(['service', 'create', '-d', '--name', 'psf', '--replicas', '0', 'shoal/whoami']);
+    const ps = await cluster.manager.docker(['service', 'ps', '-f', 'node=nosuch', 'psf']);
+    expect(ps.code).toBe(1);
+    expect(ps.stderr).toBe('Error response from daemon: node nosuch not found\n');
+    expect((await cluster.manager.dockerOk(['service', 'ps', '-q', '-f', 'node=worker1', 'psf'])).stdout).toBe('');
+    await cluster.manager.dockerOk(['service', 'rm', 'psf']);
     // A node in no swarm: moby's errNoManager for cluster commands, errNoSwarm for leave, and an
     // empty network list (no local networks on a process runtime).
     const lone = await startDaemon({ name: 'lone', ip: '127.0.13.9' });
@@ -132,6 +142,11 @@ describe('docker CLI compatibility', () => {
     expect(ingress.stderr).toMatch(/AlreadyExists desc = ingress network \([a-z0-9]+\) is already present/);
     const overlap = await m.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.20.0.0/16', 'wide']);
     expect(overlap.stderr).toContain('Pool overlaps with other one on this address space');
+    // moby's ValidateIPAM, before swarmkit: every problem, under "invalid network config:".
+    const badSubnet = await m.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.30.0.0/33', 'bad']);
+    expect(badSubnet.stderr).toBe('Error response from daemon: invalid network config:\ninvalid subnet 10.30.0.0/33: invalid CIDR block notation\n');
+    const hostBits = await m.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.30.0.7/24', '--gateway', '10.30.0.1', 'bad']);
+    expect(hostBits.stderr).toBe('Error response from daemon: invalid network config:\ninvalid subnet 10.30.0.7/24: it should be 10.30.0.0/24\n');
     const dup = await m.docker(['network', 'create', '-d', 'overlay', 'opts']);
     expect(dup.code).toBe(1);
     expect(dup.stderr.trim()).toBe('Error response from daemon: network with name opts already exists');

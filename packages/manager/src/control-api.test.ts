@@ -81,6 +81,20 @@ describe('ControlApi.createNetwork', () => {
   });
 });
 
+describe('ControlApi.removeNetwork', () => {
+  it('refuses an ID prefix that matches several networks with moby\'s text, removing nothing; a unique one works', async () => {
+    const { api, memory } = localControl();
+    const net = (id: string, name: string) => createOp('network', { id, name, driver: 'overlay', ingress: false, attachable: false, labels: {}, subnet: '', gateway: '' });
+    memory.apply(1, { type: 'batch', at: new Date().toISOString(), ops: [net('cab1', 'one'), net('cab2', 'two'), net('dd3', 'cab')] });
+    await expect(api.removeNetwork('ca')).rejects.toThrow(/^network ca is ambiguous \(2 matches found based on ID prefix\)$/);
+    expect(memory.list('network')).toHaveLength(3);
+    await api.removeNetwork('cab'); // a name before an ID prefix
+    expect(memory.get('network', 'dd3')).toBeUndefined();
+    await api.removeNetwork('cab2');
+    expect(memory.list('network').map((n) => n.name)).toEqual(['one']);
+  });
+});
+
 describe('ControlApi.updateCluster and the unlock key', () => {
   it('makes a key when autolock goes on, keeps it across updates, rotates it on request and drops it when autolock goes off', async () => {
     const { api, memory } = localControl();

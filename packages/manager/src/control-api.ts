@@ -7,7 +7,7 @@ import {
   ConflictError,
   createOp,
   FailedPreconditionError,
-  findNetwork,
+  networkMatches,
   isTerminal,
   labelMatches,
   InvalidArgumentError,
@@ -145,8 +145,9 @@ export class ControlApi {
 
   async removeNetwork(input: string): Promise<void> {
     const nets = this.networks();
-    const net = findNetwork(nets, input);
+    const [net, ...others] = networkMatches(nets, input);
     if (!net) throw new NotFoundError(`network ${input} not found`);
+    if (others.length > 0) throw new InvalidArgumentError(`network ${input} is ambiguous (${others.length + 1} matches found based on ID prefix)`);
     const user = this.store.memory.list('service').find((s) => s.spec.task.networks?.some((n) => n.target === net.id));
     if (user) throw new FailedPreconditionError(rpcText('FailedPrecondition', `network ${net.id} is in use by service ${user.id}`));
     await this.store.commit([deleteOp('network', net.id)]);

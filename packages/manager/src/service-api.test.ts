@@ -1,12 +1,11 @@
 // The control API's service updates on a local store: what starts a rolling update.
 import { describe, expect, it } from 'vitest';
-import { ClusterStore, MemoryStore, resultToEvents, type Proposer, type ServiceSpec } from '@shoal/store';
+import { ClusterStore, MemoryStore, createOp, resultToEvents, type Proposer, type ServiceSpec } from '@shoal/store';
 import { makeSpec } from './orchestrator/testing';
 import { ServiceApi } from './service-api';
 
-function localApi(): ServiceApi {
-  const memory = new MemoryStore();
-  let index = 0;
+function localApi(memory = new MemoryStore()): ServiceApi {
+  let index = memory.appliedIndex;
   const proposer: Proposer = { propose: async (command) => resultToEvents(memory.apply(++index, command)) };
   return new ServiceApi(new ClusterStore(memory, proposer));
 }
@@ -83,5 +82,30 @@ describe('ServiceApi validation (swarmkit)', () => {
       await api.createService({ ...withImage(image), name: `ok${api.services().length}` });
     }
     expect(api.services()).toHaveLength(5);
+  });
+});
+
+describe('ServiceApi.createService validation', () => {
+  it("refuses swarmkit's bad health checks and an ambiguous --network, creating nothing", async () => {
+    const memory = new MemoryStore();
+    const net = (id: string) => createOp('network', { id, name: `n-${id}`, driver: 'overlay', ingress: false, attachable: false, labels: {}, subnet: '', gateway: '' });
+    memory.apply(1, { type: 'batch', at: new Date().toISOString(), ops: [net('cab1'), net('cab2')] });
+    const api = localApi(memory);
+    const withHealth = (healthcheck: object): ServiceSpec => {
+      const spec = makeSpec('web');
+      return { ...spec, task: { ...spec.task, container: { ...spec.task.container, healthcheck: { test: [], ...healthcheck } } } };
+    };
+    const refused: Array<[ServiceSpec, string]> = [
+      [withHealth({ intervalMs: 0.1 }), 'rpc error: code = InvalidArgument desc = ContainerSpec: Interval in HealthConfig cannot be less than 1ms'],
+      [withHealth({ timeoutMs: -5 }), 'ContainerSpec: Timeout in HealthConfig cannot be less than 1ms'],
+      [withHealth({ startIntervalMs: 0.5 }), 'ContainerSpec: StartInterval in HealthConfig cannot be less than 1ms'],
+      [withHealth({ retries: -2 }), 'ContainerSpec: Retries in HealthConfig cannot be negative'],
+    ];
+    for (const [spec, message] of refused) await expect(api.createService(spec)).rejects.toThrow(message);
+    const attached = makeSpec('web');
+    await expect(api.createService({ ...attached, task: { ...attached.task, networks: [{ target: 'ca' }] } })).rejects.toThrow(/^network ca is ambiguous \(2 matches found\)$/);
+    expect(api.services()).toHaveLength(0);
+    await api.createService(withHealth({ intervalMs: 2000, retries: 3 })); // settings without a test are kept
+    expect(api.service('web').spec.task.container.healthcheck).toEqual({ test: [], intervalMs: 2000, retries: 3 });
   });
 });

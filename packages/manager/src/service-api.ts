@@ -13,11 +13,13 @@ import {
   rpcText,
   updateOp,
   type ClusterStore,
+  type HealthCheck,
   type PortConfig,
   type ServiceObject,
   type ServiceSpec,
   type TaskObject,
-  findNetwork,
+  networkMatches,
+  referenceMatches,
   parseSignal,
 } from '@shoal/store';
 import { randomServiceName } from './names';
@@ -45,6 +47,22 @@ function goFloat(v: number): string {
   return v !== 0 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e21) ? v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2') : String(v);
 }
 
+/** swarmkit's validateHealthCheck: durations of 0 (the default) or at least 1 ms, retries not negative. */
+function healthCheckProblem(hc: HealthCheck | undefined): string | undefined {
+  if (!hc) return undefined;
+  const durations: Array<[string, number | undefined]> = [
+    ['Interval', hc.intervalMs],
+    ['Timeout', hc.timeoutMs],
+    ['StartPeriod', hc.startPeriodMs],
+    ['StartInterval', hc.startIntervalMs],
+  ];
+  for (const [name, value] of durations) {
+    if (value !== undefined && value !== 0 && value < 1) return `ContainerSpec: ${name} in HealthConfig cannot be less than 1ms`;
+  }
+  if ((hc.retries ?? 0) < 0) return 'ContainerSpec: Retries in HealthConfig cannot be negative';
+  return undefined;
+}
+
 function invalid(desc: string): InvalidArgumentError {
   return new InvalidArgumentError(rpcText('InvalidArgument', desc));
 }
@@ -58,11 +76,7 @@ export class ServiceApi {
 
   /** Docker's lookup: full ID, then exact name, then a unique ID prefix. */
   service(input: string): ServiceObject {
-    const all = this.services();
-    const exact = all.find((s) => s.id === input);
-    if (exact) return exact;
-    let matches = all.filter((s) => s.spec.name === input);
-    if (matches.length === 0 && input !== '') matches = all.filter((s) => s.id.startsWith(input));
+    const matches = referenceMatches(this.services(), input, (s, name) => s.spec.name === name);
     if (matches.length === 0) throw new NotFoundError(`service ${input} not found`);
     if (matches.length > 1) throw new InvalidArgumentError(`service ${input} is ambiguous (${matches.length} matches found)`);
     return matches[0] as ServiceObject;
@@ -73,10 +87,7 @@ export class ServiceApi {
   }
 
   task(input: string): TaskObject {
-    const all = this.tasks();
-    const exact = all.find((t) => t.id === input);
-    if (exact) return exact;
-    const matches = input === '' ? [] : all.filter((t) => t.id.startsWith(input));
+    const matches = referenceMatches(this.tasks(), input, () => false);
     if (matches.length === 0) throw new NotFoundError(`task ${input} not found`);
     if (matches.length > 1) throw new InvalidArgumentError(`task ${input} is ambiguous (${matches.length} matches found)`);
     return matches[0] as TaskObject;
@@ -139,8 +150,9 @@ export class ServiceApi {
     if (!attachments?.length) return spec;
     const nets = this.store.memory.list('network');
     const networks = attachments.map((a) => {
-      const net = findNetwork(nets, a.target);
+      const [net, ...others] = networkMatches(nets, a.target);
       if (!net) throw new NotFoundError(`network ${a.target} not found`);
+      if (others.length > 0) throw new InvalidArgumentError(`network ${a.target} is ambiguous (${others.length + 1} matches found)`);
       if (net.ingress) throw invalid(`Service cannot be explicitly attached to the ingress network "${net.name}"`);
       return { ...a, target: net.id };
     });
@@ -165,6 +177,8 @@ export class ServiceApi {
     for (const d of spec.task.placement.preferences ?? []) {
       if (!validSpreadDescriptor(d)) throw invalid(`invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>, not ${JSON.stringify(d)}`);
     }
+    const healthError = healthCheckProblem(spec.task.container.healthcheck);
+    if (healthError) throw invalid(healthError);
     const stopSignal = spec.task.container.stopSignal;
     if (stopSignal !== undefined && parseSignal(stopSignal) === undefined) throw invalid(`Invalid signal: ${stopSignal}`);
     const r = spec.task.restart;

@@ -125,7 +125,20 @@ export function labelMatches(labels: Readonly<Record<string, string>>, expr: str
   return labels[expr.slice(0, eq)] === expr.slice(eq + 1);
 }
 
-/** A network by ID, then by name, then by ID prefix (Docker's order for `network inspect|rm`, `--network`). */
-export function findNetwork<N extends { id: string; name: string }>(networks: readonly N[], ref: string): N | undefined {
-  return networks.find((n) => n.id === ref) ?? networks.find((n) => n.name === ref) ?? networks.find((n) => ref !== '' && n.id.startsWith(ref));
+/**
+ * What a reference names, in Docker's order: the object with that full ID; else those with that
+ * name; else those whose ID starts with it. More than one is ambiguous, which each caller words
+ * as Docker does for its kind (moby daemon/cluster/helpers.go, the network router).
+ */
+export function referenceMatches<T extends { id: string }>(all: readonly T[], ref: string, isNamed: (object: T, name: string) => boolean): T[] {
+  const exact = all.find((o) => o.id === ref);
+  if (exact) return [exact];
+  const named = all.filter((o) => isNamed(o, ref));
+  if (named.length > 0 || ref === '') return named;
+  return all.filter((o) => o.id.startsWith(ref));
+}
+
+/** Networks a reference names (`network inspect|rm`, `--network`): see referenceMatches. */
+export function networkMatches<N extends { id: string; name: string }>(networks: readonly N[], ref: string): N[] {
+  return referenceMatches(networks, ref, (n, name) => n.name === name);
 }

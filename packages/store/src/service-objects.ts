@@ -15,12 +15,15 @@ export interface PortConfig {
   proxyProtocol?: boolean;
 }
 
+/** Docker's HealthConfig; durations in milliseconds, fractions kept (swarmkit refuses non-zero ones under 1 ms). */
 export interface HealthCheck {
+  /** Empty: the image's (none on the process runtime), with the other settings overridden. */
   test: string[];
   intervalMs?: number;
   timeoutMs?: number;
   retries?: number;
   startPeriodMs?: number;
+  startIntervalMs?: number;
 }
 
 export interface ContainerSpec {

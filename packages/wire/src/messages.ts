@@ -199,7 +199,7 @@ export interface TaskAssignment {
       stopSignal?: string;
       user?: string;
       /** Docker's HEALTHCHECK: ["CMD", argv...] or ["CMD-SHELL", command]; ["NONE"] or none: no check. */
-      healthcheck?: { test: string[]; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number };
+      healthcheck?: { test: string[]; intervalMs?: number; timeoutMs?: number; retries?: number; startPeriodMs?: number; startIntervalMs?: number };
     };
   };
   targetPorts: Array<{ port: number; protocol: 'tcp' | 'udp' | 'sctp' }>;

@@ -125,14 +125,16 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
       ...(c?.StopSignal ? { stopSignal: c.StopSignal } : {}),
       ...(c?.User ? { user: c.User } : {}),
       ...containerOnlyOf(c),
-      ...(hc?.Test?.length
+      ...(hc && (hc.Test?.length || hc.Interval || hc.Timeout || hc.Retries || hc.StartPeriod || hc.StartInterval)
         ? {
+            // Durations exactly (fractions of a millisecond too): the manager refuses non-zero ones under 1 ms.
             healthcheck: {
-              test: [...hc.Test],
-              ...(hc.Interval ? { intervalMs: ms(hc.Interval, 0) } : {}),
-              ...(hc.Timeout ? { timeoutMs: ms(hc.Timeout, 0) } : {}),
+              test: [...(hc.Test ?? [])],
+              ...(hc.Interval ? { intervalMs: hc.Interval / MS } : {}),
+              ...(hc.Timeout ? { timeoutMs: hc.Timeout / MS } : {}),
               ...(hc.Retries ? { retries: hc.Retries } : {}),
-              ...(hc.StartPeriod ? { startPeriodMs: ms(hc.StartPeriod, 0) } : {}),
+              ...(hc.StartPeriod ? { startPeriodMs: hc.StartPeriod / MS } : {}),
+              ...(hc.StartInterval ? { startIntervalMs: hc.StartInterval / MS } : {}),
             },
           }
         : {}),
@@ -189,11 +191,12 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.healthcheck
         ? {
             Healthcheck: {
-              Test: [...c.healthcheck.test],
-              ...(c.healthcheck.intervalMs ? { Interval: c.healthcheck.intervalMs * MS } : {}),
-              ...(c.healthcheck.timeoutMs ? { Timeout: c.healthcheck.timeoutMs * MS } : {}),
+              ...(c.healthcheck.test.length ? { Test: [...c.healthcheck.test] } : {}),
+              ...(c.healthcheck.intervalMs ? { Interval: Math.round(c.healthcheck.intervalMs * MS) } : {}),
+              ...(c.healthcheck.timeoutMs ? { Timeout: Math.round(c.healthcheck.timeoutMs * MS) } : {}),
               ...(c.healthcheck.retries ? { Retries: c.healthcheck.retries } : {}),
-              ...(c.healthcheck.startPeriodMs ? { StartPeriod: c.healthcheck.startPeriodMs * MS } : {}),
+              ...(c.healthcheck.startPeriodMs ? { StartPeriod: Math.round(c.healthcheck.startPeriodMs * MS) } : {}),
+              ...(c.healthcheck.startIntervalMs ? { StartInterval: Math.round(c.healthcheck.startIntervalMs * MS) } : {}),
             },
           }
         : {}),

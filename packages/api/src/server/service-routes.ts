@@ -1,9 +1,10 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, NotManagerError, findNetwork, labelMatches, serviceStatuses, type NodeObject, type ServiceObject, type TaskObject } from '@shoal/store';
+import { InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from './filters';
 import { frameLogRecord, parseLogRequest } from './logs';
+import { ipamProblem, type IpamConfig } from './network-ipam';
 import type { Router, RouteContext } from './router';
 import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
 import { versionParam } from './version-param';
@@ -67,17 +68,26 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
 
   r.add('GET', '/tasks', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), TASK_FILTERS);
+    // moby's filterTransform: each service and node a filter names is looked up first (an unknown
+    // or ambiguous one is the lookup's error, not an empty list), then matched by its ID.
+    for (const [key, lookup] of [
+      ['service', (ref: string) => backend.service(ref)],
+      ['node', (ref: string) => backend.node(ref)],
+    ] as const) {
+      const refs = filters.get(key);
+      if (refs) filters.set(key, await Promise.all(refs.map(async (ref) => (await lookup(ref)).id)));
+    }
     const [tasks, services, nodes] = await Promise.all([
       backend.tasks(),
       backend.services(),
-      filters.has('node') || filters.has('_up-to-date') ? backend.nodes() : [],
+      filters.has('_up-to-date') ? backend.nodes() : [],
     ]);
     const byId = new Map(services.map((s) => [s.id, s]));
     // `_up-to-date` (the CLI's progress display): the orchestrator's own test, so a task it will
     // not replace (e.g. only the constraints changed and its node still meets them) counts as up to date.
     const upToDate = (t: TaskObject, service: ServiceObject | undefined) =>
       service !== undefined && !backend.isTaskDirty(service, t, nodes.find((n) => n.id === t.nodeId));
-    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, nodes, upToDate));
+    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, upToDate));
     return wanted.map((t) => toEngineTask(t, byId.get(t.serviceId)?.spec.name));
   });
   r.add('GET', '/tasks/{id}', async (ctx) => {
@@ -114,8 +124,10 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   r.add('GET', '/networks/{id}', async (ctx) => {
     const input = ctx.params.id ?? '';
     const nets = await backend.networks();
-    const n = findNetwork(nets, input);
+    const [n, ...others] = networkMatches(nets, input);
     if (!n) throw Object.assign(new Error(`network ${input} not found`), { code: 'NOT_FOUND' });
+    // moby's network router wraps its "is ambiguous" error: the count comes first.
+    if (others.length > 0) throw new InvalidArgumentError(`${others.length + 1} matches found based on ID prefix: network ${input} is ambiguous`);
     return toEngineNetwork(n);
   });
 
@@ -128,12 +140,18 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       Ingress?: boolean;
       Labels?: Record<string, string>;
       Options?: Record<string, string>;
-      IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null } | null;
+      EnableIPv6?: boolean;
+      IPAM?: { Config?: IpamConfig[] | null } | null;
     };
+    const driver = body.Driver || 'overlay';
+    // moby's daemon, before swarmkit: an overlay network only on a manager, and ValidateIPAM.
+    if (driver === 'overlay' && !backend.swarmStatus().controlAvailable) throw new PermissionDeniedError(NO_SWARM_NOT_MANAGER_TEXT);
+    const ipamError = ipamProblem(body.IPAM?.Config ?? [], body.EnableIPv6 === true);
+    if (ipamError) throw new InvalidArgumentError(ipamError);
     const ipam = body.IPAM?.Config?.[0];
     const { id } = await backend.createNetwork({
       name: body.Name ?? '',
-      driver: body.Driver || 'overlay',
+      driver,
       attachable: body.Attachable ?? false,
       labels: body.Labels ?? {},
       ...(body.Internal ? { internal: true } : {}),
@@ -184,7 +202,6 @@ function taskMatches(
   k: string,
   v: string,
   services: Map<string, ServiceObject>,
-  nodes: NodeObject[],
   upToDate: (t: TaskObject, service: ServiceObject | undefined) => boolean,
 ): boolean {
   const service = services.get(t.serviceId);
@@ -195,11 +212,9 @@ function taskMatches(
       if (!['running', 'shutdown', 'accepted'].includes(v)) throw new InvalidArgumentError(`Invalid desired-state filter value: ${v}`);
       return t.desiredState === v || (v === 'running' && t.desiredState === 'ready');
     case 'service':
-      return t.serviceId === v || service?.spec.name === v || (v !== '' && t.serviceId.startsWith(v));
-    case 'node': {
-      const node = nodes.find((n) => n.id === v || n.description.hostname === v || n.spec.name === v);
-      return t.nodeId === (node?.id ?? v);
-    }
+      return t.serviceId === v; // an ID: looked up in the route
+    case 'node':
+      return t.nodeId === v;
     case 'name':
       return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}`.startsWith(v);
     case 'label':
