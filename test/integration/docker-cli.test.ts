@@ -72,11 +72,13 @@ describe('docker CLI compatibility', () => {
     const net = await cluster.byName('worker1').docker(['network', 'create', '-d', 'overlay', 'x']);
     expect(net.stderr).toBe('Error response from daemon: This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.\n');
     // A task filter naming an unknown node or service is the lookup's error, not an empty list.
-    await cluster.manager.dockerOk(['service', 'create', '-d', '--name', 'psf', '--replicas', '0', 'shoal/whoami']);
+    await cluster.manager.dockerOk(['service', 'create', '-d', '--name', 'psf', '--constraint', 'node.role==manager', 'shoal/whoami']);
     const ps = await cluster.manager.docker(['service', 'ps', '-f', 'node=nosuch', 'psf']);
     expect(ps.code).toBe(1);
     expect(ps.stderr).toBe('Error response from daemon: node nosuch not found\n');
-    expect((await cluster.manager.dockerOk(['service', 'ps', '-q', '-f', 'node=worker1', 'psf'])).stdout).toBe('');
+    const onNode = async (node: string) => (await cluster.manager.dockerOk(['service', 'ps', '-q', '-f', `node=${node}`, 'psf'])).stdout.trim();
+    await waitFor(async () => ((await onNode(cluster.manager.name)) !== '' ? true : undefined), { timeoutMs: 10_000, what: 'the psf task on the manager' });
+    expect(await onNode('worker1')).toBe('');
     await cluster.manager.dockerOk(['service', 'rm', 'psf']);
     // A node in no swarm: moby's errNoManager for cluster commands, errNoSwarm for leave, and an
     // empty network list (no local networks on a process runtime).
@@ -150,6 +152,22 @@ describe('docker CLI compatibility', () => {
     const dup = await m.docker(['network', 'create', '-d', 'overlay', 'opts']);
     expect(dup.code).toBe(1);
     expect(dup.stderr.trim()).toBe('Error response from daemon: network with name opts already exists');
+    // moby's router looks the name up before the daemon validates the IPAM.
+    const dupBad = await m.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.30.0.7/24', 'opts']);
+    expect(dupBad.stderr.trim()).toBe('Error response from daemon: network with name opts already exists');
+    // An ID prefix two networks share names neither (random IDs: 20 networks share a first character all but surely).
+    const ids: string[] = [];
+    let prefix: string | undefined;
+    for (let i = 0; i < 20 && prefix === undefined; i++) {
+      const id = (await m.dockerOk(['network', 'create', '-d', 'overlay', `amb${i}`])).stdout.trim();
+      prefix = ids.find((other) => other[0] === id[0])?.[0];
+      ids.push(id);
+    }
+    expect(prefix).toBeDefined();
+    const sharing = ids.filter((id) => id[0] === prefix).length;
+    expect((await m.docker(['network', 'inspect', prefix!])).stderr).toContain(`Error response from daemon: ${sharing} matches found based on ID prefix: network ${prefix} is ambiguous`);
+    expect((await m.docker(['network', 'rm', prefix!])).stderr).toContain(`Error response from daemon: network ${prefix} is ambiguous (${sharing} matches found based on ID prefix)`);
+    await m.dockerOk(['network', 'rm', ...ids]);
     await m.dockerOk(['network', 'rm', 'opts']);
   });
 

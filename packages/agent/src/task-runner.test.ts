@@ -182,6 +182,20 @@ describe('TaskRunner: health checks', () => {
     expect(states('t1')).toEqual(['accepted', 'preparing', 'ready', 'starting', 'running']);
   });
 
+  it('probes at the start interval during the start period (--health-start-interval), not at the interval', async () => {
+    const { runner, executor, states } = setup();
+    const slow: TaskAssignment = {
+      ...assignment('t1'),
+      spec: { container: { image: 'busybox', args: ['sleep', '100'], healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 60_000, startPeriodMs: 60_000, startIntervalMs: 5 } } },
+    };
+    runner.setAssignments([slow]);
+    const task = await controllerOf(executor, 't1');
+    task.healthy = false;
+    await wait(() => executor.callsFor('t1').filter((op) => op === 'probe').length >= 3);
+    task.healthy = true;
+    await wait(() => states('t1').includes('running'));
+  });
+
   it('fails a task that never passes as unhealthy before it ran, and one that stops passing after', async () => {
     const { runner, executor, reports, states } = setup();
     runner.setAssignments([checked('never')]);

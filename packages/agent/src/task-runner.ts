@@ -55,13 +55,15 @@ interface Worker {
   wake: (() => void) | null;
 }
 
-/** A task's HEALTHCHECK with Docker's defaults filled in (interval and timeout 30 s, 3 retries). */
+/** A task's HEALTHCHECK with Docker's defaults filled in (interval and timeout 30 s, 3 retries, 5 s start interval). */
 interface Health {
   test: string[];
   intervalMs: number;
   timeoutMs: number;
   retries: number;
   startPeriodMs: number;
+  /** Between probes during the start period. */
+  startIntervalMs: number;
 }
 
 function healthOf(a: TaskAssignment): Health | null {
@@ -74,6 +76,7 @@ function healthOf(a: TaskAssignment): Health | null {
     timeoutMs: hc.timeoutMs || 30_000,
     retries: hc.retries || 3,
     startPeriodMs: hc.startPeriodMs ?? 0,
+    startIntervalMs: hc.startIntervalMs || 5_000,
   };
 }
 
@@ -226,7 +229,8 @@ export class TaskRunner {
   }
 
   /**
-   * Probes every interval until one passes (true). False when the task exited meanwhile (its
+   * Probes every interval (every start interval during the start period, as Docker's
+   * --health-start-interval) until one passes (true). False when the task exited meanwhile (its
    * exit is reported) or is no longer wanted (the next step stops it). After `retries` failures
    * past the start period the task is stopped and fails as unhealthy.
    */
@@ -234,8 +238,9 @@ export class TaskRunner {
     const since = Date.now();
     let streak = 0;
     for (;;) {
+      const wait = Date.now() - since < h.startPeriodMs ? h.startIntervalMs : h.intervalMs;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, h.intervalMs);
+        const timer = setTimeout(done, wait);
         function done(): void {
           clearTimeout(timer);
           resolve();

@@ -1,4 +1,4 @@
-// Docker's node lookup: full ID, then exact name (spec name or hostname), then a
+// Docker's node lookup: full ID, then exact name (the hostname), then a
 // unique ID prefix (moby daemon/cluster/helpers.go getNode).
 import { InvalidArgumentError, NotFoundError, referenceMatches, type NodeObject } from '@shoal/store';
 
@@ -7,7 +7,8 @@ export function nodeName(node: NodeObject): string {
 }
 
 export function findNode(nodes: readonly NodeObject[], input: string): NodeObject {
-  const matches = referenceMatches(nodes, input, (n, name) => n.spec.name === name || n.description.hostname === name);
+  // swarmkit's node name index is the hostname.
+  const matches = referenceMatches(nodes, input, (n, name) => n.description.hostname === name);
   if (matches.length === 0) throw new NotFoundError(`node ${input} not found`);
   if (matches.length > 1) throw new InvalidArgumentError(`node ${input} is ambiguous (${matches.length} matches found)`);
   return matches[0] as NodeObject;

@@ -1,7 +1,7 @@
 // The control API's service updates on a local store: what starts a rolling update.
 import { describe, expect, it } from 'vitest';
 import { ClusterStore, MemoryStore, createOp, resultToEvents, type Proposer, type ServiceSpec } from '@shoal/store';
-import { makeSpec } from './orchestrator/testing';
+import { makeService, makeSpec, makeTask } from './orchestrator/testing';
 import { ServiceApi } from './service-api';
 
 function localApi(memory = new MemoryStore()): ServiceApi {
@@ -107,5 +107,19 @@ describe('ServiceApi.createService validation', () => {
     expect(api.services()).toHaveLength(0);
     await api.createService(withHealth({ intervalMs: 2000, retries: 3 })); // settings without a test are kept
     expect(api.service('web').spec.task.container.healthcheck).toEqual({ test: [], intervalMs: 2000, retries: 3 });
+  });
+});
+
+describe('ServiceApi.task', () => {
+  it("finds a task by ID, by its name (<service>.<slot>.<ID>, moby's naming.Task) and by a unique ID prefix", async () => {
+    const memory = new MemoryStore();
+    const svc = makeService('s1', makeSpec('web'));
+    const { version: _v, createdAt: _c, updatedAt: _u, ...task } = makeTask('tk7abc', svc, { slot: 2 });
+    memory.apply(1, { type: 'batch', at: new Date().toISOString(), ops: [createOp('service', { id: svc.id, spec: svc.spec, endpoint: svc.endpoint }), createOp('task', task)] });
+    const api = localApi(memory);
+    expect(api.task('tk7abc').id).toBe('tk7abc');
+    expect(api.task('web.2.tk7abc').id).toBe('tk7abc');
+    expect(api.task('tk7').id).toBe('tk7abc');
+    expect(() => api.task('web.1.tk7abc')).toThrow('task web.1.tk7abc not found');
   });
 });

@@ -87,7 +87,9 @@ export class ServiceApi {
   }
 
   task(input: string): TaskObject {
-    const matches = referenceMatches(this.tasks(), input, () => false);
+    // A task's name is moby's naming.Task: <service name>.<slot, or node ID for a global task>.<task ID>.
+    const names = new Map(this.services().map((s) => [s.id, s.spec.name]));
+    const matches = referenceMatches(this.tasks(), input, (t, name) => `${names.get(t.serviceId) ?? ''}.${t.slot || t.nodeId}.${t.id}` === name);
     if (matches.length === 0) throw new NotFoundError(`task ${input} not found`);
     if (matches.length > 1) throw new InvalidArgumentError(`task ${input} is ambiguous (${matches.length} matches found)`);
     return matches[0] as TaskObject;
@@ -177,8 +179,6 @@ export class ServiceApi {
     for (const d of spec.task.placement.preferences ?? []) {
       if (!validSpreadDescriptor(d)) throw invalid(`invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>, not ${JSON.stringify(d)}`);
     }
-    const healthError = healthCheckProblem(spec.task.container.healthcheck);
-    if (healthError) throw invalid(healthError);
     const stopSignal = spec.task.container.stopSignal;
     if (stopSignal !== undefined && parseSignal(stopSignal) === undefined) throw invalid(`Invalid signal: ${stopSignal}`);
     const r = spec.task.restart;
@@ -191,6 +191,9 @@ export class ServiceApi {
     }
     const constraintError = validateConstraints(spec.task.placement.constraints);
     if (constraintError) throw invalid(constraintError);
+    // swarmkit checks the container spec (its health check) after restart policy and placement.
+    const healthError = healthCheckProblem(spec.task.container.healthcheck);
+    if (healthError) throw invalid(healthError);
     const seen = new Set<string>();
     for (const p of spec.endpoint.ports) {
       if (spec.endpoint.mode === 'dnsrr' && p.publishMode === 'ingress' && p.publishedPort !== 0) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ipamProblem } from './network-ipam';
+import { InvalidArgumentError } from '@shoal/store';
+import { enableIPv6, ipamConfigs, ipamProblem } from './network-ipam';
 
 const single = (problem: string) => `invalid network config:\n${problem}`;
 
@@ -34,5 +35,23 @@ describe('ipamProblem (moby ValidateIPAM)', () => {
         '* invalid gateway 1001.10.5.3: invalid address\n' +
         '* invalid subnet bad: invalid CIDR block notation',
     );
+  });
+});
+
+describe('ipamConfigs and enableIPv6 (the request body, as Go decodes it)', () => {
+  it('reads IPAM.Config, refusing wrong types with a 400 instead of failing later', () => {
+    expect(ipamConfigs(undefined)).toEqual([]);
+    expect(ipamConfigs({ Config: null })).toEqual([]);
+    expect(ipamConfigs({ Config: [{ Subnet: '10.1.0.0/16' }, null] })).toEqual([{ Subnet: '10.1.0.0/16' }, {}]);
+    expect(() => ipamConfigs({ Config: [{ Subnet: 7 }] })).toThrow('json: cannot unmarshal number into Go struct field IPAMConfig.IPAM.Config.Subnet of type string');
+    expect(() => ipamConfigs({ Config: 'x' })).toThrow('json: cannot unmarshal string into Go struct field IPAM.IPAM.Config of type []network.IPAMConfig');
+    expect(() => ipamConfigs([])).toThrow(InvalidArgumentError);
+  });
+
+  it('takes EnableIPv6, or else the enable_ipv6 driver option as a Go bool', () => {
+    expect(enableIPv6(undefined, undefined)).toBe(false);
+    expect(enableIPv6(true, { 'com.docker.network.enable_ipv6': 'false' })).toBe(true);
+    expect(enableIPv6(undefined, { 'com.docker.network.enable_ipv6': 'T' })).toBe(true);
+    expect(() => enableIPv6(undefined, { 'com.docker.network.enable_ipv6': 'yes' })).toThrow('driver-opt "com.docker.network.enable_ipv6" is not a valid bool');
   });
 });

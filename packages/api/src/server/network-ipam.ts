@@ -2,6 +2,7 @@
 // IPAM configs before anything reaches swarmkit: every problem of every config, joined, under
 // "invalid network config:". IPv6 configs are skipped unless the network enables IPv6.
 import { isIPv4, isIPv6 } from 'node:net';
+import { InvalidArgumentError } from '@shoal/store';
 
 export interface IpamConfig {
   Subnet?: string;
@@ -11,6 +12,47 @@ export interface IpamConfig {
 }
 
 type Family = 'IPv4' | 'IPv6';
+
+const IPAM_FIELDS = ['Subnet', 'IPRange', 'Gateway'] as const;
+
+/** A request body's IPAM.Config, its shape checked as Go's JSON decoding would (a wrong type is a 400). */
+export function ipamConfigs(ipam: unknown): IpamConfig[] {
+  if (ipam === undefined || ipam === null) return [];
+  const bad = (field: string, type: string): InvalidArgumentError => new InvalidArgumentError(`json: cannot unmarshal ${jsonKind(type)} into Go struct field ${field}`);
+  if (typeof ipam !== 'object' || Array.isArray(ipam)) throw bad('CreateRequest.IPAM of type network.IPAM', typeof ipam);
+  const config = (ipam as { Config?: unknown }).Config;
+  if (config === undefined || config === null) return [];
+  if (!Array.isArray(config)) throw bad('IPAM.IPAM.Config of type []network.IPAMConfig', typeof config);
+  return config.map((c: unknown) => {
+    if (c === null) return {};
+    if (typeof c !== 'object' || Array.isArray(c)) throw bad('IPAM.IPAM.Config of type network.IPAMConfig', Array.isArray(c) ? 'array' : typeof c);
+    const cfg = c as Record<string, unknown>;
+    for (const field of IPAM_FIELDS) {
+      const v = cfg[field];
+      if (v !== undefined && v !== null && typeof v !== 'string') throw bad(`IPAMConfig.IPAM.Config.${field} of type string`, typeof v);
+    }
+    const aux = cfg['AuxiliaryAddresses'];
+    if (aux !== undefined && aux !== null && (typeof aux !== 'object' || Array.isArray(aux) || Object.values(aux).some((a) => typeof a !== 'string'))) {
+      throw bad('IPAMConfig.IPAM.Config.AuxiliaryAddresses of type map[string]string', typeof aux);
+    }
+    return cfg as IpamConfig;
+  });
+}
+
+/** Go's JSON name for a JavaScript value's type in an unmarshal error. */
+function jsonKind(type: string): string {
+  return type === 'boolean' ? 'bool' : type;
+}
+
+/** moby's daemon: EnableIPv6, or else the driver option com.docker.network.enable_ipv6 (a Go bool). */
+export function enableIPv6(flag: boolean | undefined, options: Record<string, string> | undefined): boolean {
+  if (flag !== undefined) return flag === true;
+  const opt = options?.['com.docker.network.enable_ipv6'];
+  if (opt === undefined) return false;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(opt)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(opt)) return false;
+  throw new InvalidArgumentError('driver-opt "com.docker.network.enable_ipv6" is not a valid bool');
+}
 
 interface Prefix {
   family: Family;

@@ -43,3 +43,15 @@ describe('the spec as the API gives it back', () => {
     expect(toEngineServiceSpec(fromEngineServiceSpec({ ...spec, UpdateConfig: { Delay: 2e9 } })).UpdateConfig?.Delay).toBe(2e9);
   });
 });
+
+describe('health checks through the API', () => {
+  it('keeps settings without a test and sub-millisecond durations exactly, StartInterval included', () => {
+    const s = fromEngineServiceSpec({
+      ...spec,
+      TaskTemplate: { ContainerSpec: { Image: 'nginx', Healthcheck: { Interval: 2_000_000_000, Retries: 3, StartInterval: 1_500_000, Timeout: 100_000 } } },
+    });
+    expect(s.task.container.healthcheck).toEqual({ test: [], intervalMs: 2000, retries: 3, startIntervalMs: 1.5, timeoutMs: 0.1 });
+    expect(toEngineServiceSpec(s).TaskTemplate.ContainerSpec?.Healthcheck).toEqual({ Interval: 2_000_000_000, Retries: 3, StartInterval: 1_500_000, Timeout: 100_000 });
+    expect(fromEngineServiceSpec(spec).task.container.healthcheck).toBeUndefined();
+  });
+});

@@ -1,10 +1,10 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
+import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from './filters';
 import { frameLogRecord, parseLogRequest } from './logs';
-import { ipamProblem, type IpamConfig } from './network-ipam';
+import { enableIPv6, ipamConfigs, ipamProblem } from './network-ipam';
 import type { Router, RouteContext } from './router';
 import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
 import { versionParam } from './version-param';
@@ -141,14 +141,18 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       Labels?: Record<string, string>;
       Options?: Record<string, string>;
       EnableIPv6?: boolean;
-      IPAM?: { Config?: IpamConfig[] | null } | null;
+      IPAM?: unknown;
     };
     const driver = body.Driver || 'overlay';
-    // moby's daemon, before swarmkit: an overlay network only on a manager, and ValidateIPAM.
-    if (driver === 'overlay' && !backend.swarmStatus().controlAvailable) throw new PermissionDeniedError(NO_SWARM_NOT_MANAGER_TEXT);
-    const ipamError = ipamProblem(body.IPAM?.Config ?? [], body.EnableIPv6 === true);
+    // moby's router and daemon, before swarmkit: a taken name (409; on a worker that lookup fails
+    // and is skipped), an overlay network only on a manager (403), then ValidateIPAM.
+    const manager = backend.swarmStatus().controlAvailable;
+    if (manager && (await backend.networks()).some((n) => n.name === body.Name)) throw new ConflictError(`network with name ${body.Name ?? ''} already exists`);
+    if (driver === 'overlay' && !manager) throw new PermissionDeniedError(NO_SWARM_NOT_MANAGER_TEXT);
+    const configs = ipamConfigs(body.IPAM);
+    const ipamError = ipamProblem(configs, enableIPv6(body.EnableIPv6, body.Options));
     if (ipamError) throw new InvalidArgumentError(ipamError);
-    const ipam = body.IPAM?.Config?.[0];
+    const ipam = configs[0];
     const { id } = await backend.createNetwork({
       name: body.Name ?? '',
       driver,
