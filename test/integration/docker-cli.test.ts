@@ -164,7 +164,8 @@ describe('docker CLI compatibility', () => {
       ids.push(id);
     }
     expect(prefix).toBeDefined();
-    const sharing = ids.filter((id) => id[0] === prefix).length;
+    const all = (await m.dockerOk(['network', 'ls', '-q', '--no-trunc'])).stdout.trim().split('\n');
+    const sharing = all.filter((id) => id[0] === prefix).length;
     expect((await m.docker(['network', 'inspect', prefix!])).stderr).toContain(`Error response from daemon: ${sharing} matches found based on ID prefix: network ${prefix} is ambiguous`);
     expect((await m.docker(['network', 'rm', prefix!])).stderr).toContain(`Error response from daemon: network ${prefix} is ambiguous (${sharing} matches found based on ID prefix)`);
     await m.dockerOk(['network', 'rm', ...ids]);
