@@ -38,7 +38,7 @@ export interface AgentOptions {
   /** Runs the tasks the manager assigns to this node. */
   runner?: TaskRunner;
   /** A session started: the managers and the cluster's gossip keys. */
-  onSession?: (info: { managers: ManagerPeer[]; gossipKeys: string[] }) => void;
+  onSession?: (info: { managers: ManagerPeer[]; gossipKeys: string[]; dataPathPort?: number }) => void;
   /** The managers rotated the gossip keys during the session (base64, primary first). */
   onGossipKeys?: (keys: string[]) => void;
   /** The cluster's root CA (PEM), at session start and when a rotation ends: trust it if it differs. */
@@ -146,7 +146,7 @@ export class Agent {
             this.connectedTo = addr;
             this.options.logger.info({ manager: addr, sessionId: msg.sessionId }, 'dispatcher session established');
             this.updateManagers(msg.managers);
-            this.options.onSession?.({ managers: msg.managers, gossipKeys: msg.gossipKeys });
+            this.options.onSession?.({ managers: msg.managers, gossipKeys: msg.gossipKeys, ...(msg.dataPathPort ? { dataPathPort: msg.dataPathPort } : {}) });
             this.options.onRemovedNodes?.(msg.removedNodes ?? []);
             if (msg.ingressPorts) this.options.onIngressPorts?.(msg.ingressPorts);
             if (msg.rootCA) this.options.onRootCA?.(msg.rootCA);

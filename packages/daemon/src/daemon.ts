@@ -408,7 +408,7 @@ export class Daemon implements EngineBackend {
       },
       logger: this.options.logger.child({ module: 'agent' }),
       role: node.role,
-      onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host)),
+      onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host), info.dataPathPort),
       onGossipKeys: (keys) => dataPlane.setGossipKeys(keys),
       onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
       onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),

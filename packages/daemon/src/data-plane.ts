@@ -45,18 +45,25 @@ export class DataPlane {
     void this.mesh().then((mesh) => mesh?.setTls(tls));
   }
 
-  start(gossipKeys: string[], managerIps: string[]): void {
+  /** The first session starts the mesh, its tunnel on the swarm's data path port (fixed from then on, as Docker's). */
+  start(gossipKeys: string[], managerIps: string[], dataPathPort?: number): void {
     // A new session (reconnect) brings the current keys: they may have rotated meanwhile.
     if (this.starting) this.setGossipKeys(gossipKeys);
     if (this.starting || this.stopped) return;
     const seeds = managerIps.filter((ip) => ip !== this.options.addr);
     const startedWith = this.tls;
-    this.starting = MeshNode.start({ ...this.options, tls: startedWith, gossipKeys, authorizePeer: (nodeId) => !this.removed.has(nodeId) }).then(
+    this.starting = MeshNode.start({
+      ...this.options,
+      tls: startedWith,
+      gossipKeys,
+      authorizePeer: (nodeId) => !this.removed.has(nodeId),
+      ...(dataPathPort ? { tunnelPort: dataPathPort } : {}),
+    }).then(
       (mesh) => {
         if (this.tls !== startedWith) mesh.setTls(this.tls); // renewed while it started
         mesh.join(seeds);
         mesh.setServicePorts(this.ingressPorts);
-        this.options.logger.info({ seeds }, 'gossip and routing mesh started');
+        this.options.logger.info({ seeds, tunnelPort: dataPathPort ?? 4789 }, 'gossip and routing mesh started');
         return mesh;
       },
       (err: unknown) => {

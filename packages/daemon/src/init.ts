@@ -1,7 +1,7 @@
 // `swarm init` on this node: a new cluster's identity, root CA, this node's manager certificate,
 // and what the first manager commits (the counterpart of join.ts).
 import { fromEngineSwarmSpec, type SwarmInitRequest } from '@shoal/api';
-import { DEFAULT_CLUSTER_SPEC, nodeCertValidity, type InitClusterOptions } from '@shoal/manager';
+import { DEFAULT_CLUSTER_SPEC, addrPoolProblem, dataPathPortProblem, nodeCertValidity, type InitClusterOptions } from '@shoal/manager';
 import {
   createNodeCertificate,
   generateClusterId,
@@ -21,6 +21,9 @@ export async function newCluster(req: SwarmInitRequest, hostname: string): Promi
   const listen = resolveListenAddr(req.ListenAddr);
   const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
   const availability = parseAvailability(req.Availability);
+  // moby's checks of the swarm-wide network settings (daemon/cluster/listen_addr.go).
+  const problem = addrPoolProblem(req.DefaultAddrPool ?? undefined, req.SubnetSize) ?? dataPathPortProblem(req.DataPathPort);
+  if (problem) throw new InvalidArgumentError(problem);
   const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
   if (req.AutoLockManagers === true) spec.autoLockManagers = true;
   const clusterId = generateClusterId();
@@ -46,6 +49,9 @@ export async function newCluster(req: SwarmInitRequest, hostname: string): Promi
     availability,
     certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
     ...(spec.autoLockManagers ? { unlockKey: generateUnlockKey() } : {}),
+    ...(req.DefaultAddrPool?.length ? { defaultAddrPool: [...req.DefaultAddrPool] } : {}),
+    ...(req.SubnetSize ? { subnetSize: req.SubnetSize } : {}),
+    ...(req.DataPathPort ? { dataPathPort: req.DataPathPort } : {}),
   };
   return { node, tls, init };
 }

@@ -20,8 +20,9 @@ export interface MeshNodeOptions {
   /** Whether a CA-verified node may open tunnel connections here (removed nodes may not). */
   authorizePeer?: (nodeId: string) => boolean;
   logger: Logger;
-  /** Ports (gossip, tunnel) for tests that share one address; defaults 7946 / 4789. */
+  /** Gossip port for tests that share one address; default 7946. */
   gossipPort?: number;
+  /** The swarm's data path port; default 4789. */
   tunnelPort?: number;
 }
 

@@ -28,6 +28,7 @@ import {
   type TaskObject,
 } from '@shoal/store';
 import { requestGossipKeyRotation } from './gossip-keys';
+import { DEFAULT_ADDR_POOL, DEFAULT_SUBNET_SIZE, allocateSubnet, cidrsOverlap, parseCidr, parseIpv4 } from './address-pool';
 import { findNode } from './node-lookup';
 import { ServiceApi } from './service-api';
 import { managerStatusOf, type RaftView } from './raft-view';
@@ -104,12 +105,11 @@ export class ControlApi {
       }
       gateway = cidr.firstHost;
     } else {
-      const used = new Set(existing.map((n) => n.subnet));
-      for (let i = 1; i < 65536 && !subnet; i++) {
-        const candidate = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
-        if (!used.has(candidate) && !existing.some((n) => cidrsOverlap(n.subnet, candidate))) subnet = candidate;
-      }
-      gateway = subnet.replace(/0\/24$/, '1');
+      // The swarm's default address pool (`swarm init --default-addr-pool`), in subnets of its size.
+      const cluster = this.store.memory.list('cluster')[0];
+      const free = allocateSubnet(cluster?.defaultAddrPool ?? DEFAULT_ADDR_POOL, cluster?.subnetSize ?? DEFAULT_SUBNET_SIZE, existing.map((n) => n.subnet));
+      if (!free) throw new FailedPreconditionError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+      ({ subnet, gateway } = free);
     }
     if (req.gateway !== undefined) {
       if (!parseIpv4(req.gateway)) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid gateway ${req.gateway}`));
@@ -302,34 +302,4 @@ function validateClusterSpec(spec: ClusterSpec): void {
   if (spec.nodeCertExpiryMs !== 0 && spec.nodeCertExpiryMs < 3600_000) {
     throw new InvalidArgumentError(rpcText('InvalidArgument', 'minimum certificate expiry time is: 1h0m0s'));
   }
-}
-
-/** An IPv4 CIDR, normalised, with its first host (the default gateway); null if it is not one. */
-function parseCidr(text: string): { text: string; base: number; bits: number; firstHost: string } | null {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text);
-  const ip = m ? parseIpv4(m[1] as string) : null;
-  const bits = Number(m?.[2]);
-  if (ip === null || !(bits >= 0 && bits <= 32)) return null;
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  const base = (ip & mask) >>> 0;
-  return { text: `${ipv4Text(base)}/${bits}`, base, bits, firstHost: ipv4Text(bits >= 31 ? base : base + 1) };
-}
-
-function parseIpv4(text: string): number | null {
-  const parts = text.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-function ipv4Text(n: number): string {
-  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
-}
-
-function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  if (!x || !y) return false;
-  const bits = Math.min(x.bits, y.bits);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
 }

@@ -240,6 +240,7 @@ export class Dispatcher {
       role: node.role,
       // Read now, not before markReady: a rotation step committed meanwhile must not be lost.
       gossipKeys: this.deps.control.cluster().gossipKeys ?? [],
+      ...(this.deps.control.cluster().dataPathPort ? { dataPathPort: this.deps.control.cluster().dataPathPort } : {}),
       removedNodes: this.deps.control.cluster().revokedNodes,
       ingressPorts: [...this.ingressPorts.ports()],
       rootCA: this.deps.control.cluster().rootCA.certPem,

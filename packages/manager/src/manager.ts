@@ -33,6 +33,7 @@ import {
 import type { Logger } from 'pino';
 import { generateNodeId, parseNodeCertificate } from '@shoal/pki';
 import { CAServer } from './ca-server';
+import { DEFAULT_ADDR_POOL, DEFAULT_SUBNET_SIZE, allocateSubnet } from './address-pool';
 import { ControlApi } from './control-api';
 import { controlHandlers, invokeControl, type ForwardedMethod } from './control-server';
 import { Dispatcher } from './dispatcher';
@@ -84,6 +85,10 @@ export interface InitClusterOptions {
   certificate: { serial: string; notAfter: string };
   /** With spec.autoLockManagers: the swarm's unlock key. */
   unlockKey?: string;
+  /** `swarm init --default-addr-pool`, `--default-addr-pool-mask-length`, `--data-path-port` (validated). */
+  defaultAddrPool?: string[];
+  subnetSize?: number;
+  dataPathPort?: number;
 }
 
 /** How a manager comes up: a new cluster, a promoted node joining Raft, or a restart. */
@@ -140,6 +145,7 @@ export class Manager {
       logger: logger.child({ module: 'raft' }),
       ...options.raft,
       snapshotInterval: () => this.memory.list('cluster')[0]?.spec.snapshotInterval ?? DEFAULT_CLUSTER_SPEC.snapshotInterval,
+      keepOldSnapshots: () => this.memory.list('cluster')[0]?.spec.keepOldSnapshots ?? 0,
       onLeaderChange: (lead) => this.onLeaderChange(lead),
       onMembershipChange: () => {
         this.dispatcher.managersChanged();
@@ -404,6 +410,9 @@ export class Manager {
         rootCA: init.rootCA,
         joinTokens: init.joinTokens,
         ...(init.unlockKey ? { unlockKey: init.unlockKey } : {}),
+        ...(init.defaultAddrPool?.length ? { defaultAddrPool: [...init.defaultAddrPool] } : {}),
+        ...(init.subnetSize ? { subnetSize: init.subnetSize } : {}),
+        ...(init.dataPathPort ? { dataPathPort: init.dataPathPort } : {}),
         revokedNodes: [],
         gossipKeys: [randomBytes(32).toString('base64')],
         gossipKeyRotation: { phase: 'steady', sinceMs: Date.now() },
@@ -423,8 +432,8 @@ export class Manager {
         ingress: true,
         attachable: false,
         labels: {},
-        subnet: '10.0.0.0/24',
-        gateway: '10.0.0.1',
+        // The first subnet of the default address pool, as Docker's ingress.
+        ...(allocateSubnet(init.defaultAddrPool?.length ? init.defaultAddrPool : DEFAULT_ADDR_POOL, init.subnetSize || DEFAULT_SUBNET_SIZE, []) ?? { subnet: '10.0.0.0/24', gateway: '10.0.0.1' }),
       }),
     ]);
   }

@@ -27,6 +27,8 @@ export interface ClusterSpec {
   autoLockManagers?: boolean;
   /** Docker's CAConfig.ForceRotate: a change starts a root CA rotation. Absent: 0. */
   caForceRotate?: number;
+  /** Raft.KeepOldSnapshots (`--max-snapshots`): snapshots kept besides the newest. Absent: 0. */
+  keepOldSnapshots?: number;
 }
 
 export interface ClusterObject extends Meta {
@@ -46,6 +48,12 @@ export interface ClusterObject extends Meta {
   gossipKeyRotation?: GossipKeyRotation;
   /** The managers' unlock key (`SWMKEY-1-…`) while autolock is on. */
   unlockKey?: string;
+  /** `swarm init --default-addr-pool` (absent: 10.0.0.0/8): where overlay networks' subnets come from. */
+  defaultAddrPool?: string[];
+  /** `--default-addr-pool-mask-length` (absent: 24). */
+  subnetSize?: number;
+  /** `--data-path-port` (absent: 4789): the mesh tunnel's port on every node. */
+  dataPathPort?: number;
   /**
    * A root CA rotation in progress (swarmkit's RootRotation): new node certificates are signed by
    * this root and carry `crossSignedPem` (its certificate signed by the current root); once every

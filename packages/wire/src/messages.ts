@@ -60,6 +60,8 @@ export interface SessionStarted {
   role: NodeRole;
   /** Gossip keys (base64), primary first: the first seals, every one opens. */
   gossipKeys: string[];
+  /** The swarm's data path port (`swarm init --data-path-port`): every node's mesh tunnel listens on it. Absent: 4789. */
+  dataPathPort?: number;
   /** Nodes removed from the swarm: their certificates are refused on the mesh tunnel too. */
   removedNodes?: string[];
   /** Published TCP ingress ports of every service: every node keeps them bound while the service exists. */

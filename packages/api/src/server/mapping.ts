@@ -45,7 +45,7 @@ export function toEngineSwarmSpec(spec: ClusterSpec): SwarmSpec {
     Orchestration: { TaskHistoryRetentionLimit: spec.taskHistoryRetentionLimit },
     Raft: {
       SnapshotInterval: spec.snapshotInterval,
-      KeepOldSnapshots: 0,
+      KeepOldSnapshots: spec.keepOldSnapshots ?? 0,
       LogEntriesForSlowFollowers: 500,
       ElectionTick: spec.electionTick,
       HeartbeatTick: spec.heartbeatTick,
@@ -69,6 +69,8 @@ export function fromEngineSwarmSpec(spec: SwarmSpec | undefined, base: ClusterSp
   const expiry = spec.CAConfig?.NodeCertExpiry;
   if (expiry !== undefined && expiry !== 0) out.nodeCertExpiryMs = nsToMs(expiry);
   if (spec.Raft?.SnapshotInterval) out.snapshotInterval = spec.Raft.SnapshotInterval;
+  const keepOld = spec.Raft?.KeepOldSnapshots;
+  if (keepOld !== undefined && keepOld !== null) out.keepOldSnapshots = keepOld;
   if (spec.Raft?.ElectionTick) out.electionTick = spec.Raft.ElectionTick;
   if (spec.Raft?.HeartbeatTick) out.heartbeatTick = spec.Raft.HeartbeatTick;
   const forceRotate = spec.CAConfig?.ForceRotate;
@@ -91,9 +93,9 @@ export function toEngineClusterInfo(cluster: ClusterObject, tls: TLSInfo): Clust
     Spec: toEngineSwarmSpec(cluster.spec),
     TLSInfo: tls,
     RootRotationInProgress: cluster.rootRotation !== undefined,
-    DefaultAddrPool: ['10.0.0.0/8'],
-    SubnetSize: 24,
-    DataPathPort: 4789,
+    DefaultAddrPool: [...(cluster.defaultAddrPool ?? ['10.0.0.0/8'])],
+    SubnetSize: cluster.subnetSize ?? 24,
+    DataPathPort: cluster.dataPathPort ?? 4789,
   };
 }
 

@@ -66,6 +66,8 @@ export interface ReplicaOptions {
   heartbeatTick?: number;
   /** Entries between snapshots; read on every check so `swarm update --snapshot-interval` applies at once. */
   snapshotInterval?: () => number;
+  /** Raft.KeepOldSnapshots: snapshot files kept besides the newest (Shoal keeps at least one, as a spare). */
+  keepOldSnapshots?: () => number;
   /** How long an entry-less append (a commit notice) may wait to be overtaken by the next append; 0 sends at once. */
   commitNoticeDelayMs?: number;
   /**
@@ -430,6 +432,7 @@ export class RaftReplica implements Proposer, RaftView {
     const interval = this.options.snapshotInterval?.() ?? 10_000;
     if (this.snapshotting || applied < this.nextSnapshotAt(interval) || applied < this.snapshotRetryIndex) return;
     this.snapshotting = true;
+    this.fileStorage.setKeepSnapshots(1 + Math.max(1, this.options.keepOldSnapshots?.() ?? 0));
     const confState = this.confState;
     this.snapshots
       .encodeAsync(this.options.store, this.peers)

@@ -53,6 +53,23 @@ describe('FileStorage durability', () => {
     expect(fs.readdirSync(path.join(dir, 'snap'))).toEqual(['0000000000000001-0000000000000003.snap']);
   });
 
+  it('keeps as many snapshot files as it is told to from the next snapshot on (Raft.KeepOldSnapshots + 1)', () => {
+    const dir = tmp();
+    const s = open(dir);
+    const snaps = () => fs.readdirSync(path.join(dir, 'snap')).length;
+    for (let i = 1; i <= 6; i++) {
+      s.save({ entries: [ent(i, 1, 'x')], hardState: { term: 1, vote: null, commit: i } });
+      s.createSnapshot(i, CS, text(`state@${i}`));
+    }
+    expect(snaps()).toBe(2); // the default
+    s.setKeepSnapshots(4);
+    for (let i = 7; i <= 10; i++) {
+      s.save({ entries: [ent(i, 1, 'x')], hardState: { term: 1, vote: null, commit: i } });
+      s.createSnapshot(i, CS, text(`state@${i}`));
+    }
+    expect(snaps()).toBe(4);
+  });
+
   it('rolls segments over and releases old ones once a snapshot covers them', () => {
     const dir = tmp();
     const s = open(dir, { segmentBytes: 1024 });

@@ -34,9 +34,14 @@ export class FileStorage implements RaftStorage {
     private readonly wal: Wal,
     private readonly snaps: Snapshotter,
     private readonly mem: MemoryStorage,
-    private readonly keepSnapshots: number,
+    private keepSnapshots: number,
     private readonly cipher: AtRestCipher | undefined,
   ) {}
+
+  /** Snapshot files kept from the next snapshot on (at least 1: the newest). */
+  setKeepSnapshots(n: number): void {
+    this.keepSnapshots = Math.max(1, Math.floor(n));
+  }
 
   /**
    * Seals new records and snapshots from now on (or stops sealing them). Switching it on also
