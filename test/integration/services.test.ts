@@ -259,4 +259,26 @@ describe('services', () => {
     expect((await cluster.manager.cli(['service', 'rm', 'nosuch'])).stderr).toContain('nosuch');
     await cluster.manager.cliOk(['service', 'rm', 'dup']);
   });
+
+  it('ends service logs with the warning once a frozen node (connection still open) is Down, instead of hanging', async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--mode', 'global', '--name', 'everywhere', 'ubuntu:14.04', '/bin/sh', '-c', 'while true; do echo tick; sleep 1; done']);
+    await waitFor(async () => ((await running('everywhere')).length === cluster.nodes.length ? true : undefined), { timeoutMs: 20_000, what: 'a task on every node' });
+    const worker = cluster.byName('worker1');
+    const workerId = [...(await hostnames())].find(([, h]) => h === 'worker1')![0];
+    await worker.kill('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const logs = await cluster.manager.cli(['service', 'logs', 'everywhere'], { timeoutMs: 20_000 });
+      const elapsed = Date.now() - t0;
+      expect(logs.code).toBe(1);
+      expect(logs.stdout).toContain('tick');
+      expect(logs.stderr).toContain(`warning: incomplete log stream. some logs could not be retrieved for the following reasons: node ${workerId} is not available`);
+      // Down within ~3 s (heartbeats and gossip); the 10 s stall bound is the backstop, not this.
+      expect(elapsed).toBeLessThan(8_000);
+    } finally {
+      await worker.kill('SIGCONT');
+    }
+    await cluster.waitForReady({ timeoutMs: 15_000 });
+    await cluster.manager.cliOk(['service', 'rm', 'everywhere']);
+  });
 });

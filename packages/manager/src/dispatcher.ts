@@ -368,6 +368,9 @@ export class Dispatcher {
       }
       // A network created or removed (ingress, or one some node's tasks attach to): nodes re-list theirs.
       if (ev.kind === 'network') for (const s of this.sessions.values()) this.markAssignmentsDirty(s.nodeId);
+      // A node marked Down (heartbeats or gossip) may keep its connection (a frozen process): the
+      // logs asked of it will not come, so the streams waiting on them end with a warning.
+      if (ev.kind === 'node' && ev.object.status.state === 'down' && ev.previous?.status.state !== 'down') this.logs.nodeGone(ev.object.id);
       if (ev.kind === 'node' && ev.action === 'update' && ev.previous && ev.previous.role !== ev.object.role) {
         for (const s of this.sessions.values()) {
           if (s.nodeId === ev.object.id) s.stream.write({ type: 'role-change', desiredRole: ev.object.role });

@@ -52,6 +52,39 @@ describe('LogBroker', () => {
     ]);
   });
 
+  it("gives up on a node that stalls a stream that does not follow, cancelling its request, with swarmkit's warning", async () => {
+    const sent: Array<[string, SessionMessage]> = [];
+    const broker = new LogBroker((nodeId, msg) => (sent.push([nodeId, msg]), true), 50);
+    const tasks = [
+      { id: 't1', nodeId: 'n1', serviceId: 's' },
+      { id: 't2', nodeId: 'frozen', serviceId: 's' },
+    ];
+    const lines: string[] = [];
+    const reading = (async () => {
+      for await (const rec of broker.subscribe(tasks, query, new AbortController().signal)) lines.push(rec.line);
+    })();
+    await new Promise((r) => setImmediate(r));
+    const id = (n: string) => (sent.find(([node, m]) => node === n && m.type === 'logs')?.[1] as { requestId: string }).requestId;
+    broker.publish('n1', { sessionId: 'x', requestId: id('n1'), records: [{ taskId: 't1', stream: 'stdout', time: 't', line: 'hello' }], done: true });
+    await reading;
+    expect(lines).toEqual(['hello', 'warning: incomplete log stream. some logs could not be retrieved for the following reasons: node frozen is not available']);
+    expect(sent.filter(([, m]) => m.type === 'logs-cancel').map(([n]) => n)).toEqual(['frozen']);
+  });
+
+  it('keeps following a quiet node (no stall bound with --follow)', async () => {
+    const broker = new LogBroker(() => true, 20);
+    const abort = new AbortController();
+    let ended = false;
+    const reading = (async () => {
+      for await (const _ of broker.subscribe([{ id: 't1', nodeId: 'n1', serviceId: 's' }], { ...query, follow: true }, abort.signal)) void _;
+      ended = true;
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ended).toBe(false);
+    abort.abort();
+    await reading;
+  });
+
   it('cancels the nodes’ streams when the reader aborts', async () => {
     const sent: SessionMessage[] = [];
     const broker = new LogBroker((_n, msg) => (sent.push(msg), true));

@@ -1,6 +1,8 @@
 // Task logs on demand: the leader asks each node holding one of the tasks to stream
-// its logs back over its session, and merges the answers. A node that is gone is
-// skipped (partial logs, never a hang: Swarm pain point #15).
+// its logs back over its session, and merges the answers. A node that is gone (its
+// session ended, or it is marked Down while its connection lingers, e.g. a frozen
+// process) is skipped, and so is one whose answer stalls a stream that does not follow:
+// partial logs with swarmkit's warning, never a hang (Swarm pain point #15).
 import { randomBytes } from 'node:crypto';
 import type { LogRecordWithOrigin, PublishLogsRequest, SessionMessage } from '@shoal/wire';
 
@@ -19,11 +21,17 @@ interface Subscription {
   push: (rec: LogRecordWithOrigin | null | 'gone') => void;
 }
 
+/** A stream that does not follow gives up on nodes that sent nothing for this long. */
+export const LOG_STALL_MS = 10_000;
+
 export class LogBroker {
   private readonly requests = new Map<string, Subscription>();
 
   /** `send` delivers a session message to a node's agent; false when it has no session. */
-  constructor(private readonly send: (nodeId: string, msg: SessionMessage) => boolean) {}
+  constructor(
+    private readonly send: (nodeId: string, msg: SessionMessage) => boolean,
+    private readonly stallMs = LOG_STALL_MS,
+  ) {}
 
   /**
    * Merges the logs of `tasks`. With `follow` and `watch` (a service followed with `-f`), tasks that
@@ -89,12 +97,28 @@ export class LogBroker {
       wake?.();
     };
     signal.addEventListener('abort', cancel, { once: true });
+    /** Without follow: the nodes still streaming have sent nothing for stallMs; they count as gone. */
+    const giveUpOnStalled = (): void => {
+      for (const [requestId, nodeId] of ids) {
+        const sub = this.requests.get(requestId);
+        if (!sub) continue;
+        this.requests.delete(requestId);
+        this.send(nodeId, { type: 'logs-cancel', requestId });
+        sub.push('gone');
+      }
+    };
     try {
       while ((open > 0 || unwatch !== null) && !signal.aborted) {
         const next = queue.shift();
         if (next === undefined) {
-          await new Promise<void>((r) => (wake = r));
+          let stall: NodeJS.Timeout | undefined;
+          const progressed = await new Promise<boolean>((r) => {
+            wake = () => r(true);
+            if (!query.follow) stall = setTimeout(() => r(false), this.stallMs);
+          });
+          clearTimeout(stall);
           wake = null;
+          if (!progressed) giveUpOnStalled();
         } else if (next === null) open--;
         else if (next === 'gone') open--;
         else yield next;
