@@ -81,7 +81,7 @@ export async function joinCluster(req: JoinRequest): Promise<JoinResult> {
 function grpcToShoal(err: unknown): ShoalError {
   const e = err as { code?: number; details?: string; message?: string };
   if (typeof e.code !== 'number') return new ShoalError('INTERNAL', String(e.message ?? err));
-  const text = rpcText(GRPC_CODE_NAMES[e.code] ?? 'Unknown', e.details ?? e.message ?? '');
+  const text = rpcText(GRPC_CODE_NAMES[e.code] ?? 'Unknown', dialDetails(e.details ?? e.message ?? ''));
   switch (e.code) {
     case GrpcStatus.INVALID_ARGUMENT:
       return new InvalidArgumentError(text, { cause: err });
@@ -91,4 +91,15 @@ function grpcToShoal(err: unknown): ShoalError {
     default:
       return new ShoalError('FAILED_PRECONDITION', text, { cause: err });
   }
+}
+
+/**
+ * grpc-js's text for a manager it could not connect to, in Go gRPC's words (what Docker prints):
+ * "No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.1:2377. Resolution note: "
+ * → connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.1:2377: connect: connection refused".
+ */
+export function dialDetails(details: string): string {
+  const refused = /connect ECONNREFUSED (\S+?)\.?(?:\s|$)/.exec(details);
+  if (refused) return `connection error: desc = "transport: Error while dialing: dial tcp ${refused[1]}: connect: connection refused"`;
+  return details.replace(/\s*Resolution note:\s*$/, '');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromEngineServiceSpec, toEngineServiceSpec } from './service-mapping';
+import { fromEngineServiceSpec, toEngineService, toEngineServiceSpec, toEngineTask } from './service-mapping';
 
 const spec = { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'nginx' } } };
 
@@ -53,5 +53,30 @@ describe('health checks through the API', () => {
     expect(s.task.container.healthcheck).toEqual({ test: [], intervalMs: 2000, retries: 3, startIntervalMs: 1.5, timeoutMs: 0.1 });
     expect(toEngineServiceSpec(s).TaskTemplate.ContainerSpec?.Healthcheck).toEqual({ Interval: 2_000_000_000, Retries: 3, StartInterval: 1_500_000, Timeout: 100_000 });
     expect(fromEngineServiceSpec(spec).task.container.healthcheck).toBeUndefined();
+  });
+});
+
+describe('endpoint and port status', () => {
+  const port = { protocol: 'tcp' as const, targetPort: 80, publishedPort: 8080, publishMode: 'ingress' as const };
+  const hostPort = { ...port, publishedPort: 8102, publishMode: 'host' as const };
+  const meta = { version: 1, createdAt: '2026-11-27T00:00:00Z', updatedAt: '2026-11-27T00:00:00Z' };
+
+  it("gives a service's VIP inside the ingress subnet (the swarm's address pool)", () => {
+    const s = { ...meta, id: 'svc1', spec: fromEngineServiceSpec(spec), endpoint: { ports: [port] } } as never;
+    const vip = toEngineService(s, { id: 'ing', subnet: '10.20.0.0/26' }).Endpoint?.VirtualIPs?.[0];
+    expect(vip?.NetworkID).toBe('ing');
+    const [addr, bits] = (vip?.Addr ?? '').split('/');
+    expect(bits).toBe('26');
+    const last = Number(addr?.split('.')[3]);
+    expect(addr?.startsWith('10.20.0.')).toBe(true);
+    expect(last).toBeGreaterThanOrEqual(2);
+    expect(last).toBeLessThanOrEqual(62);
+  });
+
+  it('shows host-mode ports only for a task its node started, not one still pending', () => {
+    const task = (nodeId: string, state: string) =>
+      ({ ...meta, id: 't', serviceId: 'svc1', slot: 1, nodeId, spec: fromEngineServiceSpec(spec).task, endpointPorts: [hostPort], labels: {}, desiredState: 'running', status: { state, timestamp: meta.createdAt, message: '' } }) as never;
+    expect(toEngineTask(task('', 'pending'), 'web').Status.PortStatus).toEqual({});
+    expect(toEngineTask(task('n1', 'running'), 'web').Status.PortStatus?.Ports).toEqual([{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8102, PublishMode: 'host' }]);
   });
 });

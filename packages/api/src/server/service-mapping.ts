@@ -305,7 +305,7 @@ export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
   };
 }
 
-export function toEngineService(s: ServiceObject, ingressId: string | undefined, status?: ServiceStatus): Service {
+export function toEngineService(s: ServiceObject, ingress: { id: string; subnet: string } | undefined, status?: ServiceStatus): Service {
   const out: Service = {
     ID: s.id,
     Version: { Index: s.version },
@@ -317,8 +317,8 @@ export function toEngineService(s: ServiceObject, ingressId: string | undefined,
     Endpoint: {
       Spec: { Mode: s.spec.endpoint.mode, ...(s.spec.endpoint.ports.length ? { Ports: s.spec.endpoint.ports.map(toEnginePort) } : {}) },
       ...(s.endpoint.ports.length ? { Ports: s.endpoint.ports.map(toEnginePort) } : {}),
-      ...(ingressId && s.endpoint.ports.some((p) => p.publishMode === 'ingress')
-        ? { VirtualIPs: [{ NetworkID: ingressId, Addr: virtualIp(s.id) }] }
+      ...(ingress && s.endpoint.ports.some((p) => p.publishMode === 'ingress')
+        ? { VirtualIPs: [{ NetworkID: ingress.id, Addr: virtualIp(s.id, ingress.subnet) }] }
         : {}),
     },
   };
@@ -338,12 +338,21 @@ export function toEngineService(s: ServiceObject, ingressId: string | undefined,
 
 const ROLLBACK_STATES = { updating: 'rollback_started', paused: 'rollback_paused', completed: 'rollback_completed' } as const;
 
-/** A stable address in the ingress subnet for display (Shoal's mesh needs no VIP). */
-function virtualIp(serviceId: string): string {
+/** A stable address in the ingress subnet (an IPv4 CIDR) for display (Shoal's mesh needs no VIP). */
+function virtualIp(serviceId: string, subnet: string): string {
   let h = 0;
   for (const ch of serviceId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return `10.0.0.${2 + (h % 250)}/24`;
+  const [addr = '10.0.0.0', bitsText = '24'] = subnet.split('/');
+  const bits = Number(bitsText);
+  const base = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  // Past the network address and the gateway, short of the broadcast address.
+  const choices = Math.max(1, 2 ** (32 - bits) - 3);
+  const ip = base + 2 + (h % choices);
+  return `${[24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join('.')}/${bits}`;
 }
+
+/** States a task reaches once its node started it (and keeps after it ended). */
+const STARTED_STATES = new Set(['starting', 'running', 'complete', 'shutdown', 'failed']);
 
 export function toEngineTask(t: TaskObject, serviceName: string | undefined): Task {
   return {
@@ -367,8 +376,11 @@ export function toEngineTask(t: TaskObject, serviceName: string | undefined): Ta
         ...(t.status.pid ? { PID: t.status.pid } : {}),
         ...(t.status.exitCode !== undefined ? { ExitCode: t.status.exitCode } : {}),
       },
+      // Host-mode ports are the node's report of a task it started, as Docker's executor gives them.
       PortStatus: {
-        ...(t.endpointPorts.some((p) => p.publishMode === 'host') ? { Ports: t.endpointPorts.filter((p) => p.publishMode === 'host').map(toEnginePort) } : {}),
+        ...(t.nodeId && STARTED_STATES.has(t.status.state) && t.endpointPorts.some((p) => p.publishMode === 'host')
+          ? { Ports: t.endpointPorts.filter((p) => p.publishMode === 'host').map(toEnginePort) }
+          : {}),
       },
     },
     DesiredState: t.desiredState,

@@ -33,11 +33,11 @@ function matchAll<T>(items: T[], filters: ParsedFilters, test: (item: T, key: st
 
 
 export function addServiceRoutes(r: Router, backend: EngineBackend): void {
-  const ingressId = async () => (await backend.networks()).find((n) => n.ingress)?.id;
+  const ingressOf = async () => (await backend.networks()).find((n) => n.ingress);
 
   r.add('GET', '/services', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), SERVICE_FILTERS);
-    const [services, tasks, ingress] = await Promise.all([backend.services(), ctx.query.get('status') === 'true' ? backend.tasks() : [], ingressId()]);
+    const [services, tasks, ingress] = await Promise.all([backend.services(), ctx.query.get('status') === 'true' ? backend.tasks() : [], ingressOf()]);
     const wanted = matchAll(services, filters, (s, k, v) => {
       if (k === 'id') return s.id.startsWith(v);
       if (k === 'name') return s.spec.name.startsWith(v);
@@ -54,7 +54,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const { id } = await backend.createService(spec);
     return { ID: id };
   });
-  r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressId()));
+  r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressOf()));
   r.add('POST', '/services/{id}/update', async (ctx) => {
     const version = versionParam(ctx.query, 'service');
     const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));
