@@ -70,12 +70,17 @@ describe('swarm init network settings', () => {
         [['--data-path-port', '80'], 'Datapath port number is not in valid range (1024-49151) : 80'],
         [['--default-addr-pool', '10.20.0.0/16', '--default-addr-pool-mask-length', '30'], 'subnet size is out of range: 30'],
         [['--default-addr-pool', '10.20.0.0/16', '--default-addr-pool-mask-length', '12'], 'invalid CIDR: "10.20.0.0/16". Subnet size is too small for pool: 12'],
+        [['--data-path-port', '7946'], "data path port 7946 is taken by gossip (Shoal's mesh tunnel is TCP)"],
       ] as const) {
         const out = await init(...flags);
         expect(out.code, flags.join(' ')).toBe(1);
         expect(out.stderr).toBe(`Error response from daemon: ${text}\n`);
       }
       expect((await lone.dockerOk(['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim()).toBe('inactive');
+      // A mask length without a pool is ignored, as swarmkit ignores it.
+      expect((await init('--default-addr-pool-mask-length', '28')).code).toBe(0);
+      expect((await lone.dockerOk(['info', '--format', '{{.Swarm.Cluster.SubnetSize}}'])).stdout.trim()).toBe('24');
+      expect((await lone.dockerOk(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'ingress'])).stdout.trim()).toBe('10.0.0.0/24');
     } finally {
       await lone.stop();
     }

@@ -24,6 +24,9 @@ export async function newCluster(req: SwarmInitRequest, hostname: string): Promi
   // moby's checks of the swarm-wide network settings (daemon/cluster/listen_addr.go).
   const problem = addrPoolProblem(req.DefaultAddrPool ?? undefined, req.SubnetSize) ?? dataPathPortProblem(req.DataPathPort);
   if (problem) throw new InvalidArgumentError(problem);
+  // Docker's data path is UDP; Shoal's tunnel is TCP, where the manager and gossip listen too.
+  const taken = req.DataPathPort === listen.port ? 'the manager listener' : req.DataPathPort === 7946 ? 'gossip' : undefined;
+  if (req.DataPathPort && taken) throw new InvalidArgumentError(`data path port ${req.DataPathPort} is taken by ${taken} (Shoal's mesh tunnel is TCP)`);
   const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
   if (req.AutoLockManagers === true) spec.autoLockManagers = true;
   const clusterId = generateClusterId();
@@ -49,8 +52,8 @@ export async function newCluster(req: SwarmInitRequest, hostname: string): Promi
     availability,
     certificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() },
     ...(spec.autoLockManagers ? { unlockKey: generateUnlockKey() } : {}),
-    ...(req.DefaultAddrPool?.length ? { defaultAddrPool: [...req.DefaultAddrPool] } : {}),
-    ...(req.SubnetSize ? { subnetSize: req.SubnetSize } : {}),
+    // As swarmkit, the mask length only comes with a pool (alone it is ignored).
+    ...(req.DefaultAddrPool?.length ? { defaultAddrPool: [...req.DefaultAddrPool], ...(req.SubnetSize ? { subnetSize: req.SubnetSize } : {}) } : {}),
     ...(req.DataPathPort ? { dataPathPort: req.DataPathPort } : {}),
   };
   return { node, tls, init };

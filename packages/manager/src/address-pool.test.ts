@@ -23,5 +23,6 @@ describe('the default address pool and data path port (swarm init)', () => {
     // A full pool moves on to the next one; all full: nothing.
     expect(allocateSubnet(['10.20.0.0/25', '10.30.0.0/16'], 26, ['10.20.0.0/26', '10.20.0.64/26'])?.subnet).toBe('10.30.0.0/26');
     expect(allocateSubnet(['10.20.0.0/25'], 26, ['10.20.0.0/25'])).toBeUndefined();
+    expect(allocateSubnet(['10.0.0.0/8'], 40, [])).toBeUndefined(); // never a subnet of an impossible size
   });
 });

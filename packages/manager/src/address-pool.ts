@@ -32,7 +32,7 @@ export function allocateSubnet(pools: readonly string[], size: number, taken: re
   const used = taken.map(parseCidr).filter((c): c is Cidr => c !== null);
   for (const pool of pools) {
     const p = parseCidr(pool);
-    if (!p || size < p.bits) continue;
+    if (!p || !Number.isInteger(size) || size < p.bits || size > 32) continue;
     const count = 2 ** (size - p.bits);
     const step = 2 ** (32 - size);
     for (let i = 0; i < count && i < 1 << 20; i++) {

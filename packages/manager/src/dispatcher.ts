@@ -369,8 +369,8 @@ export class Dispatcher {
       // A network created or removed (ingress, or one some node's tasks attach to): nodes re-list theirs.
       if (ev.kind === 'network') for (const s of this.sessions.values()) this.markAssignmentsDirty(s.nodeId);
       // A node marked Down (heartbeats or gossip) may keep its connection (a frozen process): the
-      // logs asked of it will not come, so the streams waiting on them end with a warning.
-      if (ev.kind === 'node' && ev.object.status.state === 'down' && ev.previous?.status.state !== 'down') this.logs.nodeGone(ev.object.id);
+      // logs asked of it will not come, so the streams waiting for their end stop with a warning.
+      if (ev.kind === 'node' && ev.object.status.state === 'down' && ev.previous?.status.state !== 'down') this.logs.nodeDown(ev.object.id);
       if (ev.kind === 'node' && ev.action === 'update' && ev.previous && ev.previous.role !== ev.object.role) {
         for (const s of this.sessions.values()) {
           if (s.nodeId === ev.object.id) s.stream.write({ type: 'role-change', desiredRole: ev.object.role });
@@ -389,7 +389,8 @@ export class Dispatcher {
   }
 
   private closeSession(session: Session): void {
-    this.sessions.delete(session.id);
+    // Its agent drops the log streams of a session that ends: the readers must not wait for them.
+    if (this.sessions.delete(session.id)) this.logs.nodeGone(session.nodeId);
     session.stream.end();
   }
 }

@@ -71,6 +71,32 @@ describe('LogBroker', () => {
     expect(sent.filter(([, m]) => m.type === 'logs-cancel').map(([n]) => n)).toEqual(['frozen']);
   });
 
+  it('ends the streams that wait for a node marked Down (cancelling its request), but not a followed one', async () => {
+    const sent: Array<[string, SessionMessage]> = [];
+    const broker = new LogBroker((nodeId, msg) => (sent.push([nodeId, msg]), true));
+    const once: string[] = [];
+    const plain = (async () => {
+      for await (const rec of broker.subscribe([{ id: 't1', nodeId: 'n1', serviceId: 's' }], query, new AbortController().signal)) once.push(rec.line);
+    })();
+    const abort = new AbortController();
+    const followed: string[] = [];
+    const following = (async () => {
+      for await (const rec of broker.subscribe([{ id: 't1', nodeId: 'n1', serviceId: 's' }], { ...query, follow: true }, abort.signal)) followed.push(rec.line);
+    })();
+    await new Promise((r) => setImmediate(r));
+    broker.nodeDown('n1');
+    await plain;
+    expect(once).toEqual(['warning: incomplete log stream. some logs could not be retrieved for the following reasons: node n1 is not available']);
+    expect(sent.filter(([, m]) => m.type === 'logs-cancel')).toHaveLength(1);
+    // The node recovers on the same session: the followed stream gets its lines again.
+    const followId = (sent.filter(([, m]) => m.type === 'logs')[1]?.[1] as { requestId: string }).requestId;
+    broker.publish('n1', { sessionId: 'x', requestId: followId, records: [{ taskId: 't1', stream: 'stdout', time: 't', line: 'back' }] });
+    await new Promise((r) => setImmediate(r));
+    expect(followed).toEqual(['back']);
+    abort.abort();
+    await following;
+  });
+
   it('keeps following a quiet node (no stall bound with --follow)', async () => {
     const broker = new LogBroker(() => true, 20);
     const abort = new AbortController();

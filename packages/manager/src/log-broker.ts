@@ -16,6 +16,8 @@ export interface LogQuery {
 
 interface Subscription {
   nodeId: string;
+  /** Part of a followed stream (`-f`), which a node's Down state does not end. */
+  follow: boolean;
   serviceOf: Map<string, string>;
   /** A record; null when the node's stream is done; 'gone' when the node went away. */
   push: (rec: LogRecordWithOrigin | null | 'gone') => void;
@@ -55,6 +57,7 @@ export class LogBroker {
       const requestId = randomBytes(8).toString('hex');
       this.requests.set(requestId, {
         nodeId,
+        follow: q.follow,
         serviceOf: new Map(list.map((t) => [t.id, t.serviceId])),
         push: (rec) => {
           if (rec === 'gone') missing.add(nodeId);
@@ -161,6 +164,20 @@ export class LogBroker {
         this.requests.delete(id);
         sub.push('gone');
       }
+    }
+  }
+
+  /**
+   * A node was marked Down while its session may linger: the streams that wait for its end stop
+   * waiting (its request is cancelled). A followed stream keeps its request, as swarmkit's
+   * does: the node's lines come again if it recovers on the same session.
+   */
+  nodeDown(nodeId: string): void {
+    for (const [id, sub] of this.requests) {
+      if (sub.nodeId !== nodeId || sub.follow) continue;
+      this.requests.delete(id);
+      this.send(nodeId, { type: 'logs-cancel', requestId: id });
+      sub.push('gone');
     }
   }
 }

@@ -78,5 +78,6 @@ describe('endpoint and port status', () => {
       ({ ...meta, id: 't', serviceId: 'svc1', slot: 1, nodeId, spec: fromEngineServiceSpec(spec).task, endpointPorts: [hostPort], labels: {}, desiredState: 'running', status: { state, timestamp: meta.createdAt, message: '' } }) as never;
     expect(toEngineTask(task('', 'pending'), 'web').Status.PortStatus).toEqual({});
     expect(toEngineTask(task('n1', 'running'), 'web').Status.PortStatus?.Ports).toEqual([{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8102, PublishMode: 'host' }]);
+    expect(toEngineTask(task('n1', 'complete'), 'web').Status.PortStatus).toEqual({}); // released when it stopped
   });
 });

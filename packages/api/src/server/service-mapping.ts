@@ -345,14 +345,11 @@ function virtualIp(serviceId: string, subnet: string): string {
   const [addr = '10.0.0.0', bitsText = '24'] = subnet.split('/');
   const bits = Number(bitsText);
   const base = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  // Past the network address and the gateway, short of the broadcast address.
-  const choices = Math.max(1, 2 ** (32 - bits) - 3);
-  const ip = base + 2 + (h % choices);
+  // Past the network address and the gateway, short of the broadcast address (a tiny subnet: its first host).
+  const size = 2 ** (32 - bits);
+  const ip = size >= 4 ? base + 2 + (h % Math.max(1, size - 3)) : base + (size > 1 ? 1 : 0);
   return `${[24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join('.')}/${bits}`;
 }
-
-/** States a task reaches once its node started it (and keeps after it ended). */
-const STARTED_STATES = new Set(['starting', 'running', 'complete', 'shutdown', 'failed']);
 
 export function toEngineTask(t: TaskObject, serviceName: string | undefined): Task {
   return {
@@ -376,9 +373,10 @@ export function toEngineTask(t: TaskObject, serviceName: string | undefined): Ta
         ...(t.status.pid ? { PID: t.status.pid } : {}),
         ...(t.status.exitCode !== undefined ? { ExitCode: t.status.exitCode } : {}),
       },
-      // Host-mode ports are the node's report of a task it started, as Docker's executor gives them.
+      // Host-mode ports are bound while the task runs (moby reports them from the running
+      // container; a stopped one has released them).
       PortStatus: {
-        ...(t.nodeId && STARTED_STATES.has(t.status.state) && t.endpointPorts.some((p) => p.publishMode === 'host')
+        ...(t.nodeId && t.status.state === 'running' && t.endpointPorts.some((p) => p.publishMode === 'host')
           ? { Ports: t.endpointPorts.filter((p) => p.publishMode === 'host').map(toEnginePort) }
           : {}),
       },

@@ -170,6 +170,7 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   start(): void {
+    this.applySnapshotRetention(); // snapshots installed from the leader are kept to the same count
     const tickMs = this.options.tickMs ?? 100;
     this.ticker = setInterval(() => {
       this.node.tick();
@@ -432,7 +433,7 @@ export class RaftReplica implements Proposer, RaftView {
     const interval = this.options.snapshotInterval?.() ?? 10_000;
     if (this.snapshotting || applied < this.nextSnapshotAt(interval) || applied < this.snapshotRetryIndex) return;
     this.snapshotting = true;
-    this.fileStorage.setKeepSnapshots(1 + Math.max(1, this.options.keepOldSnapshots?.() ?? 0));
+    this.applySnapshotRetention();
     const confState = this.confState;
     this.snapshots
       .encodeAsync(this.options.store, this.peers)
@@ -458,6 +459,11 @@ export class RaftReplica implements Proposer, RaftView {
           this.options.logger.error({ err, index: applied }, 'raft snapshot failed');
         },
       );
+  }
+
+  /** Raft.KeepOldSnapshots old snapshot files besides the newest, and always one spare. */
+  private applySnapshotRetention(): void {
+    this.fileStorage.setKeepSnapshots(1 + Math.max(1, this.options.keepOldSnapshots?.() ?? 0));
   }
 
   /** This manager's next snapshot index: its rank among the voters sets its phase (nextSnapshotIndex). */
