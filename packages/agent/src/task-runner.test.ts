@@ -115,6 +115,15 @@ describe('TaskRunner', () => {
     expect(executor.callsFor('bad')).not.toContain('start');
   });
 
+  it('reports an adopted task that was asked to stop and did as shut down, not as a failure of its SIGTERM exit', async () => {
+    const { runner, executor, reports } = setup();
+    executor.seed({ taskId: 'old', serviceId: 'svc', serviceName: 'web', slot: 1, nodeId: 'n1', nodeHostname: 'h1', image: 'busybox' }, { state: 'exited', exitCode: 143 });
+    await runner.adopt();
+    runner.setAssignments([{ ...assignment('old'), desiredState: 'shutdown' }]);
+    await settle();
+    expect(reports.filter((r) => r.taskId === 'old').map((r) => r.state)).toEqual(['shutdown']);
+  });
+
   it('a detached runner lets go of its tasks: no more reports, steps or probes, and the task keeps running', async () => {
     const { runner, executor, reports } = setup();
     const checked = { ...assignment('t1'), spec: { container: { image: 'busybox', args: ['sleep', '100'], healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 5, retries: 1 } } } };

@@ -293,6 +293,8 @@ export class TaskRunner {
   private reportEnded(w: Worker, controller: TaskController): void {
     const st = controller.status();
     if (st.state !== 'exited' || st.exitCode === undefined || st.exitCode === null) return;
+    // Asked to stop: it ended because we stopped it (the step reports shutdown), not by failing.
+    if (RANK[w.assignment.desiredState] > RANK.running) return;
     if (st.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
     else this.report(w, 'failed', 'started', { exitCode: st.exitCode, err: `task: non-zero exit (${st.exitCode})` });
   }

@@ -123,3 +123,17 @@ describe('ServiceApi.task', () => {
     expect(() => api.task('web.1.tk7abc')).toThrow('task web.1.tk7abc not found');
   });
 });
+
+describe('ServiceApi.updateService refusals', () => {
+  it("refuses a mode change and a rename with swarmkit's Unimplemented texts, changing nothing", async () => {
+    const api = localApi();
+    await api.createService(makeSpec('web'));
+    const s = api.service('web');
+    await expect(api.updateService('web', s.version, { ...s.spec, mode: { type: 'global' } })).rejects.toMatchObject({
+      code: 'UNIMPLEMENTED',
+      message: 'rpc error: code = Unimplemented desc = service mode change is not allowed',
+    });
+    await expect(api.updateService('web', s.version, { ...s.spec, name: 'web2' })).rejects.toThrow('rpc error: code = Unimplemented desc = renaming services is not supported');
+    expect(api.service('web').version).toBe(s.version);
+  });
+});

@@ -5,6 +5,7 @@ import { generateNodeId } from '@shoal/pki';
 import {
   AlreadyExistsError,
   InvalidArgumentError,
+  UnimplementedError,
   NotFoundError,
   OutOfSequenceError,
   ShoalError,
@@ -112,9 +113,9 @@ export class ServiceApi {
       if (!current.previousSpec) throw new FailedRollback(current.id);
       next = current.previousSpec;
     }
-    if (next.name !== current.spec.name) {
-      throw invalid('renaming services is not supported');
-    }
+    // swarmkit's UpdateService: a rename or a mode change is a new service (delete and re-add).
+    if (next.name !== current.spec.name) throw new UnimplementedError('renaming services is not supported');
+    if (next.mode.type !== current.spec.mode.type) throw new UnimplementedError('service mode change is not allowed');
     next = this.withNetworkIds(next);
     this.validate(next);
     const ports = this.allocate(next, current);

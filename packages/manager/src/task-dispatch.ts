@@ -1,6 +1,6 @@
 // The dispatcher's task side: what each node is told to run, and the task statuses
 // agents report, written to the store in batches and only ever moving forward.
-import { TASK_STATES, updateOp, type ClusterStore, type NetworkObject, type StoreOp, type TaskObject } from '@shoal/store';
+import { TASK_STATES, isTerminal, updateOp, type ClusterStore, type NetworkObject, type StoreOp, type TaskObject } from '@shoal/store';
 import type { TaskAssignment, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
 import { hasStopped } from './orchestrator/tasks';
@@ -100,6 +100,9 @@ function startedAtOf(task: TaskObject, u: TaskStatusUpdate): { startedAt?: strin
 function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpdate): StoreOp[] {
   if (!task || task.nodeId !== nodeId) return [];
   if (TASK_STATES[u.state] <= TASK_STATES[task.status.state]) return [];
+  // How a task ended is written once: a later report (an agent that adopted it after a restart or
+  // a role change sees only a dead process) must not rewrite its history.
+  if (isTerminal(task.status.state)) return [];
   const status: TaskObject['status'] = {
     state: u.state,
     timestamp: u.timestamp,

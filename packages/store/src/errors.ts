@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'ALREADY_IN_SWARM'
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
+  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 export class ShoalError extends Error {
@@ -106,6 +107,13 @@ export class ConflictError extends ShoalError {
   }
 }
 
+/** swarmkit's codes.Unimplemented (moby answers 501): what swarmkit refuses to do at all. */
+export class UnimplementedError extends ShoalError {
+  constructor(desc: string) {
+    super('UNIMPLEMENTED', rpcText('Unimplemented', desc));
+  }
+}
+
 /** moby's errSwarmLocked: every swarm call on a manager that restarted locked. */
 export const SWARM_LOCKED_TEXT = 'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
 
@@ -136,6 +144,8 @@ export function errorFromCode(code: ErrorCode, message: string): ShoalError {
       return new UnauthenticatedError(message);
     case 'CONFLICT':
       return new ConflictError(message);
+    case 'UNIMPLEMENTED':
+      return new ShoalError('UNIMPLEMENTED', message);
     case 'INTERNAL':
       return new ShoalError('INTERNAL', message);
     default:

@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Record<ShoalError['code'], number> = {
   ALREADY_IN_SWARM: 503,
   UNAUTHENTICATED: 401,
   CONFLICT: 409,
+  UNIMPLEMENTED: 501,
   INTERNAL: 500,
 };
 

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { ClusterStore, MemoryStore, createOp, resultToEvents, type Proposer } from '@shoal/store';
+import { makeService, makeSpec, makeTask } from './orchestrator/testing';
+import { TaskStatusWriter } from './task-dispatch';
+
+describe('TaskStatusWriter', () => {
+  it('writes how a task ended once: a later report (an agent that adopted the dead process) changes nothing', async () => {
+    const memory = new MemoryStore();
+    const proposer: Proposer = { propose: async (command) => resultToEvents(memory.apply(memory.appliedIndex + 1, command)) };
+    const svc = makeService('s1', makeSpec('web'));
+    const { version: _v, createdAt: _c, updatedAt: _u, ...task } = makeTask('t1', svc, { nodeId: 'n1', state: 'running', desired: 'shutdown' });
+    memory.apply(1, { type: 'batch', at: new Date().toISOString(), ops: [createOp('task', task)] });
+    const writer = new TaskStatusWriter(new ClusterStore(memory, proposer), pino({ level: 'silent' }), 1);
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    writer.add('n1', [{ taskId: 't1', state: 'shutdown', message: 'shutdown', timestamp: '2026-11-27T10:00:00.000Z' }]);
+    await settle();
+    expect(memory.get('task', 't1')?.status).toMatchObject({ state: 'shutdown', timestamp: '2026-11-27T10:00:00.000Z' });
+    writer.add('n1', [{ taskId: 't1', state: 'failed', message: 'started', err: 'task: non-zero exit (143)', exitCode: 143, timestamp: '2026-11-27T10:05:00.000Z' }]);
+    await settle();
+    expect(memory.get('task', 't1')?.status).toMatchObject({ state: 'shutdown', timestamp: '2026-11-27T10:00:00.000Z' });
+    writer.stop();
+  });
+});
