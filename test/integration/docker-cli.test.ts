@@ -104,6 +104,27 @@ describe('docker CLI compatibility', () => {
     expect(secret.stderr).toContain('secrets are not supported by Shoal yet');
   });
 
+  it("rejects a task whose node stops meeting its constraints (swarmkit's constraint enforcer); a mode change is refused", async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['node', 'update', '--label-add', 'zone=x', 'worker1']);
+    await m.dockerOk(['service', 'create', '-d', '--name', 'zoned', '--restart-delay', '0s', '--constraint', 'node.labels.zone==x', 'shoal/whoami']);
+    const ps = async () => (await m.dockerOk(['service', 'ps', '--no-trunc', '--format', '{{.Node}}|{{.CurrentState}}|{{.Error}}', 'zoned'])).stdout.trim().split('\n');
+    await waitFor(async () => ((await ps()).some((l) => l.startsWith('worker1|Running')) ? true : undefined), { timeoutMs: 10_000, what: 'zoned running on worker1' });
+    await m.dockerOk(['node', 'update', '--label-rm', 'zone', 'worker1']);
+    const after = await waitFor(async () => {
+      const lines = await ps();
+      // The CLI quotes the error column.
+      return lines.some((l) => l.startsWith('worker1|Rejected') && l.endsWith('|"assigned node no longer meets constraints"')) && lines.some((l) => l.startsWith('|Pending')) ? lines : undefined;
+    }, { timeoutMs: 10_000, what: 'the task rejected and its replacement pending' });
+    expect(after.find((l) => l.startsWith('|Pending'))).toContain('no suitable node (scheduling constraints not satisfied on 2 nodes)');
+    // No CLI flag changes a mode; a stack redeploy (or any API client) sends the spec with another one.
+    const svc = await m.api.get<{ ID: string; Version: { Index: number }; Spec: Record<string, unknown> }>('/v1.41/services/zoned');
+    await expect(m.api.post(`/v1.41/services/${svc.ID}/update?version=${svc.Version.Index}`, { ...svc.Spec, Mode: { Global: {} } })).rejects.toThrow(
+      'rpc error: code = Unimplemented desc = service mode change is not allowed',
+    );
+    await m.dockerOk(['service', 'rm', 'zoned']);
+  });
+
   it('swarm ca prints the root CA; an external CA is refused and changes nothing; no unlock key without autolock', async () => {
     const root = (await cluster.manager.dockerOk(['swarm', 'ca'])).stdout;
     expect(root).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);

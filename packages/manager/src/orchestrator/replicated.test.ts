@@ -87,3 +87,40 @@ describe('replicated orchestrator', () => {
     expect(sim.tasks('web')).toEqual([]);
   });
 });
+
+describe('constraint enforcer (replicated)', () => {
+  it('rejects a task whose node stops meeting its constraints and replaces it where they hold, after the restart delay', () => {
+    const sim = new SimCluster();
+    sim.addNode('n1');
+    sim.addNode('n2');
+    sim.updateNode('n1', (n) => ({ ...n, spec: { ...n.spec, labels: { tier: 'a' } } }));
+    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 1 } });
+    sim.addService('web', { ...spec, task: { ...spec.task, placement: { ...spec.task.placement, constraints: ['node.labels.tier==a'] } } });
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const [first] = sim.running('web');
+    expect(first?.nodeId).toBe('n1');
+    // The label moves from n1 to n2.
+    sim.updateNode('n1', (n) => ({ ...n, spec: { ...n.spec, labels: {} } }));
+    sim.updateNode('n2', (n) => ({ ...n, spec: { ...n.spec, labels: { tier: 'a' } } }));
+    const { wakeAt } = sim.reconcile();
+    expect(sim.store.get('task', first!.id)).toMatchObject({
+      desiredState: 'shutdown',
+      status: { state: 'rejected', message: 'task rejected by constraint enforcer', err: 'assigned node no longer meets constraints' },
+    });
+    sim.now = wakeAt as number;
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    expect(sim.running('web').map((t) => t.nodeId)).toEqual(['n2']);
+  });
+
+  it('leaves tasks alone while their node still meets the constraints, and tasks without constraints', () => {
+    const sim = started(3);
+    const before = sim.running('web').map((t) => t.id).sort();
+    sim.updateNode('n1', (n) => ({ ...n, spec: { ...n.spec, labels: { any: 'thing' } } }));
+    sim.reconcile();
+    expect(sim.running('web').map((t) => t.id).sort()).toEqual(before);
+  });
+});

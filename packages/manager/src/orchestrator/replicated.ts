@@ -4,7 +4,8 @@ import type { ServiceObject, TaskObject } from '@shoal/store';
 import type { OrchestratorOptions } from './options';
 import { rebalanceReplicated } from './rebalance';
 import { completeHandovers, fresh, liveSuccessor, releaseDelayedStarts, restartStopped, shouldRestart } from './restart';
-import { advanceDesired, byAge, hasStopped, isLive, newTask, nodeFitness } from './tasks';
+import { nodeMatches } from './constraint';
+import { advanceDesired, byAge, constraintsOf, hasStopped, isLive, newTask, nodeFitness } from './tasks';
 import { runUpdate, type UpdateGroup } from './updater';
 import type { WorkingSet } from './working-set';
 
@@ -73,6 +74,7 @@ function occupiedSlot(slot: number, tasks: TaskObject[]): UpdateGroup | null {
 function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slotTasks: TaskObject[], options: OrchestratorOptions): void {
   const where = { slot, nodeId: '' };
   dropDuplicates(ws, slotTasks);
+  enforceConstraints(ws, slotTasks);
   for (const t of fresh(ws, slotTasks)) {
     if (isLive(t) && hasStopped(t)) restartStopped(ws, service, t, slotTasks, where);
   }
@@ -98,6 +100,25 @@ function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slo
   }
   completeHandovers(ws, tasks, options);
   releaseDelayedStarts(ws, tasks, options);
+}
+
+/**
+ * swarmkit's constraint enforcer: a task whose node no longer meets the service's placement
+ * constraints (a label removed, a role changed) is rejected, and the restart supervision below
+ * replaces it where the constraints hold (or leaves the replacement pending). A task on a node
+ * that is down or drained is left to the node-failure and drain handling.
+ */
+function enforceConstraints(ws: WorkingSet, slotTasks: readonly TaskObject[]): void {
+  for (const t of fresh(ws, slotTasks)) {
+    if (!isLive(t) || hasStopped(t) || t.nodeId === '') continue;
+    const constraints = constraintsOf(t.spec); // the task's own (a service update replaces tasks anyway)
+    const node = ws.node(t.nodeId);
+    if (constraints.length === 0 || !node || nodeFitness(node) !== 'ok' || nodeMatches(constraints, node)) continue;
+    ws.updateTask({
+      ...t,
+      status: { ...t.status, state: 'rejected', timestamp: new Date(ws.now).toISOString(), message: 'task rejected by constraint enforcer', err: 'assigned node no longer meets constraints' },
+    });
+  }
 }
 
 /**
