@@ -102,6 +102,8 @@ describe('docker CLI compatibility', () => {
     const secret = await cluster.manager.docker(['secret', 'create', 'pw', '/etc/hostname']);
     expect(secret.code).toBe(1);
     expect(secret.stderr).toContain('secrets are not supported by Shoal yet');
+    expect((await cluster.manager.docker(['secret', 'rm', 'pw'])).stderr).toBe('Error response from daemon: secret pw not found\n');
+    expect((await cluster.manager.docker(['config', 'rm', 'c1'])).stderr).toBe('Error response from daemon: config c1 not found\n');
   });
 
   it("rejects a task whose node stops meeting its constraints (swarmkit's constraint enforcer); a mode change is refused", async () => {
@@ -339,12 +341,14 @@ describe('docker CLI compatibility', () => {
 
   it('service --user, --stop-signal, --placement-pref and the container-only options are kept and shown; a bad signal is refused', async () => {
     const m = cluster.manager;
-    await m.dockerOk([
+    const created = await m.dockerOk([
       ...['service', 'create', '-d', '--name', 'asuser', '--replicas', '0'],
       ...['--user', 'nobody', '--stop-signal', 'SIGINT', '--placement-pref', 'spread=node.labels.zone'],
       ...['--tty', '--read-only', '--init', '--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--limit-pids', '100'],
       ...['--mount', 'type=bind,source=/tmp,target=/data', '--host', 'db:10.0.0.9', '--dns', '10.0.0.53', '--cap-add', 'NET_ADMIN', 'shoal/whoami'],
     ]);
+    // The CLI prints the response's warnings: a mount a host process cannot have.
+    expect(created.stderr).toContain("mounts are kept but not applied (/data): Shoal runs each task as a host process, which sees the host's own files");
     const spec = JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate}}', 'asuser'])).stdout) as {
       ContainerSpec: Record<string, unknown>;
       Placement: Record<string, unknown>;

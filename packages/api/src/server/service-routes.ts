@@ -50,16 +50,19 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     return wanted.map((s) => toEngineService(s, ingress, statuses?.get(s.id)));
   });
   r.add('POST', '/services/create', async (ctx) => {
-    const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));
+    const body = requireSpec(await ctx.body());
+    const spec = fromEngineServiceSpec(body);
     const { id } = await backend.createService(spec);
-    return { ID: id };
+    const warnings = inertWarnings(body);
+    return { ID: id, ...(warnings ? { Warnings: warnings } : {}) };
   });
   r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressOf()));
   r.add('POST', '/services/{id}/update', async (ctx) => {
     const version = versionParam(ctx.query, 'service');
-    const spec = fromEngineServiceSpec(requireSpec(await ctx.body()));
+    const body = requireSpec(await ctx.body());
+    const spec = fromEngineServiceSpec(body);
     await backend.updateService(ctx.params.id ?? '', version, spec, { rollback: ctx.query.get('rollback') === 'previous' });
-    return { Warnings: null };
+    return { Warnings: inertWarnings(body) };
   });
   r.add('DELETE', '/services/{id}', async (ctx) => {
     await backend.removeService(ctx.params.id ?? '');
@@ -176,7 +179,11 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       if (!controlAvailable) return Promise.reject(new NotManagerError(state === 'inactive' ? NO_SWARM_NOT_MANAGER_TEXT : undefined));
       return Promise.resolve([]);
     });
-    r.add('GET', `/${kind}/{id}`, (ctx) => Promise.reject(Object.assign(new Error(`${what} ${ctx.params.id ?? ''} not found`), { code: 'NOT_FOUND' })));
+    // None exists: looking one up, removing or updating it finds nothing (moby's "not found").
+    const notFound = (ctx: RouteContext) => Promise.reject(Object.assign(new Error(`${what} ${ctx.params.id ?? ''} not found`), { code: 'NOT_FOUND' }));
+    r.add('GET', `/${kind}/{id}`, notFound);
+    r.add('DELETE', `/${kind}/{id}`, notFound);
+    r.add('POST', `/${kind}/{id}/update`, notFound);
     r.add('POST', `/${kind}/create`, () =>
       Promise.reject(Object.assign(new Error(`${kind} are not supported by Shoal yet: a service's tasks are host processes with nowhere to mount them`), { code: 'FAILED_PRECONDITION' })),
     );
@@ -199,6 +206,18 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
 
   r.add('GET', '/services/{id}/logs', (ctx) => streamLogs(ctx, backend, 'service'));
   r.add('GET', '/tasks/{id}/logs', (ctx) => streamLogs(ctx, backend, 'task'));
+}
+
+/**
+ * What the docker CLI prints after a service create or update (the response's Warnings): mounts
+ * are kept and shown but a host process has nothing to mount them in, so a volume a task
+ * expects would silently be the host's own path.
+ */
+function inertWarnings(spec: EngineServiceSpec): string[] | null {
+  const mounts = spec.TaskTemplate?.ContainerSpec?.Mounts ?? [];
+  if (mounts.length === 0) return null;
+  const targets = mounts.map((m) => m.Target ?? '').join(', ');
+  return [`mounts are kept but not applied (${targets}): Shoal runs each task as a host process, which sees the host's own files`];
 }
 
 function taskMatches(
