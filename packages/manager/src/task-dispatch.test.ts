@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { ClusterStore, MemoryStore, createOp, resultToEvents, type Proposer } from '@shoal/store';
 import { makeService, makeSpec, makeTask } from './orchestrator/testing';
-import { TaskStatusWriter } from './task-dispatch';
+import { TaskStatusWriter, nodeAssignments } from './task-dispatch';
 
 describe('TaskStatusWriter', () => {
   it('writes how a task ended once: a later report (an agent that adopted the dead process) changes nothing', async () => {
@@ -20,5 +20,20 @@ describe('TaskStatusWriter', () => {
     await settle();
     expect(memory.get('task', 't1')?.status).toMatchObject({ state: 'shutdown', timestamp: '2026-11-27T10:00:00.000Z' });
     writer.stop();
+  });
+});
+
+describe('nodeAssignments', () => {
+  it('tells a node only the tasks placed on it (from assigned on), not one pinned to it but still pending', () => {
+    const memory = new MemoryStore();
+    const proposer: Proposer = { propose: async (command) => resultToEvents(memory.apply(memory.appliedIndex + 1, command)) };
+    const svc = makeService('s1', makeSpec('agent'));
+    const task = (id: string, state: 'pending' | 'assigned' | 'running') => {
+      const { version: _v, createdAt: _c, updatedAt: _u, ...t } = makeTask(id, svc, { nodeId: 'n1', slot: 0, state });
+      return createOp('task', t);
+    };
+    memory.apply(1, { type: 'batch', at: new Date().toISOString(), ops: [task('short', 'pending'), task('placed', 'assigned'), task('up', 'running')] });
+    const { tasks } = nodeAssignments(new ClusterStore(memory, proposer), 'n1');
+    expect(tasks.map((t) => t.taskId).sort()).toEqual(['placed', 'up']);
   });
 });

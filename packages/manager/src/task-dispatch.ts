@@ -15,7 +15,9 @@ export function nodeAssignments(store: ClusterStore, nodeId: string): { tasks: T
   const tasks: TaskAssignment[] = [];
   const attached = new Set<string>();
   for (const t of memory.list('task')) {
-    if (t.nodeId !== nodeId) continue;
+    // Only what the scheduler placed (swarmkit sends tasks from `assigned` on): a task pinned to
+    // the node but still pending (e.g. a global task short of resources) is not the agent's yet.
+    if (t.nodeId !== nodeId || TASK_STATES[t.status.state] < TASK_STATES.assigned) continue;
     tasks.push(toAssignment(t, memory.get('service', t.serviceId)?.spec.name ?? t.serviceId));
     if (!hasStopped(t)) for (const a of t.spec.networks ?? []) attached.add(a.target);
   }

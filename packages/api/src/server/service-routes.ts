@@ -61,8 +61,9 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const version = versionParam(ctx.query, 'service');
     const body = requireSpec(await ctx.body());
     const spec = fromEngineServiceSpec(body);
-    await backend.updateService(ctx.params.id ?? '', version, spec, { rollback: ctx.query.get('rollback') === 'previous' });
-    return { Warnings: inertWarnings(body) };
+    const rollback = ctx.query.get('rollback') === 'previous';
+    await backend.updateService(ctx.params.id ?? '', version, spec, { rollback });
+    return { Warnings: rollback ? null : inertWarnings(body) }; // a rollback applies the previous spec, not this body
   });
   r.add('DELETE', '/services/{id}', async (ctx) => {
     await backend.removeService(ctx.params.id ?? '');
@@ -173,14 +174,18 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   // stack's secrets and configs before it removes anything); creating one is refused.
   for (const kind of ['secrets', 'configs'] as const) {
     const what = kind === 'secrets' ? 'secret' : 'config';
-    r.add('GET', `/${kind}`, () => {
-      // A manager's call, as in Docker: moby's errNoManager elsewhere.
+    // Manager calls, as in Docker (moby's errNoManager on a worker or outside a swarm).
+    const onManager = <T>(answer: () => T): Promise<T> => {
       const { state, controlAvailable } = backend.swarmStatus();
       if (!controlAvailable) return Promise.reject(new NotManagerError(state === 'inactive' ? NO_SWARM_NOT_MANAGER_TEXT : undefined));
-      return Promise.resolve([]);
-    });
+      return Promise.resolve().then(answer);
+    };
+    r.add('GET', `/${kind}`, () => onManager(() => []));
     // None exists: looking one up, removing or updating it finds nothing (moby's "not found").
-    const notFound = (ctx: RouteContext) => Promise.reject(Object.assign(new Error(`${what} ${ctx.params.id ?? ''} not found`), { code: 'NOT_FOUND' }));
+    const notFound = (ctx: RouteContext) =>
+      onManager(() => {
+        throw Object.assign(new Error(`${what} ${ctx.params.id ?? ''} not found`), { code: 'NOT_FOUND' });
+      });
     r.add('GET', `/${kind}/{id}`, notFound);
     r.add('DELETE', `/${kind}/{id}`, notFound);
     r.add('POST', `/${kind}/{id}/update`, notFound);

@@ -116,6 +116,51 @@ describe('constraint enforcer (replicated)', () => {
     expect(sim.running('web').map((t) => t.nodeId)).toEqual(['n2']);
   });
 
+  /** One task on n1, labelled tier=a, with `constraints`; n2 unlabelled. */
+  function placed(constraints: string[]): { sim: SimCluster; id: string } {
+    const sim = new SimCluster();
+    sim.addNode('n1', { labels: { tier: 'a' } });
+    sim.addNode('n2');
+    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 1 } });
+    sim.addService('web', { ...spec, task: { ...spec.task, placement: { ...spec.task.placement, constraints } } });
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const [t] = sim.running('web');
+    expect(t?.nodeId).toBe('n1');
+    return { sim, id: t!.id };
+  }
+  const setConstraints = (sim: SimCluster, constraints: string[]) =>
+    sim.updateService('web', (s) => ({ ...s, task: { ...s.task, placement: { ...s.task.placement, constraints } } }));
+  const dropLabel = (sim: SimCluster) => sim.updateNode('n1', (n) => ({ ...n, spec: { ...n.spec, labels: {} } }));
+
+  it("holds a task kept by a constraint-only update to the service's current constraints", () => {
+    // Dropped from the service: the task, kept, is no longer held to its old constraint.
+    const dropped = placed(['node.labels.tier==a']);
+    setConstraints(dropped.sim, []);
+    dropped.sim.reconcile();
+    dropLabel(dropped.sim);
+    dropped.sim.reconcile();
+    expect(dropped.sim.running('web').map((t) => t.id)).toEqual([dropped.id]);
+    // Added to the service while the node met it: the kept task is held to it, and no update rolls.
+    const added = placed([]);
+    setConstraints(added.sim, ['node.labels.tier==a']);
+    added.sim.reconcile();
+    expect(added.sim.running('web').map((t) => t.id)).toEqual([added.id]);
+    dropLabel(added.sim);
+    added.sim.reconcile();
+    expect(added.sim.store.get('task', added.id)?.status).toMatchObject({ state: 'rejected', err: 'assigned node no longer meets constraints' });
+    expect(added.sim.store.get('service', 'web')?.updateStatus?.state).toBe('completed'); // not a new rolling update
+  });
+
+  it('leaves the tasks of a paused node where they are, as swarmkit does', () => {
+    const { sim, id } = placed(['node.labels.tier==a']);
+    sim.setAvailability('n1', 'pause');
+    dropLabel(sim);
+    sim.reconcile();
+    expect(sim.running('web').map((t) => t.id)).toEqual([id]);
+  });
+
   it('leaves tasks alone while their node still meets the constraints, and tasks without constraints', () => {
     const sim = started(3);
     const before = sim.running('web').map((t) => t.id).sort();

@@ -5,7 +5,7 @@ import type { OrchestratorOptions } from './options';
 import { rebalanceReplicated } from './rebalance';
 import { completeHandovers, fresh, liveSuccessor, releaseDelayedStarts, restartStopped, shouldRestart } from './restart';
 import { nodeMatches } from './constraint';
-import { advanceDesired, byAge, constraintsOf, hasStopped, isLive, newTask, nodeFitness } from './tasks';
+import { advanceDesired, byAge, hasStopped, heldConstraints, isLive, newTask, nodeFitness } from './tasks';
 import { runUpdate, type UpdateGroup } from './updater';
 import type { WorkingSet } from './working-set';
 
@@ -74,7 +74,7 @@ function occupiedSlot(slot: number, tasks: TaskObject[]): UpdateGroup | null {
 function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slotTasks: TaskObject[], options: OrchestratorOptions): void {
   const where = { slot, nodeId: '' };
   dropDuplicates(ws, slotTasks);
-  enforceConstraints(ws, slotTasks);
+  enforceConstraints(ws, service, slotTasks);
   for (const t of fresh(ws, slotTasks)) {
     if (isLive(t) && hasStopped(t)) restartStopped(ws, service, t, slotTasks, where);
   }
@@ -105,15 +105,17 @@ function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slo
 /**
  * swarmkit's constraint enforcer: a task whose node no longer meets the service's placement
  * constraints (a label removed, a role changed) is rejected, and the restart supervision below
- * replaces it where the constraints hold (or leaves the replacement pending). A task on a node
- * that is down or drained is left to the node-failure and drain handling.
+ * replaces it where the constraints hold (or leaves the replacement pending).
  */
-function enforceConstraints(ws: WorkingSet, slotTasks: readonly TaskObject[]): void {
+function enforceConstraints(ws: WorkingSet, service: ServiceObject, slotTasks: readonly TaskObject[]): void {
   for (const t of fresh(ws, slotTasks)) {
     if (!isLive(t) || hasStopped(t) || t.nodeId === '') continue;
-    const constraints = constraintsOf(t.spec); // the task's own (a service update replaces tasks anyway)
     const node = ws.node(t.nodeId);
-    if (constraints.length === 0 || !node || nodeFitness(node) !== 'ok' || nodeMatches(constraints, node)) continue;
+    // As swarmkit: only on an active node that is up (a paused node keeps its tasks; drain and
+    // node failures have their own handling below).
+    if (!node || node.status.state === 'down' || node.spec.availability !== 'active') continue;
+    const constraints = heldConstraints(service, t);
+    if (constraints.length === 0 || nodeMatches(constraints, node)) continue;
     ws.updateTask({
       ...t,
       status: { ...t.status, state: 'rejected', timestamp: new Date(ws.now).toISOString(), message: 'task rejected by constraint enforcer', err: 'assigned node no longer meets constraints' },

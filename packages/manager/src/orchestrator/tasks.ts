@@ -100,8 +100,22 @@ export function isTaskDirty(service: ServiceObject, t: TaskObject, node: NodeObj
   const portsSame = portsKey(service.endpoint.ports) === portsKey(t.endpointPorts);
   if (portsSame && specKey(service.spec.task) === specKey(t.spec)) return false;
   if (!portsSame || !node) return true;
-  const placementOnly = canonical({ ...service.spec.task, placement: t.spec.placement }) === specKey(t.spec);
-  return !(placementOnly && nodeMatches(constraintsOf(service.spec.task), node));
+  return !(onlyPlacementDiffers(service, t) && nodeMatches(constraintsOf(service.spec.task), node));
+}
+
+/** The task's spec is its service's but for the placement (a constraint update keeps such a task where it still fits). */
+function onlyPlacementDiffers(service: ServiceObject, t: TaskObject): boolean {
+  return canonical({ ...service.spec.task, placement: t.spec.placement }) === specKey(t.spec);
+}
+
+/**
+ * The constraints a task is held to where it runs (swarmkit's constraint enforcer): its service's
+ * current ones while the rest of its spec is the service's (the updater keeps such a task), its own
+ * otherwise (the updater replaces it, at its own pace).
+ */
+export function heldConstraints(service: ServiceObject, t: TaskObject): Constraint[] {
+  const current = t.serviceVersion === service.version || onlyPlacementDiffers(service, t);
+  return constraintsOf(current ? service.spec.task : t.spec);
 }
 
 export function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
