@@ -4,7 +4,7 @@
 import { sameValue } from './orchestrator';
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import { updateOp, type ClusterStore, type NodeObject, type StoreEvent } from '@shoal/store';
+import { TASK_STATES, updateOp, type ClusterStore, type NodeObject, type StoreEvent, type TaskObject } from '@shoal/store';
 import type {
   PublishLogsRequest,
   PublishLogsResponse,
@@ -348,6 +348,7 @@ export class Dispatcher {
   }
 
   private onStoreEvents(events: StoreEvent[]): void {
+    const placed = (t: TaskObject) => TASK_STATES[t.status.state] >= TASK_STATES.assigned;
     if (this.ingressPorts.apply(events)) this.broadcast({ type: 'ingress-ports', ports: [...this.ingressPorts.ports()] });
     for (const ev of events) {
       if (ev.kind === 'cluster') {
@@ -361,8 +362,9 @@ export class Dispatcher {
       }
       if (ev.kind === 'task') {
         const prev = ev.previous;
-        // Agents only care about what to run: status-only writes need no resend.
-        if (ev.action === 'update' && prev && prev.desiredState === ev.object.desiredState && prev.nodeId === ev.object.nodeId) continue;
+        // Agents only care about what to run: status-only writes need no resend, except the
+        // scheduler's confirmation of a task pinned to its node (pending → assigned: now it is theirs).
+        if (ev.action === 'update' && prev && prev.desiredState === ev.object.desiredState && prev.nodeId === ev.object.nodeId && placed(prev) === placed(ev.object)) continue;
         if (ev.object.nodeId) this.markAssignmentsDirty(ev.object.nodeId);
         if (ev.previous?.nodeId && ev.previous.nodeId !== ev.object.nodeId) this.markAssignmentsDirty(ev.previous.nodeId);
       }
