@@ -2,10 +2,12 @@
 // shoald entry point: parse flags, set up logging, run until SIGTERM/SIGINT.
 import './v8-tiering'; // first: before any hot code runs
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import pino from 'pino';
 import { SHOAL_VERSION } from '@shoal/api';
 import { USAGE, parseCommandLine } from './config';
 import { Daemon } from './daemon';
+import { acquirePidFile, releasePidFile } from './pid-file';
 
 async function main(): Promise<void> {
   let parsed;
@@ -20,6 +22,15 @@ async function main(): Promise<void> {
   const { config } = parsed;
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, host: config.hostname } });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
+  // One daemon per data dir (dockerd: one per pid file), taken before anything reads its state.
+  const pidFile = path.join(config.dataDir, 'shoald.pid');
+  try {
+    acquirePidFile(pidFile);
+  } catch (err) {
+    process.stderr.write(`shoald: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.on('exit', () => releasePidFile(pidFile));
   const daemon = new Daemon({ dataDir: config.dataDir, hostname: config.hostname, ingressFastPath: config.ingressFastPath, logger });
   let stopping = false;
   const shutdown = (signal: string) => {
