@@ -42,9 +42,14 @@ describe('raft managers', () => {
         { timeoutMs: 10_000, what: `manager status as seen from ${m.name}` },
       );
     }
-    const ls = (await cluster.nodes[1]!.cliOk(['node', 'ls'])).stdout;
-    expect(ls.match(/ Leader /g)).toHaveLength(1);
-    expect(ls.match(/ Reachable /g)).toHaveLength(2);
+    // The same through the CLI's table (waited for too: a manager under load can look unreachable for a beat).
+    await waitFor(
+      async () => {
+        const ls = (await cluster.nodes[1]!.cliOk(['node', 'ls'])).stdout;
+        return ls.match(/ Leader /g)?.length === 1 && ls.match(/ Reachable /g)?.length === 2 ? true : undefined;
+      },
+      { timeoutMs: 10_000, what: 'node ls with one Leader and two Reachable' },
+    );
   });
 
   it('elects a new leader after kill -9 of the leader and loses no acknowledged write', async () => {
