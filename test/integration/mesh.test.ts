@@ -291,7 +291,8 @@ describe('routing mesh', () => {
             return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
           }
         },
-        { timeoutMs: 15_000, what: `port ${PORT} closed on ${ip}` },
+        // At once, not after its tasks drained and a linger (a client would hang 2 s, then be reset).
+        { timeoutMs: 2_500, what: `port ${PORT} closed on ${ip}` },
       );
     }
   });

@@ -262,6 +262,25 @@ describe('IngressProxy (loopback)', () => {
     await waitFor(() => p.listeningPorts().length === 0, 'the port to close');
   });
 
+  it('closes a port the managers withdrew at once, while gossip still lists its draining tasks, and opens it again when they send it', async () => {
+    const clock = new FakeClock();
+    const b1 = await backend(startHttpBackend(NODE_IP, 'b1'));
+    const published = await deadPort(NODE_IP);
+    const p = proxy({ clock, lingerMs: 3000, waitForEndpointMs: 2000 });
+    const entry = endpoint('t1', { nodeAddr: NODE_IP, port: b1.port, publishedPorts: [ingressPort(published)] });
+    await p.setServicePorts([published]);
+    await p.setEndpoints([entry]);
+    expect(p.listeningPorts()).toEqual([published]);
+    await p.setServicePorts([]); // service rm: its task still in the table while it drains
+    expect(p.listeningPorts()).toEqual([]);
+    await expect(httpGet(NODE_IP, published)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await p.setEndpoints([entry]); // a gossip update changes nothing
+    expect(p.listeningPorts()).toEqual([]);
+    await p.setServicePorts([published]); // a new service on the port
+    expect(p.listeningPorts()).toEqual([published]);
+    expect((await httpGet(NODE_IP, published)).body.toString()).toBe('b1');
+  });
+
   it('closes a client when no endpoint can be reached', async () => {
     const published = await deadPort(NODE_IP);
     const p = proxy();

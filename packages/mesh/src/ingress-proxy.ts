@@ -64,6 +64,12 @@ export class IngressProxy {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private servicePorts = new Set<number>();
+  /**
+   * Ports the managers withdrew (the service removed, scaled to 0 or unpublished): closed at once,
+   * whatever gossip still lists (its tasks are draining) and without the linger, so a client is
+   * refused instead of waiting for a task that will not come; until the managers send them again.
+   */
+  private readonly withdrawn = new Set<number>();
   private keptPorts = new Set<number>();
   /** Listening ports nothing publishes any more, and since when. */
   private readonly leaving = new Map<number, number>();
@@ -118,7 +124,10 @@ export class IngressProxy {
    * to waitForEndpointMs, and are closed).
    */
   setServicePorts(ports: Iterable<number>): Promise<void> {
-    this.servicePorts = new Set(ports);
+    const next = new Set(ports);
+    for (const port of this.servicePorts) if (!next.has(port)) this.withdrawn.add(port);
+    for (const port of next) this.withdrawn.delete(port);
+    this.servicePorts = next;
     return this.reconcile();
   }
 
@@ -143,6 +152,7 @@ export class IngressProxy {
   private reconcile(): Promise<void> {
     if (this.closed) return Promise.resolve();
     const wanted = new Set<number>([...this.ctx.lb.ports(), ...this.servicePorts, ...this.keptPorts]);
+    for (const port of this.withdrawn) wanted.delete(port);
     this.linger(wanted);
     const work: Promise<void>[] = [];
     for (const port of wanted) {
@@ -163,7 +173,7 @@ export class IngressProxy {
     for (const port of this.listeners.keys()) if (!wanted.has(port) && !this.leaving.has(port)) this.leaving.set(port, now);
     let next = Infinity;
     for (const [port, since] of this.leaving) {
-      if (wanted.has(port) || !this.listeners.has(port) || now - since >= lingerMs) {
+      if (wanted.has(port) || !this.listeners.has(port) || this.withdrawn.has(port) || now - since >= lingerMs) {
         this.leaving.delete(port);
         continue;
       }
