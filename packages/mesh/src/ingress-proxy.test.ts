@@ -262,7 +262,7 @@ describe('IngressProxy (loopback)', () => {
     await waitFor(() => p.listeningPorts().length === 0, 'the port to close');
   });
 
-  it('closes a port the managers withdrew at once, while gossip still lists its draining tasks, and opens it again when they send it', async () => {
+  it('closes a port the managers withdrew once no running task serves it (draining ones do not count), and opens it again when they send it', async () => {
     const clock = new FakeClock();
     const b1 = await backend(startHttpBackend(NODE_IP, 'b1'));
     const published = await deadPort(NODE_IP);
@@ -271,10 +271,13 @@ describe('IngressProxy (loopback)', () => {
     await p.setServicePorts([published]);
     await p.setEndpoints([entry]);
     expect(p.listeningPorts()).toEqual([published]);
-    await p.setServicePorts([]); // service rm: its task still in the table while it drains
+    await p.setServicePorts([]); // withdrawn (service rm, or an update moved the port): its running task still serves
+    expect(p.listeningPorts()).toEqual([published]);
+    const draining = { ...entry, state: 'draining' as const };
+    await p.setEndpoints([draining]); // draining before it stops: the port closes at once, no linger
     expect(p.listeningPorts()).toEqual([]);
     await expect(httpGet(NODE_IP, published)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    await p.setEndpoints([entry]); // a gossip update changes nothing
+    await p.setEndpoints([draining]); // a gossip update changes nothing
     expect(p.listeningPorts()).toEqual([]);
     await p.setServicePorts([published]); // a new service on the port
     expect(p.listeningPorts()).toEqual([published]);

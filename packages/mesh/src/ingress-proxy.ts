@@ -65,9 +65,10 @@ export class IngressProxy {
   private readonly logger: Logger;
   private servicePorts = new Set<number>();
   /**
-   * Ports the managers withdrew (the service removed, scaled to 0 or unpublished): closed at once,
-   * whatever gossip still lists (its tasks are draining) and without the linger, so a client is
-   * refused instead of waiting for a task that will not come; until the managers send them again.
+   * Ports the managers withdrew (the service removed, scaled to 0, or a port changed by an update):
+   * closed as soon as no running task serves them any more (draining ones do not count), without
+   * the linger, so a client is refused instead of waiting for a task that will not come. A port an
+   * update moves keeps serving through its old tasks until they drain. Until the managers send it again.
    */
   private readonly withdrawn = new Set<number>();
   private keptPorts = new Set<number>();
@@ -152,7 +153,7 @@ export class IngressProxy {
   private reconcile(): Promise<void> {
     if (this.closed) return Promise.resolve();
     const wanted = new Set<number>([...this.ctx.lb.ports(), ...this.servicePorts, ...this.keptPorts]);
-    for (const port of this.withdrawn) wanted.delete(port);
+    for (const port of this.withdrawn) if (this.gone(port)) wanted.delete(port);
     this.linger(wanted);
     const work: Promise<void>[] = [];
     for (const port of wanted) {
@@ -173,7 +174,7 @@ export class IngressProxy {
     for (const port of this.listeners.keys()) if (!wanted.has(port) && !this.leaving.has(port)) this.leaving.set(port, now);
     let next = Infinity;
     for (const [port, since] of this.leaving) {
-      if (wanted.has(port) || !this.listeners.has(port) || this.withdrawn.has(port) || now - since >= lingerMs) {
+      if (wanted.has(port) || !this.listeners.has(port) || this.gone(port) || now - since >= lingerMs) {
         this.leaving.delete(port);
         continue;
       }
@@ -182,6 +183,11 @@ export class IngressProxy {
     }
     if (this.lingerTimer) this.clock.clearTimeout(this.lingerTimer);
     this.lingerTimer = next === Infinity ? undefined : this.clock.setTimeout(() => void this.reconcile(), next - now);
+  }
+
+  /** Withdrawn by the managers, and no running task serves it. */
+  private gone(port: number): boolean {
+    return this.withdrawn.has(port) && this.ctx.lb.runningCount(port) === 0;
   }
 
   private open(port: number): Promise<void> {

@@ -153,6 +153,29 @@ describe('constraint enforcer (replicated)', () => {
     expect(added.sim.store.get('service', 'web')?.updateStatus?.state).toBe('completed'); // not a new rolling update
   });
 
+  it('leaves tasks a constraint update moves to the rolling updater (its order and pace), not the enforcer', () => {
+    const sim = new SimCluster();
+    for (const [id, zone] of [['n1', 'a'], ['n2', 'a'], ['n3', 'b'], ['n4', 'b']] as const) sim.addNode(id, { labels: { zone } });
+    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 2 } });
+    sim.addService('web', {
+      ...spec,
+      task: { ...spec.task, placement: { ...spec.task.placement, constraints: ['node.labels.zone==a'] } },
+      update: { ...spec.update, order: 'start-first', parallelism: 1 },
+    });
+    sim.reconcile();
+    sim.agents();
+    sim.reconcile();
+    const before = sim.running('web').map((t) => t.id).sort();
+    expect(before).toHaveLength(2);
+    setConstraints(sim, ['node.labels.zone==b']);
+    sim.reconcile();
+    // Both old tasks keep running; one start-first replacement goes to a zone b node.
+    expect(sim.running('web').map((t) => t.id).sort()).toEqual(before);
+    expect(sim.tasks('web').filter((t) => t.status.state === 'rejected')).toEqual([]);
+    const replacements = sim.tasks('web').filter((t) => !before.includes(t.id) && t.desiredState === 'running');
+    expect(replacements.map((t) => t.nodeId).filter((n) => n === 'n3' || n === 'n4')).toHaveLength(1);
+  });
+
   it('leaves the tasks of a paused node where they are, as swarmkit does', () => {
     const { sim, id } = placed(['node.labels.tier==a']);
     sim.setAvailability('n1', 'pause');

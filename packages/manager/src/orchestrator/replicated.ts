@@ -5,7 +5,7 @@ import type { OrchestratorOptions } from './options';
 import { rebalanceReplicated } from './rebalance';
 import { completeHandovers, fresh, liveSuccessor, releaseDelayedStarts, restartStopped, shouldRestart } from './restart';
 import { nodeMatches } from './constraint';
-import { advanceDesired, byAge, hasStopped, heldConstraints, isLive, newTask, nodeFitness } from './tasks';
+import { advanceDesired, byAge, constraintsOf, hasStopped, isLive, isTaskDirty, newTask, nodeFitness, sameValue } from './tasks';
 import { runUpdate, type UpdateGroup } from './updater';
 import type { WorkingSet } from './working-set';
 
@@ -103,18 +103,24 @@ function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slo
 }
 
 /**
- * swarmkit's constraint enforcer: a task whose node no longer meets the service's placement
- * constraints (a label removed, a role changed) is rejected, and the restart supervision below
- * replaces it where the constraints hold (or leaves the replacement pending).
+ * swarmkit's constraint enforcer: a task whose node no longer meets its placement constraints (a
+ * label removed, a role changed) is rejected, and the restart supervision below replaces it where
+ * they hold (or leaves the replacement pending). A task that a constraint-only service update keeps
+ * (its node meets the new constraints) takes the new placement first, so it is held to it from then
+ * on; one whose node does not meet them is the rolling updater's to replace, at its pace.
  */
 function enforceConstraints(ws: WorkingSet, service: ServiceObject, slotTasks: readonly TaskObject[]): void {
-  for (const t of fresh(ws, slotTasks)) {
+  for (let t of fresh(ws, slotTasks)) {
     if (!isLive(t) || hasStopped(t) || t.nodeId === '') continue;
     const node = ws.node(t.nodeId);
     // As swarmkit: only on an active node that is up (a paused node keeps its tasks; drain and
     // node failures have their own handling below).
     if (!node || node.status.state === 'down' || node.spec.availability !== 'active') continue;
-    const constraints = heldConstraints(service, t);
+    if (t.serviceVersion !== service.version && !sameValue(t.spec.placement, service.spec.task.placement) && !isTaskDirty(service, t, node)) {
+      t = { ...t, spec: { ...t.spec, placement: service.spec.task.placement } };
+      ws.updateTask(t);
+    }
+    const constraints = constraintsOf(t.spec);
     if (constraints.length === 0 || nodeMatches(constraints, node)) continue;
     ws.updateTask({
       ...t,

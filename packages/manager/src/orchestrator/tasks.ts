@@ -108,15 +108,6 @@ function onlyPlacementDiffers(service: ServiceObject, t: TaskObject): boolean {
   return canonical({ ...service.spec.task, placement: t.spec.placement }) === specKey(t.spec);
 }
 
-/**
- * The constraints a task is held to where it runs (swarmkit's constraint enforcer): its service's
- * current ones while the rest of its spec is the service's (the updater keeps such a task), its own
- * otherwise (the updater replaces it, at its own pace).
- */
-export function heldConstraints(service: ServiceObject, t: TaskObject): Constraint[] {
-  const current = t.serviceVersion === service.version || onlyPlacementDiffers(service, t);
-  return constraintsOf(current ? service.spec.task : t.spec);
-}
 
 export function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
   return a === b || specKey(a) === specKey(b);
