@@ -127,6 +127,20 @@ describe('docker CLI compatibility', () => {
     await m.dockerOk(['service', 'rm', 'zoned']);
   });
 
+  it('pauses a rolling update whose new task crashes, also when the service publishes a port (the task never listens)', async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['service', 'create', '-d', '--name', 'crashy', '--replicas', '2', '-p', '8095:80', 'shoal/whoami']);
+    const state = async () => (await m.dockerOk(['service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}', 'crashy'])).stdout.trim();
+    await waitFor(async () => ((await m.dockerOk(['service', 'ls', '--format', '{{.Replicas}}', '-f', 'name=crashy'])).stdout.trim() === '2/2' ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'crashy running',
+    });
+    await m.dockerOk(['service', 'update', '-d', '--entrypoint', "sh -c 'exit 3'", 'crashy']);
+    const paused = await waitFor(async () => ((await state()).startsWith('paused|') ? await state() : undefined), { timeoutMs: 15_000, what: 'the update paused' });
+    expect(paused).toMatch(/^paused\|update paused due to failure or early termination of task [a-z0-9]+$/);
+    await m.dockerOk(['service', 'rm', 'crashy']);
+  });
+
   it('swarm ca prints the root CA; an external CA is refused and changes nothing; no unlock key without autolock', async () => {
     const root = (await cluster.manager.dockerOk(['swarm', 'ca'])).stdout;
     expect(root).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);

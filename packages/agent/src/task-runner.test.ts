@@ -124,6 +124,21 @@ describe('TaskRunner', () => {
     expect(reports.filter((r) => r.taskId === 'old').map((r) => r.state)).toEqual(['shutdown']);
   });
 
+  it('fails a task with a published port that dies before it listens at once, never reporting it running', async () => {
+    const executor = new FakeExecutor({ portBase: 1 }); // port 1 on loopback: nothing listens
+    const reports: TaskStatusUpdate[] = [];
+    const runner = new TaskRunner({ executor, nodeId: 'n1', hostname: 'h1', report: (u) => reports.push(u), logger, portHost: '127.0.0.1', readyTimeoutMs: 60_000 });
+    runner.setAssignments([{ ...assignment('t1'), publishedPorts: [{ published: 8080, target: 80, protocol: 'tcp', mode: 'ingress' }] }]);
+    await until(() => reports.some((r) => r.state === 'starting'));
+    executor.exit('t1', 3);
+    const t0 = Date.now();
+    for (let i = 0; i < 200 && !reports.some((r) => r.state === 'failed'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Date.now() - t0).toBeLessThan(1_000); // not after the 60 s wait for the port
+    expect(reports.map((r) => r.state)).not.toContain('running');
+    expect(reports.find((r) => r.state === 'failed')).toMatchObject({ exitCode: 3, err: 'task: non-zero exit (3)' });
+    expect(reports.find((r) => r.state === 'failed')?.startedAt).toBeUndefined(); // never ran, for the updater's monitor
+  });
+
   it('a detached runner lets go of its tasks: no more reports, steps or probes, and the task keeps running', async () => {
     const { runner, executor, reports } = setup();
     const checked = { ...assignment('t1'), spec: { container: { image: 'busybox', args: ['sleep', '100'], healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 5, retries: 1 } } } };

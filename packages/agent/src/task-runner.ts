@@ -212,8 +212,15 @@ export class TaskRunner {
       if (started) await w.controller.start();
       w.live = true;
       const st = w.controller.status();
+      const controller = w.controller;
       if (st.port && w.assignment.publishedPorts.length > 0 && this.options.portHost) {
-        await waitForPort(this.options.portHost, st.port, this.options.readyTimeoutMs ?? 5000);
+        await waitForPort(this.options.portHost, st.port, this.options.readyTimeoutMs ?? 5000, () => controller.status().state !== 'exited');
+      }
+      // It died before it listened: never running (a rolling update must see a task that never ran
+      // at once, not one that ran for the whole wait); its exit is reported as a failure.
+      if (controller.status().state === 'exited') {
+        this.watchExit(w);
+        return;
       }
       // With a health check, a task it started is "starting" until a probe passes (swarmkit's
       // controller waits for "healthy"); only then is it running, and routable.
@@ -386,10 +393,10 @@ export class TaskRunner {
   }
 }
 
-/** Resolves once host:port accepts a TCP connection, or after `timeoutMs` (the task may never listen). */
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/** Resolves once host:port accepts a TCP connection, after `timeoutMs` (the task may never listen), or once `alive` says no. */
+async function waitForPort(host: string, port: number, timeoutMs: number, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && alive()) {
     const ok = await new Promise<boolean>((resolve) => {
       const sock = net.connect({ host, port });
       sock.once('connect', () => {
