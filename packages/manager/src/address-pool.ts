@@ -4,8 +4,6 @@
 /** swarmkit's defaults: 10.0.0.0/8 in /24 subnets. */
 export const DEFAULT_ADDR_POOL: readonly string[] = ['10.0.0.0/8'];
 export const DEFAULT_SUBNET_SIZE = 24;
-/** Docker's VXLAN port; Shoal's tunnel port (`swarm init --data-path-port`). */
-export const DEFAULT_DATA_PATH_PORT = 4789;
 
 /** moby's validateDefaultAddrPool (daemon/cluster/listen_addr.go): the error text, or undefined. */
 export function addrPoolProblem(pools: readonly string[] | undefined, subnetSize: number | undefined): string | undefined {

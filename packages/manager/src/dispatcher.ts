@@ -4,7 +4,7 @@
 import { sameValue } from './orchestrator';
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import { TASK_STATES, updateOp, type ClusterStore, type NodeObject, type StoreEvent, type TaskObject } from '@shoal/store';
+import { updateOp, type ClusterStore, type NodeObject, type StoreEvent } from '@shoal/store';
 import type {
   PublishLogsRequest,
   PublishLogsResponse,
@@ -24,7 +24,7 @@ import { GrpcError, callerIdentity, toServiceError } from './identity';
 import { notLeaderError } from './raft/raft-server';
 import { LogBroker } from './log-broker';
 import { IngressPorts } from './ingress-ports';
-import { TaskStatusWriter, nodeAssignments } from './task-dispatch';
+import { TaskStatusWriter, isPlaced, nodeAssignments } from './task-dispatch';
 import { needsRotatedCertificate } from './root-rotation';
 
 /** How long a connected manager may stay outside Raft before it is told to rejoin. */
@@ -348,7 +348,6 @@ export class Dispatcher {
   }
 
   private onStoreEvents(events: StoreEvent[]): void {
-    const placed = (t: TaskObject) => TASK_STATES[t.status.state] >= TASK_STATES.assigned;
     if (this.ingressPorts.apply(events)) this.broadcast({ type: 'ingress-ports', ports: [...this.ingressPorts.ports()] });
     for (const ev of events) {
       if (ev.kind === 'cluster') {
@@ -364,7 +363,7 @@ export class Dispatcher {
         const prev = ev.previous;
         // Agents only care about what to run: status-only writes need no resend, except the
         // scheduler's confirmation of a task pinned to its node (pending → assigned: now it is theirs).
-        if (ev.action === 'update' && prev && prev.desiredState === ev.object.desiredState && prev.nodeId === ev.object.nodeId && placed(prev) === placed(ev.object)) continue;
+        if (ev.action === 'update' && prev && prev.desiredState === ev.object.desiredState && prev.nodeId === ev.object.nodeId && isPlaced(prev) === isPlaced(ev.object)) continue;
         if (ev.object.nodeId) this.markAssignmentsDirty(ev.object.nodeId);
         if (ev.previous?.nodeId && ev.previous.nodeId !== ev.object.nodeId) this.markAssignmentsDirty(ev.previous.nodeId);
       }

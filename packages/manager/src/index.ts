@@ -1,7 +1,7 @@
 export * from './manager';
 export * from './control-api';
 export * from './node-lookup';
-export { DEFAULT_DATA_PATH_PORT, addrPoolProblem, dataPathPortProblem } from './address-pool';
+export { addrPoolProblem, dataPathPortProblem } from './address-pool';
 export * from './heartbeat-monitor';
 export * from './gossip-keys';
 export { rewriteAsSingleMember } from './raft/force-new-cluster';

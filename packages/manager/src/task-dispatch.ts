@@ -5,6 +5,11 @@ import type { TaskAssignment, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
 import { hasStopped } from './orchestrator/tasks';
 
+/** Placed by the scheduler (swarmkit sends a node its tasks from `assigned` on): a pinned task still pending is not the node's yet. */
+export function isPlaced(t: TaskObject): boolean {
+  return TASK_STATES[t.status.state] >= TASK_STATES.assigned;
+}
+
 /**
  * What a node is told: every task on it, and the networks it is on as Docker's workers list
  * them (ingress and the networks of its tasks that have not stopped; history rows keep none).
@@ -15,9 +20,7 @@ export function nodeAssignments(store: ClusterStore, nodeId: string): { tasks: T
   const tasks: TaskAssignment[] = [];
   const attached = new Set<string>();
   for (const t of memory.list('task')) {
-    // Only what the scheduler placed (swarmkit sends tasks from `assigned` on): a task pinned to
-    // the node but still pending (e.g. a global task short of resources) is not the agent's yet.
-    if (t.nodeId !== nodeId || TASK_STATES[t.status.state] < TASK_STATES.assigned) continue;
+    if (t.nodeId !== nodeId || !isPlaced(t)) continue; // e.g. a global task short of resources stays pending
     tasks.push(toAssignment(t, memory.get('service', t.serviceId)?.spec.name ?? t.serviceId));
     if (!hasStopped(t)) for (const a of t.spec.networks ?? []) attached.add(a.target);
   }
