@@ -2,8 +2,8 @@
 // one that keeps every committed change (moby's recovery path when quorum is lost).
 import * as fs from 'node:fs';
 import { FileStorage, decodeConfChange, type AtRestCipher, type Snapshot } from '@shoal/raft';
-import { MemoryStore, type StoreCommand } from '@shoal/store';
-import { decode } from '@shoal/wire';
+import { MemoryStore } from '@shoal/store';
+import { decodeCommand } from './command-data';
 import { SnapshotCodec } from './snapshot-data';
 
 /** Replays the committed log into a store, then replaces `dir` with a one-member snapshot. */
@@ -27,7 +27,7 @@ export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string,
           decodeConfChange(e.data); // validate; membership is replaced below
           store.skip(e.index);
         } else if (e.data.byteLength === 0) store.skip(e.index);
-        else store.apply(e.index, decode<StoreCommand>(e.data));
+        else store.apply(e.index, decodeCommand(e.data).command);
       }
     }
     term = Math.max(term, commit > 0 ? storage.term(commit) : 0);

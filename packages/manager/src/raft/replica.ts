@@ -29,6 +29,7 @@ import { decode, encode } from '@shoal/wire';
 import type { Logger } from 'pino';
 import type { RaftView } from '../raft-view';
 import { CommitNoticeDelay } from './commit-notices';
+import { decodeCommand, encodeCommand } from './command-data';
 import { SnapshotCodec } from './snapshot-data';
 
 export const NO_LEADER_MESSAGE =
@@ -234,9 +235,7 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   propose(command: StoreCommand): Promise<StoreEvent[]> {
-    // Its own buffer: the entry stays in the log for long, and a small encode is a slice of a
-    // shared 8 KiB pool it would pin.
-    const res = this.node.propose(new Uint8Array(encode(command)));
+    const res = this.node.propose(encodeCommand(command));
     if (!res.ok) return Promise.reject(this.rejection(res.leader));
     return new Promise((resolve, reject) => {
       this.pending.set(res.index, { term: res.term, resolve, reject });
@@ -391,7 +390,14 @@ export class RaftReplica implements Proposer, RaftView {
       store.skip(entry.index); // a new leader's no-op
     } else {
       try {
-        outcome = { events: resultToEvents(store.apply(entry.index, decode<StoreCommand>(entry.data))) };
+        const { command, bodies } = decodeCommand(entry.data);
+        const events = resultToEvents(store.apply(entry.index, command));
+        // An op's event carries the object it wrote (a delete's, the one it removed: no body).
+        for (let i = 0; i < events.length; i++) {
+          const body = bodies[i];
+          if (body) this.snapshots.remember((events[i] as StoreEvent).object, body);
+        }
+        outcome = { events };
       } catch (err) {
         outcome = { error: err as Error };
       }

@@ -1,7 +1,8 @@
 // What a Raft snapshot of a manager holds: the store's tables and the managers' addresses.
-// Each store object is encoded on its own and the bytes are kept while the object lives:
-// the store replaces objects on every write and never changes one in place, so a snapshot
-// re-encodes only what changed since the last one instead of the whole store.
+// Each store object is one row, encoded on its own, and the row's bytes are kept while the object
+// lives: the store replaces objects on every write and never changes one in place. A row is
+// built from the bytes the object arrived in (its Raft entry, see command-data.ts) plus the
+// store's stamps, so a snapshot copies rows and encodes only objects of unknown origin.
 import { KINDS, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot } from '@shoal/store';
 import { WIRE_VERSION, decode, encode } from '@shoal/wire';
 
@@ -10,15 +11,36 @@ export interface SnapshotData {
   peers: Record<string, string>;
 }
 
-/** The stored form: rows are encoded objects (older snapshots hold plain objects; both restore). */
+/**
+ * A stamped row: the object's wire frame as its command carried it, then the stamps the store
+ * adds on write (`{ ...object, version, createdAt, updatedAt }`, which is how a row decodes).
+ */
+type StampedRow = [body: Uint8Array, version: number, createdAt: string, updatedAt: string];
+
+/**
+ * The stored form. A row is a stamped row, or (objects without stamps, and earlier snapshots)
+ * the object's wire frame; the earliest snapshots hold plain objects. All of them restore.
+ */
 interface StoredSnapshot {
-  store: { index: number; tables: { [K in Kind]?: Array<Uint8Array | AnyObject> } };
+  store: { index: number; tables: { [K in Kind]?: Array<StampedRow | Uint8Array | AnyObject> } };
   peers: Record<string, string>;
 }
 
 export class SnapshotCodec {
-  /** Encoded bytes by object identity; an object dropped from the store drops its entry. */
+  /** A row's msgpack bytes by object identity; an object dropped from the store drops its entry. */
   private readonly rows = new WeakMap<object, Uint8Array>();
+  /** Objects whose row is not built yet: the wire frame each was decoded from (a view). */
+  private readonly bodies = new WeakMap<object, Uint8Array>();
+
+  /**
+   * Notes `body`, the wire frame `object` was decoded from before the store stamped it, as what
+   * its row is built from if a snapshot takes it, so no snapshot has to encode it. `body` is a
+   * view into a Raft entry (or into a message carrying many), which the log holds anyway until
+   * the next snapshot compacts it; the snapshot copies the bytes into the row.
+   */
+  remember(object: AnyObject, body: Uint8Array): void {
+    this.bodies.set(object, body);
+  }
 
   /**
    * The snapshot as one wire frame, `{ store: { index, tables }, peers }` in msgpack, written by
@@ -66,7 +88,7 @@ export class SnapshotCodec {
     let size = 1 + 1 + key('store') + 1 + key('index') + 9 + key('tables') + 1 + key('peers') + peerBytes.byteLength;
     for (const [kind, rows] of tables) {
       size += key(kind) + 5;
-      for (const row of rows) size += 5 + row.byteLength;
+      for (const row of rows) size += row.byteLength;
     }
     const w = new MsgpackWriter(size);
     w.byte(WIRE_VERSION).byte(0x82).fixstr('store').byte(0x82);
@@ -75,7 +97,7 @@ export class SnapshotCodec {
     for (const [kind, rows] of tables) {
       w.fixstr(kind).arrayHeader(rows.length);
       for (let i = 0; i < rows.length; i++) {
-        w.bin(rows[i] as Uint8Array);
+        w.raw(rows[i] as Uint8Array);
         if ((i + 1) % (STEP_ROWS * 8) === 0) yield; // copying is cheaper than encoding
       }
     }
@@ -90,9 +112,19 @@ export class SnapshotCodec {
       const rows = stored.store.tables[kind];
       if (!rows) continue;
       (tables as Record<Kind, AnyObject[]>)[kind] = rows.map((row) => {
-        if (!(row instanceof Uint8Array)) return row;
-        const object = decode<AnyObject>(row);
-        this.rows.set(object, row); // restored objects need no encoding in the next snapshot
+        let body: Uint8Array;
+        let object: AnyObject;
+        if (Array.isArray(row)) {
+          const [frame, version, createdAt, updatedAt] = row;
+          body = frame;
+          object = { ...decode<AnyObject>(frame), version, createdAt, updatedAt } as AnyObject;
+        } else if (row instanceof Uint8Array) {
+          body = row;
+          object = decode<AnyObject>(row);
+        } else return row as AnyObject;
+        // Restored objects need no encoding in the next snapshot (built now: `body` is a view
+        // into the whole snapshot).
+        this.rows.set(object, rowBytes(object, body));
         return object;
       });
     }
@@ -102,13 +134,31 @@ export class SnapshotCodec {
   private row(object: AnyObject): Uint8Array {
     let bytes = this.rows.get(object);
     if (!bytes) {
-      // A copy in its own buffer: a small encode is a slice of a shared 8 KiB pool, which a
-      // row kept for the object's lifetime would pin whole.
-      bytes = new Uint8Array(encode(object));
+      const body = this.bodies.get(object);
+      bytes = rowBytes(object, body ?? encode(object));
       this.rows.set(object, bytes);
+      if (body) this.bodies.delete(object);
     }
     return bytes;
   }
+}
+
+/**
+ * The row of `object` whose unstamped form `body` encodes, in its own buffer (a small encode is
+ * a slice of a shared 8 KiB pool, which a row kept for the object's lifetime would pin whole):
+ * a stamped row when the object carries the store's stamps, else `body` alone as a bin.
+ */
+function rowBytes(object: AnyObject, body: Uint8Array): Uint8Array {
+  const { version, createdAt, updatedAt } = object as Partial<Record<'version' | 'createdAt' | 'updatedAt', unknown>>;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0 || typeof createdAt !== 'string' || typeof updatedAt !== 'string') {
+    return new MsgpackWriter(5 + body.byteLength).bin(body).finish();
+  }
+  const w = new MsgpackWriter(1 + 5 + body.byteLength + 9 + strSize(createdAt) + strSize(updatedAt));
+  return w.byte(0x94).bin(body).uint64(version).str(createdAt).str(updatedAt).finish();
+}
+
+function strSize(s: string): number {
+  return 5 + Buffer.byteLength(s, 'utf8');
 }
 
 /** A slice of a snapshot encoding yields the event loop after this long (milliseconds). */
@@ -118,13 +168,14 @@ const STEP_ROWS = 64;
 
 /** Just the msgpack forms SnapshotCodec.encode needs, into a buffer sized in advance. */
 class MsgpackWriter {
-  private readonly buf: Uint8Array;
+  private readonly buf: Buffer;
   private readonly view: DataView;
   private pos = 0;
 
   constructor(size: number) {
-    this.buf = new Uint8Array(size);
-    this.view = new DataView(this.buf.buffer);
+    // Not zeroed (finish() checks every byte was written), and not a slice of Buffer's pool.
+    this.buf = Buffer.allocUnsafeSlow(size);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   byte(b: number): this {
@@ -142,6 +193,14 @@ class MsgpackWriter {
   fixstr(s: string): this {
     this.byte(0xa0 | s.length);
     for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+    return this;
+  }
+
+  /** Any string, as str32. */
+  str(s: string): this {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.byte(0xdb).u32(n);
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
     return this;
   }
 
