@@ -11,7 +11,7 @@
 //   THREADS=1                                   # the leader's main thread apart (CPU and wake-ups per write); THREADS=all: every thread
 // Each manager's CPU time (user + system, from /proc) per write and its resident memory at the end
 // are printed with the result, and so are its context switches per write (all threads): woken
-// after sleeping / preempted.
+// after sleeping / preempted, and its read and write system calls per write (/proc/<pid>/io).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -64,6 +64,12 @@ try {
     return [vol, invol];
   };
   const sw0 = cluster.nodes.map((n) => switchesOf(n.pid));
+  // Read and write system calls (socket, file and pipe alike: syscr / syscw of /proc/<pid>/io).
+  const syscallsOf = (pid) => {
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+    return [Number(/^syscr:\s+(\d+)/m.exec(io)?.[1] ?? 0), Number(/^syscw:\s+(\d+)/m.exec(io)?.[1] ?? 0)];
+  };
+  const io0 = cluster.nodes.map((n) => syscallsOf(n.pid));
   // THREADS=1: the same per thread (the main thread, then the others by name), for the leader.
   const threadsOf = (pid) => {
     const out = new Map();
@@ -107,6 +113,10 @@ try {
     const [v, iv] = switchesOf(n.pid);
     return `${n === leader ? 'leader' : n.name} ${((v - sw0[i][0]) / N).toFixed(2)}/${((iv - sw0[i][1]) / N).toFixed(2)}`;
   });
+  const syscalls = cluster.nodes.map((n, i) => {
+    const [r, w] = syscallsOf(n.pid);
+    return `${n === leader ? 'leader' : n.name} ${((r - io0[i][0]) / N).toFixed(2)}/${((w - io0[i][1]) / N).toFixed(2)}`;
+  });
   const rss = cluster.nodes.map((n) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
   if (threads0) {
     const t1 = threadsOf(leader.pid);
@@ -123,7 +133,7 @@ try {
   if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, lat.join('\n'));
   lat.sort((a, b) => a - b);
   const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
-  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}; RSS MiB: ${rss.join(', ')}; context switches per write (woken/preempted): ${switches.join(', ')}`);
+  console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}; RSS MiB: ${rss.join(', ')}; context switches per write (woken/preempted): ${switches.join(', ')}; read/write system calls per write: ${syscalls.join(', ')}`);
 } finally {
   await cluster.stopAll();
   if (process.env.KEEP_LOGS) {
