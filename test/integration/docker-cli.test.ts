@@ -390,13 +390,49 @@ describe('docker CLI compatibility', () => {
     const pref = await m.docker(['service', 'create', '-d', '--name', 'badpref', '--placement-pref', 'spread=node.zone', 'shoal/whoami']);
     expect(pref.code).toBe(1);
     expect(pref.stderr).toContain('invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>');
-    for (const tool of ['docker', 'shoal'] as const) {
-      const args = ['service', 'create', '-d', '--name', 'job', '--mode', 'replicated-job', 'busybox', 'true'];
-      const job = tool === 'docker' ? await m.docker(args) : await m.cli(args);
-      expect(job.code).toBe(1);
-      expect(job.stderr).toContain('job mode services (replicated-job, global-job) are not supported by Shoal');
-    }
-    expect((await m.docker(['service', 'inspect', 'job'])).code).toBe(1);
     await m.dockerOk(['service', 'rm', 'asuser']);
+  });
+
+  it('runs swarm jobs to completion: create waits for them, ls/ps/inspect show them as Docker does, an update runs them again', async () => {
+    const m = cluster.manager;
+    // 3 completions, at most 2 at a time; docker waits (no -d) until the job completes.
+    const created = await m.dockerOk(['service', 'create', '--name', 'batch', '--mode', 'replicated-job', '--replicas', '3', '--max-concurrent', '2', 'busybox', 'sh', '-c', 'sleep 0.3']);
+    // Off a terminal docker prints the lines without a bar: the active tasks, then the end.
+    expect(created.stdout).toMatch(/^[a-z0-9]{25}\nactive tasks: 0 out of 2 tasks\n1\/3: +\n2\/3: +\n3\/3: +\n/);
+    expect(created.stdout).toContain('active tasks: 2 out of 2 tasks\n');
+    expect(created.stdout.trimEnd()).toMatch(/active tasks: 0 out of 0 tasks\njob complete$/);
+    const ls = (await m.dockerOk(['service', 'ls', '--filter', 'name=batch'])).stdout;
+    expect(ls).toMatch(/\n[a-z0-9]{12} +batch +replicated job +0\/2 \(3\/3 completed\) +busybox:latest/);
+    const ps = (await m.dockerOk(['service', 'ps', 'batch', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}}'])).stdout.trim().split('\n');
+    expect(ps).toHaveLength(3);
+    for (const row of ps) expect(row).toMatch(/^batch\.\S+ Complete Complete .* ago$/);
+    const [svc] = JSON.parse((await m.dockerOk(['service', 'inspect', 'batch'])).stdout);
+    expect(svc.Spec.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } });
+    expect(svc.Spec.UpdateConfig).toBeUndefined();
+    expect(svc.JobStatus.JobIteration).toEqual({}); // Index 0: docker's Version omits an empty index
+    expect(Date.parse(svc.JobStatus.LastExecution)).toBeGreaterThan(Date.now() - 60_000);
+    // A scale changes the completions wanted and runs the whole job again, as its next iteration.
+    const scaled = await m.dockerOk(['service', 'scale', 'batch=4']);
+    expect(scaled.stdout.trimEnd()).toMatch(/job complete$/);
+    const [again] = JSON.parse((await m.dockerOk(['service', 'inspect', 'batch'])).stdout);
+    expect(again.JobStatus.JobIteration).toEqual({ Index: 1 });
+    expect((await m.dockerOk(['service', 'ls', '--filter', 'name=batch'])).stdout).toContain('0/2 (4/4 completed)');
+    // A global job runs once on each node; Shoal's own CLI waits for it the same way.
+    const global = await m.cliOk(['service', 'create', '--name', 'everywhere', '--mode', 'global-job', 'busybox', 'true']);
+    expect(global.stdout.trimEnd()).toMatch(/job complete$/);
+    expect((await m.dockerOk(['service', 'ls', '--filter', 'name=everywhere'])).stdout).toMatch(/everywhere +global job +0\/0 \(2\/2 completed\)/);
+    // A failing task is restarted under the restart policy; with none, the job ends unfinished.
+    await m.dockerOk(['service', 'create', '-d', '--name', 'broken', '--mode', 'replicated-job', '--restart-condition', 'none', 'busybox', 'sh', '-c', 'exit 3']);
+    await waitFor(async () => (await m.dockerOk(['service', 'ps', 'broken', '--format', '{{.CurrentState}} {{.Error}}'])).stdout.includes('Failed'), {
+      timeoutMs: 15_000,
+      what: 'the failed job task',
+    });
+    expect((await m.dockerOk(['service', 'ps', 'broken', '--format', '{{.Error}}'])).stdout.trim()).toBe('"task: non-zero exit (3)"');
+    expect((await m.dockerOk(['service', 'ls', '--filter', 'name=broken'])).stdout).toContain('0/1 (0/1 completed)');
+    // Bad input changes nothing.
+    const bad = await m.docker(['service', 'create', '-d', '--name', 'badjob', '--mode', 'global-job', '--max-concurrent', '2', 'busybox', 'true']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('max-concurrent can only be used with replicated-job mode');
+    for (const name of ['batch', 'everywhere', 'broken']) await m.dockerOk(['service', 'rm', name]);
   });
 });

@@ -13,6 +13,11 @@ const RANK: Record<TaskStateName, number> = {
   complete: 576, shutdown: 640, failed: 704, rejected: 768, remove: 800, orphaned: 832,
 };
 
+/** Desired to run, or to get ready to: up to running, or `complete` (a job's task runs until it exits). */
+function wantsRun(desired: TaskStateName): boolean {
+  return RANK[desired] <= RANK.running || desired === 'complete';
+}
+
 export interface TaskRunnerOptions {
   executor: Executor;
   nodeId: string;
@@ -194,7 +199,7 @@ export class TaskRunner {
 
   private async step(w: Worker): Promise<void> {
     const desired = w.assignment.desiredState;
-    if (w.gone || RANK[desired] > RANK.running) {
+    if (w.gone || !wantsRun(desired)) {
       await this.stop(w, w.gone || desired === 'remove');
       return;
     }
@@ -206,7 +211,7 @@ export class TaskRunner {
       await w.controller.prepare();
       this.report(w, 'ready', 'prepared');
     }
-    if (desired === 'running' && RANK[w.reported] < RANK.running) {
+    if ((desired === 'running' || desired === 'complete') && RANK[w.reported] < RANK.running) {
       this.report(w, 'starting', 'starting');
       const started = !w.live;
       if (started) await w.controller.start();
@@ -255,7 +260,7 @@ export class TaskRunner {
         w.wake = done;
       });
       w.wake = null;
-      if (this.detached || w.gone || RANK[w.assignment.desiredState] > RANK.running) return false;
+      if (this.detached || w.gone || !wantsRun(w.assignment.desiredState)) return false;
       if (controller.status().state === 'exited') {
         this.watchExit(w);
         return false;
@@ -301,7 +306,7 @@ export class TaskRunner {
     const st = controller.status();
     if (st.state !== 'exited' || st.exitCode === undefined || st.exitCode === null) return;
     // Asked to stop: it ended because we stopped it (the step reports shutdown), not by failing.
-    if (RANK[w.assignment.desiredState] > RANK.running) return;
+    if (!wantsRun(w.assignment.desiredState)) return;
     if (st.exitCode === 0) this.report(w, 'complete', 'finished', { exitCode: 0 });
     else this.report(w, 'failed', 'started', { exitCode: st.exitCode, err: `task: non-zero exit (${st.exitCode})` });
   }

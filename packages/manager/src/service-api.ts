@@ -10,6 +10,7 @@ import {
   OutOfSequenceError,
   ShoalError,
   createOp,
+  isJobMode,
   deleteOp,
   rpcText,
   updateOp,
@@ -101,7 +102,9 @@ export class ServiceApi {
     this.validate(named);
     const ports = this.allocate(named, null);
     const id = generateNodeId();
-    await this.commitNamed(named.name, [createOp('service', { id, spec: named, endpoint: { ports } })]);
+    // A job's first run is iteration 0 (swarmkit's JobStatus, stamped at creation).
+    const jobStatus = isJobMode(named.mode) ? { jobStatus: { iteration: 0, lastExecution: new Date().toISOString() } } : {};
+    await this.commitNamed(named.name, [createOp('service', { id, spec: named, endpoint: { ports }, ...jobStatus })]);
     return { id };
   }
 
@@ -125,16 +128,22 @@ export class ServiceApi {
     // and one that changes what tasks run starts a rolling update.
     const startedAt = new Date().toISOString();
     const { updateStatus: _last, ...rest } = current;
+    // A job is not rolled out: every update (a scale, `--force`, a rollback) runs it again, as
+    // its next iteration (swarmkit's UpdateService).
+    const job = current.jobStatus ? { jobStatus: { iteration: current.jobStatus.iteration + 1, lastExecution: startedAt } } : undefined;
     const updated: ServiceObject = {
       ...rest,
       spec: next,
       previousSpec: current.spec,
       endpoint: { ports },
-      ...(options.rollback
-        ? { updateStatus: { state: 'updating' as const, rollback: true, startedAt, message: 'manually requested rollback' } }
-        : rolling
-          ? { updateStatus: { state: 'updating' as const, startedAt, message: 'update in progress' } }
-          : {}),
+      ...(job ?? {}),
+      ...(job
+        ? {}
+        : options.rollback
+          ? { updateStatus: { state: 'updating' as const, rollback: true, startedAt, message: 'manually requested rollback' } }
+          : rolling
+            ? { updateStatus: { state: 'updating' as const, startedAt, message: 'update in progress' } }
+            : {}),
     };
     await this.commitNamed(next.name, [updateOp('service', updated, version)]);
   }
@@ -177,6 +186,10 @@ export class ServiceApi {
       if (memory !== 0 && memory < 4 * 1024 * 1024) throw invalid(`invalid memory value ${memory}: Must be at least 4MiB`);
     }
     if (spec.mode.type === 'replicated' && !(spec.mode.replicas >= 0)) throw invalid('Number of replicas must be non-negative');
+    if (spec.mode.type === 'replicated-job') {
+      if (!(spec.mode.maxConcurrent >= 0)) throw invalid('Maximum concurrent jobs must not be negative');
+      if (!(spec.mode.totalCompletions >= 0)) throw invalid('Total completed jobs must not be negative');
+    }
     for (const d of spec.task.placement.preferences ?? []) {
       if (!validSpreadDescriptor(d)) throw invalid(`invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>, not ${JSON.stringify(d)}`);
     }

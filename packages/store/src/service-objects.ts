@@ -96,7 +96,21 @@ export interface TaskSpec {
   forceUpdate: number;
 }
 
-export type ServiceMode = { type: 'replicated'; replicas: number } | { type: 'global' };
+/**
+ * Replicated and global services keep their tasks running. Jobs run their tasks to completion
+ * (exit 0), once per iteration: a replicated job until `totalCompletions` tasks completed, at most
+ * `maxConcurrent` at a time; a global job once on every node that was eligible when the iteration
+ * began.
+ */
+export type ServiceMode =
+  | { type: 'replicated'; replicas: number }
+  | { type: 'global' }
+  | { type: 'replicated-job'; maxConcurrent: number; totalCompletions: number }
+  | { type: 'global-job' };
+
+export function isJobMode(mode: ServiceMode): mode is Extract<ServiceMode, { type: 'replicated-job' | 'global-job' }> {
+  return mode.type === 'replicated-job' || mode.type === 'global-job';
+}
 
 export interface UpdateConfig {
   parallelism: number;
@@ -134,6 +148,11 @@ export interface ServiceObject {
     /** True while the update is a rollback to `previousSpec` (uses the rollback config; never rolled back itself). */
     rollback?: boolean;
   };
+  /**
+   * Jobs only: which run of the job is current (0 at creation, +1 at every update, as swarmkit's
+   * JobIteration) and when it began. Tasks of earlier iterations are stopped and kept as history.
+   */
+  jobStatus?: { iteration: number; lastExecution: string };
 }
 
 /** swarmkit's task states, spaced so that "later" compares greater (api/types.proto). */
@@ -199,6 +218,8 @@ export interface TaskObject {
   replaces?: TaskReplacement;
   /** Restart delay: while desired is `ready`, the orchestrator moves it to `running` no earlier than this ISO time. */
   startAfter?: string;
+  /** Jobs only: the service's job iteration this task runs for (its desired state is `complete`). */
+  jobIteration?: number;
 }
 
 /** Why a task was created to take over from another. */

@@ -8,7 +8,7 @@ export interface ServiceConvergence {
   runningTasks: number;
   /** Replicas, or for global services the tasks desired running. */
   desiredTasks: number;
-  /** Tasks observed complete (swarmkit counts these for jobs only; always 0 here). */
+  /** Tasks of the job's current iteration observed complete (jobs only, as swarmkit counts). */
   completedTasks: number;
 }
 
@@ -24,17 +24,29 @@ export function serviceStatus(service: ServiceObject, tasks: readonly TaskObject
 /** The same for many services in one pass over the tasks. */
 export function serviceStatuses(services: readonly ServiceObject[], tasks: readonly TaskObject[]): Map<string, ServiceConvergence> {
   const out = new Map<string, ServiceConvergence>();
-  const global = new Set<string>();
+  // Services whose desired count comes from their tasks (global, global job), and the current
+  // iteration of each job (a job's tasks of earlier iterations are not counted at all).
+  const counted = new Set<string>();
+  const iterations = new Map<string, number>();
   for (const s of services) {
-    const desired = s.spec.mode.type === 'replicated' ? s.spec.mode.replicas : 0;
-    if (s.spec.mode.type === 'global') global.add(s.id);
+    const mode = s.spec.mode;
+    const desired = mode.type === 'replicated' ? mode.replicas : mode.type === 'replicated-job' ? mode.maxConcurrent : 0;
+    if (mode.type === 'global' || mode.type === 'global-job') counted.add(s.id);
+    if (mode.type === 'replicated-job' || mode.type === 'global-job') iterations.set(s.id, s.jobStatus?.iteration ?? 0);
     out.set(s.id, { runningTasks: 0, desiredTasks: desired, completedTasks: 0 });
   }
   for (const t of tasks) {
     const status = out.get(t.serviceId);
     if (!status) continue;
+    const iteration = iterations.get(t.serviceId);
+    if (iteration !== undefined) {
+      if (t.jobIteration !== iteration) continue;
+      if (t.status.state === 'complete') status.completedTasks++;
+    }
     if (t.status.state === 'running') status.runningTasks++;
-    if (global.has(t.serviceId) && t.desiredState === 'running') status.desiredTasks++;
+    if (!counted.has(t.serviceId)) continue;
+    // Global: the tasks desired running; global job: the tasks still to complete.
+    if (t.desiredState === 'running' || (t.desiredState === 'complete' && t.status.state !== 'complete')) status.desiredTasks++;
   }
   return out;
 }

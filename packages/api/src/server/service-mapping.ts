@@ -25,7 +25,6 @@ import type {
 const MS = 1_000_000; // ns per ms
 const ms = (ns: number | undefined, dflt: number): number => (ns === undefined ? dflt : Math.round(ns / MS));
 
-export const JOBS_UNSUPPORTED = 'job mode services (replicated-job, global-job) are not supported by Shoal; nothing was created or changed';
 
 /** Label that opts published ports into the PROXY protocol v2 ("true" = all, or "80,443"). */
 export const PROXY_PROTOCOL_LABEL = 'com.shoal.proxy-protocol';
@@ -263,11 +262,11 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
   const proxyLabel = labels[PROXY_PROTOCOL_LABEL];
   const proxied = (published: number) =>
     proxyLabel !== undefined && (proxyLabel === 'true' || proxyLabel.split(',').map((s) => s.trim()).includes(String(published)));
-  // Jobs run to completion; Shoal has no job orchestrator, and must not run one as a service.
-  if (spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) throw new InvalidArgumentError(JOBS_UNSUPPORTED);
-  const mode: ServiceSpec['mode'] = spec.Mode?.Global
-    ? { type: 'global' }
-    : { type: 'replicated', replicas: spec.Mode?.Replicated?.Replicas ?? 1 };
+  const mode = fromMode(spec.Mode);
+  // swarmkit's validateJob (jobs are never rolled out, so an update config has no meaning).
+  if ((mode.type === 'replicated-job' || mode.type === 'global-job') && spec.UpdateConfig) {
+    throw new InvalidArgumentError('Jobs may not have an update config');
+  }
   return {
     name: spec.Name ?? '',
     labels,
@@ -277,6 +276,32 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
     rollback: fromUpdate(spec.RollbackConfig),
     endpoint: { mode: resolutionMode(spec.EndpointSpec?.Mode), ports: (spec.EndpointSpec?.Ports ?? []).map((p) => fromPort(p, proxied)) },
   };
+}
+
+/** moby's ServiceSpecToGRPC: one mode at most (replicated with 1 replica when none); a replicated job's MaxConcurrent defaults to 1 and its TotalCompletions to MaxConcurrent. */
+function fromMode(m: EngineServiceSpec['Mode']): ServiceSpec['mode'] {
+  const given = [m?.Global, m?.Replicated, m?.ReplicatedJob, m?.GlobalJob].filter((x) => x !== undefined && x !== null).length;
+  if (given > 1) throw new InvalidArgumentError('must specify only one service mode');
+  if (m?.Global) return { type: 'global' };
+  if (m?.GlobalJob) return { type: 'global-job' };
+  if (m?.ReplicatedJob) {
+    const maxConcurrent = m.ReplicatedJob.MaxConcurrent ?? 1;
+    return { type: 'replicated-job', maxConcurrent, totalCompletions: m.ReplicatedJob.TotalCompletions ?? maxConcurrent };
+  }
+  return { type: 'replicated', replicas: m?.Replicated?.Replicas ?? 1 };
+}
+
+function toMode(mode: ServiceSpec['mode']): NonNullable<EngineServiceSpec['Mode']> {
+  switch (mode.type) {
+    case 'global':
+      return { Global: {} };
+    case 'global-job':
+      return { GlobalJob: {} };
+    case 'replicated-job':
+      return { ReplicatedJob: { MaxConcurrent: mode.maxConcurrent, TotalCompletions: mode.totalCompletions } };
+    case 'replicated':
+      return { Replicated: { Replicas: mode.replicas } };
+  }
 }
 
 /** moby's restartPolicyToGRPC: an empty condition is "any", anything unknown is refused. */
@@ -298,9 +323,9 @@ export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
     Name: spec.name,
     Labels: { ...spec.labels },
     TaskTemplate: toEngineTaskSpec(spec.task),
-    Mode: spec.mode.type === 'global' ? { Global: {} } : { Replicated: { Replicas: spec.mode.replicas } },
-    UpdateConfig: toUpdate(spec.update),
-    RollbackConfig: toUpdate(spec.rollback),
+    Mode: toMode(spec.mode),
+    // A job has neither (moby leaves them out: swarmkit refuses an update config for a job).
+    ...(spec.mode.type === 'replicated-job' || spec.mode.type === 'global-job' ? {} : { UpdateConfig: toUpdate(spec.update), RollbackConfig: toUpdate(spec.rollback) }),
     EndpointSpec: { Mode: spec.endpoint.mode, ...(spec.endpoint.ports.length ? { Ports: spec.endpoint.ports.map(toEnginePort) } : {}) },
   };
 }
@@ -333,6 +358,7 @@ export function toEngineService(s: ServiceObject, ingress: { id: string; subnet:
     };
   }
   if (status) out.ServiceStatus = status;
+  if (s.jobStatus) out.JobStatus = { JobIteration: { Index: s.jobStatus.iteration }, LastExecution: s.jobStatus.lastExecution };
   return out;
 }
 
@@ -382,6 +408,7 @@ export function toEngineTask(t: TaskObject, serviceName: string | undefined): Ta
       },
     },
     DesiredState: t.desiredState,
+    ...(t.jobIteration !== undefined ? { JobIteration: { Index: t.jobIteration } } : {}),
   };
 }
 

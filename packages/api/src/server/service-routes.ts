@@ -1,5 +1,5 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
+import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from './filters';
@@ -237,7 +237,9 @@ function taskMatches(
     case 'id':
       return t.id.startsWith(v);
     case 'desired-state':
-      if (!['running', 'shutdown', 'accepted'].includes(v)) throw new InvalidArgumentError(`Invalid desired-state filter value: ${v}`);
+      // moby: any task state's name (a job's tasks are desired `complete`); empty: no filter.
+      if (v === '') return true;
+      if (!(v in TASK_STATES)) throw new InvalidArgumentError(`Invalid desired-state filter: '${v}'`);
       return t.desiredState === v || (v === 'running' && t.desiredState === 'ready');
     case 'service':
       return t.serviceId === v; // an ID: looked up in the route

@@ -93,6 +93,7 @@ export function commonServiceFlags(withDefaults: boolean): FlagSpec[] {
     flag('stop-grace-period', 'duration', 'Time to wait before force killing a container (ns|us|ms|s|m|h)', d('10s')),
     flag('stop-signal', 'string', 'Signal to stop the container'),
     flag('replicas', 'uint', 'Number of tasks', uint),
+    flag('max-concurrent', 'uint', 'Number of job tasks to run concurrently (default equal to --replicas)', uint),
     flag('replicas-max-per-node', 'uint', 'Maximum number of tasks per node (default 0 = unlimited)', uint),
     flag('restart-condition', 'string', 'Restart when condition is met ("none", "on-failure", "any")', d('"any"')),
     flag('restart-delay', 'duration', 'Delay between restart attempts (ns|us|ms|s|m|h)', d('5s')),
@@ -212,17 +213,27 @@ export function serviceModeFromFlags(flags: Flags): ServiceMode {
   const mode = flags.string('mode') ?? 'replicated';
   const replicas = flags.number('replicas');
   const maxPerNode = flags.number('replicas-max-per-node') ?? 0;
+  const concurrent = flags.number('max-concurrent');
+  const notJob = (): void => {
+    if (concurrent !== undefined) throw new Error('max-concurrent can only be used with replicated-job mode');
+  };
   switch (mode) {
     case 'global':
       if (replicas !== undefined) throw new Error('replicas can only be used with replicated or replicated-job mode');
       if (maxPerNode > 0) throw new Error('replicas-max-per-node can only be used with replicated or replicated-job mode');
+      notJob();
       return { Global: {} };
     case 'replicated':
+      notJob();
       return { Replicated: replicas === undefined ? {} : { Replicas: replicas } };
-    case 'replicated-job':
-      return { ReplicatedJob: replicas === undefined ? {} : { MaxConcurrent: replicas, TotalCompletions: replicas } };
+    case 'replicated-job': {
+      // docker: MaxConcurrent defaults to --replicas; both unset leave the daemon's defaults (1 and 1).
+      const maxConcurrent = concurrent ?? replicas;
+      return { ReplicatedJob: { ...(maxConcurrent !== undefined ? { MaxConcurrent: maxConcurrent } : {}), ...(replicas !== undefined ? { TotalCompletions: replicas } : {}) } };
+    }
     case 'global-job':
       if (maxPerNode > 0) throw new Error('replicas-max-per-node can only be used with replicated or replicated-job mode');
+      if (concurrent !== undefined) throw new Error('max-concurrent can only be used with replicated-job mode');
       if (replicas !== undefined) throw new Error('replicas can only be used with replicated or replicated-job mode');
       return { GlobalJob: {} };
     default:

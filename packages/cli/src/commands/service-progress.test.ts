@@ -37,6 +37,44 @@ function converging(): FakeEngine {
 const waiting = (n: number): string => `verify: Waiting ${n} seconds to verify that tasks are stable...\n`.repeat(5);
 
 describe('convergence progress', () => {
+  it('prints what docker prints to a pipe for a replicated job (3 completions, 2 at a time) and ends at "job complete"', async () => {
+    const engine = new FakeEngine();
+    engine.createdId = SVC;
+    engine.nodes = [buildNode((n) => (n.ID = 'node1'))];
+    engine.services = [
+      buildService((s) => {
+        s.ID = SVC;
+        s.Spec.Name = 'batch';
+        s.Spec.Mode = { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } };
+        s.JobStatus = { JobIteration: { Index: 4 }, LastExecution: '2009-11-10T23:00:00Z' };
+      }),
+    ];
+    const job = (slot: number, state: TaskState, iteration = 4): Task => task(slot, state, (t) => ((t.JobIteration = { Index: iteration }), (t.DesiredState = 'complete')));
+    const polls = [
+      [job(0, 'running'), job(1, 'starting'), job(0, 'complete', 3)],
+      [job(0, 'complete'), job(1, 'running'), job(2, 'assigned')],
+      [job(0, 'complete'), job(1, 'complete'), job(2, 'complete')],
+    ];
+    let poll = 0;
+    engine.onServiceInspect = (e) => {
+      e.tasks = polls[Math.min(poll++, polls.length - 1)] as Task[];
+    };
+    const r = await runWithIo(engine, { clock: new FakeClock() }, 'service', 'create', '--mode', 'replicated-job', '--replicas', '3', '--max-concurrent', '2', '--name', 'batch', 'busybox', 'true');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(engine.created[0]?.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } });
+    // Only the lines without a bar reach a pipe: the active tasks against what may still run at once.
+    expect(r.out).toBe(
+      `${SVC}\n` +
+        'active tasks: 0 out of 2 tasks\n' +
+        '1/3:  \n2/3:  \n3/3:  \n' +
+        'active tasks: 2 out of 2 tasks\n' +
+        'active tasks: 2 out of 2 tasks\n' +
+        'active tasks: 0 out of 0 tasks\n' +
+        'job complete\n',
+    );
+  });
+
   it('prints what docker prints to a pipe for a 2-replica create that converges', async () => {
     const engine = converging();
     const clock = new FakeClock();

@@ -160,6 +160,117 @@ class GlobalUpdater implements Updater {
   }
 }
 
+const MAX_JOB_PROGRESS = 10;
+
+/** `%*d`: right-aligned in `width` columns. */
+const pad = (n: number, width: number): string => String(n).padStart(width);
+
+function jobTaskLine(emit: Emit, id: string, task: Task): void {
+  if ((task.Status.Err ?? '') !== '') {
+    emit({ id, status: truncError(task.Status.Err ?? '') });
+    return;
+  }
+  emit({ id, status: task.Status.State.padEnd(LONGEST_STATE), progress: { current: rank(task.Status.State), total: MAX_JOB_PROGRESS, hideCounts: true } });
+}
+
+/** The current iteration's tasks, one per key: of several, the one with the lower observed state. */
+function jobTasksBy<K>(service: Service, tasks: readonly Task[], key: (t: Task) => K, keep: (t: Task) => boolean = () => true): Map<K, Task> {
+  const iteration = service.JobStatus?.JobIteration.Index;
+  const out = new Map<K, Task>();
+  for (const task of tasks) {
+    if (task.JobIteration === undefined || task.JobIteration.Index !== iteration || !known(task) || !keep(task)) continue;
+    const existing = out.get(key(task));
+    if (existing === undefined || rank(existing.Status.State) > rank(task.Status.State)) out.set(key(task), task);
+  }
+  return out;
+}
+
+/** docker's replicatedJobProgressUpdater: completed out of total, and the active tasks against what may run at once. */
+class ReplicatedJobUpdater implements Updater {
+  private initialized = false;
+  private readonly concurrent: number;
+  private readonly total: number;
+  private readonly totalDigits: number;
+  private readonly activeDigits: number;
+
+  constructor(
+    private readonly emit: Emit,
+    service: Service,
+  ) {
+    this.concurrent = service.Spec.Mode?.ReplicatedJob?.MaxConcurrent ?? 1;
+    this.total = service.Spec.Mode?.ReplicatedJob?.TotalCompletions ?? this.concurrent;
+    this.totalDigits = String(this.total).length;
+    this.activeDigits = String(this.concurrent).length;
+  }
+
+  update(service: Service, tasks: readonly Task[]): boolean {
+    if (!this.initialized) {
+      this.overall(0, 0);
+      if (this.total <= MAX_PROGRESS_BARS) {
+        for (let i = 1; i <= this.total; i++) this.emit({ id: `${i}/${this.total}`, status: ' ' });
+      }
+      this.initialized = true;
+    }
+    const bySlot = jobTasksBy(service, tasks, (t) => t.Slot ?? 0);
+    let active = 0;
+    let complete = 0;
+    for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
+      const task = bySlot.get(slot) as Task;
+      if (this.total <= MAX_PROGRESS_BARS) jobTaskLine(this.emit, `${slot + 1}/${this.total}`, task);
+      if (rank(task.Status.State) < rank('complete')) active++;
+      if (task.Status.State === 'complete') complete++;
+    }
+    this.overall(active, complete);
+    return complete === this.total;
+  }
+
+  private overall(active: number, complete: number): void {
+    this.emit({
+      id: 'job progress',
+      status: `${pad(complete, this.totalDigits)} out of ${this.total} complete`,
+      progress: { current: complete, total: this.total, hideCounts: true },
+    });
+    // What may still run at once: MaxConcurrent, or fewer as the job nears its end.
+    const desired = Math.min(this.total - complete, this.concurrent);
+    this.emit({ id: 'active tasks', status: `${pad(active, this.activeDigits)} out of ${pad(desired, this.activeDigits)} tasks` });
+  }
+}
+
+/** docker's globalJobProgressUpdater: the nodes that had a task when the wait began, completed out of all. */
+class GlobalJobUpdater implements Updater {
+  private nodes: Set<string> | undefined;
+  private digits = 1;
+
+  constructor(private readonly emit: Emit) {}
+
+  update(service: Service, tasks: readonly Task[], active: ReadonlySet<string>): boolean {
+    if (this.nodes === undefined) {
+      if (tasks.length === 0 && active.size !== 0) {
+        this.emit({ id: 'job progress', status: 'waiting for tasks' });
+        return false;
+      }
+      this.nodes = new Set([...jobTasksBy(service, tasks, (t) => t.NodeID ?? '').keys()]);
+      this.digits = String(this.nodes.size).length;
+      this.overall(0);
+    }
+    const nodes = this.nodes;
+    const byNode = jobTasksBy(service, tasks, (t) => t.NodeID ?? '', (t) => nodes.has(t.NodeID ?? ''));
+    let complete = 0;
+    for (const node of [...byNode.keys()].sort()) {
+      const task = byNode.get(node) as Task;
+      if (nodes.size <= MAX_PROGRESS_BARS) jobTaskLine(this.emit, node, task);
+      if (task.Status.State === 'complete') complete++;
+    }
+    this.overall(complete);
+    return complete === nodes.size;
+  }
+
+  private overall(complete: number): void {
+    const total = this.nodes?.size ?? 0;
+    this.emit({ id: 'job progress', status: `${pad(complete, this.digits)} out of ${total} complete`, progress: { current: complete, total, hideCounts: true } });
+  }
+}
+
 /** ServiceProgress's loop body, split at its two reads so a shell can do the I/O. */
 export class ConvergenceTracker {
   private updater: Updater | undefined;
@@ -183,6 +294,8 @@ export class ConvergenceTracker {
       const mode = service.Spec.Mode;
       if (mode?.Replicated?.Replicas !== undefined) this.updater = new ReplicatedUpdater(this.emit);
       else if (mode?.Global !== undefined) this.updater = new GlobalUpdater(this.emit);
+      else if (mode?.ReplicatedJob !== undefined) this.updater = new ReplicatedJobUpdater(this.emit, service);
+      else if (mode?.GlobalJob !== undefined) this.updater = new GlobalJobUpdater(this.emit);
       else return { error: new Error('unrecognized service mode') };
     }
     const status = service.UpdateStatus;
@@ -224,6 +337,11 @@ export class ConvergenceTracker {
       this.converged = this.updater.update(service, tasks, active, this.rollback);
     } catch (err) {
       return { error: err instanceof Error ? err : new Error(String(err)) };
+    }
+    // A job stays done once done: no stability wait.
+    if (this.converged && service.JobStatus !== undefined) {
+      this.emit({ status: 'job complete' });
+      return {};
     }
     if (this.converged) {
       this.convergedAt ??= now;

@@ -3,6 +3,7 @@
 import type { OrchestratorOptions } from './options';
 import { orchestratorOptions } from './options';
 import { reconcileGlobal } from './global';
+import { reconcileGlobalJob, reconcileReplicatedJob } from './jobs';
 import { reapIn } from './reaper';
 import { reconcileReplicated } from './replicated';
 import { scheduleIn } from './scheduler';
@@ -56,7 +57,19 @@ function orchestrateIn(ws: WorkingSet, options: OrchestratorOptions): void {
     a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
   );
   for (const service of services) {
-    if (service.spec.mode.type === 'replicated') reconcileReplicated(ws, service, options);
-    else reconcileGlobal(ws, service, options);
+    switch (service.spec.mode.type) {
+      case 'replicated':
+        reconcileReplicated(ws, service, options);
+        break;
+      case 'global':
+        reconcileGlobal(ws, service, options);
+        break;
+      case 'replicated-job':
+        reconcileReplicatedJob(ws, service, options);
+        break;
+      case 'global-job':
+        reconcileGlobalJob(ws, service, options);
+        break;
+    }
   }
 }

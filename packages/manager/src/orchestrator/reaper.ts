@@ -19,7 +19,8 @@ export function reapIn(ws: WorkingSet, options: OrchestratorOptions): void {
     }
     const service = ws.service(t.serviceId);
     if (!service) continue;
-    const key = service.spec.mode.type === 'global' ? `${t.serviceId}/node/${t.nodeId}` : `${t.serviceId}/slot/${t.slot}`;
+    const perNode = service.spec.mode.type === 'global' || service.spec.mode.type === 'global-job';
+    const key = perNode ? `${t.serviceId}/node/${t.nodeId}` : `${t.serviceId}/slot/${t.slot}`;
     let list = history.get(key);
     if (!list) history.set(key, (list = []));
     list.push(t);

@@ -3,7 +3,7 @@
 // and delayed starts are a `startAfter` time on the replacement instead of a timer.
 import type { ServiceObject, TaskObject } from '@shoal/store';
 import type { OrchestratorOptions } from './options';
-import { advanceDesired, hasStopped, isLive, newTask, nodeFitness, sameSpec, toMs, type NewTaskOptions } from './tasks';
+import { advanceDesired, hasStopped, isLive, newTask, nodeFitness, runState, sameSpec, toMs, type NewTaskOptions } from './tasks';
 import type { WorkingSet } from './working-set';
 
 /**
@@ -19,6 +19,9 @@ export function shouldRestart(t: TaskObject, slotTasks: readonly TaskObject[]): 
       if (t.status.state === 'complete') return false;
       break;
     case 'any':
+      // A job's task that completed is done, whatever the condition (swarmkit: "nonsensical to
+      // restart completed jobs").
+      if (t.jobIteration !== undefined && t.status.state === 'complete') return false;
       break;
   }
   if (policy.maxAttempts <= 0) return true;
@@ -149,7 +152,7 @@ export function releaseDelayedStarts(ws: WorkingSet, slotTasks: readonly TaskObj
       ws.wakeAt(timeout);
       continue;
     }
-    advanceDesired(ws, t, 'running');
+    advanceDesired(ws, t, runState(t));
   }
 }
 

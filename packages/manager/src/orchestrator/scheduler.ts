@@ -160,8 +160,10 @@ export function nodeInfos(ws: WorkingSet, options: OrchestratorOptions): Map<str
     if (!info) continue;
     if (occupiesNode(t)) addTask(info, t);
     else if ((t.status.state === 'failed' || t.status.state === 'rejected') && toMs(t.status.timestamp) >= failuresSince) {
-      // Preassigned (global) tasks did not choose their node; swarmkit does not count them.
-      if (t.slot === 0) continue;
+      // Preassigned (global) tasks did not choose their node; swarmkit does not count them. (A
+      // replicated job's first slot is 0 too, but its tasks were placed by the scheduler.)
+      if (t.slot === 0 && t.jobIteration === undefined) continue;
+      if (t.jobIteration !== undefined && ws.service(t.serviceId)?.spec.mode.type === 'global-job') continue;
       if (log) log.note(t, toMs(t.status.timestamp));
       else {
         const key = failureKey(t);

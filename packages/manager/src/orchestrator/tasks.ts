@@ -1,6 +1,6 @@
 // Task helpers shared by the orchestrators, the scheduler and the reaper: creation,
 // desired-state moves, "is this task up to date with its service", node validity.
-import { taskStateRank, type NodeObject, type ServiceObject, type TaskObject, type TaskReplacement, type TaskSpec, type TaskState } from '@shoal/store';
+import { isJobMode, taskStateRank, type NodeObject, type ServiceObject, type TaskObject, type TaskReplacement, type TaskSpec, type TaskState } from '@shoal/store';
 import { nodeMatches, parseConstraints, type Constraint } from './constraint';
 import type { WorkingSet } from './working-set';
 
@@ -17,9 +17,14 @@ export function toIso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Desired to run (or to get ready to run): the orchestrators still own it. */
+/** Desired to run (or to get ready to run, or, a job's, to run to completion): the orchestrators still own it. */
 export function isLive(t: TaskObject): boolean {
-  return taskStateRank(t.desiredState) <= RUNNING;
+  return taskStateRank(t.desiredState) <= RUNNING || t.desiredState === 'complete';
+}
+
+/** The desired state that runs `t`: a job's task runs to completion. */
+export function runState(t: Pick<TaskObject, 'jobIteration'>): 'running' | 'complete' {
+  return t.jobIteration === undefined ? 'running' : 'complete';
 }
 
 /** Observed past running: it stopped for good. */
@@ -57,8 +62,13 @@ export interface NewTaskOptions {
   startAfter?: number;
 }
 
-/** A task born `pending`: the scheduler picks it up next (see README for the lifecycle). */
+/**
+ * A task born `pending`: the scheduler picks it up next (see README for the lifecycle). A job's
+ * task belongs to the job's current iteration and is desired `complete` where others are desired
+ * `running`.
+ */
 export function newTask(ws: WorkingSet, service: ServiceObject, options: NewTaskOptions): TaskObject {
+  const job = isJobMode(service.spec.mode);
   const task: TaskObject = {
     id: ws.newId(),
     version: 0,
@@ -70,10 +80,11 @@ export function newTask(ws: WorkingSet, service: ServiceObject, options: NewTask
     spec: service.spec.task,
     serviceVersion: service.version,
     endpointPorts: service.endpoint.ports,
-    desiredState: options.desiredState,
+    desiredState: job && options.desiredState === 'running' ? 'complete' : options.desiredState,
     status: { state: 'pending', timestamp: ws.nowIso, message: 'pending task scheduling' },
     labels: {},
   };
+  if (job) task.jobIteration = service.jobStatus?.iteration ?? 0;
   if (options.replaces) task.replaces = options.replaces;
   if (options.startAfter !== undefined && options.startAfter > ws.now) {
     task.startAfter = toIso(options.startAfter);

@@ -4,6 +4,7 @@
 import {
   MemoryStore,
   createOp,
+  isJobMode,
   deleteOp,
   updateOp,
   type ApplyResult,
@@ -200,6 +201,8 @@ export class SimCluster {
 
   addService(id: string, spec: ServiceSpec): void {
     const { version: _v, createdAt: _c, updatedAt: _u, ...service } = makeService(id, spec);
+    // A job starts at iteration 0, as the control API creates it.
+    if (isJobMode(spec.mode)) service.jobStatus = { iteration: 0, lastExecution: new Date(this.now).toISOString() };
     this.commit([createOp('service', service)]);
   }
 
@@ -208,12 +211,16 @@ export class SimCluster {
     const s = this.store.get('service', id);
     if (!s) throw new Error(`no service ${id}`);
     const spec = change(s.spec);
+    const at = new Date(this.now).toISOString();
     const next: ServiceObject = {
       ...s,
       spec,
       previousSpec: s.spec,
       endpoint: { ports: spec.endpoint.ports },
-      updateStatus: { state: 'updating', startedAt: new Date(this.now).toISOString(), message: 'update in progress' },
+      // A job runs again as its next iteration; it is never rolled out.
+      ...(s.jobStatus
+        ? { jobStatus: { iteration: s.jobStatus.iteration + 1, lastExecution: at } }
+        : { updateStatus: { state: 'updating' as const, startedAt: at, message: 'update in progress' } }),
     };
     this.commit([updateOp('service', next)]);
   }
@@ -267,7 +274,7 @@ export class SimCluster {
     const stoppable = s === 'assigned' || s === 'accepted' || s === 'preparing' || s === 'ready' || s === 'starting' || s === 'running';
     if (t.desiredState === 'shutdown' || t.desiredState === 'remove') return stoppable ? 'shutdown' : null;
     if (s === 'assigned' || s === 'accepted' || s === 'preparing' || s === 'starting') return t.desiredState === 'ready' ? 'ready' : 'running';
-    if (s === 'ready' && t.desiredState === 'running') return 'running';
+    if (s === 'ready' && (t.desiredState === 'running' || t.desiredState === 'complete')) return 'running';
     return null;
   }
 }
