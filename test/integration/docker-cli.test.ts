@@ -393,6 +393,36 @@ describe('docker CLI compatibility', () => {
     await m.dockerOk(['service', 'rm', 'asuser']);
   });
 
+  it("reads task filters and update options as moby does: full task names, any desired state in any case, bad options refused before anything changes", async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['service', 'create', '-d', '--name', 'flt', 'shoal/whoami']);
+    const task = await waitFor(
+      async () => {
+        const tasks = JSON.parse((await m.dockerOk(['service', 'ps', '--no-trunc', '--format', '{{json .}}', 'flt'])).stdout.trim() || 'null');
+        return tasks?.CurrentState?.startsWith('Running') ? (tasks as { ID: string }) : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the running task' },
+    );
+    const ps = async (...filter: string[]) => (await m.dockerOk(['service', 'ps', '-q', ...filter.flatMap((f) => ['-f', f]), 'flt'])).stdout.trim();
+    expect(await ps(`name=flt.1.${task.ID.slice(0, 6)}`)).toBe(task.ID);
+    expect(await ps('name=flt.1.zzz')).toBe('');
+    expect(await ps('desired-state=RUNNING')).toBe(task.ID);
+    expect(await ps('desired-state=ready')).toBe('');
+    const bad = await m.docker(['service', 'ps', '-f', 'desired-state=bogus', 'flt']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("Invalid desired-state filter: 'bogus'");
+    const [svc] = JSON.parse((await m.dockerOk(['service', 'inspect', 'flt'])).stdout);
+    const update = (query: string) => m.api.request('POST', `/v1.41/services/flt/update?version=${svc.Version.Index}&${query}`, svc.Spec);
+    const authFrom = await update('registryAuthFrom=bad');
+    expect([authFrom.status, JSON.parse(authFrom.body).message]).toEqual([400, "invalid registryAuthFrom 'bad'"]);
+    const rollback = await update('rollback=bogus');
+    expect([rollback.status, JSON.parse(rollback.body).message]).toEqual([500, 'unrecognized rollback option bogus']);
+    const [after] = JSON.parse((await m.dockerOk(['service', 'inspect', 'flt'])).stdout);
+    expect(after.Version).toEqual(svc.Version);
+    expect(after.PreviousSpec).toBeUndefined();
+    await m.dockerOk(['service', 'rm', 'flt']);
+  });
+
   it('runs swarm jobs to completion: create waits for them, ls/ps/inspect show them as Docker does, an update runs them again', async () => {
     const m = cluster.manager;
     // 3 completions, at most 2 at a time; docker waits (no -d) until the job completes.

@@ -248,6 +248,9 @@ describe('services', () => {
       [['--name', 'x6', '--update-order', 'sideways', 'shoal/whoami'], 'unrecognized update order sideways'],
       [['--name', 'x7', '--limit-memory', '1k', 'shoal/whoami'], 'invalid memory value 1024: Must be at least 4MiB'],
       [['--name', 'x8', 'UPPER:case'], 'ContainerSpec: "UPPER:case" is not a valid repository/tag'],
+      // swarmkit expands the templates for a stand-in task when the service is written.
+      [['--name', 'x9', '--env', 'A={{.Bad', 'shoal/whoami'], 'expanding env failed: expanding env "A={{.Bad": template: expansion:1: unclosed action'],
+      [['--name', 'x10', '--hostname', '{{.Service.Nope}}', 'shoal/whoami'], "expanding hostname failed: template: expansion:1:2: executing \"expansion\" at <.Service.Nope>: can't evaluate field Nope"],
     ];
     const before = (await cluster.manager.api.get<unknown[]>('/v1.41/services')).length;
     for (const [args, text] of cases) {
@@ -255,6 +258,10 @@ describe('services', () => {
       expect(res.code, args.join(' ')).not.toBe(0);
       expect(res.stderr, args.join(' ')).toContain(text);
     }
+    // Only the docker CLI has --mount (Shoal keeps mounts without applying them).
+    const mounts = await cluster.manager.docker(['service', 'create', '-d', '--name', 'x11', '--mount', 'type=bind,src=/tmp,dst=/a', '--mount', 'type=bind,src=/tmp,dst=/a', 'shoal/whoami']);
+    expect(mounts.code).toBe(1);
+    expect(mounts.stderr).toContain('ContainerSpec: duplicate mount point: /a');
     expect((await cluster.manager.api.get<unknown[]>('/v1.41/services')).length).toBe(before);
     expect((await cluster.manager.cli(['service', 'rm', 'nosuch'])).stderr).toContain('nosuch');
     await cluster.manager.cliOk(['service', 'rm', 'dup']);

@@ -22,5 +22,7 @@ describe('service templates', () => {
     expect(() => expandTemplate('X={{.Task.Nope}}', ctx)).toThrow("can't evaluate field Nope");
     expect(() => expandTemplate('X={{.Node}}', ctx)).toThrow('is not a value');
     expect(() => expandTemplate('X={{printf "%d" 1}}', ctx)).toThrow('only field references');
+    expect(() => expandTemplate('A={{.Bad', ctx)).toThrow('template: expansion:1: unclosed action');
+    expect(() => expandTemplate('A={{.Task.Slot}} and {{', ctx)).toThrow('unclosed action');
   });
 });

@@ -1,6 +1,7 @@
 // Cluster-state operations behind the Engine API's /swarm and /nodes endpoints,
 // with swarmkit's validation and error texts. Runs on the leader.
-import { crossSignRootCA, generateJoinToken, generateRootCA, generateUnlockKey, signingCAProblem } from '@shoal/pki';
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { crossSignRootCA, firstCertificatePem, generateJoinToken, generateRootCA, generateUnlockKey, signingCAProblem } from '@shoal/pki';
 import { generateNodeId } from '@shoal/pki';
 import {
   AlreadyExistsError,
@@ -207,10 +208,18 @@ export class ControlApi {
   private async nextRootRotation(cluster: ClusterObject, spec: ClusterSpec, signing: RotateOptions['signingCA']): Promise<ClusterObject['rootRotation']> {
     const forced = (spec.caForceRotate ?? 0) !== (cluster.spec.caForceRotate ?? 0);
     if (signing) {
-      if (signing.certPem.trim() === cluster.rootCA.certPem.trim()) return undefined;
-      if (signing.certPem.trim() === cluster.rootRotation?.certPem.trim() && !forced) return cluster.rootRotation;
-      const problem = await signingCAProblem(signing);
+      // swarmkit's validateCAConfig, in its order: the certificate and key themselves, the
+      // minimum lifetime, then what they are to the current root and rotation.
+      const problem = (await signingCAProblem(signing)) ?? (caExpiresTooSoon(signing.certPem) ? 'CA certificate expires too soon' : null);
       if (problem) throw new InvalidArgumentError(rpcText('InvalidArgument', problem));
+      if (signing.certPem.trim() === cluster.rootCA.certPem.trim()) return undefined;
+      // A new root on the current key would look rotated on every node at once (nodes are
+      // matched by their issuer's key): the swarm would trust it before anyone held a certificate
+      // from it. swarmkit compares the key PEMs; the public keys catch another encoding too.
+      if (samePublicKey(signing.keyPem, cluster.rootCA.keyPem)) {
+        throw new InvalidArgumentError(rpcText('InvalidArgument', 'Cannot update to a cert with an identical key'));
+      }
+      if (signing.certPem.trim() === cluster.rootRotation?.certPem.trim() && !forced) return cluster.rootRotation;
     } else if (!forced) {
       return cluster.rootRotation;
     }
@@ -301,5 +310,21 @@ function validateClusterSpec(spec: ClusterSpec): void {
   }
   if (spec.nodeCertExpiryMs !== 0 && spec.nodeCertExpiryMs < 3600_000) {
     throw new InvalidArgumentError(rpcText('InvalidArgument', 'minimum certificate expiry time is: 1h0m0s'));
+  }
+}
+
+/** swarmkit's minRootExpiration: a root rotated to must stay valid at least a year. */
+const MIN_ROOT_LIFETIME_MS = 8760 * 3600 * 1000;
+
+function caExpiresTooSoon(certPem: string, now = Date.now()): boolean {
+  return Date.parse(new X509Certificate(firstCertificatePem(certPem)).validTo) < now + MIN_ROOT_LIFETIME_MS;
+}
+
+function samePublicKey(aPem: string, bPem: string): boolean {
+  try {
+    const spki = (pem: string) => createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    return spki(aPem).equals(spki(bPem));
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,7 @@
 // the new root meanwhile, and completed by the reconciler once every node reports a certificate
 // from the new root.
 import { describe, expect, it } from 'vitest';
-import { caDigest, generateRootCA, parseJoinToken, tlsInfo } from '@shoal/pki';
+import { caDigest, crossSignRootCA, generateRootCA, parseJoinToken, tlsInfo } from '@shoal/pki';
 import { ClusterStore, MemoryStore, createOp, resultToEvents, updateOp, type Proposer } from '@shoal/store';
 import pino from 'pino';
 import { signingCA } from './ca-server';
@@ -86,5 +86,25 @@ describe('root CA rotation', () => {
     const c1 = api.cluster();
     await api.updateCluster(c1.version, c1.spec, { signingCA: root });
     expect(api.cluster().rootRotation).toBeUndefined();
+  });
+
+  it('refuses what swarmkit refuses, before comparing with the current root: a key that does not match, a CA expiring within a year, a new certificate on the current key', async () => {
+    const { api, root } = await setup();
+    const other = await generateRootCA();
+    const c0 = api.cluster();
+    // The current root's certificate with another key: a mismatch, not "no change".
+    await expect(api.updateCluster(c0.version, c0.spec, { signingCA: { certPem: root.certPem, keyPem: other.keyPem } })).rejects.toThrow('certificate key mismatch');
+    const soon = await generateRootCA({ validityMs: 10 * 24 * 3600 * 1000 });
+    await expect(api.updateCluster(c0.version, c0.spec, { signingCA: soon })).rejects.toThrow(
+      'rpc error: code = InvalidArgument desc = CA certificate expires too soon',
+    );
+    // A certificate for the current root's key (here: issued by another CA): every node would
+    // look rotated at once, and the swarm would switch its trust before any node could follow.
+    const sameKey = { certPem: await crossSignRootCA(root, other), keyPem: root.keyPem };
+    await expect(api.updateCluster(c0.version, c0.spec, { signingCA: sameKey })).rejects.toThrow(
+      'rpc error: code = InvalidArgument desc = Cannot update to a cert with an identical key',
+    );
+    expect(api.cluster().rootRotation).toBeUndefined();
+    expect(api.cluster().version).toBe(c0.version);
   });
 });

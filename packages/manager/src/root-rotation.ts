@@ -8,24 +8,29 @@ import { generateJoinToken, tlsInfo } from '@shoal/pki';
 import { updateOp, type ClusterObject, type ClusterStore, type NodeDescription } from '@shoal/store';
 import type { Logger } from 'pino';
 
-const issuerKeys = new Map<string, string>();
+const issuers = new Map<string, { subject: string; key: string }>();
 
-/** Base64 public key of the CA whose PEM this is (cached: the same few roots are asked about often). */
-function issuerKey(caCertPem: string): string {
-  let key = issuerKeys.get(caCertPem);
-  if (key === undefined) {
-    key = tlsInfo(caCertPem).CertIssuerPublicKey;
-    if (issuerKeys.size > 16) issuerKeys.clear();
-    issuerKeys.set(caCertPem, key);
+/** Base64 subject and public key of the CA whose PEM this is (cached: the same few roots are asked about often). */
+function issuer(caCertPem: string): { subject: string; key: string } {
+  let found = issuers.get(caCertPem);
+  if (found === undefined) {
+    const info = tlsInfo(caCertPem);
+    found = { subject: info.CertIssuerSubject, key: info.CertIssuerPublicKey };
+    if (issuers.size > 16) issuers.clear();
+    issuers.set(caCertPem, found);
   }
-  return key;
+  return found;
 }
 
-/** A rotation is in progress and this node's certificate is not from the new root yet. */
+/**
+ * A rotation is in progress and this node's certificate is not from the new root yet: its
+ * issuer's subject and key must both be the new root's (as the docker CLI counts a node done).
+ */
 export function needsRotatedCertificate(cluster: ClusterObject, description: NodeDescription | undefined): boolean {
   const rotation = cluster.rootRotation;
   if (!rotation) return false;
-  return description?.tls?.certIssuerPublicKey !== issuerKey(rotation.certPem);
+  const root = issuer(rotation.certPem);
+  return description?.tls?.certIssuerPublicKey !== root.key || description.tls.certIssuerSubject !== root.subject;
 }
 
 export interface RootRotationOptions {

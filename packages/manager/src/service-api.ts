@@ -10,7 +10,10 @@ import {
   OutOfSequenceError,
   ShoalError,
   createOp,
+  expandTemplate,
   isJobMode,
+  TemplateError,
+  type TemplateContext,
   deleteOp,
   rpcText,
   updateOp,
@@ -62,6 +65,34 @@ function healthCheckProblem(hc: HealthCheck | undefined): string | undefined {
     if (value !== undefined && value !== 0 && value < 1) return `ContainerSpec: ${name} in HealthConfig cannot be less than 1ms`;
   }
   if ((hc.retries ?? 0) < 0) return 'ContainerSpec: Retries in HealthConfig cannot be negative';
+  return undefined;
+}
+
+/** swarmkit's validateContainerSpec: the stand-in task its templates are expanded for. */
+const STAND_IN: TemplateContext = {
+  Service: { ID: 'serviceid', Name: 'servicename' },
+  Node: { ID: 'nodeid', Hostname: 'nodeHostname', Platform: { OS: 'os', Architecture: 'architecture' } },
+  Task: { ID: '', Name: 'taskname', Slot: '1' },
+};
+
+/** swarmkit's ExpandContainerSpec errors, for the environment and the hostname (the fields Shoal expands or keeps). */
+function templateProblem(c: ServiceSpec['task']['container']): string | undefined {
+  for (const e of c.env ?? []) {
+    try {
+      expandTemplate(e, STAND_IN);
+    } catch (err) {
+      if (err instanceof TemplateError) return `expanding env failed: expanding env ${JSON.stringify(e)}: ${err.message}`;
+      throw err;
+    }
+  }
+  if (c.hostname) {
+    try {
+      expandTemplate(c.hostname, STAND_IN);
+    } catch (err) {
+      if (err instanceof TemplateError) return `expanding hostname failed: ${err.message}`;
+      throw err;
+    }
+  }
   return undefined;
 }
 
@@ -137,13 +168,13 @@ export class ServiceApi {
       previousSpec: current.spec,
       endpoint: { ports },
       ...(job ?? {}),
-      ...(job
-        ? {}
-        : options.rollback
-          ? { updateStatus: { state: 'updating' as const, rollback: true, startedAt, message: 'manually requested rollback' } }
-          : rolling
-            ? { updateStatus: { state: 'updating' as const, startedAt, message: 'update in progress' } }
-            : {}),
+      // A manual rollback says so even for a job (as swarmkit; nothing rolls a job out, so its
+      // status stays "rollback_started", as Docker's does).
+      ...(options.rollback
+        ? { updateStatus: { state: 'updating' as const, rollback: true, startedAt, message: 'manually requested rollback' } }
+        : rolling && !job
+          ? { updateStatus: { state: 'updating' as const, startedAt, message: 'update in progress' } }
+          : {}),
     };
     await this.commitNamed(next.name, [updateOp('service', updated, version)]);
   }
@@ -205,7 +236,16 @@ export class ServiceApi {
     }
     const constraintError = validateConstraints(spec.task.placement.constraints);
     if (constraintError) throw invalid(constraintError);
-    // swarmkit checks the container spec (its health check) after restart policy and placement.
+    // swarmkit checks the container spec after restart policy and placement: its templates,
+    // expanded for a stand-in task, its mounts, then its health check.
+    const templateError = templateProblem(spec.task.container);
+    if (templateError) throw invalid(templateError);
+    const targets = new Set<string>();
+    for (const m of (spec.task.container.containerOnly?.['Mounts'] as Array<{ Target?: string }> | undefined) ?? []) {
+      const target = m.Target ?? '';
+      if (targets.has(target)) throw invalid(`ContainerSpec: duplicate mount point: ${target}`);
+      targets.add(target);
+    }
     const healthError = healthCheckProblem(spec.task.container.healthcheck);
     if (healthError) throw invalid(healthError);
     const seen = new Set<string>();

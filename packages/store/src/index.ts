@@ -6,3 +6,4 @@ export * from './commands';
 export * from './memory-store';
 export * from './proposer';
 export * from './signals';
+export * from './template';

@@ -35,13 +35,19 @@ export function serviceStatuses(services: readonly ServiceObject[], tasks: reado
     if (mode.type === 'replicated-job' || mode.type === 'global-job') iterations.set(s.id, s.jobStatus?.iteration ?? 0);
     out.set(s.id, { runningTasks: 0, desiredTasks: desired, completedTasks: 0 });
   }
+  const completions = new Set<string>();
   for (const t of tasks) {
     const status = out.get(t.serviceId);
     if (!status) continue;
     const iteration = iterations.get(t.serviceId);
     if (iteration !== undefined) {
       if (t.jobIteration !== iteration) continue;
-      if (t.status.state === 'complete') status.completedTasks++;
+      // One completion per slot (per node for a global job), however many of its tasks completed.
+      const key = `${t.serviceId}/${counted.has(t.serviceId) ? t.nodeId : t.slot}`;
+      if (t.status.state === 'complete' && !completions.has(key)) {
+        completions.add(key);
+        status.completedTasks++;
+      }
     }
     if (t.status.state === 'running') status.runningTasks++;
     if (!counted.has(t.serviceId)) continue;

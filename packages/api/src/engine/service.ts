@@ -207,7 +207,8 @@ export interface ServiceStatus {
 }
 
 export interface JobStatus {
-  JobIteration: ObjectVersion;
+  /** moby omits a zero index. */
+  JobIteration: { Index?: number };
   LastExecution?: Timestamp;
 }
 

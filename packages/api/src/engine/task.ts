@@ -60,5 +60,5 @@ export interface Task {
   Status: TaskStatus;
   DesiredState: TaskState;
   NetworksAttachments?: NetworkAttachment[];
-  JobIteration?: ObjectVersion;
+  JobIteration?: { Index?: number };
 }

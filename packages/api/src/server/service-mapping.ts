@@ -358,8 +358,13 @@ export function toEngineService(s: ServiceObject, ingress: { id: string; subnet:
     };
   }
   if (status) out.ServiceStatus = status;
-  if (s.jobStatus) out.JobStatus = { JobIteration: { Index: s.jobStatus.iteration }, LastExecution: s.jobStatus.lastExecution };
+  if (s.jobStatus) out.JobStatus = { JobIteration: jobVersion(s.jobStatus.iteration), LastExecution: s.jobStatus.lastExecution };
   return out;
+}
+
+/** moby's Version: the index is omitempty, so a job's first iteration is `{}`. */
+function jobVersion(index: number): { Index?: number } {
+  return index === 0 ? {} : { Index: index };
 }
 
 const ROLLBACK_STATES = { updating: 'rollback_started', paused: 'rollback_paused', completed: 'rollback_completed' } as const;
@@ -408,7 +413,7 @@ export function toEngineTask(t: TaskObject, serviceName: string | undefined): Ta
       },
     },
     DesiredState: t.desiredState,
-    ...(t.jobIteration !== undefined ? { JobIteration: { Index: t.jobIteration } } : {}),
+    ...(t.jobIteration !== undefined ? { JobIteration: jobVersion(t.jobIteration) } : {}),
   };
 }
 

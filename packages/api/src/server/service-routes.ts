@@ -59,9 +59,16 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressOf()));
   r.add('POST', '/services/{id}/update', async (ctx) => {
     const version = versionParam(ctx.query, 'service');
+    const authFrom = ctx.query.get('registryAuthFrom') ?? '';
+    if (authFrom !== '' && authFrom !== 'spec' && authFrom !== 'previous-spec') throw new InvalidArgumentError(`invalid registryAuthFrom '${authFrom}'`);
     const body = requireSpec(await ctx.body());
     const spec = fromEngineServiceSpec(body);
-    const rollback = ctx.query.get('rollback') === 'previous';
+    const option = ctx.query.get('rollback') ?? '';
+    if (option !== '' && option !== 'none' && option !== 'previous') {
+      await backend.service(ctx.params.id ?? ''); // moby looks the service up first (an unknown one is a 404)
+      throw new Error(`unrecognized rollback option ${option}`); // moby's plain error: HTTP 500
+    }
+    const rollback = option === 'previous';
     await backend.updateService(ctx.params.id ?? '', version, spec, { rollback });
     return { Warnings: rollback ? null : inertWarnings(body) }; // a rollback applies the previous spec, not this body
   });
@@ -236,17 +243,22 @@ function taskMatches(
   switch (k) {
     case 'id':
       return t.id.startsWith(v);
-    case 'desired-state':
-      // moby: any task state's name (a job's tasks are desired `complete`); empty: no filter.
+    case 'desired-state': {
+      // moby: any task state's name, in any case (a job's tasks are desired `complete`), matched
+      // exactly (a delayed restart, desired `ready`, is not `running`); empty: no filter. A bad
+      // value is moby's plain error, an HTTP 500.
       if (v === '') return true;
-      if (!(v in TASK_STATES)) throw new InvalidArgumentError(`Invalid desired-state filter: '${v}'`);
-      return t.desiredState === v || (v === 'running' && t.desiredState === 'ready');
+      const state = v.toLowerCase();
+      if (!Object.hasOwn(TASK_STATES, state)) throw new Error(`Invalid desired-state filter: '${v}'`);
+      return t.desiredState === state;
+    }
     case 'service':
       return t.serviceId === v; // an ID: looked up in the route
     case 'node':
       return t.nodeId === v;
     case 'name':
-      return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}`.startsWith(v);
+      // swarmkit prefix-matches naming.Task: <service>.<slot, or node ID>.<task ID>.
+      return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}.${t.id}`.startsWith(v);
     case 'label':
       // swarmkit matches a task's label filter against its service's labels (ServiceAnnotations):
       // `docker stack ps` finds a stack's tasks by com.docker.stack.namespace.

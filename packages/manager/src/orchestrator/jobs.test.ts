@@ -157,27 +157,79 @@ describe('replicated job', () => {
   });
 });
 
+describe('replicated job, the edges', () => {
+  it('counts a slot once: a task that completes on a node that came back stops the replacement running elsewhere', () => {
+    const sim = new SimCluster();
+    sim.addNode('n1');
+    sim.addNode('n2');
+    sim.addService('job', replicatedJob(1, 2));
+    cycle(sim);
+    const [first] = active(sim) as [TaskObject];
+    sim.setNodeState(first.nodeId, 'down');
+    cycle(sim);
+    const [replacement] = active(sim) as [TaskObject];
+    expect(replacement.slot).toBe(0);
+    // The node returns and reports that the first task had finished after all.
+    sim.setNodeState(first.nodeId, 'ready');
+    sim.setTaskState(first.id, 'complete', { exitCode: 0 });
+    sim.reconcile();
+    expect(sim.store.get('task', replacement.id)?.desiredState).toBe('shutdown');
+    expect(active(sim).map((t) => t.slot)).toEqual([1]); // MaxConcurrent 1: only the next slot runs
+    sim.agents();
+    finishRunning(sim);
+    cycle(sim);
+    const status = serviceStatus(sim.store.get('service', 'job') as never, sim.tasks());
+    expect(status.completedTasks).toBe(2);
+  });
+
+  it('never reaps the current iteration: a slot that failed for good stays failed with no task history kept', () => {
+    const sim = new SimCluster({ taskHistoryRetentionLimit: 0 });
+    sim.addNode('n1');
+    sim.addService('job', replicatedJob(1, 1, { condition: 'none' }));
+    cycle(sim);
+    sim.setTaskState((active(sim)[0] as TaskObject).id, 'failed', { exitCode: 1 });
+    for (let i = 0; i < 3; i++) cycle(sim);
+    expect(sim.tasks('job')).toHaveLength(1);
+  });
+
+  it('rejects a task whose node stops meeting its constraints, and runs it where they hold', () => {
+    const sim = new SimCluster();
+    sim.addNode('n1', { labels: { batch: 'yes' } });
+    sim.addNode('n2', { labels: { batch: 'yes' } });
+    const spec = replicatedJob(1, 1);
+    sim.addService('job', { ...spec, task: { ...spec.task, placement: { constraints: ['node.labels.batch==yes'], maxReplicas: 0 } } });
+    cycle(sim);
+    const [first] = active(sim) as [TaskObject];
+    sim.updateNode(first.nodeId, (n) => ({ ...n, spec: { ...n.spec, labels: {} } }));
+    cycle(sim);
+    expect(sim.store.get('task', first.id)?.status).toMatchObject({ state: 'rejected', err: 'assigned node no longer meets constraints' });
+    sim.advance(5000); // the restart delay
+    cycle(sim);
+    const [again] = active(sim) as [TaskObject];
+    expect(again.nodeId).not.toBe(first.nodeId);
+    expect(again.status.state).toBe('running');
+  });
+});
+
 describe('global job', () => {
-  it('runs once on every node eligible when the iteration began, not on a node that joins later', () => {
+  it('runs once on every eligible node, a node that joins during the iteration included, and again on every node at the next iteration', () => {
     const sim = new SimCluster();
     sim.addNode('n1');
     sim.addNode('n2');
     sim.addNode('n3', { availability: 'drain' });
-    sim.advance(1000);
     sim.addService('job', globalJob());
     cycle(sim);
     expect(active(sim).map((t) => t.nodeId).sort()).toEqual(['n1', 'n2']);
-    sim.advance(1000);
-    sim.addNode('n4');
-    sim.updateNode('n4', (n) => ({ ...n, createdAt: new Date(sim.now).toISOString() }));
     finishRunning(sim);
+    sim.addNode('n4');
     cycle(sim);
     expect(completed(sim).map((t) => t.nodeId).sort()).toEqual(['n1', 'n2']);
-    expect(sim.tasks('job')).toHaveLength(2);
+    expect(active(sim).map((t) => t.nodeId)).toEqual(['n4']);
+    finishRunning(sim);
+    cycle(sim);
+    expect(sim.tasks('job')).toHaveLength(3);
     const status = serviceStatus(sim.store.get('service', 'job') as never, sim.tasks());
-    expect(status).toEqual({ runningTasks: 0, desiredTasks: 0, completedTasks: 2 });
-    // The next iteration takes the nodes as they are then.
-    sim.advance(1000);
+    expect(status).toEqual({ runningTasks: 0, desiredTasks: 0, completedTasks: 3 });
     sim.updateService('job', (spec) => ({ ...spec, task: { ...spec.task, forceUpdate: 1 } }));
     cycle(sim);
     expect(active(sim).map((t) => t.nodeId).sort()).toEqual(['n1', 'n2', 'n4']);

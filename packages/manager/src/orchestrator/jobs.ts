@@ -5,8 +5,11 @@
 //
 // Where Shoal differs from swarmkit, on purpose:
 // - a task whose node goes down, is drained or is removed is stopped and run again elsewhere (a
-//   replicated job) under the restart policy; swarmkit's job orchestrator does not watch nodes,
-//   so such a task stays "running" until its node comes back;
+//   replicated job) under the restart policy, as a replicated service's task is (so not with
+//   `--restart-condition none`: the task may have done its work there); swarmkit's job
+//   orchestrator does not watch nodes, so such a task stays "running" until its node returns;
+// - a slot has one completion: a task that completes while its replacement runs (its node came
+//   back) stops the replacement;
 // - a task that failed and that the restart policy does not restart (`--restart-condition none`,
 //   `--restart-max-attempts` used up) ends its slot: the job does not complete, as a Kubernetes
 //   Job whose backoff limit is spent; swarmkit makes a new task for the slot regardless;
@@ -14,9 +17,10 @@
 // counts them so, and names the slot-0 task after its node, as for a global task).
 import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
 import { nodeMatches } from './constraint';
+import { enforceConstraints } from './replicated';
 import type { OrchestratorOptions } from './options';
 import { fresh, liveSuccessor, releaseDelayedStarts, restartStopped, shouldRestart } from './restart';
-import { advanceDesired, byAge, constraintsOf, exitedOnItsOwn, hasStopped, isLive, newTask, nodeFitness, toMs, type NodeFitness } from './tasks';
+import { advanceDesired, byAge, constraintsOf, exitedOnItsOwn, hasStopped, isLive, newTask, nodeFitness, type NodeFitness } from './tasks';
 import type { WorkingSet } from './working-set';
 
 export function reconcileReplicatedJob(ws: WorkingSet, service: ServiceObject, options: OrchestratorOptions): void {
@@ -57,14 +61,12 @@ export function reconcileGlobalJob(ws: WorkingSet, service: ServiceObject, optio
     }
     releaseDelayedStarts(ws, tasks, options);
   }
-  // Every node eligible when this iteration began runs the job once; a node that joins later
-  // does not (Docker: a global job "will not update when new nodes are added"), and neither
-  // does a paused one.
-  const began = toMs(service.jobStatus?.lastExecution);
+  // Every eligible node runs the job once per iteration, a node that joins later included (as
+  // swarmkit does, and the docker CLI reference says); a paused one gets no new task.
   const nodes = [...ws.nodes()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const now = group(ws, service, iteration, (t) => t.nodeId); // with the restarts just made
   for (const node of nodes) {
-    if (!eligible(node) || node.spec.availability !== 'active' || toMs(node.createdAt) > began) continue;
+    if (!eligible(node) || node.spec.availability !== 'active') continue;
     const tasks = now.get(node.id) ?? [];
     const newest = tasks[tasks.length - 1];
     if (tasks.some(isLive)) continue;
@@ -79,6 +81,13 @@ export function reconcileGlobalJob(ws: WorkingSet, service: ServiceObject, optio
  */
 function superviseReplicatedSlot(ws: WorkingSet, service: ServiceObject, slot: number, slotTasks: TaskObject[], options: OrchestratorOptions): void {
   const where = { slot, nodeId: '' };
+  // Done once: anything else still live in the slot (a replacement for a task whose node came
+  // back and reported it complete) is stopped.
+  if (fresh(ws, slotTasks).some((t) => t.status.state === 'complete')) {
+    for (const t of fresh(ws, slotTasks)) if (isLive(t) && t.status.state !== 'complete') advanceDesired(ws, t, 'shutdown');
+    return;
+  }
+  enforceConstraints(ws, service, slotTasks);
   for (const t of fresh(ws, slotTasks)) {
     if (!isLive(t) || t.status.state === 'complete') continue;
     if (hasStopped(t)) {

@@ -36,8 +36,10 @@ export function reapIn(ws: WorkingSet, options: OrchestratorOptions): void {
     for (const t of tasks) {
       if (!hasStopped(t) && !(neverAssigned(t) && !isLive(t))) continue;
       // Still the slot's task (a rejected replacement waiting out its restart delay): as in
-      // swarmkit, never reaped; its slot would be refilled at once, without the delay.
-      if (isLive(t)) continue;
+      // swarmkit, never reaped; its slot would be refilled at once, without the delay. Nor is a
+      // job's current iteration: it is the record of what ran (a slot whose task failed for good
+      // would look free and run again).
+      if (isLive(t) || (t.jobIteration !== undefined && t.jobIteration === service.jobStatus?.iteration)) continue;
       ws.deleteTask(t.id);
       keep++;
       if (tasks.length <= keep) break;

@@ -109,7 +109,7 @@ function superviseSlot(ws: WorkingSet, service: ServiceObject, slot: number, slo
  * (its node meets the new constraints) takes the new placement first, so it is held to it from then
  * on; one whose node does not meet them is the rolling updater's to replace, at its pace.
  */
-function enforceConstraints(ws: WorkingSet, service: ServiceObject, slotTasks: readonly TaskObject[]): void {
+export function enforceConstraints(ws: WorkingSet, service: ServiceObject, slotTasks: readonly TaskObject[]): void {
   for (let t of fresh(ws, slotTasks)) {
     if (!isLive(t) || hasStopped(t) || t.nodeId === '') continue;
     const node = ws.node(t.nodeId);
