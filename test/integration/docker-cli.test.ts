@@ -463,6 +463,12 @@ describe('docker CLI compatibility', () => {
     const bad = await m.docker(['service', 'create', '-d', '--name', 'badjob', '--mode', 'global-job', '--max-concurrent', '2', 'busybox', 'true']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('max-concurrent can only be used with replicated-job mode');
+    // A job takes a rollback config (kept and shown) but no update config (swarmkit's text).
+    await m.dockerOk(['service', 'update', '-d', '--rollback-parallelism', '2', 'everywhere']);
+    expect(JSON.parse((await m.dockerOk(['service', 'inspect', 'everywhere', '--format', '{{json .Spec.RollbackConfig}}'])).stdout)).toMatchObject({ Parallelism: 2 });
+    const updateConfig = await m.docker(['service', 'update', '-d', '--update-parallelism', '2', 'everywhere']);
+    expect(updateConfig.code).toBe(1);
+    expect(updateConfig.stderr).toContain('rpc error: code = InvalidArgument desc = Jobs may not have an update config');
     for (const name of ['batch', 'everywhere', 'broken']) await m.dockerOk(['service', 'rm', name]);
   });
 });

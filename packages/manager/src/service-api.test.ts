@@ -137,3 +137,35 @@ describe('ServiceApi.updateService refusals', () => {
     expect(api.service('web').version).toBe(s.version);
   });
 });
+
+describe('ServiceApi counts', () => {
+  it("refuses 2^63 and more as swarmkit's int64 cast does, and more tasks than a manager can hold, creating nothing", async () => {
+    const api = localApi();
+    const cases: Array<[ServiceSpec['mode'], string]> = [
+      [{ type: 'replicated', replicas: 2 ** 63 }, 'rpc error: code = InvalidArgument desc = Number of replicas must be non-negative'],
+      [{ type: 'replicated', replicas: 18446744073709551615 }, 'Number of replicas must be non-negative'],
+      [{ type: 'replicated', replicas: 2 ** 40 }, 'Number of replicas must not exceed 100000'],
+      [{ type: 'replicated-job', maxConcurrent: 1, totalCompletions: 2 ** 64 }, 'Total completed jobs must not be negative'],
+      [{ type: 'replicated-job', maxConcurrent: 10 ** 9, totalCompletions: 1 }, 'Number of concurrent job tasks must not exceed 100000'],
+    ];
+    for (const [mode, text] of cases) await expect(api.createService(makeSpec('big', { mode }))).rejects.toThrow(text);
+    expect(api.services()).toEqual([]);
+    await api.createService(makeSpec('ok', { mode: { type: 'replicated', replicas: 100_000 } }));
+    const ok = api.service('ok');
+    await expect(api.updateService('ok', ok.version, { ...ok.spec, mode: { type: 'replicated', replicas: 2 ** 63 } })).rejects.toThrow('Number of replicas must be non-negative');
+    expect(api.service('ok').version).toBe(ok.version);
+  });
+
+  it('starts a job at iteration 0, runs every update as the next iteration, and never rolls a job out', async () => {
+    const api = localApi();
+    await api.createService(makeSpec('job', { mode: { type: 'replicated-job', maxConcurrent: 1, totalCompletions: 2 } }));
+    const created = api.service('job');
+    expect(created.jobStatus?.iteration).toBe(0);
+    await api.updateService('job', created.version, { ...created.spec, task: { ...created.spec.task, forceUpdate: 1 } });
+    const again = api.service('job');
+    expect(again.jobStatus?.iteration).toBe(1);
+    expect(again.updateStatus).toBeUndefined();
+    await api.updateService('job', again.version, again.spec, { rollback: true });
+    expect(api.service('job')).toMatchObject({ jobStatus: { iteration: 2 }, updateStatus: { rollback: true, message: 'manually requested rollback' } });
+  });
+});

@@ -68,6 +68,9 @@ function healthCheckProblem(hc: HealthCheck | undefined): string | undefined {
   return undefined;
 }
 
+/** The most tasks one service may ask for (replicas, concurrent job tasks, job completions). */
+export const MAX_TASKS = 100_000;
+
 /** swarmkit's validateContainerSpec: the stand-in task its templates are expanded for. */
 const STAND_IN: TemplateContext = {
   Service: { ID: 'serviceid', Name: 'servicename' },
@@ -216,10 +219,21 @@ export class ServiceApi {
       if (nanoCpus !== 0 && nanoCpus < 1e6) throw invalid(`invalid cpu value ${goFloat(nanoCpus / 1e9)}: Must be at least ${goFloat(1e6 / 1e9)}`);
       if (memory !== 0 && memory < 4 * 1024 * 1024) throw invalid(`invalid memory value ${memory}: Must be at least 4MiB`);
     }
-    if (spec.mode.type === 'replicated' && !(spec.mode.replicas >= 0)) throw invalid('Number of replicas must be non-negative');
-    if (spec.mode.type === 'replicated-job') {
-      if (!(spec.mode.maxConcurrent >= 0)) throw invalid('Maximum concurrent jobs must not be negative');
-      if (!(spec.mode.totalCompletions >= 0)) throw invalid('Total completed jobs must not be negative');
+    // swarmkit's validateMode casts the uint64 counts to int64: 2^63 and above read as negative.
+    // Past MAX_TASKS the orchestrator would make more tasks than a manager can hold (one call
+    // with 2^63 replicas used to crash every manager, again at each restart, replaying it).
+    const counts: Array<[number, string, string]> =
+      spec.mode.type === 'replicated'
+        ? [[spec.mode.replicas, 'Number of replicas must be non-negative', 'replicas']]
+        : spec.mode.type === 'replicated-job'
+          ? [
+              [spec.mode.maxConcurrent, 'Maximum concurrent jobs must not be negative', 'concurrent job tasks'],
+              [spec.mode.totalCompletions, 'Total completed jobs must not be negative', 'job completions'],
+            ]
+          : [];
+    for (const [n, negative, what] of counts) {
+      if (!(n >= 0) || n >= 2 ** 63) throw invalid(negative);
+      if (!Number.isInteger(n) || n > MAX_TASKS) throw invalid(`Number of ${what} must not exceed ${MAX_TASKS} (Shoal's limit)`);
     }
     for (const d of spec.task.placement.preferences ?? []) {
       if (!validSpreadDescriptor(d)) throw invalid(`invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>, not ${JSON.stringify(d)}`);

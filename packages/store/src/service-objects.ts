@@ -128,6 +128,8 @@ export interface ServiceSpec {
   mode: ServiceMode;
   update: UpdateConfig;
   rollback: UpdateConfig;
+  /** Jobs only: a rollback config was given (a job shows one only then; others always do). */
+  rollbackGiven?: boolean;
   endpoint: { mode: 'vip' | 'dnsrr'; ports: PortConfig[] };
 }
 

@@ -1,7 +1,7 @@
 // Jobs (swarmkit orchestrator/jobs): services whose tasks run to completion, once per
 // iteration. The iteration is the service's `jobStatus.iteration` (0 at creation, +1 at every
 // update, `--force` included); tasks of earlier iterations are stopped (still running: desired
-// `remove`) or kept as history (finished: desired `shutdown`, reaped past the retention limit).
+// `remove`) or kept as history (finished), which the reaper trims to the retention limit.
 //
 // Where Shoal differs from swarmkit, on purpose:
 // - a task whose node goes down, is drained or is removed is stopped and run again elsewhere (a
@@ -108,15 +108,15 @@ function superviseReplicatedSlot(ws: WorkingSet, service: ServiceObject, slot: n
 }
 
 /**
- * Stops what earlier iterations left running (desired `remove`: stopped, then deleted) and
- * turns their finished tasks into history (desired `shutdown`). Returns the current iteration.
+ * Stops what earlier iterations left running (desired `remove`: stopped, then deleted, as
+ * swarmkit). Their finished tasks stay as they are (desired `complete`, as Docker shows them),
+ * history the reaper trims. Returns the current iteration.
  */
 function retireEarlierIterations(ws: WorkingSet, service: ServiceObject): number {
   const iteration = service.jobStatus?.iteration ?? 0;
   for (const t of ws.tasksOfService(service.id)) {
     if (t.jobIteration === iteration || t.desiredState === 'remove') continue;
     if (!hasStopped(t)) advanceDesired(ws, t, 'remove');
-    else if (isLive(t)) advanceDesired(ws, t, 'shutdown');
   }
   return iteration;
 }

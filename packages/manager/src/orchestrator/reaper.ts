@@ -39,7 +39,10 @@ export function reapIn(ws: WorkingSet, options: OrchestratorOptions): void {
       // swarmkit, never reaped; its slot would be refilled at once, without the delay. Nor is a
       // job's current iteration: it is the record of what ran (a slot whose task failed for good
       // would look free and run again).
-      if (isLive(t) || (t.jobIteration !== undefined && t.jobIteration === service.jobStatus?.iteration)) continue;
+      const job = t.jobIteration !== undefined;
+      const current = job && t.jobIteration === service.jobStatus?.iteration;
+      // (An earlier iteration's finished task keeps its desired `complete`, yet is history.)
+      if (current || (isLive(t) && !job)) continue;
       ws.deleteTask(t.id);
       keep++;
       if (tasks.length <= keep) break;
