@@ -53,6 +53,21 @@ describe('TaskRunner', () => {
     await until(() => states('t1').includes('running'));
   });
 
+  it('never runs again a task the managers say has ended (a job task that completed, after a restart without its record)', async () => {
+    const { runner, executor, states } = setup();
+    runner.setAssignments([{ ...assignment('done', 'complete'), ended: 'complete' }, { ...assignment('old', 'shutdown'), ended: 'failed' }, assignment('job', 'complete')]);
+    await until(() => states('job').includes('running'));
+    await settle();
+    expect(executor.callsFor('done')).toEqual([]);
+    expect(executor.callsFor('old')).toEqual([]);
+    // Nothing is reported for them either: the managers already have their end.
+    expect(states('done')).toEqual([]);
+    expect(states('old')).toEqual([]);
+    // A job task desired `complete` runs until it exits, and exit 0 completes it.
+    executor.exit('job', 0);
+    await until(() => states('job').includes('complete'));
+  });
+
   it('reports failed with a non-zero exit and complete with zero', async () => {
     const { runner, executor, reports, states } = setup();
     runner.setAssignments([assignment('a'), assignment('b')]);

@@ -115,7 +115,9 @@ export class TaskRunner {
         w = {
           assignment: a,
           controller: adopted?.controller ?? null,
-          reported: adopted?.alive ? 'starting' : 'assigned',
+          // A task the managers know has ended is never started again (a job's finished task is
+          // still desired `complete`); one of ours still running is watched.
+          reported: adopted?.alive ? 'starting' : (a.ended ?? 'assigned'),
           busy: false,
           dirty: false,
           live: adopted?.alive ?? false,

@@ -35,6 +35,7 @@ function toAssignment(t: TaskObject, serviceName: string): TaskAssignment {
     serviceName,
     slot: t.slot,
     desiredState: t.desiredState,
+    ...(isTerminal(t.status.state) ? { ended: t.status.state } : {}),
     spec: {
       container: {
         image: c.image,

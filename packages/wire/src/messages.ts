@@ -188,6 +188,12 @@ export interface TaskAssignment {
   serviceName: string;
   slot: number;
   desiredState: TaskStateName;
+  /**
+   * Set once the task has ended (its observed state as the managers have it: complete, failed…):
+   * an agent that has no record of the task (a restart, a lost state directory) must not run it
+   * again. A job's finished task stays desired `complete`, so the desired state alone cannot say.
+   */
+  ended?: TaskStateName;
   /** The task spec (store shape); the agent hands it to its executor. */
   spec: {
     container: {
