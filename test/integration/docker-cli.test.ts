@@ -411,6 +411,10 @@ describe('docker CLI compatibility', () => {
     const bad = await m.docker(['service', 'ps', '-f', 'desired-state=bogus', 'flt']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("Invalid desired-state filter: 'bogus'");
+    const tasks = async (filters: object) => m.api.request('GET', `/v1.41/tasks?filters=${encodeURIComponent(JSON.stringify(filters))}`);
+    // Every value is checked, also when no task would be compared; an empty one is no filter.
+    expect((await tasks({ 'desired-state': { bogus: true }, name: { nomatch: true } })).status).toBe(500);
+    expect(JSON.parse((await tasks({ 'desired-state': { '': true, shutdown: true }, service: { flt: true } })).body)).toEqual([]);
     const [svc] = JSON.parse((await m.dockerOk(['service', 'inspect', 'flt'])).stdout);
     const update = (query: string) => m.api.request('POST', `/v1.41/services/flt/update?version=${svc.Version.Index}&${query}`, svc.Spec);
     const authFrom = await update('registryAuthFrom=bad');

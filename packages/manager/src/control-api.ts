@@ -1,7 +1,7 @@
 // Cluster-state operations behind the Engine API's /swarm and /nodes endpoints,
 // with swarmkit's validation and error texts. Runs on the leader.
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { crossSignRootCA, firstCertificatePem, generateJoinToken, generateRootCA, generateUnlockKey, signingCAProblem } from '@shoal/pki';
+import { certificatePems, crossSignRootCA, firstCertificatePem, generateJoinToken, generateRootCA, generateUnlockKey, signingCAProblem } from '@shoal/pki';
 import { generateNodeId } from '@shoal/pki';
 import {
   AlreadyExistsError,
@@ -210,16 +210,22 @@ export class ControlApi {
     if (signing) {
       // swarmkit's validateCAConfig, in its order: the certificate and key themselves, the
       // minimum lifetime, then what they are to the current root and rotation.
-      const problem = (await signingCAProblem(signing)) ?? (caExpiresTooSoon(signing.certPem) ? 'CA certificate expires too soon' : null);
+      const problem =
+        (await signingCAProblem(signing)) ??
+        (certificatePems(signing.certPem).length !== 1 ? 'the desired CA certificate cannot contain multiple certificates' : null) ??
+        (caExpiresTooSoon(signing.certPem) ? 'CA certificate expires too soon' : null);
       if (problem) throw new InvalidArgumentError(rpcText('InvalidArgument', problem));
-      if (signing.certPem.trim() === cluster.rootCA.certPem.trim()) return undefined;
+      // Certificates compare as certificates (swarmkit normalises the PEMs): line endings or text
+      // around the block do not make the current root or rotation a new one. Kept normalised.
+      signing = { ...signing, certPem: new X509Certificate(signing.certPem).toString() };
+      if (sameCertificate(signing.certPem, cluster.rootCA.certPem)) return undefined;
       // A new root on the current key would look rotated on every node at once (nodes are
       // matched by their issuer's key): the swarm would trust it before anyone held a certificate
       // from it. swarmkit compares the key PEMs; the public keys catch another encoding too.
       if (samePublicKey(signing.keyPem, cluster.rootCA.keyPem)) {
         throw new InvalidArgumentError(rpcText('InvalidArgument', 'Cannot update to a cert with an identical key'));
       }
-      if (signing.certPem.trim() === cluster.rootRotation?.certPem.trim() && !forced) return cluster.rootRotation;
+      if (cluster.rootRotation && sameCertificate(signing.certPem, cluster.rootRotation.certPem) && !forced) return cluster.rootRotation;
     } else if (!forced) {
       return cluster.rootRotation;
     }
@@ -318,6 +324,10 @@ const MIN_ROOT_LIFETIME_MS = 8760 * 3600 * 1000;
 
 function caExpiresTooSoon(certPem: string, now = Date.now()): boolean {
   return Date.parse(new X509Certificate(firstCertificatePem(certPem)).validTo) < now + MIN_ROOT_LIFETIME_MS;
+}
+
+function sameCertificate(aPem: string, bPem: string): boolean {
+  return new X509Certificate(firstCertificatePem(aPem)).raw.equals(new X509Certificate(firstCertificatePem(bPem)).raw);
 }
 
 function samePublicKey(aPem: string, bPem: string): boolean {

@@ -107,4 +107,21 @@ describe('root CA rotation', () => {
     expect(api.cluster().rootRotation).toBeUndefined();
     expect(api.cluster().version).toBe(c0.version);
   });
+
+  it('compares certificates, not PEM text: the current root with CRLF line endings and text around it cancels; a bundle is refused', async () => {
+    const { api, root } = await setup();
+    const mine = await generateRootCA();
+    const c0 = api.cluster();
+    await api.updateCluster(c0.version, c0.spec, { signingCA: mine });
+    expect(api.cluster().rootRotation?.certPem).toBe(mine.certPem);
+    const c1 = api.cluster();
+    // The rotation's own CA in another layout goes on with the same rotation.
+    await api.updateCluster(c1.version, c1.spec, { signingCA: { certPem: `Bag Attributes\n${mine.certPem.replace(/\n/g, '\r\n')}`, keyPem: mine.keyPem } });
+    expect(api.cluster().rootRotation).toEqual(c1.rootRotation);
+    const c2 = api.cluster();
+    const bundle = await expect(api.updateCluster(c2.version, c2.spec, { signingCA: { certPem: `${mine.certPem}${root.certPem}`, keyPem: mine.keyPem } })).rejects;
+    await bundle.toThrow('rpc error: code = InvalidArgument desc = the desired CA certificate cannot contain multiple certificates');
+    await api.updateCluster(c2.version, c2.spec, { signingCA: { certPem: root.certPem.replace(/\n/g, '\r\n'), keyPem: root.keyPem } });
+    expect(api.cluster().rootRotation).toBeUndefined();
+  });
 });

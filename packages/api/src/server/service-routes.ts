@@ -88,6 +88,17 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       const refs = filters.get(key);
       if (refs) filters.set(key, await Promise.all(refs.map(async (ref) => (await lookup(ref)).id)));
     }
+    // moby's newListTasksFilters: every desired state named is checked first (any task state, in
+    // any case; a bad one is its plain error, an HTTP 500), empty values are dropped.
+    const desired = filters.get('desired-state');
+    if (desired) {
+      const states = desired.filter((v) => v !== '').map((v) => {
+        if (!Object.hasOwn(TASK_STATES, v.toLowerCase())) throw new Error(`Invalid desired-state filter: '${v}'`);
+        return v.toLowerCase();
+      });
+      if (states.length > 0) filters.set('desired-state', states);
+      else filters.delete('desired-state');
+    }
     const [tasks, services, nodes] = await Promise.all([
       backend.tasks(),
       backend.services(),
@@ -243,15 +254,10 @@ function taskMatches(
   switch (k) {
     case 'id':
       return t.id.startsWith(v);
-    case 'desired-state': {
-      // moby: any task state's name, in any case (a job's tasks are desired `complete`), matched
-      // exactly (a delayed restart, desired `ready`, is not `running`); empty: no filter. A bad
-      // value is moby's plain error, an HTTP 500.
-      if (v === '') return true;
-      const state = v.toLowerCase();
-      if (!Object.hasOwn(TASK_STATES, state)) throw new Error(`Invalid desired-state filter: '${v}'`);
-      return t.desiredState === state;
-    }
+    case 'desired-state':
+      // Checked and lower-cased in the route; matched exactly (a delayed restart, desired
+      // `ready`, is not `running`; a job's tasks are desired `complete`).
+      return t.desiredState === v;
     case 'service':
       return t.serviceId === v; // an ID: looked up in the route
     case 'node':

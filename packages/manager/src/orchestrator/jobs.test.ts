@@ -192,6 +192,19 @@ describe('replicated job, the edges', () => {
     expect(sim.tasks('job')).toHaveLength(1);
   });
 
+  it('trims the failed attempts of a task that keeps failing to the history limit, as for a service', () => {
+    const sim = new SimCluster({ taskHistoryRetentionLimit: 2 });
+    sim.addNode('n1');
+    sim.addService('job', replicatedJob(1, 1, { delayMs: 0 }));
+    for (let i = 0; i < 10; i++) {
+      cycle(sim);
+      for (const t of active(sim)) if (t.status.state === 'running') sim.setTaskState(t.id, 'failed', { exitCode: 1 });
+    }
+    cycle(sim);
+    expect(sim.tasks('job').length).toBeLessThanOrEqual(3);
+    expect(active(sim)).toHaveLength(1); // still trying
+  });
+
   it('rejects a task whose node stops meeting its constraints, and runs it where they hold', () => {
     const sim = new SimCluster();
     sim.addNode('n1', { labels: { batch: 'yes' } });

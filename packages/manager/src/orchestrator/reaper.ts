@@ -5,7 +5,7 @@
 // restart history the supervisor counts survives.
 import { taskStateRank, type TaskObject } from '@shoal/store';
 import type { OrchestratorOptions } from './options';
-import { hasStopped, isLive, toMs } from './tasks';
+import { byAge, hasStopped, isLive, toMs } from './tasks';
 import type { WorkingSet } from './working-set';
 
 const ASSIGNED = taskStateRank('assigned');
@@ -33,16 +33,20 @@ export function reapIn(ws: WorkingSet, options: OrchestratorOptions): void {
     let keep = maxAttempts > 0 ? maxAttempts + 1 : options.taskHistoryRetentionLimit;
     if (keep < 0 || tasks.length <= keep) continue;
     tasks.sort((a, b) => toMs(a.status.timestamp) - toMs(b.status.timestamp) || (a.id < b.id ? -1 : 1));
+    // A job's current iteration keeps its record of each slot (node): the newest task, and any
+    // that completed. A slot whose task failed for good would otherwise look free and run
+    // again; older failed attempts are history like a service's.
+    const iteration = service.jobStatus?.iteration;
+    let newest: TaskObject | undefined;
+    for (const t of tasks) if (t.jobIteration !== undefined && t.jobIteration === iteration && (!newest || byAge(newest, t) < 0)) newest = t;
     for (const t of tasks) {
       if (!hasStopped(t) && !(neverAssigned(t) && !isLive(t))) continue;
       // Still the slot's task (a rejected replacement waiting out its restart delay): as in
-      // swarmkit, never reaped; its slot would be refilled at once, without the delay. Nor is a
-      // job's current iteration: it is the record of what ran (a slot whose task failed for good
-      // would look free and run again).
+      // swarmkit, never reaped; its slot would be refilled at once, without the delay. A job's
+      // task is live while desired `complete` (an earlier iteration's finished one too, which is
+      // history): its record is kept as above instead.
       const job = t.jobIteration !== undefined;
-      const current = job && t.jobIteration === service.jobStatus?.iteration;
-      // (An earlier iteration's finished task keeps its desired `complete`, yet is history.)
-      if (current || (isLive(t) && !job)) continue;
+      if (job ? t === newest || (t.jobIteration === iteration && t.status.state === 'complete') : isLive(t)) continue;
       ws.deleteTask(t.id);
       keep++;
       if (tasks.length <= keep) break;
