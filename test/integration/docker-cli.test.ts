@@ -421,6 +421,15 @@ describe('docker CLI compatibility', () => {
     expect([authFrom.status, JSON.parse(authFrom.body).message]).toEqual([400, "invalid registryAuthFrom 'bad'"]);
     const rollback = await update('rollback=bogus');
     expect([rollback.status, JSON.parse(rollback.body).message]).toEqual([500, 'unrecognized rollback option bogus']);
+    // Counts Go's decoder cannot read into a uint64 get its text; 2^63 and more swarmkit's.
+    const create = (mode: string) =>
+      m.api.request('POST', '/v1.41/services/create', JSON.parse(`{"Name":"cnt","TaskTemplate":{"ContainerSpec":{"Image":"busybox"}},"Mode":${mode}}`));
+    const negative = await create('{"ReplicatedJob":{"MaxConcurrent":-1}}');
+    expect([negative.status, JSON.parse(negative.body).message]).toEqual([400, 'json: cannot unmarshal number -1 into Go struct field ReplicatedJob.Mode.ReplicatedJob.MaxConcurrent of type uint64']);
+    expect((await create('{"Replicated":{"Replicas":18446744073709551616}}')).status).toBe(400);
+    const huge = await create('{"Replicated":{"Replicas":9223372036854775808}}');
+    expect(JSON.parse(huge.body).message).toBe('rpc error: code = InvalidArgument desc = Number of replicas must be non-negative');
+    expect((await m.docker(['service', 'inspect', 'cnt'])).code).toBe(1);
     const [after] = JSON.parse((await m.dockerOk(['service', 'inspect', 'flt'])).stdout);
     expect(after.Version).toEqual(svc.Version);
     expect(after.PreviousSpec).toBeUndefined();

@@ -279,12 +279,15 @@ function taskMatches(
 function requireSpec(body: unknown): EngineServiceSpec {
   if (typeof body !== 'object' || body === null) throw new InvalidArgumentError('invalid service spec');
   const spec = body as EngineServiceSpec;
-  const replicas = spec.Mode?.Replicated?.Replicas;
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
-    throw new InvalidArgumentError(
-      `json: cannot unmarshal number ${String(replicas)} into Go struct field ReplicatedService.Mode.Replicated.Replicas of type uint64`,
-    );
-  }
+  // What Go's decoder refuses for a uint64: a fraction, a negative number, 2^64 and more.
+  const uint64 = (n: number | undefined, field: string): void => {
+    if (n !== undefined && (!Number.isInteger(n) || n < 0 || n >= 2 ** 64)) {
+      throw new InvalidArgumentError(`json: cannot unmarshal number ${String(n)} into Go struct field ${field} of type uint64`);
+    }
+  };
+  uint64(spec.Mode?.Replicated?.Replicas, 'ReplicatedService.Mode.Replicated.Replicas');
+  uint64(spec.Mode?.ReplicatedJob?.MaxConcurrent, 'ReplicatedJob.Mode.ReplicatedJob.MaxConcurrent');
+  uint64(spec.Mode?.ReplicatedJob?.TotalCompletions, 'ReplicatedJob.Mode.ReplicatedJob.TotalCompletions');
   return spec;
 }
 
