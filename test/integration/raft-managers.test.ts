@@ -93,6 +93,43 @@ describe('raft managers', () => {
     expect(await leaderName(oldLeader)).toBe(newLeader);
   });
 
+  it('a frozen leader: the others elect another and no healthy node is marked Down, so none of their tasks restart', async () => {
+    const leader = cluster.byName((await leaderName(cluster.manager))!);
+    const others = cluster.nodes.filter((n) => n !== leader);
+    const via = others[0]!;
+    await via.cliOk(['service', 'create', '-d', '--name', 'calm', '--replicas', '4', 'shoal/whoami']);
+    type Task = { ID: string; NodeID: string; DesiredState: string; Status: { State: string } };
+    const running = async () =>
+      (await via.api.get<Task[]>(`/v1.41/tasks?filters=${encodeURIComponent('{"service":{"calm":true}}')}`)).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+    await waitFor(async () => ((await running()).length === 4 ? true : undefined), { timeoutMs: 15_000, what: '4 running tasks' });
+    const ids = new Map((await nodes(via)).map((n) => [n.ID, n.Description?.Hostname]));
+    const onOthers = (await running()).filter((t) => ids.get(t.NodeID) !== leader.name).map((t) => t.ID).sort();
+    process.kill(leader.pid, 'SIGSTOP');
+    try {
+      await waitFor(
+        async () => {
+          const l = await leaderName(via).catch(() => undefined);
+          return l && l !== leader.name ? l : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 50, what: 'a new leader' },
+      );
+      // Past twice the grace window a new leader gives agents to find it (3 s here): the frozen
+      // node is Down, every other node Ready, and their tasks are the same ones.
+      await new Promise((r) => setTimeout(r, 8_000));
+      const states = new Map((await nodes(via)).map((n) => [n.Description?.Hostname, n.Status?.State]));
+      for (const o of others) expect(states.get(o.name), o.name).toBe('ready');
+      const still = new Set((await running()).map((t) => t.ID));
+      for (const id of onOthers) expect(still.has(id), `task ${id} kept running`).toBe(true);
+    } finally {
+      process.kill(leader.pid, 'SIGCONT');
+    }
+    await waitFor(async () => ((await nodes(via)).find((n) => n.Description?.Hostname === leader.name)?.Status?.State === 'ready' ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the thawed manager back',
+    });
+    await via.cliOk(['service', 'rm', 'calm']);
+  });
+
   it("fails fast without quorum, with Docker's message, and recovers when managers return", async () => {
     const [a, b, c] = cluster.nodes as [DaemonHandle, DaemonHandle, DaemonHandle];
     await b.kill('SIGKILL');

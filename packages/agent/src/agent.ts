@@ -35,6 +35,12 @@ export interface AgentOptions {
   /** Called when the manager list changes (to persist it for restarts). */
   onManagers?: (managers: ManagerPeer[]) => void;
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * A session not registered within this long is given up and the next manager tried (default
+   * 3000 ms): a frozen manager's kernel still takes the connection, and the handshake would
+   * wait for it to thaw.
+   */
+  establishTimeoutMs?: number;
   /** Runs the tasks the manager assigns to this node. */
   runner?: TaskRunner;
   /** A session started: the managers and the cluster's gossip keys. */
@@ -136,6 +142,11 @@ export class Agent {
     const client: Dispatcher = createClient(DispatcherService, DispatcherMethods, addr, clientCredentials(this.tls));
     this.client = client;
     let registered = false;
+    const establishing = setTimeout(() => {
+      if (registered) return;
+      this.options.logger.warn({ manager: addr }, 'dispatcher session not established in time; trying another manager');
+      this.abort?.abort();
+    }, this.options.establishTimeoutMs ?? 3000);
     try {
       const stream = client.stream.Session({ description: this.options.describe() }, { signal });
       let heartbeat: Promise<void> | null = null;
@@ -202,6 +213,7 @@ export class Agent {
     } catch (err) {
       if (!signal.aborted || !isGrpcStatus(err, GrpcStatus.CANCELLED)) throw err;
     } finally {
+      clearTimeout(establishing);
       this.session_ = null;
       for (const c of this.logStreams.values()) c.abort();
       client.close();
@@ -303,7 +315,10 @@ export class Agent {
     const addrs = [...new Set(peers.map((p) => p.addr).filter(Boolean))];
     if (addrs.length === 0) return;
     this.managers = addrs;
-    this.next = 0;
+    // When this session ends, the next try is another manager: the one it was with may be the
+    // leader that just died or froze.
+    const current = this.connectedTo === null ? -1 : addrs.indexOf(this.connectedTo);
+    this.next = current + 1;
     this.options.onManagers?.(peers);
   }
 }

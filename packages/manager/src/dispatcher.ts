@@ -104,10 +104,13 @@ export class Dispatcher {
     if (this.active) return;
     this.active = true;
     this.monitor.setPeriod(this.periodMs());
-    // After a manager restart every known-ready node gets a full grace window to come back.
+    // A new leader (or a restarted one) has heard from no agent yet: every known-ready node gets
+    // twice the grace window to find it (swarmkit's "unknown" nodes). Gossip still takes a dead
+    // one down within seconds. With one window, agents still retrying a dead or frozen old
+    // leader were all marked Down, this leader's own included, and every task restarted.
     const now = this.now();
     for (const node of this.deps.store.memory.list('node')) {
-      if (node.status.state === 'ready') this.monitor.beat(node.id, now);
+      if (node.status.state === 'ready') this.monitor.unknown(node.id, now);
     }
     this.ingressPorts = new IngressPorts(this.deps.store.memory.list('service'));
     this.unwatch = this.deps.store.memory.watch((events) => this.onStoreEvents(events));

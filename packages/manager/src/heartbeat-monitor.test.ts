@@ -39,6 +39,20 @@ describe('HeartbeatMonitor', () => {
     expect(m.expired(3901)).toEqual(['b']); // b only by the full grace window
   });
 
+  it("gives nodes a new leader has not heard from twice the grace window, unless gossip suspects them (swarmkit's unknown nodes)", () => {
+    const m = new HeartbeatMonitor({ periodMs: 1000 });
+    m.unknown('slow', 0);
+    m.unknown('dead', 0);
+    m.unknown('back', 0);
+    m.suspect('dead');
+    m.beat('back', 5000); // its agent found the new leader: ordinary grace from then on
+    expect(m.expired(2001)).toEqual(['dead']); // gossip's suspicion works as for any node
+    expect(m.expired(5999)).toEqual([]); // past 3 periods, inside 6
+    expect(m.expired(6001)).toEqual(['slow']);
+    expect(m.expired(7999)).toEqual([]);
+    expect(m.expired(8001)).toEqual(['back']);
+  });
+
   it('ignores suspicion of nodes it does not track', () => {
     const m = new HeartbeatMonitor({ periodMs: 1000 });
     m.suspect('ghost');

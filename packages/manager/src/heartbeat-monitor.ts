@@ -15,6 +15,8 @@ export interface HeartbeatMonitorOptions {
 export class HeartbeatMonitor {
   private readonly lastSeen = new Map<string, number>();
   private readonly suspected = new Set<string>();
+  /** Nodes not heard from since a leadership change: their grace window ends at this time. */
+  private readonly unknownUntil = new Map<string, number>();
   private periodMs: number;
   private readonly grace: number;
   private readonly suspectGrace: number;
@@ -36,6 +38,17 @@ export class HeartbeatMonitor {
   beat(nodeId: string, now: number): void {
     this.lastSeen.set(nodeId, now);
     this.suspected.delete(nodeId); // it is alive, whatever gossip thought
+    this.unknownUntil.delete(nodeId);
+  }
+
+  /**
+   * A node this (new) leader has not heard from yet, as swarmkit's "unknown" state: twice the
+   * grace window to reach it, since every agent must find the new leader first (a dead or frozen
+   * old one costs them time). Gossip's suspicion still takes it down as for any node.
+   */
+  unknown(nodeId: string, now: number): void {
+    this.beat(nodeId, now);
+    this.unknownUntil.set(nodeId, now + 2 * this.grace * this.periodMs);
   }
 
   /** Gossip suspects (or declared dead) a node that is still counted alive. */
@@ -51,11 +64,13 @@ export class HeartbeatMonitor {
   clear(): void {
     this.lastSeen.clear();
     this.suspected.clear();
+    this.unknownUntil.clear();
   }
 
   forget(nodeId: string): void {
     this.lastSeen.delete(nodeId);
     this.suspected.delete(nodeId);
+    this.unknownUntil.delete(nodeId);
   }
 
   /** Nodes whose last beat is older than their grace window; each is reported once. */
@@ -64,10 +79,12 @@ export class HeartbeatMonitor {
     const suspectDeadline = now - this.periodMs * this.suspectGrace;
     const out: string[] = [];
     for (const [id, seen] of this.lastSeen) {
-      if (seen < deadline || (this.suspected.has(id) && seen < suspectDeadline)) {
+      const graceOver = seen < deadline && (this.unknownUntil.get(id) ?? 0) <= now;
+      if (graceOver || (this.suspected.has(id) && seen < suspectDeadline)) {
         out.push(id);
         this.lastSeen.delete(id);
         this.suspected.delete(id);
+        this.unknownUntil.delete(id);
       }
     }
     return out;
