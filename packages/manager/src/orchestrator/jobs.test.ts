@@ -113,7 +113,8 @@ describe('replicated job', () => {
     const [first] = active(sim) as [TaskObject];
     sim.setNodeState(first.nodeId, 'down');
     cycle(sim);
-    expect(sim.store.get('task', first.id)?.desiredState).toBe('shutdown');
+    // Orphaned: its dead node cannot report its end, and the slot's record is the replacement's.
+    expect(sim.store.get('task', first.id)).toMatchObject({ desiredState: 'shutdown', status: { state: 'orphaned' } });
     const [again] = active(sim) as [TaskObject];
     expect(again).toMatchObject({ slot: 0, replaces: { taskId: first.id, reason: 'node-down' }, status: { state: 'running' } });
     expect(again.nodeId).not.toBe(first.nodeId);

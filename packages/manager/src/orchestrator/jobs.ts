@@ -97,7 +97,14 @@ function superviseReplicatedSlot(ws: WorkingSet, service: ServiceObject, slot: n
     if (t.nodeId === '') continue;
     const fitness: NodeFitness = nodeFitness(ws.node(t.nodeId));
     if (fitness === 'ok' || liveSuccessor(ws, t, slotTasks)) continue;
-    const stopped = advanceDesired(ws, t, 'shutdown');
+    let stopped = advanceDesired(ws, t, 'shutdown');
+    if (fitness === 'down' || fitness === 'missing') {
+      // Its node cannot tell how it ends: orphaned, so the slot's record is its replacement's
+      // (the docker CLI's job progress counts each slot's lowest state, and a task left
+      // "running" on a dead node kept `service create` waiting after the job had completed).
+      stopped = { ...stopped, status: { ...stopped.status, state: 'orphaned', timestamp: ws.nowIso, message: 'task orphaned: its node is down' } };
+      ws.updateTask(stopped);
+    }
     if (shouldRestart(stopped, slotTasks)) {
       newTask(ws, service, { ...where, desiredState: 'running', replaces: { taskId: t.id, reason: fitness === 'drained' ? 'drain' : 'node-down' } });
     }
