@@ -36,9 +36,10 @@ export interface AgentOptions {
   onManagers?: (managers: ManagerPeer[]) => void;
   backoff?: { initialMs: number; maxMs: number };
   /**
-   * A session not registered within this long is given up and the next manager tried (default
-   * 3000 ms): a frozen manager's kernel still takes the connection, and the handshake would
-   * wait for it to thaw.
+   * A session not registered within this long is given up and the next manager tried (default:
+   * two heartbeat periods, 2 s at first): a frozen manager's kernel still takes the connection,
+   * and the handshake would wait for it to thaw. Shorter than the grace window a leader gives
+   * a node, so one unanswering manager does not cost the node its tasks.
    */
   establishTimeoutMs?: number;
   /** Runs the tasks the manager assigns to this node. */
@@ -78,6 +79,10 @@ export class Agent {
   private readonly logStreams = new Map<string, AbortController>();
   /** A follower told us where the leader is: try it next. */
   private redirect: string | null = null;
+  /** The session was ended on this side for a reason that says nothing against its manager (a renewed certificate): try it again first. */
+  private keepManager = false;
+  /** The heartbeat period the last session was given. */
+  private periodMs = 1000;
 
   /** This node's certificate; replaced by setTls after a renewal. */
   private tls: TlsMaterial;
@@ -93,6 +98,7 @@ export class Agent {
    */
   setTls(material: TlsMaterial): void {
     this.tls = material;
+    this.keepManager = true;
     this.abort?.abort();
   }
 
@@ -116,8 +122,10 @@ export class Agent {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 100, maxMs: 2000 };
     let delay = initialMs;
     while (!this.stopped) {
-      const addr = this.redirect ?? this.managers[this.next++ % this.managers.length] ?? '';
+      const redirected = this.redirect !== null;
+      const addr = this.redirect ?? this.managers[this.next % this.managers.length] ?? '';
       this.redirect = null;
+      this.keepManager = false;
       const established = await this.session(addr).catch((err: unknown) => {
         const leader = /not the leader; leader=(\S+)/.exec((err as { details?: string }).details ?? '')?.[1];
         if (leader) {
@@ -129,6 +137,9 @@ export class Agent {
       });
       this.connectedTo = null;
       if (this.stopped) break;
+      // A manager that failed the session (unreachable, no answer in time, heartbeats failing,
+      // no longer leader) is tried again only after the others: it may be the one that died.
+      if (!redirected && !this.keepManager && !this.redirect) this.next++;
       delay = established ? initialMs : Math.min(maxMs, delay * 2);
       await sleep(delay, this.lifetime.signal);
     }
@@ -146,7 +157,7 @@ export class Agent {
       if (registered) return;
       this.options.logger.warn({ manager: addr }, 'dispatcher session not established in time; trying another manager');
       this.abort?.abort();
-    }, this.options.establishTimeoutMs ?? 3000);
+    }, this.options.establishTimeoutMs ?? 2 * this.periodMs);
     try {
       const stream = client.stream.Session({ description: this.options.describe() }, { signal });
       let heartbeat: Promise<void> | null = null;
@@ -164,6 +175,7 @@ export class Agent {
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             this.session_ = { client, sessionId: msg.sessionId };
             this.scheduleFlush(0);
+            if (msg.heartbeatPeriodMs > 0) this.periodMs = msg.heartbeatPeriodMs;
             heartbeat = this.heartbeat(client, msg.sessionId, msg.heartbeatPeriodMs, signal).finally(() =>
               this.abort?.abort(),
             );
@@ -315,10 +327,9 @@ export class Agent {
     const addrs = [...new Set(peers.map((p) => p.addr).filter(Boolean))];
     if (addrs.length === 0) return;
     this.managers = addrs;
-    // When this session ends, the next try is another manager: the one it was with may be the
-    // leader that just died or froze.
+    // Point at the manager this session is with: the loop moves past it if the session fails.
     const current = this.connectedTo === null ? -1 : addrs.indexOf(this.connectedTo);
-    this.next = current + 1;
+    this.next = Math.max(0, current);
     this.options.onManagers?.(peers);
   }
 }

@@ -116,8 +116,9 @@ export class TaskRunner {
           assignment: a,
           controller: adopted?.controller ?? null,
           // A task the managers know has ended is never started again (a job's finished task is
-          // still desired `complete`); one of ours still running is watched.
-          reported: adopted?.alive ? 'starting' : (a.ended ?? 'assigned'),
+          // still desired `complete`); one of ours still running is watched. Orphaned is the
+          // managers' guess while this node was away: how it really ended may still be reported.
+          reported: adopted?.alive ? 'starting' : a.ended && a.ended !== 'orphaned' ? a.ended : 'assigned',
           busy: false,
           dirty: false,
           live: adopted?.alive ?? false,

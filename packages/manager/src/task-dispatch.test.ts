@@ -21,6 +21,29 @@ describe('TaskStatusWriter', () => {
     expect(memory.get('task', 't1')?.status).toMatchObject({ state: 'shutdown', timestamp: '2026-11-27T10:00:00.000Z' });
     writer.stop();
   });
+
+  it('lets the task\'s own node say how an orphaned task really ended (a job task that completed while its node was cut off), once', async () => {
+    const memory = new MemoryStore();
+    const proposer: Proposer = { propose: async (command) => resultToEvents(memory.apply(memory.appliedIndex + 1, command)) };
+    const svc = makeService('s1', makeSpec('job'));
+    const { version: _v, createdAt: _c, updatedAt: _u, ...task } = makeTask('t1', svc, { nodeId: 'n1', state: 'orphaned', desired: 'shutdown' });
+    memory.apply(1, { type: 'batch', at: new Date().toISOString(), ops: [createOp('task', task)] });
+    const writer = new TaskStatusWriter(new ClusterStore(memory, proposer), pino({ level: 'silent' }), 1);
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    writer.add('n2', [{ taskId: 't1', state: 'complete', message: 'finished', exitCode: 0, timestamp: '2026-11-27T10:00:00.000Z' }]);
+    await settle();
+    expect(memory.get('task', 't1')?.status.state).toBe('orphaned'); // another node cannot
+    writer.add('n1', [{ taskId: 't1', state: 'shutdown', message: 'shutdown', timestamp: '2026-11-27T10:00:00.000Z' }]);
+    await settle();
+    expect(memory.get('task', 't1')?.status.state).toBe('orphaned'); // a stop says nothing of how it ended
+    writer.add('n1', [{ taskId: 't1', state: 'complete', message: 'finished', exitCode: 0, timestamp: '2026-11-27T10:00:01.000Z' }]);
+    await settle();
+    expect(memory.get('task', 't1')?.status).toMatchObject({ state: 'complete', exitCode: 0 });
+    writer.add('n1', [{ taskId: 't1', state: 'failed', message: 'started', exitCode: 1, timestamp: '2026-11-27T10:00:02.000Z' }]);
+    await settle();
+    expect(memory.get('task', 't1')?.status.state).toBe('complete');
+    writer.stop();
+  });
 });
 
 describe('nodeAssignments', () => {

@@ -105,10 +105,13 @@ function startedAtOf(task: TaskObject, u: TaskStatusUpdate): { startedAt?: strin
 
 function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpdate): StoreOp[] {
   if (!task || task.nodeId !== nodeId) return [];
-  if (TASK_STATES[u.state] <= TASK_STATES[task.status.state]) return [];
+  // Orphaned is the managers' word for a task whose node was down: its own node, back, says how
+  // it really ended (a job task that completed meanwhile must count, not run again).
+  const lateEnd = task.status.state === 'orphaned' && (u.state === 'complete' || u.state === 'failed');
+  if (!lateEnd && TASK_STATES[u.state] <= TASK_STATES[task.status.state]) return [];
   // How a task ended is written once: a later report (an agent that adopted it after a restart or
   // a role change sees only a dead process) must not rewrite its history.
-  if (isTerminal(task.status.state)) return [];
+  if (!lateEnd && isTerminal(task.status.state)) return [];
   const status: TaskObject['status'] = {
     state: u.state,
     timestamp: u.timestamp,
