@@ -1,7 +1,7 @@
 // Convergence counts for `GET /services?status=true` (swarmkit controlapi ListServices): shared
 // by the Engine API (which answers it) and the manager, so both count the same way.
 import type { NodeObject } from './objects';
-import type { ServiceObject, TaskObject } from './service-objects';
+import { isJobMode, type ServiceObject, type TaskObject } from './service-objects';
 
 export interface ServiceConvergence {
   /** Tasks observed running, old and new alike. */
@@ -32,7 +32,7 @@ export function serviceStatuses(services: readonly ServiceObject[], tasks: reado
     const mode = s.spec.mode;
     const desired = mode.type === 'replicated' ? mode.replicas : mode.type === 'replicated-job' ? mode.maxConcurrent : 0;
     if (mode.type === 'global' || mode.type === 'global-job') counted.add(s.id);
-    if (mode.type === 'replicated-job' || mode.type === 'global-job') iterations.set(s.id, s.jobStatus?.iteration ?? 0);
+    if (isJobMode(mode)) iterations.set(s.id, s.jobStatus?.iteration ?? 0);
     out.set(s.id, { runningTasks: 0, desiredTasks: desired, completedTasks: 0 });
   }
   const completions = new Set<string>();

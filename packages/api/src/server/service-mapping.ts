@@ -1,6 +1,6 @@
 // Docker's ServiceSpec/Service/Task/Network JSON ↔ the store's objects. Defaults are
 // swarmkit's (api/defaults/service.go), filled in so inspect shows them as Docker does.
-import { InvalidArgumentError, rpcText } from '@shoal/store';
+import { InvalidArgumentError, isJobMode, rpcText } from '@shoal/store';
 import type {
   NetworkObject,
   PortConfig,
@@ -264,7 +264,7 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
     proxyLabel !== undefined && (proxyLabel === 'true' || proxyLabel.split(',').map((s) => s.trim()).includes(String(published)));
   const mode = fromMode(spec.Mode);
   // swarmkit's validateJob (jobs are never rolled out, so an update config has no meaning).
-  if (isJob(mode) && spec.UpdateConfig) {
+  if (isJobMode(mode) && spec.UpdateConfig) {
     throw new InvalidArgumentError(rpcText('InvalidArgument', 'Jobs may not have an update config'));
   }
   return {
@@ -275,12 +275,10 @@ export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
     update: fromUpdate(spec.UpdateConfig),
     rollback: fromUpdate(spec.RollbackConfig),
     // A job shows a RollbackConfig only when it was given one (swarmkit keeps it as given).
-    ...(isJob(mode) && spec.RollbackConfig ? { rollbackGiven: true } : {}),
+    ...(isJobMode(mode) && spec.RollbackConfig ? { rollbackGiven: true } : {}),
     endpoint: { mode: resolutionMode(spec.EndpointSpec?.Mode), ports: (spec.EndpointSpec?.Ports ?? []).map((p) => fromPort(p, proxied)) },
   };
 }
-
-const isJob = (mode: ServiceSpec['mode']): boolean => mode.type === 'replicated-job' || mode.type === 'global-job';
 
 /** moby's ServiceSpecToGRPC: one mode at most (replicated with 1 replica when none); a replicated job's MaxConcurrent defaults to 1 and its TotalCompletions to MaxConcurrent. */
 function fromMode(m: EngineServiceSpec['Mode']): ServiceSpec['mode'] {
@@ -329,8 +327,8 @@ export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
     TaskTemplate: toEngineTaskSpec(spec.task),
     Mode: toMode(spec.mode),
     // A job has no update config (swarmkit refuses one), and a rollback config only if given.
-    ...(isJob(spec.mode) ? {} : { UpdateConfig: toUpdate(spec.update) }),
-    ...(isJob(spec.mode) && !spec.rollbackGiven ? {} : { RollbackConfig: toUpdate(spec.rollback) }),
+    ...(isJobMode(spec.mode) ? {} : { UpdateConfig: toUpdate(spec.update) }),
+    ...(isJobMode(spec.mode) && !spec.rollbackGiven ? {} : { RollbackConfig: toUpdate(spec.rollback) }),
     EndpointSpec: { Mode: spec.endpoint.mode, ...(spec.endpoint.ports.length ? { Ports: spec.endpoint.ports.map(toEnginePort) } : {}) },
   };
 }
