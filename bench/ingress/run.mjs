@@ -91,11 +91,11 @@ async function main() {
     if (WRITE_DOCS) updateDocs(md);
     return;
   }
-  for (const bin of ['wrk', 'nginx', 'haproxy']) {
+  for (const bin of ['wrk', 'nginx', 'haproxy', 'iptables']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`]);
     } catch {
-      throw new Error(`${bin} is not installed (apt-get install -y wrk nginx-light haproxy)`);
+      throw new Error(`${bin} is not installed (apt-get install -y wrk nginx-light haproxy iptables)`);
     }
   }
   if (!existsSync(resolve(root, 'packages/mesh/dist/index.js'))) throw new Error('build first: pnpm exec tsc -b packages/mesh packages/pki');
