@@ -560,8 +560,8 @@ function history() {
   const out = [
     `Every full run kept in \`bench/ingress/results/\` (% of direct in that run; CPU per request in brackets):`,
     '',
-    `| run (UTC) | ${cases.map((c) => `${c[0]} ${c[1]} ${c[2]}`).join(' | ')} |`,
-    `|---|${cases.map(() => '---:').join('|')}|`,
+    `| run (UTC) | machine | ${cases.map((c) => `${c[0]} ${c[1]} ${c[2]}`).join(' | ')} |`,
+    `|---|---|${cases.map(() => '---:').join('|')}|`,
   ];
   for (const f of files) {
     const saved = JSON.parse(readFileSync(join(dir, f), 'utf8'));
@@ -570,7 +570,8 @@ function history() {
       const r = rows.find((x) => x.path === p && x.size === sz && x.mode === m);
       return r && Number.isFinite(r.pctOfDirect) ? `${r.pctOfDirect.toFixed(0)} % (${Number.isFinite(r.cpuUsPerReq) ? r.cpuUsPerReq.toFixed(0) : '—'} µs)` : '—';
     };
-    out.push(`| ${saved.meta.date.slice(0, 16).replace('T', ' ')} | ${cases.map(cell).join(' | ')} |`);
+    const machine = String(saved.meta.cpus ?? '').replace(/^2 × /, '').replace(/\(R\)| Processor/g, '');
+    out.push(`| ${saved.meta.date.slice(0, 16).replace('T', ' ')} | ${machine} | ${cases.map(cell).join(' | ')} |`);
   }
   return out;
 }
@@ -599,18 +600,21 @@ function reading(rows) {
       'The direct baseline is the noisiest figure (see its runs); Shoal relative to HAProxy and the CPU per request are steadier across runs (table below).',
     `- **\`Connection: close\`, userspace**: ${pct(iSc)} (100 B) and ${pct(iLc)} (64 KiB); 40 % is not reachable in userspace Node here: ` +
       `every request is a new proxied connection, Node pays ${us(iSc)} of CPU for each against HAProxy's ${us(hSc)} (HAProxy: ${pct(hSc)} / ${pct(hLc)}), ` +
-      "and even a minimal Node proxy costs ~125 µs (below). 40 % would take about half of Node's floor, which is why the daemon serves local tasks from the kernel when it can (first bullet).",
+      "and even a minimal Node proxy pays most of that (`--variants` below, measured on the earlier machine: 124 µs against 149 µs). 40 % would take about half of Node's floor, which is why the daemon serves local tasks from the kernel when it can (first bullet).",
     `- **Tunnel**: 100 B keep-alive through ingress + tunnel + a second node process: ${pct(tS)} of direct; target 50 % ${verdict([tS, 50])}; ${us(tS)} of CPU per request for ` +
       `both nodes. With \`Connection: close\` a tunnelled connection costs about what a local one does (${us(tSc)} vs ${us(iSc)}): it is a stream on the warm ` +
       `TLS connection, no handshake. 64 KiB through the tunnel (${pct(tL)}, no target) is bounded by Node's TLS and the receiving node's decrypt-and-wake work. ` +
       'CPU profiles of both tunnel ends under this load (session 3): ~62 % of each process is kernel time, mostly the one socket write per request that delivers on loopback ' +
       "and wakes the reader; user space is spread over Node's stream code, V8 entry, malloc and GC, the tunnel's own JavaScript a few per cent; TLS crypto ~1 %. " +
-      'Two proxy processes pay ~16–18 µs per request against ~12 µs for the one local proxy making the same four socket calls; 50 % would need ~14 µs. ' +
+      `Two proxy processes pay ${us(tS)} per request against ${us(iS)} for the one local proxy making the same four socket calls per request; the tunnel's ` +
+      'frame batching (several requests per TLS write) is what keeps the second process cheap. How far 50 % is depends on what a system call and a wake-up cost on the ' +
+      'machine: the history table below names each run\'s machine (on the Intel machine of sessions 1–11 the tunnel was at 39–48 %; on the AMD machine of session 12, ' +
+      'where every figure is ~3–4× lower, it is at 51–59 %). ' +
       'The kernel path is not allowed for remote tasks (it would bypass the mutual-TLS tunnel). Nor can the kernel carry the TLS here: this kernel is built without ' +
       'kernel TLS (`CONFIG_TLS` is not set; `/proc/sys/net/ipv4/tcp_available_ulp` lists only `mptcp`), so kTLS with splice, the one in-kernel data path that keeps ' +
       'mutual TLS between nodes, is not available on this machine.',
     '',
-    'Supporting measurements (same machine, while building it):',
+    'Supporting measurements (while building it; sessions 1–11 ran on the Intel machine, whose absolute figures are ~3–4× those of the AMD machine of session 12):',
     '',
     '- `node bench/ingress/run.mjs --variants --sizes=100B` (3 × 4 s): ingress with the shared `onread` buffer 58 % / 14 µs per request, without it 43 % / 18 µs; ' +
       'a minimal Node proxy (no balancing, no half-close, no backpressure) 46 % / 17 µs keep-alive and 19 % / 124 µs per connection with `Connection: close`; ' +
@@ -625,6 +629,8 @@ function reading(rows) {
     "- Session 5, tunnel 100 B keep-alive, `--variant-dist` A/B (4 runs of 4–6 × 4 s): the tunnel server holding a small frame batch through up to 2 quiet event-loop turns (8 turns / 100 µs at most) took node B from 0.15–0.17 to 0.12–0.13 TLS writes per request: +2 to +4 % requests/s and 0.2–0.5 µs less CPU per request (e.g. 47.9 → 50.0 % and 48.0 → 49.2 % of direct); `Connection: close` and 64 KiB unchanged within noise. Where a request's ~15 µs go (perf, both processes): write() ~40 % (2.5–2.7 µs each: loopback delivery and waking the reader), read() ~10 %, epoll ~8 %, user space ~39 %, of which the tunnel's own JavaScript ~5 %; `socket.write` costs ~0.05 µs more than a raw handle write, so Node's Writable is not the cost. One TLS write of node B costs both ends ~5–6 µs (flushing at the end of every turn: 0.29 writes per request, +0.9 µs, −7 %). Tried and dropped: quiet turns on the client side too (−1 %), 4 quiet turns / 16 turns / 200 µs (0.09 writes per request, but the extra turns cost node B what they save: +1 %), 1 quiet turn (+1 %), 1 hold turn on node B (no change), `--max-semi-space-size=32` (no change); session 6: Nagle on the tunnel's TLS sockets (`setNoDelay(false)` at both ends, to let the kernel coalesce frame batches): 45 % against 51 % for the same run's current build, p99 27–36 ms (Nagle waiting on delayed ACKs).",
     "- Session 9, tunnel 100 B keep-alive. `perf stat` of both ends under load: node A makes 2.2 system calls per request (1.03 reads, 1.04 writes, 0.15 `epoll_pwait`), node B 2.9 (1.03 reads, 1.12 writes, 0.76 `epoll_pwait`: the turns its frame writer holds a batch through); an empty turn costs ~0.6 µs (a `setImmediate` loop runs 1.3 M turns/s), so the polls are not where node B's time goes. `perf record`: ~62 % of each end is kernel time, mostly waking the reader of each loopback write and switching tasks (four single-threaded processes on two vCPUs). Tried and dropped, `--variant-dist` A/B, 4 reps: node B holding its batch exactly while a stream that was sent a request has not answered yet (then writing at once, without quiet turns): 0.09–0.10 instead of 0.12–0.13 TLS writes per request, 60,979 / 60,950 / 60,649 / 60,877 against 61,409 / 61,026 / 59,557 / 60,389 req/s (no change); both proxy processes under `SCHED_BATCH` (no wake-up preemption): 47 % of direct, no change.",
     "- Session 10, tunnel 100 B keep-alive, three partial runs (`--paths=tunnel --sizes=100B --modes=keep-alive`): 49 %, 45 % and 47 % of direct, 14.7–16 µs of CPU per request (node A 6.8–7.8, node B 7.5–8.3). `perf record` of both ends: ~61 % kernel time; the costliest kernel symbols are waking the reader (`_raw_spin_unlock_irqrestore` 7 %) and task switches (`finish_task_switch` 4 %); the machine's congestion control is BBR (`net.ipv4.tcp_congestion_control=bbr`), whose per-ACK work (`bbr_main`) is ~1 % of both ends' time, with the kernel's clock reads (`read_tsc`) another ~1 % (no Node API sets a socket's congestion control). A `--cpu-prof` of both ends shows JavaScript-visible time as the socket writes alone (`writeBuffer`, ~20 % of wall time; no function of the tunnel or of Node's streams above 0.2 %): per request node A and node B each make one unavoidable write to a socket whose reader sleeps (the client's, the task's), which is where a further 2–3 % would have to come from.",
+    "- Session 11, tunnel 100 B keep-alive, four partial runs in a row on a quiet machine (`--paths=tunnel --sizes=100B --modes=keep-alive`, 17:06–17:09 UTC, no change to the mesh this session): 50.7 %, 46.9 %, 51.3 % and 49.0 % of direct. The tunnel itself was steady (66,725–68,804 req/s, 14.5–15.2 µs of CPU per request for both nodes, node A ~7.0 and node B ~7.7); the direct baseline moved 131,840–142,894 req/s. The target sits inside the run-to-run spread of the baseline, so it is not met reliably (full runs, which interleave every path, gave 44–48 %).",
+    "- Session 12, on a new machine (2 × AMD EPYC, kernel 6.18.44-fc-v657, a nested VM: every system call and wake-up costs ~3–4× what it did, wrk → nginx direct 30–38k req/s against 127–143k): the full run of 18:31 UTC put the tunnel at 59 % of direct (each rep 56–61 %), and three partial runs right after (`--paths=tunnel --sizes=100B --modes=keep-alive`, 18:33–18:34 UTC, no change to the mesh) at 54 %, 58 % and 51 % (reps 41–59 %); HAProxy reached 73 % in the full run. The machine had no `iptables` (the kernel fast path fell back to userspace, and this benchmark failed): `scripts/bootstrap` now installs it.",
     '- `node bench/ingress/tunnel-design.mjs`: a fresh mutual-TLS connection (ECDSA P-256) costs ~3.8 ms of CPU for both ends (~270/s), a stream over the warm ' +
       'multiplexed connection ~0.25 ms (open, 1-byte echo, close), a plain TCP connection ~0.13 ms: hence streams over one warm connection per peer, not a pool of ' +
       'one-connection-per-stream. One TLS connection moves ~600 MB/s on this machine (both ends in one process).',
