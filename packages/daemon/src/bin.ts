@@ -7,7 +7,7 @@ import pino from 'pino';
 import { SHOAL_VERSION } from '@shoal/api';
 import { USAGE, parseCommandLine } from './config';
 import { Daemon } from './daemon';
-import { acquirePidFile, releasePidFile } from './pid-file';
+import { acquireDataDir, releasePidFile } from './pid-file';
 
 async function main(): Promise<void> {
   let parsed;
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   // One daemon per data dir (dockerd: one per pid file), taken before anything reads its state.
   const pidFile = path.join(config.dataDir, 'shoald.pid');
   try {
-    acquirePidFile(pidFile);
+    await acquireDataDir(config.dataDir, pidFile);
   } catch (err) {
     process.stderr.write(`shoald: ${(err as Error).message}\n`);
     process.exit(1);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PidFileInUseError, acquirePidFile, releasePidFile } from './pid-file';
+import { PidFileInUseError, acquireDataDir, acquirePidFile, releasePidFile } from './pid-file';
 
 describe('the data dir pid file', () => {
   const dirs: string[] = [];
@@ -43,6 +43,38 @@ describe('the data dir pid file', () => {
       expect(fs.readFileSync(file, 'utf8')).toBe(`${holder.pid}\n`);
     } finally {
       holder.kill('SIGKILL');
+    }
+  });
+
+  it('locks the data dir: of daemons started at once exactly one gets it, and a lost pid file does not free it', async () => {
+    const file = tmp();
+    const dir = path.dirname(file);
+    const outcomes = await Promise.allSettled([acquireDataDir(dir, file), acquireDataDir(dir, file), acquireDataDir(dir, file)]);
+    const won = outcomes.filter((o): o is PromiseFulfilledResult<Awaited<ReturnType<typeof acquireDataDir>>> => o.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(PidFileInUseError);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    // The pid file removed by hand (or never written by a daemon in the middle of starting): still held.
+    fs.rmSync(file);
+    await expect(acquireDataDir(dir, file)).rejects.toThrow(`pid file found, ensure shoald is not running or delete ${file}`);
+    won[0]!.value.close();
+    const again = await acquireDataDir(dir, file);
+    again.close();
+  });
+
+  it('does not lock one data dir by another name twice, and lets other data dirs be', async () => {
+    const file = tmp();
+    const dir = path.dirname(file);
+    const link = `${dir}-link`;
+    fs.symlinkSync(dir, link);
+    dirs.push(link);
+    const lock = await acquireDataDir(dir, file);
+    try {
+      await expect(acquireDataDir(link, path.join(link, 'shoald.pid'))).rejects.toBeInstanceOf(PidFileInUseError);
+      const other = tmp();
+      (await acquireDataDir(path.dirname(other), other)).close();
+    } finally {
+      lock.close();
     }
   });
 });
