@@ -54,7 +54,7 @@ describe('MemoryStore: networks services attach to', () => {
   const net = (id: string) => ({ id, name: `net-${id}`, driver: 'overlay' as const, ingress: false, attachable: false, labels: {}, subnet: '10.0.1.0/24', gateway: '10.0.1.1' });
   // Only what the rule reads; the store keeps objects as given.
   const svc = (id: string, networks: string[]) =>
-    ({ id, spec: { name: id, task: { networks: networks.map((target) => ({ target })) } }, endpoint: { ports: [] } }) as unknown as Parameters<typeof createOp<'service'>>[1];
+    ({ id, spec: { name: id, task: { networks: networks.map((target) => ({ target })) }, endpoint: { mode: 'vip', ports: [] } }, endpoint: { ports: [] } }) as unknown as Parameters<typeof createOp<'service'>>[1];
 
   it('refuses to remove a network a service uses, in the order the log decides', () => {
     const store = new MemoryStore();
@@ -83,5 +83,32 @@ describe('MemoryStore: networks services attach to', () => {
     store.restore({ index: 10, tables: { service: [{ ...svc('old', ['gone']), version: 9, createdAt: at, updatedAt: at }] } });
     const old = store.get('service', 'old')!;
     expect(store.apply(11, batch(updateOp('service', { ...old, spec: { ...old.spec, labels: { a: 'b' } } }))).ok).toBe(true);
+  });
+
+  it('keeps the ingress network while a service publishes through the routing mesh, and needs it for such a service', () => {
+    const store = new MemoryStore();
+    const port = (publishMode: 'ingress' | 'host') => ({ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode });
+    const publishing = (id: string, publishMode: 'ingress' | 'host') => {
+      const s = svc(id, []);
+      return { ...s, spec: { ...s.spec, endpoint: { mode: 'vip', ports: [port(publishMode)] } } } as typeof s;
+    };
+    store.apply(1, batch(createOp('network', { ...net('ing'), name: 'ingress', ingress: true })));
+    expect(store.apply(2, batch(createOp('service', publishing('web', 'ingress')))).ok).toBe(true);
+    expect(store.apply(3, batch(deleteOp('network', 'ing')))).toEqual({
+      ok: false,
+      code: 'FAILED_PRECONDITION',
+      message: 'rpc error: code = FailedPrecondition desc = ingress network cannot be removed because service web depends on it',
+    });
+    expect(store.get('network', 'ing')).toBeDefined();
+    // Host-mode ports need no mesh: with only those left, ingress may go; then no service may need it.
+    const web = store.get('service', 'web')!;
+    expect(store.apply(4, batch(updateOp('service', { ...web, spec: { ...web.spec, endpoint: { mode: 'vip', ports: [port('host')] } } }), deleteOp('network', 'ing'))).ok).toBe(true);
+    const needs = { ok: false, code: 'FAILED_PRECONDITION', message: 'rpc error: code = FailedPrecondition desc = service needs ingress network, but no ingress network is present' };
+    expect(store.apply(5, batch(createOp('service', publishing('api', 'ingress'))))).toEqual(needs);
+    const again = store.get('service', 'web')!;
+    expect(store.apply(6, batch(updateOp('service', { ...again, spec: { ...again.spec, endpoint: { mode: 'vip', ports: [port('ingress')] } } })))).toEqual(needs);
+    expect(store.apply(7, batch(createOp('service', publishing('hosty', 'host')))).ok).toBe(true);
+    // An ingress network created in the same batch serves.
+    expect(store.apply(8, batch(createOp('network', { ...net('ing2'), name: 'ingress', ingress: true }), createOp('service', publishing('api', 'ingress')))).ok).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 import type { StoreCommand, StoreEvent, StoreOp } from './commands';
 import { assertNever, rpcText, type ErrorCode } from './errors';
 import { KINDS, type AnyObject, type Kind, type ObjectsByKind } from './objects';
-import type { ServiceObject } from './service-objects';
+import type { NetworkObject, ServiceObject } from './service-objects';
 
 export type ApplyResult = { ok: true; events: StoreEvent[] } | { ok: false; code: ErrorCode; message: string };
 
@@ -87,6 +87,7 @@ export class MemoryStore {
     // Validate the whole batch against the state as each op would see it.
     const seen = new Map<string, number | null>();
     const batchServices = new Map<string, ServiceObject | null>();
+    const batchNetworks = new Map<string, NetworkObject | null>();
     const current = (kind: Kind, id: string): number | null => {
       const key = `${kind}/${id}`;
       if (seen.has(key)) return seen.get(key) ?? null;
@@ -125,15 +126,40 @@ export class MemoryStore {
           if (before?.spec.task.networks?.some((b) => b.target === n.target)) continue;
           if (current('network', n.target) === null) return { ok: false, code: 'NOT_FOUND', message: `network ${n.target} not found` };
         }
-      } else if (op.kind === 'network' && op.op === 'delete') {
-        const user = this.serviceUsing(op.id, batchServices);
-        if (user) return { ok: false, code: 'FAILED_PRECONDITION', message: rpcText('FailedPrecondition', `network ${op.id} is in use by service ${user}`) };
+        // The routing mesh: ports published in ingress mode need the ingress network (swarmkit's text).
+        if (needsIngress(after) && !needsIngress(before) && !this.ingressPresent(batchNetworks)) {
+          return { ok: false, code: 'FAILED_PRECONDITION', message: rpcText('FailedPrecondition', 'service needs ingress network, but no ingress network is present') };
+        }
+      } else if (op.kind === 'network') {
+        const net = batchNetworks.has(id) ? batchNetworks.get(id) : this.tables.network.get(id);
+        batchNetworks.set(id, op.op === 'delete' ? null : (op.object as NetworkObject));
+        if (op.op === 'delete' && net?.ingress) {
+          const user = this.serviceNeedingIngress(batchServices);
+          if (user) return { ok: false, code: 'FAILED_PRECONDITION', message: rpcText('FailedPrecondition', `ingress network cannot be removed because service ${user} depends on it`) };
+        } else if (op.op === 'delete') {
+          const user = this.serviceUsing(op.id, batchServices);
+          if (user) return { ok: false, code: 'FAILED_PRECONDITION', message: rpcText('FailedPrecondition', `network ${op.id} is in use by service ${user}`) };
+        }
       }
     }
     return undefined;
   }
 
   /** A service attached to network `id`, as the batch so far leaves the services. */
+  /** A service (as of this batch) publishing a port through the routing mesh. */
+  private serviceNeedingIngress(batch: ReadonlyMap<string, ServiceObject | null>): string | undefined {
+    for (const [sid, svc] of batch) if (needsIngress(svc)) return sid;
+    for (const svc of this.tables.service.values()) if (!batch.has(svc.id) && needsIngress(svc)) return svc.id;
+    return undefined;
+  }
+
+  /** Whether an ingress network exists as of this batch. */
+  private ingressPresent(batch: ReadonlyMap<string, NetworkObject | null>): boolean {
+    for (const net of batch.values()) if (net?.ingress) return true;
+    for (const net of this.tables.network.values()) if (!batch.has(net.id) && net.ingress) return true;
+    return false;
+  }
+
   private serviceUsing(id: string, batch: ReadonlyMap<string, ServiceObject | null>): string | undefined {
     const uses = (svc: ServiceObject | null | undefined) => svc?.spec.task.networks?.some((n) => n.target === id) ?? false;
     for (const [sid, svc] of batch) if (uses(svc)) return sid;
@@ -202,4 +228,9 @@ function nameConflict(op: StoreOp): ApplyResult {
 
 function emptyTables(): Tables {
   return { cluster: new Map(), node: new Map(), service: new Map(), task: new Map(), network: new Map() };
+}
+
+/** swarmkit's IsIngressNetworkNeeded: a port published in ingress mode (host-mode ports need no mesh). */
+function needsIngress(svc: ServiceObject | null | undefined): boolean {
+  return svc?.spec.endpoint.ports.some((p) => p.publishMode === 'ingress') ?? false;
 }

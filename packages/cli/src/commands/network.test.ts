@@ -78,6 +78,20 @@ describe('network inspect, create, rm', () => {
     expect(r).toEqual({ code: 1, out: 'net2\n', err: 'Error response from daemon: network ghost not found\nexit status 1\n' });
     expect(await run(withNetworks(), 'network', 'rm', '-f', 'ghost')).toEqual({ code: 0, out: '', err: '' });
   });
+
+  it('asks before removing the routing-mesh network, as docker does; anything but y skips it', async () => {
+    const PROMPT =
+      'WARNING! Before removing the routing-mesh network, make sure all the nodes in your swarm run the same docker engine version. ' +
+      'Otherwise, removal may not be effective and functionality of newly create ingress networks will be impaired.\nAre you sure you want to continue? [y/N] ';
+    for (const answer of ['', 'n', 'yes']) {
+      const engine = withNetworks();
+      expect(await runWithIo(engine, { readLine: async () => answer }, 'network', 'rm', '-f', 'ingress', 'net2')).toEqual({ code: 0, out: `${PROMPT}net2\n`, err: '' });
+      expect(engine.calls.filter((call) => call.startsWith('networkRemove'))).toEqual(['networkRemove(net2)']);
+    }
+    const engine = withNetworks();
+    expect(await runWithIo(engine, { readLine: async () => ' y ' }, 'network', 'rm', 'ingress')).toEqual({ code: 0, out: `${PROMPT}ingress\n`, err: '' });
+    expect(engine.calls.filter((call) => call.startsWith('networkRemove'))).toEqual(['networkRemove(ingress)']);
+  });
 });
 
 describe('network prune', () => {

@@ -12,6 +12,16 @@ import { filtersFromFlags, parseFilterFlag } from './node';
 import { kvToMap, validateLabel } from './service-parse';
 
 const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
+const INGRESS_WARNING =
+  'WARNING! Before removing the routing-mesh network, make sure all the nodes in your swarm run the same docker engine version. ' +
+  'Otherwise, removal may not be effective and functionality of newly create ingress networks will be impaired.\nAre you sure you want to continue?';
+
+/** docker's prompt.Confirm: the question with ` [y/N] `, then only y or Y (any case, spaces trimmed) says yes; end of input says no. */
+async function confirm(c: CliContext, message: string): Promise<boolean> {
+  c.io.out(`${message} [y/N] `);
+  const answer = ((await c.io.readLine?.()) ?? '').trim();
+  return answer.toLowerCase() === 'y';
+}
 
 /** pflag's StringSlice: each value may hold several, comma-separated. */
 const stringSlice = (v: string): string[] => (v === '' ? [] : v.split(','));
@@ -189,12 +199,8 @@ export function registerNetworkCommands(root: Command, ctx: CliContext): void {
       { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
     ],
     run: async (c, _args, flags) => {
-      if (!flags.bool('force')) {
-        c.io.out(`${PRUNE_WARNING} [y/N] `);
-        // Only y or Y goes ahead; anything else ends quietly, with status 0, as docker does.
-        const answer = ((await c.io.readLine?.()) ?? '').trim();
-        if (answer !== 'y' && answer !== 'Y') return;
-      }
+      // Anything but y ends quietly, with status 0, as docker does.
+      if (!flags.bool('force') && !(await confirm(c, PRUNE_WARNING))) return;
       const report = await c.client().networksPrune(filtersFromFlags(flags.list('filter')));
       const deleted = report.NetworksDeleted ?? [];
       // docker prints its report with Println, hence the blank line after the names.
@@ -212,6 +218,10 @@ export function registerNetworkCommands(root: Command, ctx: CliContext): void {
       const client = c.client();
       let failed = false;
       for (const ref of refs) {
+        // As docker: removing the routing-mesh network asks first (also with --force, which only
+        // concerns networks that do not exist); a no skips it.
+        const target = await client.networkInspect(ref).catch(() => undefined);
+        if (target?.Ingress && !(await confirm(c, INGRESS_WARNING))) continue;
         try {
           await client.networkRemove(ref);
           c.io.out(`${ref}\n`);
