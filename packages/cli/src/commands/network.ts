@@ -1,12 +1,11 @@
 // `shoal network ls|inspect|create|prune|rm` (docker/cli cli/command/network).
 import { BlockList, isIP } from 'node:net';
 import type { Command } from 'commander';
-import { EngineApiError, type IPAM, type IPAMConfig, type Network, type NetworkCreateRequest, type NetworkScope } from '@shoal/api';
+import { EngineApiError, type IPAM, type IPAMConfig, type NetworkCreateRequest, type NetworkScope } from '@shoal/api';
 import { defineGroup, defineLeaf, exactArgs, minArgs, noArgs, type Flags } from '../command-kit';
 import type { CliContext } from '../context';
-import { MultiError, StatusError, describeError } from '../errors';
-import { TemplateParseError, parseFormat, renderFormat } from '../format/formatter';
-import { goJson, inspectJson } from '../format/inspect-json';
+import { StatusError, describeError } from '../errors';
+import { INSPECT_FIELDS, inspectEach } from '../format/inspect-each';
 import { formatNetworkList, networkListFormat } from '../format/network-format';
 import { filtersFromFlags, parseFilterFlag } from './node';
 import { kvToMap, validateLabel } from './service-parse';
@@ -110,28 +109,8 @@ function createRequest(name: string, flags: Flags): NetworkCreateRequest {
 }
 
 async function runInspect(ctx: CliContext, refs: string[], format: string, verbose: boolean): Promise<void> {
-  let render: (items: Network[]) => string = inspectJson;
-  if (format === 'json') render = (items) => `${goJson(items)}\n`;
-  else if (format !== '') {
-    try {
-      parseFormat(format);
-    } catch (err) {
-      throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
-    }
-    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items, {}));
-  }
   const client = ctx.client();
-  const found: Network[] = [];
-  const errors: unknown[] = [];
-  for (const ref of refs) {
-    try {
-      found.push(await client.networkInspect(ref, { verbose }));
-    } catch (err) {
-      errors.push(err);
-    }
-  }
-  ctx.io.out(render(found));
-  if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
+  await inspectEach(ctx.io.out, refs, format, (ref) => client.networkInspect(ref, { verbose }), INSPECT_FIELDS.network);
 }
 
 export function registerNetworkCommands(root: Command, ctx: CliContext): void {

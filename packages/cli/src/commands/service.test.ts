@@ -260,6 +260,15 @@ describe('service inspect', () => {
     expect(json.out.startsWith('[\n    {\n        "ID": "ag3nts3rv1c3id00000000000",')).toBe(true);
   });
 
+  it('fails on a field the Go types do not have, as docker does, and prints an empty one as before', async () => {
+    expect(await run(withServices(), 'service', 'inspect', '--format', '{{.ID}} {{.Nope}}', 'web')).toEqual({
+      code: 1,
+      out: '',
+      err: 'template parsing error: template: :1:10: executing "" at <.Nope>: map has no entry for key "Nope"\n',
+    });
+    expect((await run(withServices(), 'service', 'inspect', '--format', '{{.Spec.Name}} {{.JobStatus}} {{.Spec.Labels.none}}', 'web')).out).toBe('web <no value> <no value>\n');
+  });
+
   it('prints the pretty format and refuses mixing it with --format', async () => {
     const r = await run(withServices(), 'service', 'inspect', '--pretty', 'web');
     expect(r.out.startsWith('\nID:\t\tw3bs3rv1c3id0000000000000\nName:\t\tweb\nService Mode:\tReplicated\n Replicas:\t3\nPlacement:\n')).toBe(true);
@@ -303,3 +312,23 @@ describe('service ls against a daemon without ServiceStatus', () => {
     ]);
   });
 });
+
+describe('--format with a field the row does not have', () => {
+  it('fails as docker does (the context is a Go struct), in lists of services, nodes, tasks and networks', async () => {
+    const at = (type: string, field: string, col: number) =>
+      `template parsing error: template: :1:${col}: executing "" at <.${field}>: can't evaluate field ${field} in type ${type}\n`;
+    expect(await run(withServices(), 'service', 'ls', '--format', '{{.Name}}\t{{.Nope}}')).toEqual({ code: 1, out: '', err: at('*service.serviceContext', 'Nope', 12) });
+    expect(await run(withServices(), 'service', 'ls', '--format', 'table {{.Name}}\n{{.Bad}}')).toMatchObject({ code: 1, err: at('*service.serviceContext', 'Bad', 2).replace(':1:2:', ':2:2:') });
+    const nodes = new FakeEngine();
+    nodes.nodes = [buildNode((n) => (n.ID = 'node1id'))];
+    expect(await run(nodes, 'node', 'ls', '--format', '{{if .Self}}x{{else}}{{.Host}}{{end}}')).toMatchObject({ code: 1, err: at('*node.nodeContext', 'Host', 23) });
+    const tasks = withServices();
+    tasks.tasks = [buildTask((t) => (t.ID = 'task1id000000000000000000'))];
+    expect(await run(tasks, 'service', 'ps', '--format', '{{.Slot}}', 'web')).toMatchObject({ code: 1, err: at('*task.taskContext', 'Slot', 2) });
+    const networks = new FakeEngine();
+    networks.networks = [buildNetwork()];
+    expect(await run(networks, 'network', 'ls', '--format', '{{.Nope}}')).toMatchObject({ code: 1, err: at('*network.networkContext', 'Nope', 2) });
+    expect((await run(withServices(), 'service', 'ls', '--format', '{{.Name}} {{.Replicas}}')).code).toBe(0);
+  });
+});
+

@@ -1,6 +1,6 @@
 // docker's formatter.Context.Write: a --format string (`table …`, `json` or a Go
 // template) rendered once per item, tables laid out with the tabwriter.
-import { HEADER_FUNCS, compileTemplate, type CompiledTemplate } from '../template/exec';
+import { HEADER_FUNCS, compileTemplate, type CompiledTemplate, type RootKind } from '../template/exec';
 import { TabWriter } from './tabwriter';
 
 export const TABLE_FORMAT_KEY = 'table';
@@ -34,12 +34,16 @@ export function parseFormat(format: string): CompiledTemplate {
 
 /**
  * Renders `items` with `format`. `header` maps each context field to its column
- * title; it is only used by table formats.
+ * title; it is only used by table formats. `rootKind` says what an item is in docker's Go.
  */
-export function renderFormat(format: string, items: readonly unknown[], header: Readonly<Record<string, string>>): string {
+export function renderFormat(format: string, items: readonly unknown[], header: Readonly<Record<string, string>>, rootKind?: RootKind): string {
   const tmpl = parseFormat(format);
   let body = '';
-  for (const item of items) body += `${tmpl.execute(item)}\n`;
+  try {
+    for (const item of items) body += `${tmpl.execute(item, undefined, rootKind)}\n`;
+  } catch (err) {
+    throw new TemplateParseError(err); // docker wraps execution errors the same way
+  }
   if (!isTableFormat(format)) return body;
   const tw = new TabWriter();
   tw.write(tmpl.execute(header, HEADER_FUNCS));

@@ -12,6 +12,7 @@ export async function inspectEach<T>(
   refs: readonly string[],
   format: string,
   get: (ref: string) => Promise<T>,
+  fields: readonly string[],
 ): Promise<void> {
   let render: (items: T[]) => string;
   if (format === '') render = inspectJson;
@@ -22,7 +23,7 @@ export async function inspectEach<T>(
     } catch (err) {
       throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
     }
-    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items, {}));
+    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items, {}, { missingKeyError: true, fields }));
   }
   const items: T[] = [];
   const errors: unknown[] = [];
@@ -33,6 +34,20 @@ export async function inspectEach<T>(
       errors.push(err);
     }
   }
-  out(render(items));
+  let text: string;
+  try {
+    text = render(items);
+  } catch (err) {
+    // docker: a template that fails on an object fails the command (status 1).
+    throw new StatusError(err instanceof Error ? err.message : String(err), 1);
+  }
+  out(text);
   if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
 }
+
+/** The top-level fields of docker's Go types that inspect prints (a template may name any of them). */
+export const INSPECT_FIELDS = {
+  service: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'PreviousSpec', 'Endpoint', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
+  node: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'],
+  network: ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
+} as const;

@@ -63,5 +63,5 @@ export function networkListFormat(format: string, quiet: boolean): string {
 /** Sorts by name in natural order, then renders. */
 export function formatNetworkList(format: string, networks: readonly Network[], trunc: boolean): string {
   const sorted = [...networks].sort((a, b) => naturalCompare(a.Name, b.Name));
-  return renderFormat(format, sorted.map((n) => networkRow(n, trunc)), NETWORK_HEADER);
+  return renderFormat(format, sorted.map((n) => networkRow(n, trunc)), NETWORK_HEADER, { struct: '*network.networkContext' });
 }

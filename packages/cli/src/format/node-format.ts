@@ -65,7 +65,7 @@ export function formatNodeList(format: string, nodes: readonly Node[], info: Sys
   const sorted = [...nodes].sort((a, b) =>
     naturalCompare(a.Description?.Hostname ?? '', b.Description?.Hostname ?? ''),
   );
-  return renderFormat(format, sorted.map((n) => nodeRow(n, info)), NODE_HEADER);
+  return renderFormat(format, sorted.map((n) => nodeRow(n, info)), NODE_HEADER, { struct: '*node.nodeContext' });
 }
 
 /** Maps `--format`/`-q` to the template docker uses (node/formatter.go newFormat). */

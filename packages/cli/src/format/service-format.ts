@@ -129,5 +129,5 @@ export function serviceListFormat(format: string, quiet: boolean): string {
 /** Sorts by name in natural order, then renders with `format` (`table`, `json`, a template). */
 export function formatServiceList(format: string, services: readonly Service[]): string {
   const sorted = [...services].sort((a, b) => naturalCompare(a.Spec.Name, b.Spec.Name));
-  return renderFormat(format, sorted.map(serviceRow), SERVICE_HEADER);
+  return renderFormat(format, sorted.map(serviceRow), SERVICE_HEADER, { struct: '*service.serviceContext' });
 }

@@ -137,5 +137,5 @@ export function formatTaskList(tasks: readonly Task[], names: TaskNames, opts: T
       Ports: taskPorts(task),
     };
   });
-  return renderFormat(opts.format, rows, TASK_HEADER);
+  return renderFormat(opts.format, rows, TASK_HEADER, { struct: '*task.taskContext' });
 }

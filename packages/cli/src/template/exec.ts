@@ -65,11 +65,22 @@ export const HEADER_FUNCS: Record<string, TemplateFunc> = {
 
 type Scope = Map<string, unknown>;
 
+/**
+ * What the data's top level is in docker's Go: a struct (a list's row context, named by its Go
+ * type) has no field that is not there, and inspect's raw fallback runs with missingkey=error;
+ * a field missing there is an error, as in Go, instead of `<no value>` (for inspect, unless it is
+ * one of the type's `fields` that the JSON left out as empty). Deeper levels may be maps
+ * (labels), so they keep `<no value>`.
+ */
+export type RootKind = { struct: string } | { missingKeyError: true; fields: readonly string[] };
+
 class Executor {
   private out = '';
   constructor(
     private readonly funcs: Record<string, TemplateFunc>,
     private readonly root: unknown,
+    private readonly src: string,
+    private readonly rootKind: RootKind | undefined,
   ) {}
 
   run(nodes: TemplateNode[]): string {
@@ -179,8 +190,22 @@ class Executor {
         return walkPath(scope.get(arg.name), arg.path);
       }
       case 'field':
+        if (arg.receiver === null && dot === this.root) this.checkRootField(arg);
         return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path);
     }
+  }
+
+  private checkRootField(arg: Extract<Arg, { kind: 'field' }>): void {
+    const [name = ''] = arg.path;
+    const root = this.root;
+    if (this.rootKind === undefined || root === null || typeof root !== 'object' || Object.prototype.hasOwnProperty.call(root, name)) return;
+    if ('fields' in this.rootKind && this.rootKind.fields.includes(name)) return;
+    // Go's ErrorContext: line, then the byte offset (within its line after the first).
+    const before = this.src.slice(0, arg.at);
+    const nl = before.lastIndexOf('\n');
+    const where = `${1 + (before.match(/\n/g)?.length ?? 0)}:${nl < 0 ? arg.at : arg.at - nl - 1}`;
+    const why = 'struct' in this.rootKind ? `can't evaluate field ${name} in type ${this.rootKind.struct}` : `map has no entry for key "${name}"`;
+    throw new TemplateError(`template: :${where}: executing "" at <${arg.text}>: ${why}`);
   }
 }
 
@@ -196,13 +221,13 @@ function walkPath(start: unknown, path: string[]): unknown {
 }
 
 export interface CompiledTemplate {
-  execute(data: unknown, funcs?: Record<string, TemplateFunc>): string;
+  execute(data: unknown, funcs?: Record<string, TemplateFunc>, rootKind?: RootKind): string;
 }
 
 /** Parses once; execute with BASE_FUNCS (default) or HEADER_FUNCS. */
 export function compileTemplate(src: string): CompiledTemplate {
   const nodes = parseTemplate(src);
   return {
-    execute: (data, funcs = BASE_FUNCS) => new Executor(funcs, data).run(nodes),
+    execute: (data, funcs = BASE_FUNCS, rootKind) => new Executor(funcs, data, src, rootKind).run(nodes),
   };
 }

@@ -4,7 +4,8 @@
 
 export type Arg =
   | { kind: 'dot' }
-  | { kind: 'field'; receiver: Arg | null; path: string[] }
+  /** `at`: the field's offset in the template source, `text` as written (Go's error context). */
+  | { kind: 'field'; receiver: Arg | null; path: string[]; at: number; text: string }
   | { kind: 'var'; name: string; path: string[] }
   | { kind: 'string'; value: string }
   | { kind: 'number'; value: number }
@@ -41,6 +42,8 @@ export class TemplateError extends Error {
 interface RawAction {
   kind: 'text' | 'action';
   text: string;
+  /** Offset of `text` in the source. */
+  at: number;
 }
 
 /** Splits the source into text and `{{…}}` actions, applying trim markers. */
@@ -50,7 +53,7 @@ function scan(src: string): RawAction[] {
   while (pos < src.length) {
     const open = src.indexOf('{{', pos);
     if (open < 0) {
-      out.push({ kind: 'text', text: src.slice(pos) });
+      out.push({ kind: 'text', text: src.slice(pos), at: pos });
       break;
     }
     let text = src.slice(pos, open);
@@ -59,7 +62,7 @@ function scan(src: string): RawAction[] {
       text = text.replace(/[ \t\r\n]+$/, '');
       inner += 1;
     }
-    if (text !== '') out.push({ kind: 'text', text });
+    if (text !== '') out.push({ kind: 'text', text, at: pos });
     const close = findClose(src, inner);
     if (close < 0) throw new TemplateError('template: :1: unclosed action');
     let body = src.slice(inner, close);
@@ -70,7 +73,8 @@ function scan(src: string): RawAction[] {
       pos += m?.[0].length ?? 0;
     }
     const trimmed = body.trim();
-    if (!(trimmed.startsWith('/*') && trimmed.endsWith('*/'))) out.push({ kind: 'action', text: trimmed });
+    const at = inner + (body.length - body.trimStart().length);
+    if (!(trimmed.startsWith('/*') && trimmed.endsWith('*/'))) out.push({ kind: 'action', text: trimmed, at });
   }
   return out;
 }
@@ -89,9 +93,10 @@ function findClose(src: string, from: number): number {
   return -1;
 }
 
-type Token = { t: 'word' | 'string' | 'number' | 'punct'; v: string };
+type Token = { t: 'word' | 'string' | 'number' | 'punct'; v: string; at: number };
 
-function tokenize(action: string): Token[] {
+/** Tokens of an action whose text starts at offset `base` of the source. */
+function tokenize(action: string, base: number): Token[] {
   const tokens: Token[] = [];
   const re =
     /\s*(?:("(?:[^"\\]|\\.)*")|(`[^`]*`)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(:=|[|(),=])|((?:\$[A-Za-z0-9_]*|\.?[A-Za-z_][A-Za-z0-9_]*|\.)(?:\.[A-Za-z_][A-Za-z0-9_]*)*))/y;
@@ -104,11 +109,12 @@ function tokenize(action: string): Token[] {
       throw new TemplateError(`template: :1: unexpected "${action.slice(pos).trim().charAt(0)}" in command`);
     }
     pos = re.lastIndex;
-    if (m[1] !== undefined) tokens.push({ t: 'string', v: JSON.parse(m[1]) as string });
-    else if (m[2] !== undefined) tokens.push({ t: 'string', v: m[2].slice(1, -1) });
-    else if (m[3] !== undefined) tokens.push({ t: 'number', v: m[3] });
-    else if (m[4] !== undefined) tokens.push({ t: 'punct', v: m[4] });
-    else if (m[5] !== undefined) tokens.push({ t: 'word', v: m[5] });
+    const at = base + pos - (m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? '').length;
+    if (m[1] !== undefined) tokens.push({ t: 'string', v: JSON.parse(m[1]) as string, at });
+    else if (m[2] !== undefined) tokens.push({ t: 'string', v: m[2].slice(1, -1), at });
+    else if (m[3] !== undefined) tokens.push({ t: 'number', v: m[3], at });
+    else if (m[4] !== undefined) tokens.push({ t: 'punct', v: m[4], at });
+    else if (m[5] !== undefined) tokens.push({ t: 'word', v: m[5], at });
   }
   return tokens;
 }
@@ -165,14 +171,14 @@ class PipelineParser {
       const next = this.peek();
       if (next?.t === 'word' && next.v.startsWith('.') && next.v !== '.') {
         this.i++;
-        return { kind: 'field', receiver: { kind: 'pipe', pipe }, path: next.v.slice(1).split('.') };
+        return { kind: 'field', receiver: { kind: 'pipe', pipe }, path: next.v.slice(1).split('.'), at: next.at, text: next.v };
       }
       return { kind: 'pipe', pipe };
     }
     if (tok.t === 'punct') throw new TemplateError(`template: :1: unexpected "${tok.v}" in operand`);
     const w = tok.v;
     if (w === '.') return { kind: 'dot' };
-    if (w.startsWith('.')) return { kind: 'field', receiver: null, path: w.slice(1).split('.') };
+    if (w.startsWith('.')) return { kind: 'field', receiver: null, path: w.slice(1).split('.'), at: tok.at, text: w };
     if (w.startsWith('$')) {
       const [name = '$', ...path] = w.split('.');
       return { kind: 'var', name, path };
@@ -187,8 +193,8 @@ class PipelineParser {
   }
 }
 
-function parsePipeline(text: string): Pipeline {
-  return new PipelineParser(tokenize(text)).parse();
+function parsePipeline(text: string, at: number): Pipeline {
+  return new PipelineParser(tokenize(text, at)).parse();
 }
 
 /** Parses a template into a node list. */
@@ -197,7 +203,7 @@ export function parseTemplate(src: string): TemplateNode[] {
   let idx = 0;
 
   // Returns the list and the keyword that ended it (`end`, `else…`, or EOF).
-  const list = (): { nodes: TemplateNode[]; end: string } => {
+  const list = (): { nodes: TemplateNode[]; end: string; endAt: number } => {
     const nodes: TemplateNode[] = [];
     while (idx < items.length) {
       const item = items[idx++] as RawAction;
@@ -206,18 +212,18 @@ export function parseTemplate(src: string): TemplateNode[] {
         continue;
       }
       const word = /^[a-z]+/.exec(item.text)?.[0] ?? '';
-      if (word === 'end' || word === 'else') return { nodes, end: item.text };
+      if (word === 'end' || word === 'else') return { nodes, end: item.text, endAt: item.at };
       if (word === 'if' || word === 'with' || word === 'range') {
-        nodes.push(block(word, item.text.slice(word.length)));
+        nodes.push(block(word, item.text.slice(word.length), item.at + word.length));
       } else {
-        nodes.push({ kind: 'action', pipe: parsePipeline(item.text) });
+        nodes.push({ kind: 'action', pipe: parsePipeline(item.text, item.at) });
       }
     }
-    return { nodes, end: '' };
+    return { nodes, end: '', endAt: src.length };
   };
 
-  const block = (kind: 'if' | 'with' | 'range', pipeText: string): TemplateNode => {
-    const pipe = parsePipeline(pipeText);
+  const block = (kind: 'if' | 'with' | 'range', pipeText: string, at: number): TemplateNode => {
+    const pipe = parsePipeline(pipeText, at);
     const body = list();
     let elseList: TemplateNode[] = [];
     if (body.end === 'else') {
@@ -229,7 +235,8 @@ export function parseTemplate(src: string): TemplateNode[] {
       const chained = body.end.slice(5).trim();
       const word = /^[a-z]+/.exec(chained)?.[0];
       if (word !== 'if' && word !== 'with') throw new TemplateError(`template: :1: unexpected ${JSON.stringify(body.end)}`);
-      elseList = [block(word, chained.slice(word.length))];
+      const chainedAt = body.endAt + body.end.length - chained.length;
+      elseList = [block(word, chained.slice(word.length), chainedAt + word.length)];
     } else if (body.end !== 'end') {
       throw new TemplateError(`template: :1: unexpected EOF`);
     }
