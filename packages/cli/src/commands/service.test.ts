@@ -269,6 +269,16 @@ describe('service inspect', () => {
     expect((await run(withServices(), 'service', 'inspect', '--format', '{{.Spec.Name}} {{.JobStatus}} {{.Spec.Labels.none}}', 'web')).out).toBe('web <no value> <no value>\n');
   });
 
+  it('prints times as Go prints a time.Time, and json keeps the API text', async () => {
+    const engine = withServices();
+    const web = engine.services.find((s) => s.Spec.Name === 'web')!;
+    web.CreatedAt = '2026-11-27T19:26:23.034Z';
+    web.UpdatedAt = '2026-11-27T19:26:23.000000000Z';
+    expect((await run(engine, 'service', 'inspect', '--format', '{{.CreatedAt}}|{{.UpdatedAt}}|{{json .CreatedAt}}|{{.Spec.Name}}', 'web')).out).toBe(
+      '2026-11-27 19:26:23.034 +0000 UTC|2026-11-27 19:26:23 +0000 UTC|"2026-11-27T19:26:23.034Z"|web\n',
+    );
+  });
+
   it('prints the pretty format and refuses mixing it with --format', async () => {
     const r = await run(withServices(), 'service', 'inspect', '--pretty', 'web');
     expect(r.out.startsWith('\nID:\t\tw3bs3rv1c3id0000000000000\nName:\t\tweb\nService Mode:\tReplicated\n Replicas:\t3\nPlacement:\n')).toBe(true);

@@ -2,6 +2,7 @@
 import { MultiError, StatusError } from '../errors';
 import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
+import { GoTime } from '../template/values';
 
 /**
  * `inspect` without `--pretty`: fetch every reference (collecting failures like docker does),
@@ -23,7 +24,7 @@ export async function inspectEach<T>(
     } catch (err) {
       throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
     }
-    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items, {}, { missingKeyError: true, fields }));
+    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items.map((item) => withGoTimes(item)), {}, { missingKeyError: true, fields }));
   }
   const items: T[] = [];
   const errors: unknown[] = [];
@@ -51,3 +52,16 @@ export const INSPECT_FIELDS = {
   node: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'],
   network: ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
 } as const;
+
+/** The time.Time fields of docker's swarm and network types (by JSON name). */
+const TIME_KEYS = new Set(['CreatedAt', 'UpdatedAt', 'StartedAt', 'CompletedAt', 'Created', 'Timestamp', 'LastExecution']);
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** A copy of `value` whose time fields print as Go prints a time.Time in a template. */
+export function withGoTimes(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') return TIME_KEYS.has(key) && RFC3339.test(value) ? new GoTime(value) : value;
+  if (Array.isArray(value)) return value.map((v) => withGoTimes(v));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withGoTimes(v, k)]));
+}
+

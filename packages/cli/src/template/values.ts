@@ -1,11 +1,24 @@
 // How template values print and test, following Go's fmt %v and template truth.
+import { goTimeString } from '../format/display';
 
 /** Marker for a missing map key; Go prints it as `<no value>`. */
 export const NO_VALUE: unique symbol = Symbol('no value');
 
+/**
+ * A time.Time of docker's Go types, which the API's JSON carries as RFC 3339 text: a template
+ * prints it as Go does (`2026-11-27 19:26:23.034 +0000 UTC`), `json` as the API text.
+ */
+export class GoTime {
+  constructor(readonly rfc3339: string) {}
+  toJSON(): string {
+    return this.rfc3339;
+  }
+}
+
 /** Go's fmt %v for JSON-like data. */
 export function printValue(v: unknown): string {
   if (v === NO_VALUE) return '<no value>';
+  if (v instanceof GoTime) return goTimeString(v.rfc3339);
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
