@@ -44,6 +44,15 @@ describe('network inspect, create, rm', () => {
     expect(none.out).toBe('[]\n');
   });
 
+  it('fails on a key the network JSON does not have (docker runs the template on it with missingkey=error)', async () => {
+    expect(await run(withNetworks(), 'network', 'inspect', '--format', '{{.Nope}}', 'net2')).toEqual({
+      code: 1,
+      out: '',
+      err: 'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"\n',
+    });
+    expect((await run(withNetworks(), 'network', 'inspect', '--format', '{{.Name}}{{.Peers}}', 'net2')).out).toBe('net2<no value>\n');
+  });
+
   it("creates with docker's request body and prints the ID", async () => {
     const engine = withNetworks();
     const r = await run(engine, 'network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.1.0.0/24', '--gateway', '10.1.0.1', '--label', 'x=y', '-o', 'encrypted', 'backend');

@@ -5,7 +5,7 @@ import { EngineApiError, type IPAM, type IPAMConfig, type NetworkCreateRequest, 
 import { defineGroup, defineLeaf, exactArgs, minArgs, noArgs, type Flags } from '../command-kit';
 import type { CliContext } from '../context';
 import { StatusError, describeError } from '../errors';
-import { INSPECT_FIELDS, inspectEach } from '../format/inspect-each';
+import { INSPECT_ROOTS, inspectEach } from '../format/inspect-each';
 import { formatNetworkList, networkListFormat } from '../format/network-format';
 import { filtersFromFlags, parseFilterFlag } from './node';
 import { kvToMap, validateLabel } from './service-parse';
@@ -110,7 +110,7 @@ function createRequest(name: string, flags: Flags): NetworkCreateRequest {
 
 async function runInspect(ctx: CliContext, refs: string[], format: string, verbose: boolean): Promise<void> {
   const client = ctx.client();
-  await inspectEach(ctx.io.out, refs, format, (ref) => client.networkInspect(ref, { verbose }), INSPECT_FIELDS.network);
+  await inspectEach(ctx.io.out, refs, format, (ref) => client.networkInspect(ref, { verbose }), INSPECT_ROOTS.network);
 }
 
 export function registerNetworkCommands(root: Command, ctx: CliContext): void {

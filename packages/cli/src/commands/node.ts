@@ -4,7 +4,7 @@ import type { EngineApi, Filters, Node, SystemInfo } from '@shoal/api';
 import { defineGroup, defineLeaf, minArgs, noArgs, type FlagSpec } from '../command-kit';
 import type { CliContext } from '../context';
 import { MultiError, StatusError } from '../errors';
-import { INSPECT_FIELDS, inspectEach } from '../format/inspect-each';
+import { INSPECT_ROOTS, inspectEach } from '../format/inspect-each';
 import { formatNodeList, nodeListFormat, prettyNode } from '../format/node-format';
 import { registerNodeUpdateCommands } from './node-update';
 
@@ -73,7 +73,7 @@ async function runInspect(ctx: CliContext, refs: string[], format: string): Prom
     return;
   }
 
-  await inspectEach(ctx.io.out, refs, format, get, INSPECT_FIELDS.node);
+  await inspectEach(ctx.io.out, refs, format, get, INSPECT_ROOTS.node);
 }
 
 export function registerNodeCommands(root: Command, ctx: CliContext): void {

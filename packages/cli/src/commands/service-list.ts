@@ -4,7 +4,7 @@ import { EngineApiError, type EngineApi, type Filters, type Service } from '@sho
 import { defineLeaf, minArgs, noArgs } from '../command-kit';
 import type { CliContext } from '../context';
 import { MultiError, StatusError } from '../errors';
-import { INSPECT_FIELDS, inspectEach } from '../format/inspect-each';
+import { INSPECT_ROOTS, inspectEach } from '../format/inspect-each';
 import { formatServiceList, serviceListFormat } from '../format/service-format';
 import { prettyService } from '../format/service-pretty';
 import { FILTER_FLAG, filtersFromFlags } from './node';
@@ -101,7 +101,7 @@ async function runInspect(ctx: CliContext, refs: string[], format: string): Prom
     return;
   }
 
-  await inspectEach(ctx.io.out, refs, format, get, INSPECT_FIELDS.service);
+  await inspectEach(ctx.io.out, refs, format, get, INSPECT_ROOTS.service);
 }
 
 export function registerServiceList(service: Command, ctx: CliContext): void {

@@ -264,7 +264,7 @@ describe('service inspect', () => {
     expect(await run(withServices(), 'service', 'inspect', '--format', '{{.ID}} {{.Nope}}', 'web')).toEqual({
       code: 1,
       out: '',
-      err: 'template parsing error: template: :1:10: executing "" at <.Nope>: map has no entry for key "Nope"\n',
+      err: 'template parsing error: template: :1:10: executing "" at <.Nope>: can\'t evaluate field Nope in type swarm.Service\n',
     });
     expect((await run(withServices(), 'service', 'inspect', '--format', '{{.Spec.Name}} {{.JobStatus}} {{.Spec.Labels.none}}', 'web')).out).toBe('web <no value> <no value>\n');
   });

@@ -2,6 +2,7 @@
 import { MultiError, StatusError } from '../errors';
 import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
+import type { RootKind } from '../template/exec';
 import { GoTime } from '../template/values';
 
 /**
@@ -13,7 +14,7 @@ export async function inspectEach<T>(
   refs: readonly string[],
   format: string,
   get: (ref: string) => Promise<T>,
-  fields: readonly string[],
+  rootKind: RootKind,
 ): Promise<void> {
   let render: (items: T[]) => string;
   if (format === '') render = inspectJson;
@@ -24,7 +25,7 @@ export async function inspectEach<T>(
     } catch (err) {
       throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
     }
-    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items.map((item) => withGoTimes(item)), {}, { missingKeyError: true, fields }));
+    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items.map((item) => withGoTimes(item)), {}, rootKind));
   }
   const items: T[] = [];
   const errors: unknown[] = [];
@@ -46,12 +47,22 @@ export async function inspectEach<T>(
   if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
 }
 
-/** The top-level fields of docker's Go types that inspect prints (a template may name any of them). */
-export const INSPECT_FIELDS = {
-  service: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'PreviousSpec', 'Endpoint', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
-  node: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'],
-  network: ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
-} as const;
+/**
+ * What docker 28's inspect runs a template on: the Go struct for services and nodes, the raw JSON
+ * (missingkey=error) for networks; with the top-level fields of each type (a template may name
+ * any of them, also when the JSON leaves it out as empty).
+ */
+export const INSPECT_ROOTS = {
+  service: {
+    struct: 'swarm.Service',
+    fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'PreviousSpec', 'Endpoint', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
+  },
+  node: { struct: 'swarm.Node', fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'] },
+  network: {
+    missingKeyError: true,
+    fields: ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
+  },
+} as const satisfies Record<string, RootKind>;
 
 /** The time.Time fields of docker's swarm and network types (by JSON name). */
 const TIME_KEYS = new Set(['CreatedAt', 'UpdatedAt', 'StartedAt', 'CompletedAt', 'Created', 'Timestamp', 'LastExecution']);

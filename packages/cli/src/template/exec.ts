@@ -68,11 +68,11 @@ type Scope = Map<string, unknown>;
 /**
  * What the data's top level is in docker's Go: a struct (a list's row context, named by its Go
  * type) has no field that is not there, and inspect's raw fallback runs with missingkey=error;
- * a field missing there is an error, as in Go, instead of `<no value>` (for inspect, unless it is
- * one of the type's `fields` that the JSON left out as empty). Deeper levels may be maps
+ * a field missing there is an error, as in Go, instead of `<no value>` (unless it is one of the
+ * type's `fields` that the JSON left out as empty). Deeper levels may be maps
  * (labels), so they keep `<no value>`.
  */
-export type RootKind = { struct: string } | { missingKeyError: true; fields: readonly string[] };
+export type RootKind = ({ struct: string } | { missingKeyError: true }) & { fields?: readonly string[] };
 
 class Executor {
   private out = '';
@@ -199,7 +199,7 @@ class Executor {
     const [name = ''] = arg.path;
     const root = this.root;
     if (this.rootKind === undefined || root === null || typeof root !== 'object' || Object.prototype.hasOwnProperty.call(root, name)) return;
-    if ('fields' in this.rootKind && this.rootKind.fields.includes(name)) return;
+    if (this.rootKind.fields?.includes(name)) return;
     // Go's ErrorContext: line, then the byte offset (within its line after the first).
     const before = this.src.slice(0, arg.at);
     const nl = before.lastIndexOf('\n');
