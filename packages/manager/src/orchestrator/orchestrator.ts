@@ -53,10 +53,13 @@ function orchestrateIn(ws: WorkingSet, options: OrchestratorOptions): void {
     for (const t of ws.tasksOfService(serviceId)) advanceDesired(ws, t, 'remove');
   }
   // With a focus, only its services: a pass costs what changed, not the size of the cluster.
-  const services = (ws.focus ? [...ws.focus].flatMap((id) => ws.service(id) ?? []) : ws.services()).sort((a, b) =>
-    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-  );
-  for (const service of services) {
+  // A focused pass goes in id order; a full pass in the store's order (the order services were
+  // created in, the same on every manager: the log's). Sorting every id cost a new leader's first
+  // full pass ~600 ms with 60,000 services (cold code, this VM), all of it before its first commit.
+  const ids = ws.focus ? [...ws.focus].sort() : ws.services().map((s) => s.id);
+  for (const id of ids) {
+    const service = ws.service(id);
+    if (!service) continue;
     switch (service.spec.mode.type) {
       case 'replicated':
         reconcileReplicated(ws, service, options);
