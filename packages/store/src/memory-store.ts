@@ -146,25 +146,32 @@ export class MemoryStore {
   }
 
   /** A service attached to network `id`, as the batch so far leaves the services. */
+  /**
+   * The id of an object of `kind` that matches as of this batch: the batch's version of what it
+   * writes (deleted: null), the stored one of the rest.
+   */
+  private findAsOf<K extends 'service' | 'network'>(
+    kind: K,
+    batch: ReadonlyMap<string, ObjectsByKind[K] | null>,
+    matches: (object: ObjectsByKind[K]) => boolean,
+  ): string | undefined {
+    for (const [id, object] of batch) if (object && matches(object)) return id;
+    for (const object of this.tables[kind].values()) if (!batch.has(object.id) && matches(object as ObjectsByKind[K])) return object.id;
+    return undefined;
+  }
+
   /** A service (as of this batch) publishing a port through the routing mesh. */
   private serviceNeedingIngress(batch: ReadonlyMap<string, ServiceObject | null>): string | undefined {
-    for (const [sid, svc] of batch) if (needsIngress(svc)) return sid;
-    for (const svc of this.tables.service.values()) if (!batch.has(svc.id) && needsIngress(svc)) return svc.id;
-    return undefined;
+    return this.findAsOf('service', batch, needsIngress);
   }
 
   /** Whether an ingress network exists as of this batch. */
   private ingressPresent(batch: ReadonlyMap<string, NetworkObject | null>): boolean {
-    for (const net of batch.values()) if (net?.ingress) return true;
-    for (const net of this.tables.network.values()) if (!batch.has(net.id) && net.ingress) return true;
-    return false;
+    return this.findAsOf('network', batch, (net) => net.ingress) !== undefined;
   }
 
   private serviceUsing(id: string, batch: ReadonlyMap<string, ServiceObject | null>): string | undefined {
-    const uses = (svc: ServiceObject | null | undefined) => svc?.spec.task.networks?.some((n) => n.target === id) ?? false;
-    for (const [sid, svc] of batch) if (uses(svc)) return sid;
-    for (const svc of this.tables.service.values()) if (!batch.has(svc.id) && uses(svc)) return svc.id;
-    return undefined;
+    return this.findAsOf('service', batch, (svc) => svc.spec.task.networks?.some((n) => n.target === id) ?? false);
   }
 
   /** Service and network names are unique, as in swarmkit's store. */
