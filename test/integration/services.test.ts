@@ -1,6 +1,9 @@
 // Services on the process runtime with 3 real daemons: create, scale, ps, rm, logs,
 // restart of a killed task, rescheduling off a killed node and rebalancing back, global services, and
 // bad input that must get Docker's error text and create nothing.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, registerCleanup, startCluster, startDaemon, waitFor, type Cluster, type DaemonHandle } from '@shoal/testkit';
 
@@ -133,6 +136,37 @@ describe('services', () => {
     for (const t of after) {
       expect(t.Status.ContainerStatus?.PID).toBe(pids.get(t.ID));
       expect(isAlive(t.Status.ContainerStatus?.PID ?? -1)).toBe(true);
+    }
+  });
+
+  it("completes a job whose task ended while its node's daemon was down (the exit status survives)", async () => {
+    const marker = mkdtempSync(path.join(tmpdir(), 'shoal-job-'));
+    try {
+      const go = path.join(marker, 'go');
+      await cluster.manager.cliOk([
+        'service', 'create', '-d', '--name', 'offline-job', '--mode', 'replicated-job', '--constraint', 'node.hostname==worker2',
+        'busybox', 'sh', '-c', `until [ -e ${go} ]; do sleep 0.05; done; exit 0`,
+      ]);
+      // A job's task is desired "complete": it is running while its status says so.
+      await waitFor(async () => (await tasksOf('offline-job')).some((t) => t.Status.State === 'running'), { timeoutMs: 15_000, what: 'the job task running' });
+      const worker = cluster.byName('worker2');
+      await worker.stop({ leftovers: 'keep' });
+      writeFileSync(go, ''); // the task finishes now, with no daemon on its node
+      const [task] = await tasksOf('offline-job');
+      await waitFor(() => !isAlive(task?.Status.ContainerStatus?.PID ?? -1), { timeoutMs: 10_000, what: 'the task process gone' });
+      await worker.restart({ leftovers: 'keep' });
+      await cluster.waitForReady({ timeoutMs: 15_000 });
+      const done = await waitFor(async () => {
+        const tasks = await tasksOf('offline-job');
+        return tasks.some((t) => t.Status.State === 'complete') ? tasks : undefined;
+      }, { timeoutMs: 15_000, what: 'the job complete' });
+      // The one task completed: not failed with an unknown exit status and run again.
+      expect(done.map((t) => [t.ID, t.Status.State])).toEqual([[task?.ID, 'complete']]);
+      const ls = (await cluster.manager.cliOk(['service', 'ls', '--filter', 'name=offline-job'])).stdout;
+      expect(ls).toContain('(1/1 completed)');
+      await cluster.manager.cliOk(['service', 'rm', 'offline-job']);
+    } finally {
+      rmSync(marker, { recursive: true, force: true });
     }
   });
 

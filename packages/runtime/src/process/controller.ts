@@ -27,7 +27,7 @@ import { closeQuietly, makeFifos, openTaskEnds, OutputPump } from './output-pump
 import type { PortAllocator } from './ports';
 import { isSameProcessAlive, signalGroup } from './proc';
 import { readStateFile, writeStateFile, type TaskStateRecord } from './state-file';
-import { spawnTask, UNKNOWN_EXIT, watchAdopted, type TaskProcess } from './task-process';
+import { adoptedExit, EXIT_FILE, spawnTask, UNKNOWN_EXIT, watchAdopted, type TaskProcess } from './task-process';
 
 /** What a controller shares with its executor. */
 export interface ControllerContext {
@@ -217,13 +217,13 @@ export class ProcessTaskController implements TaskController {
     const { pid, procStartTime } = record;
     if (record.state === 'running' && pid !== undefined && procStartTime !== undefined) {
       if (await isSameProcessAlive(pid, procStartTime)) {
-        await this.attach(watchAdopted(pid, procStartTime, this.ctx.pollIntervalMs));
+        await this.attach(watchAdopted(pid, procStartTime, this.ctx.pollIntervalMs, this.exitFile));
         return true;
       }
-      // It died while no agent watched; anything it left in its group goes too.
+      // It died while no agent watched (its shim kept the status); anything it left in its group goes too.
       signalGroup(pid, procStartTime, 'SIGKILL');
       this.proc = { pid, procStartTime, exited: this.exited, detach: () => undefined };
-      await this.finish({ exitCode: null, signal: null, error: UNKNOWN_EXIT });
+      await this.finish(adoptedExit(this.exitFile));
       return false;
     }
     if (pid !== undefined && procStartTime !== undefined) {
@@ -271,7 +271,7 @@ export class ProcessTaskController implements TaskController {
       const user = this.spec.user ? lookupUser(this.spec.user) : undefined;
       const env = taskEnv({ spec: this.spec, port: this.port, home: user?.home ?? this.workDir, listenHost, envPath: launch.envPath });
       const cwd = this.spec.workdir ?? (user ? '/' : this.workDir);
-      const proc = await spawnTask(plan, { cwd, env, ...ends, ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}) });
+      const proc = await spawnTask(plan, { cwd, env, ...ends, exitFile: this.exitFile, ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}) });
       // Open our reading ends before closing the parent's copy of the task's ends, so
       // the pipes never look writer-less (end of file) to the pump.
       await this.attach(proc);
@@ -295,6 +295,11 @@ export class ProcessTaskController implements TaskController {
     this.startedAt ??= new Date().toISOString();
     void this.persist();
     void proc.exited.then((status) => this.onLeaderExit(proc, status));
+  }
+
+  /** Where the task's shim records how its program exited. */
+  private get exitFile(): string {
+    return path.join(this.dir, EXIT_FILE);
   }
 
   /** The task's own scratch space (HOME and default cwd), apart from the runtime's files. */

@@ -56,14 +56,33 @@ describe('ProcessExecutor adoption', () => {
     await other.prepare();
     expect(other.status().port).not.toBe(port);
     await c.shutdown();
-    expect(await c.wait()).toMatchObject({ exitCode: null, error: expect.stringContaining('unknown') });
+    // Not our child, but its shim recorded how it ended: SIGTERM, as Docker reports it.
+    expect(await c.wait()).toEqual({ exitCode: 143, signal: 'SIGTERM' });
     expect(await eventually(() => groupMembers(pid), (m) => m.length === 0)).toEqual([]);
     expect(c.status().state).toBe('exited');
     // adopt() again returns the same controller: never two copies of a task.
     expect((await after.adopt()).find((a) => a.spec.taskId === 'keep')?.controller).toBe(c);
   });
 
-  it('reports a task that died while the agent was away as exited', async () => {
+  it('keeps the exit status of a task that ended while the agent was away', async () => {
+    const { pid, after } = await startThenRestart('echo one; until [ -e done ]; do sleep 0.02; done; exit 7');
+    await fsp.writeFile(path.join(h.stateDir, 'keep', 'work', 'done'), '');
+    await eventually(() => groupMembers(pid), (m) => m.length === 0);
+    const [task] = await after.adopt();
+    expect(task).toMatchObject({ alive: false });
+    expect(await task?.controller.wait()).toEqual({ exitCode: 7, signal: null });
+    expect(task?.controller.status()).toMatchObject({ state: 'exited', exitCode: 7 });
+  });
+
+  it('keeps the exit status of a task that ends after adoption', async () => {
+    const { after } = await startThenRestart('echo one; until [ -e done ]; do sleep 0.02; done; exit 5');
+    const [task] = await after.adopt();
+    expect(task).toMatchObject({ alive: true });
+    await fsp.writeFile(path.join(h.stateDir, 'keep', 'work', 'done'), '');
+    expect(await task?.controller.wait()).toEqual({ exitCode: 5, signal: null });
+  });
+
+  it('reports a task killed while the agent was away as exited, status unknown', async () => {
     const { pid, after } = await startThenRestart('echo one; exec sleep 30');
     const dir = path.join(h.stateDir, 'keep');
     const recorded = await readStateFile(dir);

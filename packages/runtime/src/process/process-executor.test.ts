@@ -1,6 +1,6 @@
 // ProcessExecutor with real host processes: lifecycle, process groups, signals.
 // Every test kills what it started by PID in afterEach (ProcessHarness.cleanup).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectLogs, executorCompliance, hasLines } from '../test-support/executor-compliance';
@@ -50,12 +50,28 @@ describe('ProcessExecutor', () => {
     await c.start();
     await collectLogs(c, hasLines('hello', 'oops'));
     const pgid = c.status().pid ?? 0;
-    expect((await groupMembers(pgid)).length).toBe(2); // sh and its sleep
+    expect((await groupMembers(pgid)).length).toBe(3); // the shim, sh and its sleep
     const t0 = Date.now();
     await c.shutdown();
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(await c.wait()).toEqual({ exitCode: 143, signal: 'SIGTERM' });
     expect(await noMembers(pgid)).toEqual([]);
+    // The task's log holds the program's output only (not the shim's report of a killed job).
+    expect((await collectLogs(c, hasLines('hello', 'oops'))).map((r) => r.line)).toEqual(['hello', 'oops']);
+  });
+
+  it('leaves a signal to the group to the program: one it handles does not end the task', async () => {
+    const c = h.executor().controller(
+      h.spec('usr1', { command: ['/bin/sh', '-c', 'trap "echo got USR1" USR1; echo ready; while true; do sleep 0.05; done'] }),
+    );
+    await c.prepare();
+    await c.start();
+    await collectLogs(c, hasLines('ready'));
+    const pgid = c.status().pid ?? 0;
+    process.kill(-pgid, 'SIGUSR1');
+    await collectLogs(c, hasLines('ready', 'got USR1'));
+    expect(c.status().state).toBe('running');
+    await c.shutdown();
   });
 
   it('stops a task with its --stop-signal', async () => {
@@ -129,6 +145,17 @@ describe('ProcessExecutor', () => {
     });
     expect(await c.wait()).toMatchObject({ exitCode: null, error: expect.stringContaining('no-such-binary-xyz') });
     expect(c.status().state).toBe('exited');
+  });
+
+  it('reports a file that cannot be run in Docker words', async () => {
+    const plain = path.join(path.dirname(h.stateDir), 'plain.txt');
+    writeFileSync(plain, 'not a program\n', { mode: 0o644 });
+    const c = h.executor().controller(h.spec('noexec', { command: [plain] }));
+    await c.prepare();
+    await expect(c.start()).rejects.toMatchObject({ code: 'START_FAILED', message: `exec: "${plain}": permission denied` });
+    const d = h.executor().controller(h.spec('nofile', { command: ['/no/such/file'] }));
+    await d.prepare();
+    await expect(d.start()).rejects.toMatchObject({ message: 'exec: "/no/such/file": stat /no/such/file: no such file or directory' });
   });
 
   it('rejects a relative or missing workdir at prepare', async () => {
