@@ -39,6 +39,20 @@ describe('liveness and restarts', () => {
     expect(nodes.filter((n) => n.Description?.Hostname === 'worker1')).toHaveLength(1);
   });
 
+  it('keeps every node Ready when the heartbeat period is shortened (swarm update --dispatcher-heartbeat)', async () => {
+    await cluster.manager.cliOk(['swarm', 'update', '--dispatcher-heartbeat', '8s']);
+    // Every agent learns 8 s from its next 1 s beat's answer; its beat after that is 8 s away.
+    await new Promise((r) => setTimeout(r, 8_500));
+    await cluster.manager.cliOk(['swarm', 'update', '--dispatcher-heartbeat', '1s']);
+    // Each node's last beat is ~7 s old: past 3 × 1 s, inside the 3 × 8 s it was told.
+    const end = Date.now() + 4_000;
+    while (Date.now() < end) {
+      const nodes = await cluster.manager.api.get<ClusterNodeJson[]>('/v1.41/nodes');
+      expect(nodes.map((n) => `${n.Description?.Hostname} ${n.Status?.State}`).sort()).toEqual(['manager ready', 'worker1 ready', 'worker2 ready']);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
   it('keeps the cluster, nodes and tokens across a manager restart (kill -9)', async () => {
     const swarmBefore = await cluster.manager.api.get<{ ID: string; JoinTokens: unknown }>('/v1.41/swarm');
     const idsBefore = (await cluster.manager.api.get<ClusterNodeJson[]>('/v1.41/nodes')).map((n) => n.ID).sort();

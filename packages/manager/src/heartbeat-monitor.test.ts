@@ -19,11 +19,30 @@ describe('HeartbeatMonitor', () => {
     expect(m.expired(4000)).toEqual(['a']);
     m.beat('a', 4100);
     m.setPeriod(200);
-    expect(m.expired(4600)).toEqual([]);
-    expect(m.expired(4701)).toEqual(['a']);
-    m.beat('a', 5000);
+    // Told 1 s at its last beat, it keeps that window until its next beat tells it 200 ms.
+    expect(m.expired(4701)).toEqual([]);
+    expect(m.expired(7099)).toEqual([]);
+    m.beat('a', 7000);
+    expect(m.expired(7599)).toEqual([]);
+    expect(m.expired(7601)).toEqual(['a']);
+    m.beat('a', 8000);
     m.forget('a');
     expect(m.expired(99999)).toEqual([]);
+  });
+
+  it('does not expire nodes beating at a longer period when the period is shortened (swarm update --dispatcher-heartbeat)', () => {
+    const m = new HeartbeatMonitor({ periodMs: 10_000 });
+    for (const id of ['a', 'b', 'c']) m.beat(id, 0);
+    m.setPeriod(1000);
+    // Each learns the new period from the answer to its next beat, up to 10 s away.
+    expect(m.expired(9_999)).toEqual([]);
+    m.beat('a', 9_000);
+    m.beat('b', 10_000);
+    expect(m.expired(11_999)).toEqual([]);
+    expect(m.expired(12_001)).toEqual(['a']); // 3 of its new 1 s periods since its beat at 9 s
+    expect(m.expired(13_001)).toEqual(['b']);
+    expect(m.expired(29_999)).toEqual([]); // c never beat again: still inside 3 × 10 s
+    expect(m.expired(30_001)).toEqual(['c']);
   });
 
   it('declares a node gossip suspects down once it has also missed a beat', () => {

@@ -13,7 +13,8 @@ export interface HeartbeatMonitorOptions {
 }
 
 export class HeartbeatMonitor {
-  private readonly lastSeen = new Map<string, number>();
+  /** Each node's last beat, and the period it was told to beat at then (the heartbeat's answer carries it). */
+  private readonly lastSeen = new Map<string, { at: number; periodMs: number }>();
   private readonly suspected = new Set<string>();
   /** Nodes not heard from since a leadership change: their grace window ends at this time. */
   private readonly unknownUntil = new Map<string, number>();
@@ -31,12 +32,17 @@ export class HeartbeatMonitor {
     return this.periodMs;
   }
 
+  /**
+   * A new period (`swarm update --dispatcher-heartbeat`) takes effect for each node at its next
+   * beat, whose answer tells the agent: until then a node keeps the window of the period it was
+   * told last, so a shorter period does not expire nodes still beating at the longer one.
+   */
   setPeriod(periodMs: number): void {
     this.periodMs = periodMs;
   }
 
   beat(nodeId: string, now: number): void {
-    this.lastSeen.set(nodeId, now);
+    this.lastSeen.set(nodeId, { at: now, periodMs: this.periodMs });
     this.suspected.delete(nodeId); // it is alive, whatever gossip thought
     this.unknownUntil.delete(nodeId);
   }
@@ -75,12 +81,11 @@ export class HeartbeatMonitor {
 
   /** Nodes whose last beat is older than their grace window; each is reported once. */
   expired(now: number): string[] {
-    const deadline = now - this.periodMs * this.grace;
-    const suspectDeadline = now - this.periodMs * this.suspectGrace;
     const out: string[] = [];
     for (const [id, seen] of this.lastSeen) {
-      const graceOver = seen < deadline && (this.unknownUntil.get(id) ?? 0) <= now;
-      if (graceOver || (this.suspected.has(id) && seen < suspectDeadline)) {
+      const period = Math.max(seen.periodMs, this.periodMs);
+      const graceOver = seen.at < now - period * this.grace && (this.unknownUntil.get(id) ?? 0) <= now;
+      if (graceOver || (this.suspected.has(id) && seen.at < now - period * this.suspectGrace)) {
         out.push(id);
         this.lastSeen.delete(id);
         this.suspected.delete(id);
