@@ -53,7 +53,7 @@ describe('ControlApi.createNetwork', () => {
 
   it('keeps the subnet, gateway, --internal and driver options asked for, and numbers VXLAN IDs from 4097', async () => {
     const { api, memory } = withIngress();
-    const { id } = await api.createNetwork(req('net1', { subnet: '10.20.0.7/24', gateway: '10.20.0.254', internal: true, options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' } }));
+    const { id } = await api.createNetwork(req('net1', { configs: [{ subnet: '10.20.0.7/24', gateway: '10.20.0.254' }], internal: true, options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' } }));
     expect(memory.get('network', id)).toMatchObject({
       subnet: '10.20.0.0/24',
       gateway: '10.20.0.254',
@@ -61,7 +61,7 @@ describe('ControlApi.createNetwork', () => {
       options: { encrypted: '', 'com.docker.network.driver.mtu': '1400' },
       vxlanId: 4097,
     });
-    const second = await api.createNetwork(req('net2', { subnet: '192.168.5.0/24' }));
+    const second = await api.createNetwork(req('net2', { configs: [{ subnet: '192.168.5.0/24' }] }));
     expect(memory.get('network', second.id)).toMatchObject({ subnet: '192.168.5.0/24', gateway: '192.168.5.1', vxlanId: 4098 });
     const auto = await api.createNetwork(req('net3'));
     expect(memory.get('network', auto.id)).toMatchObject({ subnet: '10.0.1.0/24', gateway: '10.0.1.1', vxlanId: 4099 });
@@ -71,13 +71,40 @@ describe('ControlApi.createNetwork', () => {
     const { api, memory } = withIngress();
     const cases: Array<[Parameters<ControlApi['createNetwork']>[0], string]> = [
       [req('x', { ingress: true }), 'rpc error: code = AlreadyExists desc = ingress network (ing) is already present'],
-      [req('x', { subnet: '10.0.0.128/25' }), 'rpc error: code = InvalidArgument desc = invalid pool request: Pool overlaps with other one on this address space'],
-      [req('x', { subnet: '300.1.1.0/24' }), 'rpc error: code = InvalidArgument desc = invalid subnet 300.1.1.0/24'],
-      [req('x', { subnet: '10.9.0.0/24', gateway: 'nope' }), 'rpc error: code = InvalidArgument desc = invalid gateway nope'],
-      [req('x', { gateway: '10.9.0.1' }), 'every ip-range or gateway must have a corresponding subnet'],
+      [req('x', { configs: [{ subnet: '10.0.0.128/25' }] }), 'rpc error: code = InvalidArgument desc = invalid pool request: Pool overlaps with other one on this address space'],
+      [req('x', { configs: [{ subnet: '300.1.1.0/24' }] }), 'rpc error: code = InvalidArgument desc = invalid subnet 300.1.1.0/24'],
+      [req('x', { configs: [{ subnet: '10.9.0.0/24', gateway: 'nope' }] }), 'rpc error: code = InvalidArgument desc = invalid gateway nope'],
+      [req('x', { configs: [{ gateway: '10.9.0.1' }] }), 'every ip-range or gateway must have a corresponding subnet'],
     ];
     for (const [r, message] of cases) await expect(api.createNetwork(r)).rejects.toThrow(message);
     expect(memory.list('network')).toHaveLength(1);
+  });
+
+  it('keeps every pool, range and auxiliary address, IPv4 first, and refuses an overlap between two of its own subnets', async () => {
+    const { api, memory } = withIngress();
+    const { id } = await api.createNetwork(
+      req('multi', {
+        configs: [{ subnet: 'fd00::/64' }, { subnet: '10.5.0.0/24', ipRange: '10.5.0.128/25', auxAddresses: { a: '10.5.0.9' } }, { subnet: '10.6.0.0/24', gateway: '10.6.0.9' }],
+        ipamDriver: { name: 'default', options: { k: 'v' } },
+        enableIPv6: true,
+      }),
+    );
+    expect(memory.get('network', id)).toMatchObject({
+      subnet: '10.5.0.0/24',
+      gateway: '10.5.0.1',
+      ipamConfigs: [
+        { subnet: '10.5.0.0/24', gateway: '10.5.0.1', ipRange: '10.5.0.128/25', auxAddresses: { a: '10.5.0.9' } },
+        { subnet: '10.6.0.0/24', gateway: '10.6.0.9' },
+        { subnet: 'fd00::/64' },
+      ],
+      ipamDriver: { name: 'default', options: { k: 'v' } },
+      enableIPv6: true,
+    });
+    // Only IPv6 asked for: an IPv4 pool is still carved from the default pool, as Docker does.
+    const v6 = await api.createNetwork(req('v6only', { configs: [{ subnet: 'fd01::/64' }], enableIPv6: true }));
+    expect(memory.get('network', v6.id)?.ipamConfigs).toEqual([{ subnet: '10.0.1.0/24', gateway: '10.0.1.1' }, { subnet: 'fd01::/64' }]);
+    await expect(api.createNetwork(req('self', { configs: [{ subnet: '10.7.0.0/16' }, { subnet: '10.7.1.0/24' }] }))).rejects.toThrow('Pool overlaps with other one');
+    expect(memory.list('network').map((n) => n.name).sort()).toEqual(['ingress', 'multi', 'v6only']);
   });
 });
 

@@ -15,12 +15,14 @@ import {
   NotFoundError,
   OutOfSequenceError,
   deleteOp,
+  PermissionDeniedError,
   rpcText,
   updateOp,
   type ClusterObject,
   type ClusterSpec,
   type ClusterStore,
   type NetworkCreateRequest,
+  type NetworkIpamConfig,
   type NetworkObject,
   type NodeObject,
   type NodeSpec,
@@ -84,39 +86,28 @@ export class ControlApi {
 
   /** `network create -d overlay`: swarm-scoped overlay networks with a /24 from 10.0.0.0/8. */
   async createNetwork(req: NetworkCreateRequest): Promise<{ id: string }> {
-    if (!req.name) throw new InvalidArgumentError(rpcText('InvalidArgument', 'meta: name must be provided'));
     // moby's router looks the name up before anything reaches swarmkit (409, no rpc prefix); the
     // store's own check below catches a create that raced this one.
-    if (this.networks().some((n) => n.name === req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
+    if (req.name && this.networks().some((n) => n.name === req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
+    // swarmkit's validateNetworkSpec, in its order.
+    if (req.ingress && req.attachable) throw new InvalidArgumentError(rpcText('InvalidArgument', 'ingress network cannot be attachable'));
+    validateNetworkName(req.name);
+    if (Object.hasOwn(req.labels, PREDEFINED_LABEL)) {
+      throw new PermissionDeniedError(rpcText('PermissionDenied', `label ${PREDEFINED_LABEL} is for internally created predefined networks and cannot be applied by users`));
+    }
     if (req.driver !== 'overlay') {
       throw new InvalidArgumentError(`rpc error: code = InvalidArgument desc = network driver "${req.driver}" is not supported in swarm mode (only overlay)`);
     }
+    // The built-in IPAM driver only: any other name is a plugin, and no plugin is ever found here.
+    const ipamDriver = req.ipamDriver?.name || 'default';
+    if (ipamDriver.toLowerCase() !== 'default') throw new InvalidArgumentError(rpcText('InvalidArgument', `error during lookup of plugin ${ipamDriver}`));
     const existing = this.networks();
     const ingress = existing.find((n) => n.ingress);
     if (req.ingress && ingress) throw new AlreadyExistsError(rpcText('AlreadyExists', `ingress network (${ingress.id}) is already present`));
-    let subnet = '';
-    let gateway = '';
-    if (req.subnet !== undefined) {
-      // swarmkit's validateIPAMConfiguration, and libnetwork's refusal of a pool in use.
-      const cidr = parseCidr(req.subnet);
-      if (!cidr) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid subnet ${req.subnet}`));
-      subnet = cidr.text;
-      if (existing.some((n) => cidrsOverlap(n.subnet, subnet))) {
-        throw new InvalidArgumentError(rpcText('InvalidArgument', 'invalid pool request: Pool overlaps with other one on this address space'));
-      }
-      gateway = cidr.firstHost;
-    } else {
-      // The swarm's default address pool (`swarm init --default-addr-pool`), in subnets of its size.
-      const cluster = this.store.memory.list('cluster')[0];
-      const free = allocateSubnet(cluster?.defaultAddrPool ?? DEFAULT_ADDR_POOL, cluster?.subnetSize ?? DEFAULT_SUBNET_SIZE, existing.map((n) => n.subnet));
-      if (!free) throw new FailedPreconditionError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
-      ({ subnet, gateway } = free);
-    }
-    if (req.gateway !== undefined) {
-      if (!parseIpv4(req.gateway)) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid gateway ${req.gateway}`));
-      if (req.subnet === undefined) throw new InvalidArgumentError(rpcText('InvalidArgument', 'every ip-range or gateway must have a corresponding subnet'));
-      gateway = req.gateway;
-    }
+    const configs = this.networkPools(req.configs ?? [], existing);
+    const first = configs.find((c) => parseCidr(c.subnet) !== null) as Required<Pick<NetworkIpamConfig, 'subnet' | 'gateway'>> & NetworkIpamConfig;
+    const plain = configs.length === 1 && first.ipRange === undefined && first.auxAddresses === undefined;
+    const ipamOptions = req.ipamDriver?.options && Object.keys(req.ipamDriver.options).length > 0 ? req.ipamDriver.options : undefined;
     const vxlanId = Math.max(4096, ...existing.map((n) => n.vxlanId ?? 4096)) + 1;
     const id = generateNodeId();
     try {
@@ -128,11 +119,14 @@ export class ControlApi {
           ingress: req.ingress === true,
           attachable: req.attachable,
           labels: { ...req.labels },
-          subnet,
-          gateway,
+          subnet: first.subnet,
+          gateway: first.gateway,
           vxlanId,
           ...(req.internal ? { internal: true } : {}),
           ...(req.options ? { options: { ...req.options } } : {}),
+          ...(plain ? {} : { ipamConfigs: configs }),
+          ...(ipamOptions ? { ipamDriver: { name: ipamDriver, options: { ...ipamOptions } } } : {}),
+          ...(req.enableIPv6 ? { enableIPv6: true } : {}),
         }),
       ]);
     } catch (err) {
@@ -142,6 +136,45 @@ export class ControlApi {
       throw err;
     }
     return { id };
+  }
+
+  /**
+   * The network's address pools: each IPv4 subnet asked for, checked against every other network's
+   * (libnetwork refuses a pool in use), with its gateway (the first host unless given); one from the
+   * swarm's default address pool when none is IPv4. IPv6 subnets are kept as given.
+   */
+  private networkPools(asked: ReadonlyArray<Partial<NetworkIpamConfig>>, existing: readonly NetworkObject[]): NetworkIpamConfig[] {
+    const taken = existing.flatMap((n) => (n.ipamConfigs ?? [{ subnet: n.subnet }]).map((c) => c.subnet)).filter((t) => parseCidr(t) !== null);
+    const out: NetworkIpamConfig[] = [];
+    for (const cfg of asked) {
+      if (cfg.subnet === undefined || cfg.subnet === '') {
+        if (cfg.gateway || cfg.ipRange) throw new InvalidArgumentError(rpcText('InvalidArgument', 'every ip-range or gateway must have a corresponding subnet'));
+        continue;
+      }
+      const extra = { ...(cfg.ipRange ? { ipRange: cfg.ipRange } : {}), ...(cfg.auxAddresses && Object.keys(cfg.auxAddresses).length > 0 ? { auxAddresses: { ...cfg.auxAddresses } } : {}) };
+      if (cfg.subnet.includes(':')) {
+        out.push({ subnet: cfg.subnet, ...(cfg.gateway ? { gateway: cfg.gateway } : {}), ...extra });
+        continue;
+      }
+      // swarmkit's validateIPAMConfiguration, and libnetwork's refusal of a pool in use.
+      const cidr = parseCidr(cfg.subnet);
+      if (!cidr) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid subnet ${cfg.subnet}`));
+      if (taken.some((t) => cidrsOverlap(t, cidr.text))) {
+        throw new InvalidArgumentError(rpcText('InvalidArgument', 'invalid pool request: Pool overlaps with other one on this address space'));
+      }
+      if (cfg.gateway && !parseIpv4(cfg.gateway)) throw new InvalidArgumentError(rpcText('InvalidArgument', `invalid gateway ${cfg.gateway}`));
+      taken.push(cidr.text);
+      out.push({ subnet: cidr.text, gateway: cfg.gateway || cidr.firstHost, ...extra });
+    }
+    if (!out.some((c) => parseCidr(c.subnet) !== null)) {
+      // The swarm's default address pool (`swarm init --default-addr-pool`), in subnets of its size.
+      const cluster = this.store.memory.list('cluster')[0];
+      const free = allocateSubnet(cluster?.defaultAddrPool ?? DEFAULT_ADDR_POOL, cluster?.subnetSize ?? DEFAULT_SUBNET_SIZE, taken);
+      if (!free) throw new FailedPreconditionError('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+      out.unshift(free);
+    }
+    // IPv4 pools first, as Docker lists them.
+    return [...out.filter((c) => !c.subnet.includes(':')), ...out.filter((c) => c.subnet.includes(':'))];
   }
 
   async removeNetwork(input: string): Promise<void> {
@@ -337,4 +370,15 @@ function samePublicKey(aPem: string, bPem: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** swarmkit's label for the networks it makes itself; users may not set it. */
+const PREDEFINED_LABEL = 'com.docker.swarm.predefined';
+const DNS_NAME_COMPONENT = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
+
+/** swarmkit's validateAnnotations: a network's name is one DNS label. */
+function validateNetworkName(name: string): void {
+  if (!name) throw new InvalidArgumentError(rpcText('InvalidArgument', 'meta: name must be provided'));
+  if (!DNS_NAME_COMPONENT.test(name)) throw new InvalidArgumentError(rpcText('InvalidArgument', 'name must be valid as a DNS name component'));
+  if (name.length > 63) throw new InvalidArgumentError(rpcText('InvalidArgument', 'name must be 63 characters or fewer'));
 }

@@ -251,6 +251,23 @@ export interface NetworkObject {
   options?: Record<string, string>;
   /** The overlay's VXLAN ID as Docker reports it (ingress 4096, then 4097 on). */
   vxlanId?: number;
+  /**
+   * Every address pool, as `network inspect` shows IPAM.Config, when more was asked for than the
+   * one IPv4 subnet and gateway above (which are this list's first IPv4 entry): an `--ip-range`,
+   * `--aux-address`es, more subnets, IPv6 ones. Kept and shown; tasks get no overlay addresses.
+   */
+  ipamConfigs?: NetworkIpamConfig[];
+  /** `--ipam-driver` (only Docker's built-in "default") and `--ipam-opt`s. */
+  ipamDriver?: { name: string; options?: Record<string, string> };
+  /** `--ipv6`. */
+  enableIPv6?: boolean;
+}
+
+export interface NetworkIpamConfig {
+  subnet: string;
+  gateway?: string;
+  ipRange?: string;
+  auxAddresses?: Record<string, string>;
 }
 
 /** What `network create` asks for (the Engine API's request, mapped). */
@@ -262,6 +279,8 @@ export interface NetworkCreateRequest {
   internal?: boolean;
   ingress?: boolean;
   options?: Record<string, string>;
-  subnet?: string;
-  gateway?: string;
+  /** IPAM.Config, in the request's order; a config may lack a subnet (refused when it has a gateway or range). */
+  configs?: Array<Partial<NetworkIpamConfig>>;
+  ipamDriver?: { name: string; options?: Record<string, string> };
+  enableIPv6?: boolean;
 }

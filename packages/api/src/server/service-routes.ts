@@ -2,7 +2,7 @@
 import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
-import { parseBoolFilter, parseFilters, parseUntil, type ParsedFilters } from './filters';
+import { parseFilters, parseUntil, type ParsedFilters } from './filters';
 import { frameLogRecord, parseLogRequest } from './logs';
 import { enableIPv6, ipamConfigs, ipamProblem } from './network-ipam';
 import type { Router, RouteContext } from './router';
@@ -128,17 +128,23 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       : backend.swarmStatus().controlAvailable
         ? new Set((await backend.services()).flatMap((svc) => (svc.spec.task.networks ?? []).map((a) => a.target)))
         : new Set(listed.map((n) => n.id));
+    // moby's FilterNetworks: one dangling value, of four spellings; then each type value is known.
+    const dangling = filters.get('dangling') ?? [];
+    if (dangling.length > 1) throw new InvalidArgumentError('got more than one value for filter key "dangling"');
+    if (dangling[0] !== undefined && !['0', 'false', '1', 'true'].includes(dangling[0])) {
+      throw new InvalidArgumentError(`invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`);
+    }
+    const badType = (filters.get('type') ?? []).find((t) => t !== 'custom' && t !== 'builtin');
+    if (badType !== undefined) throw new Error(`invalid filter: 'type'='${badType}'`);
     const nets = matchAll(listed, filters, (n, k, v) => {
-      if (k === 'dangling') {
-        const dangling = parseBoolFilter(k, v);
-        return dangling === (!n.ingress && !(used?.has(n.id) ?? false));
-      }
+      if (k === 'dangling') return (v === '1' || v === 'true') === (!n.ingress && !(used?.has(n.id) ?? false));
       if (k === 'id') return n.id.startsWith(v);
       if (k === 'name') return n.name.includes(v);
       if (k === 'driver') return n.driver === v;
       if (k === 'scope') return v === 'swarm';
       if (k === 'label') return labelMatches(n.labels, v);
-      if (k === 'type') return v === 'custom' ? !n.ingress : v === 'builtin' ? n.ingress : false;
+      // Built-in networks are a daemon's own bridge, host and none: every swarm network is custom.
+      if (k === 'type') return v === 'custom';
       return false;
     });
     return nets.map(toEngineNetwork);
@@ -156,6 +162,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
   r.add('POST', '/networks/create', async (ctx) => {
     const body = (await ctx.body()) as {
       Name?: string;
+      Scope?: string;
       Driver?: string;
       Attachable?: boolean;
       Internal?: boolean;
@@ -167,14 +174,19 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     };
     const driver = body.Driver || 'overlay';
     // moby's router and daemon, before swarmkit: a taken name (409; on a worker that lookup fails
-    // and is skipped), an overlay network only on a manager (403), then ValidateIPAM.
+    // and is skipped), a predefined name (403), an overlay network only on a manager (403), then
+    // ValidateIPAM, then libnetwork's scope check.
     const manager = backend.swarmStatus().controlAvailable;
     if (manager && (await backend.networks()).some((n) => n.name === body.Name)) throw new ConflictError(`network with name ${body.Name ?? ''} already exists`);
+    if (PREDEFINED_NETWORKS.includes(body.Name ?? '')) throw new PermissionDeniedError(`operation is not permitted on predefined ${body.Name ?? ''} network `);
     if (driver === 'overlay' && !manager) throw new PermissionDeniedError(NO_SWARM_NOT_MANAGER_TEXT);
     const configs = ipamConfigs(body.IPAM);
-    const ipamError = ipamProblem(configs, enableIPv6(body.EnableIPv6, body.Options));
+    const ipv6 = enableIPv6(body.EnableIPv6, body.Options);
+    const ipamError = ipamProblem(configs, ipv6);
     if (ipamError) throw new InvalidArgumentError(ipamError);
-    const ipam = configs[0];
+    if (body.Scope === 'local' && driver === 'overlay') throw new Error(`cannot downgrade network scope for ${driver} networks`);
+    const ipam = body.IPAM as { Driver?: unknown; Options?: unknown } | undefined;
+    const ipamOptions = ipam?.Options && typeof ipam.Options === 'object' ? (ipam.Options as Record<string, string>) : undefined;
     const { id } = await backend.createNetwork({
       name: body.Name ?? '',
       driver,
@@ -183,8 +195,14 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       ...(body.Internal ? { internal: true } : {}),
       ...(body.Ingress ? { ingress: true } : {}),
       ...(body.Options && Object.keys(body.Options).length > 0 ? { options: { ...body.Options } } : {}),
-      ...(ipam?.Subnet ? { subnet: ipam.Subnet } : {}),
-      ...(ipam?.Gateway ? { gateway: ipam.Gateway } : {}),
+      configs: configs.map((c) => ({
+        ...(c.Subnet ? { subnet: c.Subnet } : {}),
+        ...(c.Gateway ? { gateway: c.Gateway } : {}),
+        ...(c.IPRange ? { ipRange: c.IPRange } : {}),
+        ...(c.AuxiliaryAddresses ? { auxAddresses: c.AuxiliaryAddresses } : {}),
+      })),
+      ...(ipam ? { ipamDriver: { name: typeof ipam.Driver === 'string' ? ipam.Driver : '', ...(ipamOptions ? { options: ipamOptions } : {}) } } : {}),
+      ...(ipv6 ? { enableIPv6: true } : {}),
     });
     return { Id: id, Warning: '' };
   });
@@ -215,10 +233,13 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const filters = parseFilters(ctx.query.get('filters'), NETWORK_PRUNE_FILTERS);
     const until = filters.get('until') ?? [];
     if (until.length > 1) throw new InvalidArgumentError('more than one until filter specified');
+    const cutoff = until[0] !== undefined ? parseUntil(until[0], Date.now()) : undefined;
+    // moby prunes its local networks, then the swarm's only on a manager: elsewhere nothing goes.
+    if (!backend.swarmStatus().controlAvailable) return { NetworksDeleted: [] };
     const deleted = await backend.pruneNetworks({
       labels: filters.get('label') ?? [],
       notLabels: filters.get('label!') ?? [],
-      ...(until[0] !== undefined ? { until: parseUntil(until[0], Date.now()) } : {}),
+      ...(cutoff !== undefined ? { until: cutoff } : {}),
     });
     return { NetworksDeleted: deleted };
   });
@@ -311,3 +332,6 @@ async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'serv
   ctx.res.end();
   return STREAMED;
 }
+
+/** moby's runconfig.IsPreDefinedNetwork: names a daemon's own networks hold. */
+const PREDEFINED_NETWORKS = ['bridge', 'host', 'none', 'default'];
