@@ -259,6 +259,26 @@ describe('routing mesh', () => {
     await cluster.manager.cliOk(['service', 'rm', 'hostp']);
   });
 
+  it('binds a port the kernel picks for a mode=host publish without a published port, and reports it', async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'hostany', '--constraint', 'node.hostname==worker2', '-p', 'mode=host,target=80', 'shoal/whoami']);
+    const filters = encodeURIComponent(JSON.stringify({ service: { hostany: true }, 'desired-state': { running: true } }));
+    type Task = { Status: { State: string; PortStatus?: { Ports?: Array<{ PublishedPort: number; TargetPort: number; PublishMode: string }> } } };
+    const [task] = await waitFor(
+      async () => {
+        const tasks = await cluster.manager.api.get<Task[]>(`/v1.41/tasks?filters=${filters}`);
+        return tasks.some((t) => t.Status.State === 'running') ? tasks : undefined;
+      },
+      { timeoutMs: 20_000, what: 'hostany running' },
+    );
+    const [port] = task?.Status.PortStatus?.Ports ?? [];
+    expect(port).toMatchObject({ TargetPort: 80, PublishMode: 'host' });
+    expect(port?.PublishedPort).toBeGreaterThan(0);
+    const answer = await getPort(cluster.byName('worker2').ip, port?.PublishedPort ?? 0);
+    expect(answer.node).toBe('worker2');
+    expect((await cluster.manager.cliOk(['service', 'ps', 'hostany'])).stdout).toContain(`*:${port?.PublishedPort}->80/tcp`);
+    await cluster.manager.cliOk(['service', 'rm', 'hostany']);
+  });
+
   it('keeps a port bound while its service should run but has no task running, and refuses it once scaled to 0', async () => {
     const port = 8091;
     const outcomes = () => Promise.all(ips().map((ip) => connectOutcome(ip, port)));

@@ -5,7 +5,7 @@ import { expandTemplate, machineArch, templateContext } from './template';
 import * as net from 'node:net';
 import type { Executor, TaskController, TaskRuntimeSpec } from '@shoal/runtime';
 import { parseSignal } from '@shoal/store';
-import type { TaskAssignment, TaskStateName, TaskStatusUpdate } from '@shoal/wire';
+import type { HostPortBinding, TaskAssignment, TaskStateName, TaskStatusUpdate } from '@shoal/wire';
 import type { Logger } from 'pino';
 
 const RANK: Record<TaskStateName, number> = {
@@ -35,6 +35,8 @@ export interface TaskRunnerOptions {
 }
 
 export interface TaskHooks {
+  /** Publish mode `host`: binds the task's ports on this node before it is reported running; what was bound. */
+  bindHostPorts?(assignment: TaskAssignment, port: number): Promise<HostPortBinding[]>;
   running(assignment: TaskAssignment, port: number | undefined): void;
   /** About to stop: take it out of rotation; the stop waits for the returned promise. */
   stopping(assignment: TaskAssignment): Promise<void>;
@@ -234,7 +236,8 @@ export class TaskRunner {
       // controller waits for "healthy"); only then is it running, and routable.
       const health = healthOf(w.assignment);
       if (health && started && !(await this.untilHealthy(w, w.controller, health))) return;
-      this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}) });
+      const hostPorts = st.port && w.assignment.publishedPorts.some((p) => p.mode === 'host') ? await this.options.hooks?.bindHostPorts?.(w.assignment, st.port) : undefined;
+      this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}), ...(hostPorts?.length ? { hostPorts } : {}) });
       this.options.hooks?.running(w.assignment, st.port);
       if (!w.gone) {
         this.watchExit(w);

@@ -98,9 +98,9 @@ export class DataPlane {
 
   hooks(): TaskHooks {
     return {
+      bindHostPorts: (a, port) => this.hostPorts.open(a, port),
       running: (a, port) => {
         if (port === undefined) return;
-        this.hostPorts.open(a, port);
         void this.mesh().then((m) => m?.publish(this.endpoint(a, port, 'running')));
       },
       stopping: async (a) => {

@@ -1,53 +1,71 @@
 // Publish mode `host`: the port is bound only on the node that runs the task and
-// forwards straight to it (no mesh, no other node involved).
+// forwards straight to it (no mesh, no other node involved). A published port of 0
+// (`--publish mode=host,target=80`) is one the kernel picks, reported as the task's
+// PortStatus, as Docker reports the host port it bound for the container.
 import * as net from 'node:net';
 import { openUdpHostPort, relay, type UdpListener } from '@shoal/mesh';
-import type { TaskAssignment } from '@shoal/wire';
+import type { HostPortBinding, TaskAssignment } from '@shoal/wire';
 import type { Logger } from 'pino';
 
+interface Bound {
+  readonly bindings: Promise<HostPortBinding[]>;
+  readonly servers: net.Server[];
+  readonly udp: UdpListener[];
+}
+
 export class HostPorts {
-  private readonly servers = new Map<string, net.Server[]>();
-  private readonly udp = new Map<string, UdpListener[]>();
+  private readonly tasks = new Map<string, Bound>();
 
   constructor(
     private readonly addr: string,
     private readonly logger: Logger,
   ) {}
 
-  open(a: TaskAssignment, taskPort: number): void {
-    this.openUdp(a, taskPort);
-    const wanted = a.publishedPorts.filter((p) => p.mode === 'host' && p.protocol === 'tcp' && p.published > 0);
-    if (wanted.length === 0 || this.servers.has(a.taskId)) return;
-    const servers = wanted.map((p) => {
+  /** Binds the task's host-mode ports (once per task); resolves with those bound. */
+  open(a: TaskAssignment, taskPort: number): Promise<HostPortBinding[]> {
+    const known = this.tasks.get(a.taskId);
+    if (known) return known.bindings;
+    const wanted = a.publishedPorts.filter((p) => p.mode === 'host' && (p.protocol === 'tcp' || p.protocol === 'udp') && p.published >= 0);
+    const servers: net.Server[] = [];
+    const udp: UdpListener[] = [];
+    const each = wanted.map(async (p): Promise<HostPortBinding | null> => {
+      if (p.protocol === 'udp') {
+        const target = { host: this.addr, port: taskPort };
+        const listener = openUdpHostPort({ bindAddr: this.addr, port: p.published, target, taskId: a.taskId, logger: this.logger });
+        udp.push(listener);
+        await listener.ready;
+        const port = listener.boundPort;
+        return port === undefined ? null : { protocol: 'udp', targetPort: p.target, publishedPort: port };
+      }
       const server = net.createServer({ noDelay: true }, (client) => {
         const upstream = net.connect({ host: this.addr, port: taskPort, noDelay: true });
         relay(client, upstream);
       });
-      server.on('error', (err) =>
-        this.logger.error({ err: err.message, taskId: a.taskId, port: p.published }, 'host-mode port could not be bound'),
-      );
-      server.listen(p.published, this.addr);
-      return server;
+      servers.push(server);
+      const port = await new Promise<number | null>((resolve) => {
+        server.once('listening', () => resolve((server.address() as net.AddressInfo).port));
+        server.once('error', (err) => {
+          this.logger.error({ err: err.message, taskId: a.taskId, port: p.published }, 'host-mode port could not be bound');
+          resolve(null);
+        });
+        server.listen(p.published, this.addr);
+      });
+      return port === null ? null : { protocol: 'tcp', targetPort: p.target, publishedPort: port };
     });
-    this.servers.set(a.taskId, servers);
+    const bindings = Promise.all(each).then((all) => all.filter((b): b is HostPortBinding => b !== null));
+    this.tasks.set(a.taskId, { bindings, servers, udp });
+    return bindings;
   }
 
   close(taskId: string): void {
-    for (const l of this.udp.get(taskId) ?? []) void l.close();
-    this.udp.delete(taskId);
-    for (const s of this.servers.get(taskId) ?? []) s.close();
-    this.servers.delete(taskId);
+    const bound = this.tasks.get(taskId);
+    if (!bound) return;
+    this.tasks.delete(taskId);
+    for (const l of bound.udp) void l.close();
+    for (const s of bound.servers) s.close();
   }
 
   closeAll(): void {
-    for (const id of [...this.servers.keys(), ...this.udp.keys()]) this.close(id);
-  }
-
-  /** UDP: flows from each client address straight to the task, idle ones expire (@shoal/mesh). */
-  private openUdp(a: TaskAssignment, taskPort: number): void {
-    const wanted = a.publishedPorts.filter((p) => p.mode === 'host' && p.protocol === 'udp' && p.published > 0);
-    if (wanted.length === 0 || this.udp.has(a.taskId)) return;
-    const target = { host: this.addr, port: taskPort };
-    this.udp.set(a.taskId, wanted.map((p) => openUdpHostPort({ bindAddr: this.addr, port: p.published, target, taskId: a.taskId, logger: this.logger })));
+    for (const id of [...this.tasks.keys()]) this.close(id);
   }
 }

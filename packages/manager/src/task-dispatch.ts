@@ -120,6 +120,7 @@ function statusOp(task: TaskObject | undefined, nodeId: string, u: TaskStatusUpd
     ...(u.exitCode !== undefined ? { exitCode: u.exitCode } : {}),
     ...(u.pid ?? task.status.pid ? { pid: u.pid ?? task.status.pid } : {}),
     ...(u.port ?? task.status.port ? { port: u.port ?? task.status.port } : {}),
+    ...(u.hostPorts ?? task.status.hostPorts ? { hostPorts: u.hostPorts ?? task.status.hostPorts } : {}),
     ...startedAtOf(task, u),
   };
   return [updateOp('task', { ...task, status }, task.version)];

@@ -113,6 +113,11 @@ export class UdpListener {
     return this.o.port;
   }
 
+  /** The port bound once listening: the one asked for, or the one the kernel chose for 0. */
+  get boundPort(): number | undefined {
+    return this._state === 'listening' ? this.socket?.address().port : undefined;
+  }
+
   get state(): UdpListenerState {
     return this._state;
   }

@@ -195,6 +195,8 @@ export interface TaskStatus {
   pid?: number;
   /** Where the task listens on its node (the mesh routes here). */
   port?: number;
+  /** Publish mode `host`: the ports its node bound for it (moby's PortStatus); a published 0 has the port the kernel chose. */
+  hostPorts?: Array<{ protocol: 'tcp' | 'udp'; targetPort: number; publishedPort: number }>;
   /** When it was reported running, kept through later states: an update's monitor period counts from it. */
   startedAt?: string;
 }

@@ -229,9 +229,17 @@ export interface TaskStatusUpdate {
   exitCode?: number;
   pid?: number;
   port?: number;
+  /** Publish mode `host`: the ports bound on the node for the task (a published 0 is one the kernel chose). */
+  hostPorts?: HostPortBinding[];
   timestamp: string;
   /** When the task's process started, as its node saw it: sent with `running` and every later state. */
   startedAt?: string;
+}
+
+export interface HostPortBinding {
+  protocol: 'tcp' | 'udp';
+  targetPort: number;
+  publishedPort: number;
 }
 
 export interface UpdateTaskStatusRequest {

@@ -411,13 +411,27 @@ export function toEngineTask(t: TaskObject, serviceName: string | undefined): Ta
       // container; a stopped one has released them).
       PortStatus: {
         ...(t.nodeId && t.status.state === 'running' && t.endpointPorts.some((p) => p.publishMode === 'host')
-          ? { Ports: t.endpointPorts.filter((p) => p.publishMode === 'host').map(toEnginePort) }
+          ? { Ports: hostPortStatus(t) }
           : {}),
       },
     },
     DesiredState: t.desiredState,
     ...(t.jobIteration !== undefined ? { JobIteration: jobVersion(t.jobIteration) } : {}),
   };
+}
+
+/** A running task's host-mode ports: as its node bound them (a published 0 has the kernel's choice), else as asked. */
+function hostPortStatus(t: TaskObject): EnginePort[] {
+  const asked = t.endpointPorts.filter((p) => p.publishMode === 'host');
+  const bound = t.status.hostPorts;
+  if (!bound) return asked.map(toEnginePort);
+  const used = new Set<number>();
+  return asked.map((p) => {
+    const i = bound.findIndex((b, j) => !used.has(j) && b.protocol === p.protocol && b.targetPort === p.targetPort && (p.publishedPort === 0 || b.publishedPort === p.publishedPort));
+    if (i < 0) return toEnginePort(p);
+    used.add(i);
+    return toEnginePort({ ...p, publishedPort: (bound[i] as { publishedPort: number }).publishedPort });
+  });
 }
 
 export function toEngineNetwork(n: NetworkObject): Network {
