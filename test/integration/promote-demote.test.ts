@@ -167,6 +167,12 @@ describe('promote and demote', () => {
     expect(after.Swarm.NodeID).toBe(before.Swarm.NodeID);
     await waitFor(async () => (await managerStatuses(survivor)).worker2 === 'Leader', { timeoutMs: 10_000, what: 'survivor leads' });
     await waitFor(async () => (await managerStatuses(survivor)).manager === '', { timeoutMs: 10_000, what: 'lost manager demoted in the store' });
+    // As swarmkit's new leader does, every node it has not heard from is "unknown" until it checks in;
+    // the dead one never does, and goes Down from there.
+    const statusOf = async (host: string) => (await survivor.api.get<ClusterNodeJson[]>('/v1.41/nodes')).find((n) => n.Description?.Hostname === host)?.Status;
+    const down = await waitFor(async () => ((await statusOf('manager'))?.State === 'down' ? statusOf('manager') : undefined), { timeoutMs: 15_000, what: 'the lost manager Down' });
+    expect(down).toMatchObject({ State: 'down', Message: 'heartbeat failure for node in "unknown" state' });
+    await waitFor(async () => (await statusOf('worker2'))?.State === 'ready', { timeoutMs: 10_000, what: 'the survivor Ready' });
     expect(Object.keys(await labelsOf(survivor, 'worker1'))).toHaveLength(40);
     await survivor.cliOk(['node', 'update', '--label-add', 'afterforce=1', 'worker1']);
   });

@@ -50,9 +50,14 @@ export interface DispatcherDeps {
   rejoinAfterMs?: number;
 }
 
+/** swarmkit's message for the nodes a new leader has not heard from yet. */
+const UNKNOWN_AFTER_LEADER_CHANGE = 'Node moved to "unknown" state due to leadership change in cluster';
+
 export class Dispatcher {
   private readonly sessions = new Map<string, Session>();
   private readonly monitor: HeartbeatMonitor;
+  /** Nodes whose agent reached this leader since it started leading (their status is first-hand). */
+  private readonly heardFrom = new Set<string>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private active = false;
@@ -109,9 +114,15 @@ export class Dispatcher {
     // one down within seconds. With one window, agents still retrying a dead or frozen old
     // leader were all marked Down, this leader's own included, and every task restarted.
     const now = this.now();
+    this.heardFrom.clear();
+    const known: string[] = [];
     for (const node of this.deps.store.memory.list('node')) {
-      if (node.status.state === 'ready') this.monitor.unknown(node.id, now);
+      if (node.status.state !== 'ready') continue;
+      this.monitor.unknown(node.id, now);
+      known.push(node.id);
     }
+    // As swarmkit's markNodesUnknown: `node ls` shows them Unknown until each finds this leader.
+    void this.markUnknown(known);
     this.ingressPorts = new IngressPorts(this.deps.store.memory.list('service'));
     this.unwatch = this.deps.store.memory.watch((events) => this.onStoreEvents(events));
     const interval = this.deps.checkIntervalMs ?? Math.min(250, Math.max(20, this.periodMs() / 4));
@@ -271,7 +282,28 @@ export class Dispatcher {
     return { periodMs: this.periodMs() };
   }
 
+  /** Nodes this leader has not heard from yet are "unknown"; one that has (its session's write) is left alone. */
+  private async markUnknown(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      for (let attempt = 0; attempt < 3 && this.active; attempt++) {
+        const current = this.deps.store.memory.get('node', id);
+        if (!current || current.status.state !== 'ready' || this.heardFrom.has(id)) break;
+        const status = { ...current.status, state: 'unknown' as const, message: UNKNOWN_AFTER_LEADER_CHANGE };
+        try {
+          await this.deps.store.commit([updateOp('node', { ...current, status }, current.version)]);
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'OUT_OF_SEQUENCE') {
+            this.deps.logger.debug({ err, nodeId: id }, 'could not mark node unknown');
+            break;
+          }
+        }
+      }
+    }
+  }
+
   private async markReady(node: NodeObject, description: NodeDescription): Promise<void> {
+    this.heardFrom.add(node.id);
     const current = this.deps.store.memory.get('node', node.id) ?? node;
     const next: NodeObject = {
       ...current,
@@ -328,7 +360,8 @@ export class Dispatcher {
       const node = this.deps.store.memory.get('node', nodeId);
       if (!node || node.status.state === 'down') continue;
       this.deps.logger.warn({ nodeId, hostname: node.description.hostname }, 'node missed its heartbeats: down');
-      void this.commitNode({ ...node, status: { ...node.status, state: 'down', message: 'heartbeat failure' } });
+      const message = node.status.state === 'unknown' ? 'heartbeat failure for node in "unknown" state' : 'heartbeat failure';
+      void this.commitNode({ ...node, status: { ...node.status, state: 'down', message } });
     }
   }
 
