@@ -275,10 +275,9 @@ export class Dispatcher {
     }
     const wasExpired = !this.monitor.has(caller.nodeId);
     this.monitor.beat(caller.nodeId, this.now());
-    if (wasExpired) {
-      const node = this.deps.store.memory.get('node', caller.nodeId);
-      if (node) void this.markReady(node, node.description);
-    }
+    // Expired, or marked unknown by a write that landed after its session's "ready": ready again.
+    const node = this.deps.store.memory.get('node', caller.nodeId);
+    if (node && (wasExpired || node.status.state !== 'ready')) void this.markReady(node, node.description);
     return { periodMs: this.periodMs() };
   }
 
@@ -291,6 +290,9 @@ export class Dispatcher {
         const status = { ...current.status, state: 'unknown' as const, message: UNKNOWN_AFTER_LEADER_CHANGE };
         try {
           await this.deps.store.commit([updateOp('node', { ...current, status }, current.version)]);
+          // Its session may have been set up while this write was on its way: it is ready, then.
+          const now = this.deps.store.memory.get('node', id);
+          if (now && this.heardFrom.has(id)) void this.markReady(now, now.description);
           break;
         } catch (err) {
           if ((err as { code?: string }).code !== 'OUT_OF_SEQUENCE') {
