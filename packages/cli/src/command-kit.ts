@@ -231,6 +231,16 @@ export function defineLeaf(parent: Command, ctx: CliContext, spec: LeafSpec): Co
   setup(cmd, spec.use, spec.short);
   for (const alias of spec.aliases ?? []) cmd.alias(alias);
   for (const f of spec.flags ?? []) addFlag(cmd, f);
+  // pflag's bools take a value only as `--flag=value`: a bare `--ipv6 NAME` leaves NAME an argument,
+  // where commander would take it as the optional value. Bare optbool flags are given `=true` first.
+  const optbools = new Set((spec.flags ?? []).filter((f) => f.kind === 'optbool').map((f) => `--${f.name}`));
+  if (optbools.size > 0) {
+    const parseOptions = cmd.parseOptions.bind(cmd);
+    cmd.parseOptions = (args: string[]) => {
+      const end = args.indexOf('--');
+      return parseOptions(args.map((a, i) => ((end < 0 || i < end) && optbools.has(a) ? `${a}=true` : a)));
+    };
+  }
   // Arguments are taken as a list and counted here, so the messages are docker's.
   cmd.argument('[args...]').action(async (args: string[]) => {
     checkArgs(cmd, spec.args, args);

@@ -59,6 +59,12 @@ export interface RequestOptions {
 }
 
 /** The calls the CLI makes; tests substitute a fake. */
+/** An entry of GET /secrets or GET /configs, as far as a client reads it. */
+export interface SwarmObjectRef {
+  ID: string;
+  Spec: { Name: string };
+}
+
 export interface EngineApi {
   readonly host: string;
   /** The negotiated (or pinned) API version. */
@@ -95,6 +101,9 @@ export interface EngineApi {
   /** GET /tasks/{id}/logs: the raw stdcopy-multiplexed body. */
   taskLogs(id: string, options: LogsOptions): Promise<AsyncIterable<Buffer>>;
   networkList(filters?: Filters): Promise<Network[]>;
+  /** GET /secrets and /configs: `service create/update --secret/--config` resolve names with them. */
+  secretList(filters?: Filters): Promise<SwarmObjectRef[]>;
+  configList(filters?: Filters): Promise<SwarmObjectRef[]>;
   networkInspect(id: string, options?: NetworkInspectOptions): Promise<Network>;
   networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse>;
   networkRemove(id: string): Promise<void>;
@@ -332,6 +341,14 @@ export class EngineClient implements EngineApi {
 
   async networkList(filters?: Filters): Promise<Network[]> {
     return (await this.call<Network[] | null>('GET', '/networks', { query: { filters: encodeFilters(filters) } })) ?? [];
+  }
+
+  async secretList(filters?: Filters): Promise<SwarmObjectRef[]> {
+    return (await this.call<SwarmObjectRef[] | null>('GET', '/secrets', { query: { filters: encodeFilters(filters) } })) ?? [];
+  }
+
+  async configList(filters?: Filters): Promise<SwarmObjectRef[]> {
+    return (await this.call<SwarmObjectRef[] | null>('GET', '/configs', { query: { filters: encodeFilters(filters) } })) ?? [];
   }
 
   async networkInspect(id: string, options: NetworkInspectOptions = {}): Promise<Network> {

@@ -71,6 +71,60 @@ describe('network inspect, create, rm', () => {
     });
   });
 
+  it('sends --aux-address, --ipam-opt, --ipv4/--ipv6, --config-only and --config-from as docker does', async () => {
+    const engine = withNetworks();
+    const r = await run(
+      engine,
+      ...['network', 'create', '-d', 'overlay', '--subnet', '10.2.0.0/24,fd00:2::/64', '--ip-range', '10.2.0.128/25', '--ipam-driver', 'default'],
+      ...['--aux-address', 'router=10.2.0.2', '--aux-address', 'v6host=fd00:2::5', '--ipam-opt', 'foo=bar', '--ipv4=false', '--ipv6', 'dual'],
+    );
+    expect(r).toEqual({ code: 0, out: 'net-new-id\n', err: '' });
+    expect(engine.networkCreates[0]).toEqual({
+      Name: 'dual',
+      Driver: 'overlay',
+      Scope: '',
+      EnableIPv4: false,
+      EnableIPv6: true,
+      IPAM: {
+        Driver: 'default',
+        Config: [
+          { Subnet: '10.2.0.0/24', IPRange: '10.2.0.128/25', AuxiliaryAddresses: { router: '10.2.0.2' } },
+          { Subnet: 'fd00:2::/64', AuxiliaryAddresses: { v6host: 'fd00:2::5' } },
+        ],
+        Options: { foo: 'bar' },
+      },
+      Internal: false,
+      Attachable: false,
+      Ingress: false,
+      ConfigOnly: false,
+      Options: {},
+      Labels: {},
+    });
+    expect((await run(engine, 'network', 'create', '--config-only', '--ipv6=true', 'cfg')).code).toBe(0);
+    expect(engine.networkCreates[1]).toMatchObject({ Name: 'cfg', ConfigOnly: true, EnableIPv6: true });
+    expect(engine.networkCreates[1]).not.toHaveProperty('EnableIPv4');
+    expect(engine.networkCreates[1]).not.toHaveProperty('ConfigFrom');
+    expect((await run(engine, 'network', 'create', '--config-from', 'cfg', '-d', 'macvlan', 'real')).code).toBe(0);
+    expect(engine.networkCreates[2]).toMatchObject({ Name: 'real', Driver: 'macvlan', ConfigFrom: { Network: 'cfg' }, ConfigOnly: false });
+  });
+
+  it("refuses an aux-address outside every subnet, and a bad --ipv6 value, with docker's texts", async () => {
+    const engine = withNetworks();
+    expect(await run(engine, 'network', 'create', '--subnet', '10.3.0.0/24', '--aux-address', 'a=10.4.0.1', 'n')).toEqual({
+      code: 1,
+      out: '',
+      err: 'no matching subnet for aux-address 10.4.0.1\n',
+    });
+    expect(await run(engine, 'network', 'create', '--ipv6=maybe', 'n')).toEqual({
+      code: 125,
+      out: '',
+      err:
+        'invalid argument "maybe" for "--ipv6" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n\n' +
+        "Usage:  shoal network create [OPTIONS] NETWORK\n\nRun 'shoal network create --help' for more information\n",
+    });
+    expect(engine.calls).toEqual([]);
+  });
+
   it('matches gateways and ranges to subnets as docker does', () => {
     expect(() => ipamConfig('default', [], [], ['10.0.0.1'])).toThrow('every ip-range or gateway must have a corresponding subnet');
     expect(() => ipamConfig('default', ['10.0.0.0/24'], [], ['10.0.1.1'])).toThrow('no matching subnet for gateway 10.0.1.1');

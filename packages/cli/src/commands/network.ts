@@ -53,7 +53,14 @@ function subnetMatches(subnet: string, data: string): boolean {
 }
 
 /** createIPAMConfig: each ip-range and gateway attached to the subnet that holds it. */
-export function ipamConfig(driver: string, subnets: string[], ranges: string[], gateways: string[]): IPAM {
+export function ipamConfig(
+  driver: string,
+  subnets: string[],
+  ranges: string[],
+  gateways: string[],
+  auxAddresses: Record<string, string> = {},
+  options: Record<string, string> = {},
+): IPAM {
   if (subnets.length < ranges.length || subnets.length < gateways.length) {
     throw new Error('every ip-range or gateway must have a corresponding subnet');
   }
@@ -88,7 +95,17 @@ export function ipamConfig(driver: string, subnets: string[], ranges: string[], 
   };
   attach(ranges, 'range');
   attach(gateways, 'gateway');
-  return { Driver: driver, Config: [...configs.values()], Options: {} };
+  for (const [name, address] of Object.entries(auxAddresses)) {
+    let matched = false;
+    for (const s of subnets) {
+      if (!subnetMatches(s, address)) continue;
+      const c = configs.get(s) as IPAMConfig;
+      (c.AuxiliaryAddresses ??= {})[name] = address;
+      matched = true;
+    }
+    if (!matched) throw new Error(`no matching subnet for aux-address ${address}`);
+  }
+  return { Driver: driver, Config: [...configs.values()], Options: options };
 }
 
 function createRequest(name: string, flags: Flags): NetworkCreateRequest {
@@ -97,12 +114,22 @@ function createRequest(name: string, flags: Flags): NetworkCreateRequest {
     Name: name,
     Driver: flags.string('driver') ?? 'bridge',
     Scope: (flags.string('scope') ?? '') as NetworkScope,
+    ...(flags.changed('ipv4') ? { EnableIPv4: flags.bool('ipv4') } : {}),
     ...(flags.changed('ipv6') ? { EnableIPv6: flags.bool('ipv6') } : {}),
-    IPAM: ipamConfig(flags.string('ipam-driver') ?? 'default', list('subnet'), list('ip-range'), list('gateway')),
+    IPAM: ipamConfig(
+      flags.string('ipam-driver') ?? 'default',
+      list('subnet'),
+      list('ip-range'),
+      list('gateway'),
+      kvToMap(flags.list('aux-address')),
+      kvToMap(flags.list('ipam-opt')),
+    ),
     Internal: flags.bool('internal'),
     Attachable: flags.bool('attachable'),
     Ingress: flags.bool('ingress'),
-    ConfigOnly: false,
+    ConfigOnly: flags.bool('config-only'),
+    // docker sends ConfigFrom only for a non-empty --config-from.
+    ...((flags.string('config-from') ?? '') === '' ? {} : { ConfigFrom: { Network: flags.string('config-from') ?? '' } }),
     Options: kvToMap(flags.list('opt')),
     Labels: kvToMap(flags.list('label')),
   };
@@ -154,14 +181,19 @@ export function registerNetworkCommands(root: Command, ctx: CliContext): void {
       { name: 'opt', short: 'o', kind: 'list', description: 'Set driver specific options' },
       { name: 'label', kind: 'list', description: 'Set metadata on a network', parse: validateLabel },
       { name: 'internal', kind: 'bool', description: 'Restrict external access to the network' },
-      { name: 'ipv6', kind: 'bool', description: 'Enable or disable IPv6 address assignment' },
+      { name: 'ipv4', kind: 'optbool', description: 'Enable or disable IPv4 address assignment', defaultText: 'true' },
+      { name: 'ipv6', kind: 'optbool', description: 'Enable or disable IPv6 address assignment' },
       { name: 'attachable', kind: 'bool', description: 'Enable manual container attachment' },
       { name: 'ingress', kind: 'bool', description: 'Create swarm routing-mesh network' },
       { name: 'scope', kind: 'string', description: "Control the network's scope" },
+      { name: 'config-only', kind: 'bool', description: 'Create a configuration only network' },
+      { name: 'config-from', kind: 'string', description: 'The network from which to copy the configuration' },
       { name: 'ipam-driver', kind: 'string', description: 'IP Address Management Driver', defaultText: '"default"' },
       { name: 'subnet', kind: 'list', description: 'Subnet in CIDR format that represents a network segment' },
       { name: 'ip-range', kind: 'list', description: 'Allocate container ip from a sub-range' },
       { name: 'gateway', kind: 'list', description: 'IPv4 or IPv6 Gateway for the master subnet' },
+      { name: 'aux-address', kind: 'list', description: 'Auxiliary IPv4 or IPv6 addresses used by Network driver' },
+      { name: 'ipam-opt', kind: 'list', description: 'Set IPAM driver specific options' },
     ],
     run: async (c, [name = ''], flags) => {
       const response = await c.client().networkCreate(createRequest(name, flags));

@@ -4,7 +4,8 @@ import type { EngineApi, NetworkAttachmentConfig } from '@shoal/api';
 import { defineLeaf, minArgs } from '../command-kit';
 import type { CliContext } from '../context';
 import { imageWithTag } from '../format/image-ref';
-import { CREATE_ONLY_FLAGS, buildServiceSpec, commonServiceFlags, parsedList } from './service-opts';
+import { CREATE_ONLY_FLAGS, buildServiceSpec, commonServiceFlags, genericResourcesFromFlags, parsedList, type ContainerSpecX } from './service-opts';
+import { setCreateReferences } from './service-refs';
 import { waitOnService } from './service-wait';
 
 /** resolveNetworkID: docker attaches by ID, looked up among swarm-scoped networks. */
@@ -28,6 +29,10 @@ export function registerServiceCreate(service: Command, ctx: CliContext): void {
         for (const n of requested) networks.push({ ...n, Target: await resolveNetworkId(client, n.Target) });
         spec.TaskTemplate.Networks = networks.sort((a, b) => (a.Target < b.Target ? -1 : a.Target > b.Target ? 1 : 0));
       }
+      // ToService parses --generic-resource after resolving the networks; runCreate then resolves secrets and configs.
+      const generic = genericResourcesFromFlags(flags);
+      if (generic.length > 0) ((spec.TaskTemplate.Resources ??= {}).Reservations ??= {}).GenericResources = generic;
+      await setCreateReferences(client, spec.TaskTemplate.ContainerSpec as ContainerSpecX, flags);
       // The client tags an untagged image `:latest`. Docker would then pin the
       // digest via GET /distribution/{image}/json; Shoal has no registry, so no lookup and no warning.
       const container = spec.TaskTemplate.ContainerSpec;

@@ -1,8 +1,10 @@
 // Flags shared by `service create` and `service update`, and create's mapping of
 // them to a ServiceSpec (docker/cli cli/command/service/opts.go ToService).
 import type {
+  ContainerSpec,
   EndpointMode,
   FailureAction,
+  GenericResource,
   HealthConfig,
   NetworkAttachmentConfig,
   PortConfig,
@@ -16,8 +18,24 @@ import type {
 } from '@shoal/api';
 import type { Flags, FlagSpec } from '../command-kit';
 import { parseGoDuration } from '../format/go-duration';
+import { readFileGo } from '../format/go-fs';
 import {
+  type CredentialSpec,
+  type MountConfig,
+  type Ulimit,
+  effectiveCapabilities,
   kvToMap,
+  parseConfigRef,
+  parseCredentialSpec,
+  parseGenericResources,
+  parseMount,
+  parseSecretRef,
+  parseUlimit,
+  swarmHosts,
+  validateDnsSearch,
+  validateExtraHost,
+  validateGenericResource,
+  validateIpAddress,
   parseFloat32,
   parseNanoCpus,
   parseNetworkAttachment,
@@ -83,8 +101,13 @@ export function commonServiceFlags(withDefaults: boolean): FlagSpec[] {
     flag('quiet', 'bool', 'Suppress progress output', { short: 'q' }),
     flag('workdir', 'string', 'Working directory inside the container', { short: 'w' }),
     flag('user', 'string', 'Username or UID (format: <name|uid>[:<group|gid>])', { short: 'u' }),
+    flag('credential-spec', 'string', 'Credential spec for managed service account (Windows only)', {
+      parse: (v): CredentialSpecFlag => ({ source: v, value: parseCredentialSpec(v) }),
+    }),
     flag('hostname', 'string', 'Container hostname'),
     flag('entrypoint', 'string', 'Overwrite the default ENTRYPOINT of the image', { parse: shlex }),
+    flag('cap-add', 'list', 'Add Linux capabilities'),
+    flag('cap-drop', 'list', 'Drop Linux capabilities'),
     flag('limit-cpu', 'string', 'Limit CPUs', { parse: parseNanoCpus }),
     flag('limit-memory', 'string', 'Limit Memory', { parse: parseRamInBytes }),
     flag('limit-pids', 'int', 'Limit maximum number of processes (default 0 = unlimited)'),
@@ -117,8 +140,21 @@ export function commonServiceFlags(withDefaults: boolean): FlagSpec[] {
     flag('no-healthcheck', 'bool', 'Disable any container-specified HEALTHCHECK'),
     flag('tty', 'bool', 'Allocate a pseudo-TTY', { short: 't' }),
     flag('read-only', 'bool', "Mount the container's root filesystem as read only"),
+    flag('isolation', 'string', 'Service container isolation mode'),
   ];
 }
+
+/** Value parsers of the ContainerSpec flags; `service update`'s -add flags use the same ones. */
+export const CONTAINER_FLAG_PARSERS = {
+  mount: (v: string): MountConfig => parseMount(v),
+  secret: parseSecretRef,
+  config: parseConfigRef,
+  dns: validateIpAddress,
+  dnsSearch: validateDnsSearch,
+  host: validateExtraHost,
+  ulimit: parseUlimit,
+  genericResource: validateGenericResource,
+} as const;
 
 /** Flags only `service create` has. */
 export const CREATE_ONLY_FLAGS: FlagSpec[] = [
@@ -127,12 +163,76 @@ export const CREATE_ONLY_FLAGS: FlagSpec[] = [
   flag('label', 'list', 'Service labels', { short: 'l', parse: validateLabel }),
   flag('container-label', 'list', 'Container labels', { parse: validateLabel }),
   flag('env', 'list', 'Set environment variables', { short: 'e', parse: validateEnv }),
+  flag('env-file', 'list', 'Read in a file of environment variables'),
+  flag('mount', 'list', 'Attach a filesystem mount to the service', { parse: CONTAINER_FLAG_PARSERS.mount }),
   flag('constraint', 'list', 'Placement constraints'),
   flag('placement-pref', 'list', 'Add a placement preference', { parse: parsePlacementPref }),
   flag('network', 'list', 'Network attachments', { parse: parseNetworkAttachment }),
+  flag('secret', 'list', 'Specify secrets to expose to the service', { parse: CONTAINER_FLAG_PARSERS.secret }),
+  flag('config', 'list', 'Specify configurations to expose to the service', { parse: CONTAINER_FLAG_PARSERS.config }),
   flag('publish', 'list', 'Publish a port as a node port', { short: 'p', parse: parsePublish }),
+  flag('group', 'list', 'Set one or more supplementary user groups for the container'),
+  flag('dns', 'list', 'Set custom DNS servers', { parse: CONTAINER_FLAG_PARSERS.dns }),
+  flag('dns-option', 'list', 'Set DNS options'),
+  flag('dns-search', 'list', 'Set custom DNS search domains', { parse: CONTAINER_FLAG_PARSERS.dnsSearch }),
+  flag('host', 'list', 'Set one or more custom host-to-IP mappings (host:ip)', { parse: CONTAINER_FLAG_PARSERS.host }),
   flag('init', 'bool', 'Use an init inside each service container to forward signals and reap processes'),
+  flag('sysctl', 'list', 'Sysctl options'),
+  flag('ulimit', 'list', 'Ulimit options', { parse: CONTAINER_FLAG_PARSERS.ulimit }),
+  flag('oom-score-adj', 'int', "Tune host's OOM preferences (-1000 to 1000) "),
+  flag('generic-resource', 'list', 'User defined resources', { parse: CONTAINER_FLAG_PARSERS.genericResource }),
 ];
+
+/** swarm.Privileges as docker marshals it (no omitempty on these three). */
+export interface Privileges {
+  CredentialSpec: CredentialSpec | null;
+  SELinuxContext: null;
+  NoNewPrivileges: boolean;
+  [key: string]: unknown;
+}
+
+/** ContainerSpec with the fields docker sends that @shoal/api's type leaves out (or types more narrowly). */
+export type ContainerSpecX = Omit<ContainerSpec, 'Mounts'> & { Mounts?: MountConfig[]; Privileges?: Privileges; OomScoreAdj?: number };
+
+/** UlimitOpt.GetList: one per name (the last given wins), sorted by name. */
+export function ulimitList(values: readonly Ulimit[]): Ulimit[] {
+  const byName = new Map<string, Ulimit>();
+  for (const u of values) byName.set(u.Name, u);
+  return [...byName.values()].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+}
+
+/** kvfile.Parse for --env-file: `KEY=VALUE` lines; a bare KEY takes the CLI's value, or is left out. */
+export function readEnvFile(path: string, env: Readonly<Record<string, string | undefined>>): string[] {
+  const bytes = readFileGo(path);
+  const out: string[] = [];
+  const fail = (text: string): never => {
+    throw new Error(`invalid env file (${path}): ${text}`);
+  };
+  const lines = bytes.toString('latin1').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let offset = 0;
+  lines.forEach((raw, i) => {
+    const lineBytes = bytes.subarray(offset, offset + raw.length);
+    offset += raw.length + 1;
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(lineBytes);
+    } catch {
+      return fail(`invalid utf8 bytes at line ${i + 1}: [${[...lineBytes].join(' ')}]`);
+    }
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (i === 0 && text.startsWith('\uFEFF')) text = text.slice(1);
+    const line = text.trimStart();
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? line : line.slice(0, eq);
+    if (key === '') fail(`no variable name on line '${line}'`);
+    if (/[ \t]/.test(key)) fail(`variable '${key}' contains whitespaces`);
+    if (eq >= 0) out.push(line);
+    else if (env[line] !== undefined) out.push(`${key}=${env[line] ?? ''}`);
+  });
+  return out;
+}
 
 const anyChanged = (flags: Flags, ...names: string[]): boolean => names.some((n) => flags.changed(n));
 
@@ -254,6 +354,18 @@ function resourcesFromFlags(flags: Flags): ResourceRequirements {
   };
 }
 
+/** credentialSpecOpt: the value as given (String()) and as parsed (Value()). */
+export interface CredentialSpecFlag {
+  source: string;
+  value: CredentialSpec;
+}
+export const credentialSpecFlag = (flags: Flags): CredentialSpecFlag | undefined => flags.get('credential-spec') as CredentialSpecFlag | undefined;
+
+/** resourceOptions.ToResourceRequirements' GenericResources (create parses them after resolving networks). */
+export function genericResourcesFromFlags(flags: Flags): GenericResource[] {
+  return parseGenericResources(flags.list('generic-resource'));
+}
+
 /** The values list flags parsed into arrays (ports, networks, preferences) are flattened. */
 export const parsedList = <T>(flags: Flags, name: string): T[] => (flags.get(name) as T[] | undefined) ?? [];
 
@@ -268,7 +380,8 @@ export interface CreateInput {
 
 /** serviceOptions.ToService: the spec POST /services/create receives, shaped like docker's JSON. */
 export function buildServiceSpec({ image, args, flags, env, networks }: CreateInput): ServiceSpec {
-  const envList = dedupeEnv(resolveEnv(flags.list('env'), env));
+  // makeEnv: --env-file contents first, then --env, a later value replacing an earlier one.
+  const envList = dedupeEnv([...flags.list('env-file').flatMap((file) => readEnvFile(file, env)), ...resolveEnv(flags.list('env'), env)]);
   const health = healthFromFlags(flags);
   const mode = serviceModeFromFlags(flags);
   const updateConfig = updateConfigFromFlags(flags, 'update');
@@ -286,27 +399,54 @@ export function buildServiceSpec({ image, args, flags, env, networks }: CreateIn
   const maxReplicas = flags.number('replicas-max-per-node') ?? 0;
   const logDriver = str('log-driver');
   const ports = parsedList<PortConfig>(flags, 'publish');
+  const caps = effectiveCapabilities(flags.list('cap-add'), flags.list('cap-drop'));
+  const credentialSpec = credentialSpecFlag(flags);
+  const groups = flags.list('group');
+  const mounts = parsedList<MountConfig>(flags, 'mount');
+  const hosts = swarmHosts(flags.list('host'));
+  const sysctls = kvToMap(flags.list('sysctl'));
+  const ulimits = ulimitList(parsedList<Ulimit>(flags, 'ulimit'));
+  const oomScoreAdj = flags.number('oom-score-adj') ?? 0;
+  const nonEmpty = <K extends string, V>(key: K, list: readonly V[]): Partial<Record<K, V[]>> =>
+    list.length > 0 ? ({ [key]: [...list] } as Record<K, V[]>) : {};
+  const container: ContainerSpecX = {
+    Image: image,
+    ...(Object.keys(containerLabels).length > 0 ? { Labels: containerLabels } : {}),
+    ...(command.length > 0 ? { Command: command } : {}),
+    ...(args.length > 0 ? { Args: args } : {}),
+    ...(str('hostname') === '' ? {} : { Hostname: str('hostname') }),
+    ...(envList.length > 0 ? { Env: envList } : {}),
+    ...(str('workdir') === '' ? {} : { Dir: str('workdir') }),
+    ...(str('user') === '' ? {} : { User: str('user') }),
+    ...nonEmpty('Groups', groups),
+    ...(credentialSpec === undefined || credentialSpec.source === ''
+      ? {}
+      : { Privileges: { CredentialSpec: credentialSpec.value, SELinuxContext: null, NoNewPrivileges: false } }),
+    Init: flags.bool('init'),
+    ...(str('stop-signal') === '' ? {} : { StopSignal: str('stop-signal') }),
+    ...(flags.bool('tty') ? { TTY: true } : {}),
+    ...(flags.bool('read-only') ? { ReadOnly: true } : {}),
+    ...nonEmpty('Mounts', mounts),
+    ...(flags.changed('stop-grace-period') ? { StopGracePeriod: flags.number('stop-grace-period') ?? 0 } : {}),
+    ...(health === undefined ? {} : { Healthcheck: health }),
+    ...nonEmpty('Hosts', hosts),
+    DNSConfig: {
+      ...nonEmpty('Nameservers', flags.list('dns')),
+      ...nonEmpty('Search', flags.list('dns-search')),
+      ...nonEmpty('Options', flags.list('dns-option')),
+    },
+    ...(str('isolation') === '' ? {} : { Isolation: str('isolation') }),
+    ...(Object.keys(sysctls).length > 0 ? { Sysctls: sysctls } : {}),
+    ...nonEmpty('CapabilityAdd', caps.add),
+    ...nonEmpty('CapabilityDrop', caps.drop),
+    ...nonEmpty('Ulimits', ulimits),
+    ...(oomScoreAdj === 0 ? {} : { OomScoreAdj: oomScoreAdj }),
+  };
   const spec: ServiceSpec = {
     Name: str('name'),
     Labels: kvToMap(flags.list('label')),
     TaskTemplate: {
-      ContainerSpec: {
-        Image: image,
-        ...(Object.keys(containerLabels).length > 0 ? { Labels: containerLabels } : {}),
-        ...(command.length > 0 ? { Command: command } : {}),
-        ...(args.length > 0 ? { Args: args } : {}),
-        ...(str('hostname') === '' ? {} : { Hostname: str('hostname') }),
-        ...(envList.length > 0 ? { Env: envList } : {}),
-        ...(str('workdir') === '' ? {} : { Dir: str('workdir') }),
-        ...(str('user') === '' ? {} : { User: str('user') }),
-        Init: flags.bool('init'),
-        ...(str('stop-signal') === '' ? {} : { StopSignal: str('stop-signal') }),
-        ...(flags.bool('tty') ? { TTY: true } : {}),
-        ...(flags.bool('read-only') ? { ReadOnly: true } : {}),
-        ...(flags.changed('stop-grace-period') ? { StopGracePeriod: flags.number('stop-grace-period') ?? 0 } : {}),
-        ...(health === undefined ? {} : { Healthcheck: health }),
-        DNSConfig: {},
-      },
+      ContainerSpec: container as ContainerSpec,
       ...(networks.length > 0 ? { Networks: [...networks].sort((a, b) => (a.Target < b.Target ? -1 : a.Target > b.Target ? 1 : 0)) } : {}),
       Resources: resourcesFromFlags(flags),
       ...(restart === undefined ? {} : { RestartPolicy: restart }),

@@ -7,8 +7,9 @@ import type { CliContext } from '../context';
 import { MultiError, describeError } from '../errors';
 import { imageWithTag } from '../format/image-ref';
 import { resolveNetworkId } from './service-create';
-import { commonServiceFlags, parsedList } from './service-opts';
+import { commonServiceFlags, parsedList, type ContainerSpecX } from './service-opts';
 import { parseDecimalUint } from './service-parse';
+import { updateReferences } from './service-refs';
 import { UPDATE_ONLY_FLAGS, applyServiceUpdate } from './service-update-spec';
 import { waitOnService } from './service-wait';
 
@@ -31,6 +32,8 @@ async function runUpdate(ctx: CliContext, ref: string, flags: Flags): Promise<vo
   }
   const spec = service.Spec;
   applyServiceUpdate(spec, flags, { env: ctx.io.env, networkIds: await networkIds(client, flags) });
+  // Then, as runUpdate does: secrets, configs and the credential spec (which may name a config).
+  await updateReferences(client, (spec.TaskTemplate.ContainerSpec ??= { Image: '' }) as ContainerSpecX, flags);
   const container = spec.TaskTemplate.ContainerSpec;
   if (container !== undefined) container.Image = imageWithTag(container.Image);
   const response = await client.serviceUpdate(service.ID, service.Version.Index, spec, {

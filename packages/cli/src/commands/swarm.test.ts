@@ -1,5 +1,8 @@
 import { EngineApiError } from '@shoal/api';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asManager, buildInfo, buildNode } from '../test-support/builders';
 import { FakeEngine, run, runWithIo } from '../test-support/fake-engine';
@@ -209,9 +212,41 @@ describe('swarm ca', () => {
     expect((await run(engine, 'swarm', 'ca', '--rotate', '-q')).out).toBe('');
   });
 
+  it('reads --ca-cert and --ca-key as they are parsed, as PEMFile does: a bad file is a flag error, exit 125', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-ca-'));
+    const notPem = join(dir, 'not.pem');
+    writeFileSync(notPem, 'hello\n');
+    const usage = "\n\nUsage:  shoal swarm ca [OPTIONS]\n\nRun 'shoal swarm ca --help' for more information\n";
+    const engine = engineWithManager();
+    expect(await run(engine, 'swarm', 'ca', '--rotate', '--ca-key', '/nonexist')).toEqual({
+      code: 125,
+      out: '',
+      err: `invalid argument "/nonexist" for "--ca-key" flag: open /nonexist: no such file or directory${usage}`,
+    });
+    // --ca-cert is read before the rule that it needs --ca-key applies.
+    expect(await run(engine, 'swarm', 'ca', '--rotate', '--ca-cert', '/nonexist')).toEqual({
+      code: 125,
+      out: '',
+      err: `invalid argument "/nonexist" for "--ca-cert" flag: open /nonexist: no such file or directory${usage}`,
+    });
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '--ca-cert', notPem)).err).toBe(
+      `invalid argument "${notPem}" for "--ca-cert" flag: file contents must be in PEM format${usage}`,
+    );
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '--ca-cert', dir)).err).toBe(`invalid argument "${dir}" for "--ca-cert" flag: read ${dir}: is a directory${usage}`);
+    expect(engine.calls).toEqual([]);
+    const cert = join(dir, 'ca.pem');
+    const key = join(dir, 'ca-key.pem');
+    writeFileSync(cert, PEM);
+    writeFileSync(key, '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY-----\n');
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '-d', '--ca-cert', cert, '--ca-key', key)).code).toBe(0);
+    expect(engine.swarmUpdates.at(-1)?.spec.CAConfig).toMatchObject({ SigningCACert: PEM, SigningCAKey: '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY-----\n' });
+  });
+
   it("refuses docker's incomplete flag combinations before asking the daemon", async () => {
     const engine = engineWithManager();
-    expect((await run(engine, 'swarm', 'ca', '--rotate', '--ca-cert', '/dev/null')).err).toBe(
+    const cert = join(mkdtempSync(join(tmpdir(), 'shoal-ca-')), 'ca.pem');
+    writeFileSync(cert, PEM);
+    expect((await run(engine, 'swarm', 'ca', '--rotate', '--ca-cert', cert)).err).toBe(
       'the --ca-cert flag requires that a --ca-key flag and/or --external-ca flag be provided as well\n',
     );
     expect((await run(engine, 'swarm', 'ca', '--rotate', '--external-ca', 'protocol=cfssl,url=https://ca')).err).toContain(
@@ -248,6 +283,16 @@ describe('swarm unlock and unlock-key', () => {
     engine.unlockKey = 'SWMKEY-1-abc';
     expect((await run(engine, 'swarm', 'unlock-key', '-q')).out).toBe('SWMKEY-1-abc\n');
     expect((await run(engine, 'swarm', 'unlock-key')).out).toContain('command and provide the following key:\n\n    SWMKEY-1-abc\n');
+  });
+
+  it('unlock-key: a daemon refusal keeps "Error response from daemon: " after docker\'s "could not fetch unlock key: "', async () => {
+    const engine = engineWithManager();
+    engine.failWith = new EngineApiError(503, 'This node is not a swarm manager. Worker nodes can\'t be used to view or modify cluster state.');
+    expect(await run(engine, 'swarm', 'unlock-key')).toEqual({
+      code: 1,
+      out: '',
+      err: "could not fetch unlock key: Error response from daemon: This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.\n",
+    });
   });
 
   it('unlock: a locked node is sent the key read from standard input, trimmed', async () => {

@@ -1,10 +1,11 @@
 // `shoal swarm init|join|join-token|ca|unlock|unlock-key|leave|update` (docker/cli cli/command/swarm).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { SwarmInitRequest, SwarmJoinRequest } from '@shoal/api';
 import { defineGroup, defineLeaf, exactArgs, noArgs } from '../command-kit';
 import { BIN_NAME, REAL_CLOCK, type CliContext } from '../context';
+import { describeError } from '../errors';
+import { readFileGo } from '../format/go-fs';
 import {
   ADVERTISE_ADDR_FLAG,
   AVAILABILITY_FLAG,
@@ -91,7 +92,7 @@ function registerInit(swarm: Command, ctx: CliContext): void {
       c.io.out(`To add a manager to this swarm, run '${BIN_NAME} swarm join-token manager' and follow the instructions.\n`);
       if (req.AutoLockManagers === true) {
         const key = await client.swarmUnlockKey().catch((err: unknown) => {
-          throw new Error(`could not fetch unlock key: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          throw new Error(`could not fetch unlock key: ${describeError(err)}`, { cause: err });
         });
         printUnlockCommand(c, key.UnlockKey);
       }
@@ -176,8 +177,8 @@ function registerCa(swarm: Command, ctx: CliContext): void {
     short: 'Display and rotate the root CA',
     args: noArgs,
     flags: [
-      { name: 'ca-cert', kind: 'string', description: 'Path to the PEM-formatted root CA certificate to use for the new cluster' },
-      { name: 'ca-key', kind: 'string', description: 'Path to the PEM-formatted root CA key to use for the new cluster' },
+      { name: 'ca-cert', kind: 'string', description: 'Path to the PEM-formatted root CA certificate to use for the new cluster', parse: readPemFile },
+      { name: 'ca-key', kind: 'string', description: 'Path to the PEM-formatted root CA key to use for the new cluster', parse: readPemFile },
       { name: 'cert-expiry', kind: 'duration', description: 'Validity period for node certificates (ns|us|ms|s|m|h)', defaultText: '2160h0m0s' },
       { name: 'detach', short: 'd', kind: 'bool', description: 'Exit immediately instead of waiting for the root rotation to converge' },
       ...SWARM_SPEC_FLAGS.filter((f) => f.name === 'external-ca'),
@@ -201,8 +202,9 @@ function registerCa(swarm: Command, ctx: CliContext): void {
       if (flags.changed('ca-cert') && external.length === 0 && !flags.changed('ca-key')) {
         throw new Error('the --ca-cert flag requires that a --ca-key flag and/or --external-ca flag be provided as well');
       }
-      const caCert = readPemFlag(flags.string('ca-cert'));
-      const caKey = readPemFlag(flags.string('ca-key'));
+      // The flags hold the files' contents, read (and checked) as they were parsed.
+      const caCert = flags.string('ca-cert') ?? '';
+      const caKey = flags.string('ca-key') ?? '';
       const spec = mergeSwarmSpec(current.Spec, flags);
       const ca = { ...spec.CAConfig, SigningCACert: caCert, SigningCAKey: caKey };
       if (caCert === '' && caKey === '') ca.ForceRotate = (ca.ForceRotate ?? 0) + 1;
@@ -219,14 +221,28 @@ function printTrustRoot(c: CliContext, root: string): void {
   c.io.out(`${root.trim()}\n`);
 }
 
-/** docker's PEMFile flag: the file's contents ('' when the flag is not given). */
-function readPemFlag(path: string | undefined): string {
-  if (path === undefined || path === '') return '';
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`could not read file ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+/**
+ * docker's PEMFile.Set: the flag reads its file as it is parsed, so a missing file or one without a
+ * PEM block is a flag error (`invalid argument "/x" for "--ca-key" flag: open /x: no such file or
+ * directory`, exit 125). Returns the file's contents.
+ */
+export function readPemFile(path: string): string {
+  const contents = readFileGo(path).toString('utf8');
+  if (!hasPemBlock(contents)) throw new Error('file contents must be in PEM format');
+  return contents;
+}
+
+/** Whether encoding/pem's Decode finds a block: a BEGIN line, base64 (after optional headers), the matching END line. */
+function hasPemBlock(text: string): boolean {
+  const re = /(?:^|\n)-----BEGIN ([^\n]*?)-----[ \t]*\r?\n([\s\S]*?)(?:^|\n)-----END \1-----/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    let body = m[2] ?? '';
+    const blank = /\r?\n\r?\n/.exec(body);
+    if (body.split('\n')[0]?.includes(':') === true && blank !== null) body = body.slice(blank.index + blank[0].length);
+    const b64 = body.replace(/[\s]/g, '');
+    if (/^[A-Za-z0-9+/]*={0,2}$/.test(b64) && b64.length % 4 === 0) return true;
   }
+  return false;
 }
 
 /**
@@ -304,7 +320,8 @@ function registerUnlockKey(swarm: Command, ctx: CliContext): void {
       try {
         key = (await client.swarmUnlockKey()).UnlockKey;
       } catch (err) {
-        throw new Error(`could not fetch unlock key: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        // errors.Wrap over the client's error: a daemon refusal keeps its "Error response from daemon: ".
+        throw new Error(`could not fetch unlock key: ${describeError(err)}`, { cause: err });
       }
       if (key === '') throw new Error('no unlock key is set');
       if (flags.bool('quiet')) c.io.out(`${key}\n`);

@@ -2,7 +2,6 @@
 import {
   EngineApiError,
   encodeFilters,
-  type EngineApi,
   type Filters,
   type LogsOptions,
   type Network,
@@ -26,6 +25,8 @@ import {
   type SystemInfo,
   type SystemVersion,
   type Task,
+  type EngineApi,
+  type SwarmObjectRef,
 } from '@shoal/api';
 import { runCli } from '../cli';
 import type { CliIO } from '../context';
@@ -197,6 +198,18 @@ export class FakeEngine implements EngineApi {
     this.networkCreates.push(structuredClone(req));
     return { Id: 'net-new-id' };
   }
+  /** What GET /secrets and GET /configs hold (Shoal's daemon answers both with an empty list). */
+  secrets: SwarmObjectRef[] = [];
+  configs: SwarmObjectRef[] = [];
+  async secretList(filters?: Filters): Promise<SwarmObjectRef[]> {
+    this.record(`secretList(${encodeFilters(filters) ?? ''})`);
+    return structuredClone(this.secrets.filter((s) => filters?.name === undefined || filters.name.includes(s.Spec.Name)));
+  }
+  async configList(filters?: Filters): Promise<SwarmObjectRef[]> {
+    this.record(`configList(${encodeFilters(filters) ?? ''})`);
+    return structuredClone(this.configs.filter((s) => filters?.name === undefined || filters.name.includes(s.Spec.Name)));
+  }
+
   /** What POST /networks/prune answers. */
   pruned: string[] = [];
   async networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
