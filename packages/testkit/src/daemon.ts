@@ -236,7 +236,7 @@ class ShoalDaemon implements DaemonHandle {
 
   async cli(args: readonly string[], options: ToolOptions = {}): Promise<CommandResult> {
     const env = { ...process.env, SHOAL_HOST: `unix://${this.socketPath}`, ...options.env };
-    return runCommand(process.execPath, ['--enable-source-maps', cliScript(this.options.cliScript), ...args], toRunOptions(env, options));
+    return runCommand(process.execPath, ['--enable-source-maps', '--', cliScript(this.options.cliScript), ...args], toRunOptions(env, options));
   }
 
   async cliOk(args: readonly string[], options?: ToolOptions): Promise<CommandResult> {
