@@ -237,7 +237,9 @@ export class TaskRunner {
       const health = healthOf(w.assignment);
       if (health && started && !(await this.untilHealthy(w, w.controller, health))) return;
       const hostPorts = st.port && w.assignment.publishedPorts.some((p) => p.mode === 'host') ? await this.options.hooks?.bindHostPorts?.(w.assignment, st.port) : undefined;
-      this.report(w, 'running', 'started', { ...(st.pid ? { pid: st.pid } : {}), ...(st.port ? { port: st.port } : {}), ...(hostPorts?.length ? { hostPorts } : {}) });
+      // Docker reports the container's main process; a task's is its program, under the shim.
+      const pid = w.controller.status().mainPid ?? st.pid;
+      this.report(w, 'running', 'started', { ...(pid ? { pid } : {}), ...(st.port ? { port: st.port } : {}), ...(hostPorts?.length ? { hostPorts } : {}) });
       this.options.hooks?.running(w.assignment, st.port);
       if (!w.gone) {
         this.watchExit(w);

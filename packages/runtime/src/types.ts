@@ -48,7 +48,10 @@ export type TaskRuntimeState = 'new' | 'prepared' | 'running' | 'exited';
 
 export interface TaskRuntimeStatus {
   state: TaskRuntimeState;
+  /** The leader of the task's process group (its shim): signalling -pid reaches the whole task. */
   pid?: number;
+  /** The task's program itself, the shim's child: the PID Docker reports for a container's main process. */
+  mainPid?: number;
   port?: number;
   /** RFC 3339 time the process was started. */
   startedAt?: string;

@@ -64,6 +64,20 @@ export function signalGroup(pgid: number, leaderStartTime: string, signal: NodeJ
   }
 }
 
+/** The program a task's shim (`sh -c … shoal-task program…`) runs: its child; undefined for anything else. */
+export function shimChild(pid: number): number | undefined {
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[3] !== SHIM_NAME) return undefined;
+    const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return child ? Number(child) : undefined;
+  } catch {
+    return undefined; // gone, or the kernel lists no children
+  }
+}
+
+/** $0 of a task's shim, by which a process is known for one. */
+export const SHIM_NAME = 'shoal-task';
+
 /** PIDs of the live (non-zombie) members of a process group; tests use it to prove a group is gone. */
 export async function groupMembers(pgid: number): Promise<number[]> {
   const entries = await fsp.readdir('/proc');

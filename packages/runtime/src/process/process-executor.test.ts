@@ -60,6 +60,20 @@ describe('ProcessExecutor', () => {
     expect((await collectLogs(c, hasLines('hello', 'oops'))).map((r) => r.line)).toEqual(['hello', 'oops']);
   });
 
+  it("reports the program's own PID as the main one (Docker's container PID): a signal to it reaches the program", async () => {
+    const c = h.executor().controller(h.spec('main', { command: ['/bin/sh', '-c', 'echo pid=$$; exec sleep 30'] }));
+    await c.prepare();
+    await c.start();
+    const [line] = (await collectLogs(c, (records) => records.some((r) => r.line.startsWith('pid='))))
+      .map((r) => r.line)
+      .filter((l) => l.startsWith('pid='));
+    const program = Number(line?.slice(4));
+    expect(c.status()).toMatchObject({ state: 'running', mainPid: program });
+    expect(c.status().pid).not.toBe(program); // the shim leads the group
+    process.kill(program, 'SIGTERM');
+    expect(await c.wait()).toEqual({ exitCode: 143, signal: 'SIGTERM' });
+  });
+
   it('leaves a signal to the group to the program: one it handles does not end the task', async () => {
     const c = h.executor().controller(
       h.spec('usr1', { command: ['/bin/sh', '-c', 'trap "echo got USR1" USR1; echo ready; while true; do sleep 0.05; done'] }),

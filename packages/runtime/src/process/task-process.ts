@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ExecutableNotFoundError, StartFailedError } from '../errors';
 import type { ExitStatus } from '../types';
 import type { LaunchPlan } from './launch';
-import { isSameProcessAlive, readProcStatSync } from './proc';
+import { isSameProcessAlive, readProcStatSync, SHIM_NAME } from './proc';
 
 export const UNKNOWN_EXIT = 'exit status unknown: the task was not started by this agent process';
 
@@ -93,7 +93,7 @@ export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProc
     try {
       // env takes a leading NAME=VALUE for a variable, so a program path holding '=' runs unshimmed.
       const shim = canShim() && !file.includes('=');
-      const [command, args] = shim ? ['/bin/sh', ['-c', SHIM, 'shoal-task', file, ...plan.args]] : [file, plan.args];
+      const [command, args] = shim ? ['/bin/sh', ['-c', SHIM, SHIM_NAME, file, ...plan.args]] : [file, plan.args];
       child = spawn(command, args, {
         cwd: input.cwd,
         env: input.env,
