@@ -43,8 +43,17 @@ export class HostPorts {
       });
       servers.push(server);
       const port = await new Promise<number | null>((resolve) => {
-        server.once('listening', () => resolve((server.address() as net.AddressInfo).port));
-        server.once('error', (err) => {
+        let listening = false;
+        server.once('listening', () => {
+          listening = true;
+          resolve((server.address() as net.AddressInfo).port);
+        });
+        // Kept for the server's life: a failed accept (e.g. EMFILE) is an 'error' too, and an unheard one would end the process.
+        server.on('error', (err) => {
+          if (listening) {
+            this.logger.warn({ err: err.message, taskId: a.taskId, port: p.published }, 'host-mode port error');
+            return;
+          }
           this.logger.error({ err: err.message, taskId: a.taskId, port: p.published }, 'host-mode port could not be bound');
           resolve(null);
         });

@@ -135,7 +135,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       throw new InvalidArgumentError(`invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`);
     }
     const badType = (filters.get('type') ?? []).find((t) => t !== 'custom' && t !== 'builtin');
-    if (badType !== undefined) throw new Error(`invalid filter: 'type'='${badType}'`);
+    if (badType !== undefined) throw new InvalidArgumentError(`invalid filter: 'type'='${badType}'`);
     const nets = matchAll(listed, filters, (n, k, v) => {
       if (k === 'dangling') return (v === '1' || v === 'true') === (!n.ingress && !(used?.has(n.id) ?? false));
       if (k === 'id') return n.id.startsWith(v);
@@ -184,7 +184,7 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const ipv6 = enableIPv6(body.EnableIPv6, body.Options);
     const ipamError = ipamProblem(configs, ipv6);
     if (ipamError) throw new InvalidArgumentError(ipamError);
-    if (body.Scope === 'local' && driver === 'overlay') throw new Error(`cannot downgrade network scope for ${driver} networks`);
+    if (body.Scope === 'local' && driver === 'overlay') throw new PermissionDeniedError(`cannot downgrade network scope for ${driver} networks`);
     const ipam = body.IPAM as { Driver?: unknown; Options?: unknown } | undefined;
     const ipamOptions = ipam?.Options && typeof ipam.Options === 'object' ? (ipam.Options as Record<string, string>) : undefined;
     const { id } = await backend.createNetwork({

@@ -75,6 +75,22 @@ export function shimChild(pid: number): number | undefined {
   }
 }
 
+/**
+ * Where a task's shim is in starting its program: 'starting' while it has not forked yet or its
+ * child is still sh or env, 'running' once the child is the program, 'gone' if there is no shim or child.
+ */
+export function shimChildState(pid: number): 'starting' | 'running' | 'gone' {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children === '') return readProcStatSync(pid)?.state === 'Z' ? 'gone' : 'starting';
+    const child = children.split(/\s+/)[0];
+    const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+    return argv[3] === SHIM_NAME || argv[0] === '/usr/bin/env' ? 'starting' : 'running';
+  } catch {
+    return 'gone';
+  }
+}
+
 /** $0 of a task's shim, by which a process is known for one. */
 export const SHIM_NAME = 'shoal-task';
 

@@ -74,6 +74,34 @@ describe('ProcessExecutor', () => {
     expect(await c.wait()).toEqual({ exitCode: 143, signal: 'SIGTERM' });
   });
 
+  it('does not lose a stop signal sent as soon as the start returns (the program runs by then)', async () => {
+    for (const [i, stopSignal, code] of [[0, 'SIGTERM', 143], [1, 'SIGINT', 130], [2, 'SIGTERM', 143], [3, 'SIGINT', 130]] as const) {
+      const c = h.executor().controller(h.spec(`quick${i}`, { command: ['sleep', '30'], stopSignal, stopGracePeriodMs: 5000 }));
+      await c.prepare();
+      await c.start();
+      const t0 = Date.now();
+      await c.shutdown();
+      expect({ i, took: Date.now() - t0 < 2000, status: await c.wait() }).toEqual({ i, took: true, status: { exitCode: code, signal: stopSignal } });
+      await c.remove();
+    }
+  });
+
+  it('gives the program its argv as written and the task environment only (no PWD from the shim)', async () => {
+    const c = h.executor().controller(h.spec('argv', { command: ['sh', '-c', 'echo "0=$0"'] }));
+    await c.prepare();
+    await c.start();
+    expect(await c.wait()).toMatchObject({ exitCode: 0 });
+    expect((await collectLogs(c, hasLines('0=sh'))).map((r) => r.line)).toEqual(['0=sh']);
+    const e = h.executor().controller(h.spec('envlist', { command: ['env'] }));
+    await e.prepare();
+    await e.start();
+    expect(await e.wait()).toMatchObject({ exitCode: 0 });
+    const lines: string[] = [];
+    for await (const r of e.logs()) lines.push(r.line); // an exited task's whole log
+    expect(lines.some((l) => l.startsWith('SHOAL_TASK_ID='))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('PWD='))).toEqual([]);
+  });
+
   it('leaves a signal to the group to the program: one it handles does not end the task', async () => {
     const c = h.executor().controller(
       h.spec('usr1', { command: ['/bin/sh', '-c', 'trap "echo got USR1" USR1; echo ready; while true; do sleep 0.05; done'] }),

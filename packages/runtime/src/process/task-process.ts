@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ExecutableNotFoundError, StartFailedError } from '../errors';
 import type { ExitStatus } from '../types';
 import type { LaunchPlan } from './launch';
-import { isSameProcessAlive, readProcStatSync, SHIM_NAME } from './proc';
+import { isSameProcessAlive, readProcStatSync, shimChildState, SHIM_NAME } from './proc';
 
 export const UNKNOWN_EXIT = 'exit status unknown: the task was not started by this agent process';
 
@@ -33,7 +33,7 @@ const SHIM = [
   `trap 'i=1' ${SHIM_TRAPPED}`,
   // The shell's own stderr goes nowhere (it reports a program killed by a signal there); the program's is the task's.
   'exec 4>&2 2>/dev/null',
-  `${ENV} --default-signal -- "$@" 2>&4 3>&- 4>&- &`,
+  `${ENV} --default-signal "$@" 2>&4 3>&- 4>&- &`,
   'c=$!',
   'exec 4>&-',
   // wait returns early when a trapped signal arrives (i is set); the program may still be running.
@@ -79,10 +79,10 @@ export interface SpawnInput {
 
 export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProcess> {
   return new Promise((resolve, reject) => {
-    let file: string;
+    const file = plan.file;
     try {
       // The shim's exec cannot fail the start as a spawn does, so the checks a spawn makes come first.
-      file = resolveExecutable(plan.file, input.cwd, input.env['PATH'] ?? '');
+      resolveExecutable(plan.file, input.cwd, input.env['PATH'] ?? '', input.user);
     } catch (err) {
       reject(startError(plan.file, err as NodeJS.ErrnoException));
       return;
@@ -90,10 +90,12 @@ export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProc
     // Opened here, as the agent, so a task running as another user (`--user`) can still report.
     const exitFd = openSync(input.exitFile, 'w', 0o600);
     let child;
+    // env takes a leading NAME=VALUE for a variable, so a program path holding '=' runs unshimmed.
+    const shim = canShim() && !file.includes('=');
     try {
-      // env takes a leading NAME=VALUE for a variable, so a program path holding '=' runs unshimmed.
-      const shim = canShim() && !file.includes('=');
-      const [command, args] = shim ? ['/bin/sh', ['-c', SHIM, SHIM_NAME, file, ...plan.args]] : [file, plan.args];
+      // sh puts PWD in its children's environment; the program gets the task's environment only.
+      const envArgs = input.env['PWD'] === undefined ? ['-u', 'PWD', '--'] : ['--'];
+      const [command, args] = shim ? ['/bin/sh', ['-c', SHIM, SHIM_NAME, ...envArgs, file, ...plan.args]] : [file, plan.args];
       child = spawn(command, args, {
         cwd: input.cwd,
         env: input.env,
@@ -119,7 +121,7 @@ export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProc
       });
     });
     child.on('error', () => undefined); // later errors are failed kill() calls; signals go through process.kill
-    resolve({
+    const proc: TaskProcess = {
       pid,
       procStartTime,
       exited,
@@ -127,7 +129,11 @@ export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProc
         watching = false;
         child.unref();
       },
-    });
+    };
+    // Until the shim's child has become the program, a signal to the group could be lost in sh's
+    // hands (a stop sent at once); the start is done when the program runs.
+    if (shim) void programRunning(pid).then(() => resolve(proc));
+    else resolve(proc);
   });
 }
 
@@ -142,12 +148,19 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
  * The program a spawn would run: `file` itself when it names a path (relative to `cwd`), else the
  * first executable regular file of that name on PATH, as execvp looks. Throws ENOENT or EACCES.
  */
-export function resolveExecutable(file: string, cwd: string, searchPath: string): string {
+export function resolveExecutable(file: string, cwd: string, searchPath: string, user?: { uid: number; gid: number }): string {
   const usable = (candidate: string): boolean => {
     try {
-      if (!statSync(candidate).isFile()) return false;
-      accessSync(candidate, fsConstants.X_OK);
-      return true;
+      const st = statSync(candidate);
+      if (!st.isFile()) return false;
+      if (!user) {
+        accessSync(candidate, fsConstants.X_OK);
+        return true;
+      }
+      // As `--user` would find it (its own and its primary group's bits; root needs one x bit).
+      if (user.uid === 0) return (st.mode & 0o111) !== 0;
+      const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
+      return (st.mode & bit) !== 0;
     } catch {
       return false;
     }
@@ -163,6 +176,16 @@ export function resolveExecutable(file: string, cwd: string, searchPath: string)
     if (usable(candidate)) return candidate;
   }
   throw Object.assign(new Error(`${file}: not found`), { code: 'ENOENT' });
+}
+
+/** Resolves once the shim's child runs the task's program (exec'd past sh and env), or is gone; 500 ms at most. */
+async function programRunning(shimPid: number): Promise<void> {
+  const end = Date.now() + 500;
+  while (Date.now() < end) {
+    const state = shimChildState(shimPid);
+    if (state !== 'starting') return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 /** The status a task's shim wrote, or null when it wrote none (killed, or a task started before shims). */
