@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeEngine, run, runWithIo } from '../test-support/fake-engine';
 import { buildService } from '../test-support/swarm-builders';
-import { normalizeIp, parseGenericResources, parseMount } from './service-parse';
+import { normalizeIp, parseGenericResources, parseMount } from './service-container-parse';
 
 const usage = (cmd: 'create' | 'update'): string =>
   `\n\nUsage:  shoal service ${cmd} ${cmd === 'create' ? '[OPTIONS] IMAGE [COMMAND] [ARG...]' : '[OPTIONS] SERVICE'}\n\nRun 'shoal service ${cmd} --help' for more information\n`;

@@ -20,22 +20,7 @@ import type { Flags, FlagSpec } from '../command-kit';
 import { parseGoDuration } from '../format/go-duration';
 import { readFileGo } from '../format/go-fs';
 import {
-  type CredentialSpec,
-  type MountConfig,
-  type Ulimit,
-  effectiveCapabilities,
   kvToMap,
-  parseConfigRef,
-  parseCredentialSpec,
-  parseGenericResources,
-  parseMount,
-  parseSecretRef,
-  parseUlimit,
-  swarmHosts,
-  validateDnsSearch,
-  validateExtraHost,
-  validateGenericResource,
-  validateIpAddress,
   parseFloat32,
   parseNanoCpus,
   parseNetworkAttachment,
@@ -47,6 +32,23 @@ import {
   validateEnv,
   validateLabel,
 } from './service-parse';
+import {
+  type CredentialSpec,
+  type MountConfig,
+  type Ulimit,
+  effectiveCapabilities,
+  parseConfigRef,
+  parseCredentialSpec,
+  parseGenericResources,
+  parseMount,
+  parseSecretRef,
+  parseUlimit,
+  swarmHosts,
+  validateDnsSearch,
+  validateExtraHost,
+  validateGenericResource,
+  validateIpAddress,
+} from './service-container-parse';
 
 /** swarmkit's api/defaults/service.go, which docker fills in when a group of flags is used. */
 export const DEFAULT_UPDATE_CONFIG: Readonly<UpdateConfig> = {

@@ -4,7 +4,7 @@
 import type { Flags } from '../command-kit';
 import type { EngineApi } from '@shoal/api';
 import { credentialSpecFlag, parsedList, type ContainerSpecX } from './service-opts';
-import type { ConfigRef, SecretRef } from './service-parse';
+import type { ConfigRef, SecretRef } from './service-container-parse';
 
 /** ParseSecrets: one reference per target file; every name must exist. */
 export async function resolveSecrets(client: EngineApi, requested: readonly SecretRef[]): Promise<SecretRef[]> {

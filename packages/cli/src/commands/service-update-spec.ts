@@ -3,19 +3,21 @@
 import type { EndpointMode, GenericResource, HealthConfig, NetworkAttachmentConfig, PortConfig, ServiceSpec, TaskSpec } from '@shoal/api';
 import type { Flags, FlagSpec } from '../command-kit';
 import {
-  capabilitySet,
   kvToMap,
-  parseGenericResources,
   parseNetworkAttachment,
   parsePlacementPref,
   parsePublish,
   shlexSplit,
-  swarmHosts,
   validateEnv,
   validateLabel,
+} from './service-parse';
+import {
+  capabilitySet,
+  parseGenericResources,
+  swarmHosts,
   type MountConfig,
   type Ulimit,
-} from './service-parse';
+} from './service-container-parse';
 import {
   CONTAINER_FLAG_PARSERS,
   dedupeEnv,
