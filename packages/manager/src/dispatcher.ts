@@ -281,45 +281,30 @@ export class Dispatcher {
     return { periodMs: this.periodMs() };
   }
 
-  /** Nodes this leader has not heard from yet are "unknown"; one that has (its session's write) is left alone. */
+  /**
+   * Nodes this leader has not heard from yet are "unknown", in one write; a node whose session's
+   * "ready" crossed it makes the write stale, and it is made again without that node.
+   */
   private async markUnknown(ids: readonly string[]): Promise<void> {
-    // One write for them all (a large swarm's failover should not queue a commit per node); if a
-    // node changed meanwhile (its session's write), one write each.
-    const unheard = () => ids.map((id) => this.deps.store.memory.get('node', id)).filter((n): n is NodeObject => n !== undefined && n.status.state === 'ready' && !this.heardFrom.has(n.id));
-    const nodes = unheard();
-    if (nodes.length === 0) return;
-    try {
-      await this.deps.store.commit(nodes.map((n) => updateOp('node', { ...n, status: { ...n.status, state: 'unknown' as const, message: UNKNOWN_AFTER_LEADER_CHANGE } }, n.version)));
+    for (let attempt = 0; attempt < 3 && this.active; attempt++) {
+      const nodes = ids
+        .map((id) => this.deps.store.memory.get('node', id))
+        .filter((n): n is NodeObject => n !== undefined && n.status.state === 'ready' && !this.heardFrom.has(n.id));
+      if (nodes.length === 0) return;
+      const status = (n: NodeObject) => ({ ...n.status, state: 'unknown' as const, message: UNKNOWN_AFTER_LEADER_CHANGE });
+      try {
+        await this.deps.store.commit(nodes.map((n) => updateOp('node', { ...n, status: status(n) }, n.version)));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'OUT_OF_SEQUENCE') continue;
+        this.deps.logger.debug({ err }, 'could not mark nodes unknown');
+        return;
+      }
       // Sessions set up while the write was on its way: those nodes are ready, then.
       for (const n of nodes) {
         const now = this.deps.store.memory.get('node', n.id);
         if (now && this.heardFrom.has(n.id)) void this.markReady(now, now.description);
       }
       return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'OUT_OF_SEQUENCE') {
-        this.deps.logger.debug({ err }, 'could not mark nodes unknown');
-        return;
-      }
-    }
-    for (const id of unheard().map((n) => n.id)) {
-      for (let attempt = 0; attempt < 3 && this.active; attempt++) {
-        const current = this.deps.store.memory.get('node', id);
-        if (!current || current.status.state !== 'ready' || this.heardFrom.has(id)) break;
-        const status = { ...current.status, state: 'unknown' as const, message: UNKNOWN_AFTER_LEADER_CHANGE };
-        try {
-          await this.deps.store.commit([updateOp('node', { ...current, status }, current.version)]);
-          // Its session may have been set up while this write was on its way: it is ready, then.
-          const now = this.deps.store.memory.get('node', id);
-          if (now && this.heardFrom.has(id)) void this.markReady(now, now.description);
-          break;
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'OUT_OF_SEQUENCE') {
-            this.deps.logger.debug({ err, nodeId: id }, 'could not mark node unknown');
-            break;
-          }
-        }
-      }
     }
   }
 

@@ -25,7 +25,7 @@ import { prepareNginx } from './nginx';
 import { lookupUser } from './user';
 import { closeQuietly, makeFifos, openTaskEnds, OutputPump } from './output-pump';
 import type { PortAllocator } from './ports';
-import { isSameProcessAlive, shimChild, signalGroup } from './proc';
+import { isSameProcessAlive, signalGroup } from './proc';
 import { readStateFile, writeStateFile, type TaskStateRecord } from './state-file';
 import { adoptedExit, EXIT_FILE, spawnTask, UNKNOWN_EXIT, watchAdopted, type TaskProcess } from './task-process';
 
@@ -153,7 +153,7 @@ export class ProcessTaskController implements TaskController {
   }
 
   status(): TaskRuntimeStatus {
-    const mainPid = this.mainPid();
+    const mainPid = this.state === 'running' ? this.proc?.mainPid : undefined;
     return {
       state: this.state,
       ...(this.proc ? { pid: this.proc.pid } : {}),
@@ -163,15 +163,6 @@ export class ProcessTaskController implements TaskController {
       ...(this.exit ? { exitCode: this.exit.exitCode } : {}),
     };
   }
-
-  /** The program under the task's shim while it runs (looked up once). */
-  private mainPid(): number | undefined {
-    if (this.state !== 'running' || !this.proc) return undefined;
-    // Kept once found; not found yet (the shim has not forked) or not a shim: asked again next time.
-    if (this.program?.shim !== this.proc.pid || this.program.pid === undefined) this.program = { shim: this.proc.pid, pid: shimChild(this.proc.pid) };
-    return this.program.pid;
-  }
-  private program: { shim: number; pid: number | undefined } | undefined;
 
   endpoint(): TaskEndpoint | null {
     return this.state === 'running' && this.port !== undefined ? { port: this.port } : null;

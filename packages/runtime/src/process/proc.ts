@@ -64,30 +64,22 @@ export function signalGroup(pgid: number, leaderStartTime: string, signal: NodeJ
   }
 }
 
-/** The program a task's shim (`sh -c … shoal-task program…`) runs: its child; undefined for anything else. */
-export function shimChild(pid: number): number | undefined {
-  try {
-    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[3] !== SHIM_NAME) return undefined;
-    const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    return child ? Number(child) : undefined;
-  } catch {
-    return undefined; // gone, or the kernel lists no children
-  }
-}
+/** How far a task's shim (`sh -c … shoal-task program…`) is in starting its program. */
+export type ShimProgram = { state: 'not-a-shim' | 'starting' | 'gone' } | { state: 'running'; pid: number };
 
 /**
- * Where a task's shim is in starting its program: 'starting' while it has not forked yet or its
- * child is still sh or env, 'running' once the child is the program, 'gone' if there is no shim or child.
+ * 'starting' while the shim has not forked yet or its child is still sh or env; 'running' with the
+ * program's PID once the child is the program; 'gone' when neither is there any more.
  */
-export function shimChildState(pid: number): 'starting' | 'running' | 'gone' {
+export function shimProgram(pid: number): ShimProgram {
   try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    if (children === '') return readProcStatSync(pid)?.state === 'Z' ? 'gone' : 'starting';
-    const child = children.split(/\s+/)[0];
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[3] !== SHIM_NAME) return { state: 'not-a-shim' };
+    const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    if (!child) return { state: readProcStatSync(pid)?.state === 'Z' ? 'gone' : 'starting' };
     const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
-    return argv[3] === SHIM_NAME || argv[0] === '/usr/bin/env' ? 'starting' : 'running';
+    return argv[3] === SHIM_NAME || argv[0] === '/usr/bin/env' ? { state: 'starting' } : { state: 'running', pid: Number(child) };
   } catch {
-    return 'gone';
+    return { state: 'gone' };
   }
 }
 

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { ExecutableNotFoundError, StartFailedError } from '../errors';
 import type { ExitStatus } from '../types';
 import type { LaunchPlan } from './launch';
-import { isSameProcessAlive, readProcStatSync, shimChildState, SHIM_NAME } from './proc';
+import { isSameProcessAlive, readProcStatSync, shimProgram, SHIM_NAME } from './proc';
 
 export const UNKNOWN_EXIT = 'exit status unknown: the task was not started by this agent process';
 
@@ -60,6 +60,8 @@ export interface TaskProcess {
   /** Also the process group id: every task leads its own group. */
   readonly pid: number;
   readonly procStartTime: string;
+  /** The task's program under the shim, once it runs: the PID Docker reports for a container. */
+  readonly mainPid?: number;
   /** Resolves when the group leader has exited. */
   readonly exited: Promise<ExitStatus>;
   /** Stop watching; the process keeps running (agent shutting down). */
@@ -121,19 +123,20 @@ export function spawnTask(plan: LaunchPlan, input: SpawnInput): Promise<TaskProc
       });
     });
     child.on('error', () => undefined); // later errors are failed kill() calls; signals go through process.kill
-    const proc: TaskProcess = {
+    const proc = (mainPid: number | undefined): TaskProcess => ({
       pid,
       procStartTime,
+      ...(mainPid !== undefined ? { mainPid } : {}),
       exited,
       detach: () => {
         watching = false;
         child.unref();
       },
-    };
+    });
     // Until the shim's child has become the program, a signal to the group could be lost in sh's
     // hands (a stop sent at once); the start is done when the program runs.
-    if (shim) void programRunning(pid).then(() => resolve(proc));
-    else resolve(proc);
+    if (shim) void programRunning(pid).then((mainPid) => resolve(proc(mainPid)));
+    else resolve(proc(undefined));
   });
 }
 
@@ -178,14 +181,16 @@ export function resolveExecutable(file: string, cwd: string, searchPath: string,
   throw Object.assign(new Error(`${file}: not found`), { code: 'ENOENT' });
 }
 
-/** Resolves once the shim's child runs the task's program (exec'd past sh and env), or is gone; 500 ms at most. */
-async function programRunning(shimPid: number): Promise<void> {
+/** The program's PID once the shim's child runs it (exec'd past sh and env); undefined if it is gone first or after 500 ms. */
+async function programRunning(shimPid: number): Promise<number | undefined> {
   const end = Date.now() + 500;
   while (Date.now() < end) {
-    const state = shimChildState(shimPid);
-    if (state !== 'starting') return;
+    const program = shimProgram(shimPid);
+    if (program.state === 'running') return program.pid;
+    if (program.state !== 'starting') return undefined;
     await new Promise((r) => setTimeout(r, 1));
   }
+  return undefined;
 }
 
 /** The status a task's shim wrote, or null when it wrote none (killed, or a task started before shims). */
@@ -224,6 +229,7 @@ export function adoptedExit(exitFile: string): ExitStatus {
 }
 
 export function watchAdopted(pid: number, procStartTime: string, pollIntervalMs: number, exitFile: string): TaskProcess {
+  const program = shimProgram(pid);
   let timer: NodeJS.Timeout | undefined;
   let watching = true;
   const exited = new Promise<ExitStatus>((done) => {
@@ -240,6 +246,7 @@ export function watchAdopted(pid: number, procStartTime: string, pollIntervalMs:
   return {
     pid,
     procStartTime,
+    ...(program.state === 'running' ? { mainPid: program.pid } : {}),
     exited,
     detach: () => {
       watching = false;
