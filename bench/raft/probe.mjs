@@ -6,7 +6,7 @@
 //   SNAP=1000000000 node bench/raft/probe.mjs   # the swarm's snapshot interval (Raft.SnapshotInterval)
 //   AUTOLOCK=1 node bench/raft/probe.mjs        # autolock on: raft records and snapshots sealed at rest
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
-//   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order
+//   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order; LAT_AT=1: "<ms since the first write> <latency>"
 //   KEEP_LOGS=/tmp/run1                         # keeps each manager's shoald.log and raft/ directory
 //   THREADS=1                                   # the leader's main thread apart (CPU and wake-ups per write); THREADS=all: every thread
 // Each manager's CPU time (user + system, from /proc) per write and its resident memory at the end
@@ -45,6 +45,7 @@ try {
       await waitFor(() => n.logs().includes('raft data now encrypted at rest'), { timeoutMs: 10_000, what: `${n.name} sealing` });
     }
   }
+  if (process.env.IDLE) await new Promise((r) => setTimeout(r, Number(process.env.IDLE) * 1000)); // IDLE=S: the cluster idles S seconds before the writes
   const agent = new http.Agent({ keepAlive: true });
   // CPU time (user + system, ms) of each manager process over the writes, from /proc.
   const cpuOf = (pid) => {
@@ -85,6 +86,8 @@ try {
   };
   const threads0 = process.env.THREADS ? threadsOf(leader.pid) : null;
   const lat = [];
+  const doneAt = process.env.LAT_AT ? [] : null;
+  const start = process.hrtime.bigint();
   const t0 = Date.now();
   await Promise.all(
     Array.from({ length: C }, async (_, c) => {
@@ -104,6 +107,7 @@ try {
           req.end(body);
         });
         lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (doneAt) doneAt.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
     }),
   );
@@ -130,7 +134,7 @@ try {
     }
     console.log('leader threads, CPU µs / times woken per write:', [...byName].filter(([, [v, w]]) => v > 0 || w > 0).map(([k, [v, w]]) => `${k} ${Math.round((v * 1000) / N)} / ${(w / N).toFixed(2)}`).join(', '));
   }
-  if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, lat.join('\n'));
+  if (process.env.LAT_OUT) fs.writeFileSync(process.env.LAT_OUT, (doneAt ? lat.map((l, i) => `${doneAt[i].toFixed(2)} ${l.toFixed(3)}`) : lat).join('\n'));
   lat.sort((a, b) => a - b);
   const at = (p) => lat[Math.floor(p * lat.length)].toFixed(2);
   console.log(`managers ${M}, clients ${C}, writes ${N}: ${Math.round((1000 * N) / wall)} writes/s, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms; CPU µs per write: ${cpu.join(', ')}; RSS MiB: ${rss.join(', ')}; context switches per write (woken/preempted): ${switches.join(', ')}; read/write system calls per write: ${syscalls.join(', ')}`);

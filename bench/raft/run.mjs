@@ -2,11 +2,17 @@
 // Raft commit throughput/latency and leader failover: 3 Shoal managers (real shoald
 // processes, fsync on) side by side with a 3-member etcd 3.4 cluster (Debian
 // etcd-server), both driven by the same Node client over HTTP keep-alive.
-//   node bench/raft/run.mjs [--seconds 10] [--failovers 20] [--warmup 0]
+//   node bench/raft/run.mjs [--seconds 10] [--slices 5] [--failovers 20] [--warmup 0]
+// Both clusters run at once and take turns: each load phase is cut into --slices slices, and
+// the systems alternate slice by slice (the first of each round alternates too), so a drift of
+// the shared machine's speed, which can reach 2x within minutes here, falls on both alike.
+// Failover kills alternate the same way.
 // --warmup S first drives S seconds of unmeasured single-client writes into each system (a
 // fresh Node process runs its commit path on unoptimized code for its first ~1,500 writes).
 // --snapshot-every N gives both systems the same snapshot policy (Shoal's Raft.SnapshotInterval,
 // etcd's --snapshot-count); without it each runs its default (10,000 and 100,000 entries).
+// --compare '<node options>' adds a second Shoal cluster whose daemons run with those Node
+// options (an A/B of one change under the same interleaving), e.g. --compare '--max-lazy'.
 // A Shoal write is `POST /services/create` (a 0-replica service: one Raft entry);
 // an etcd write is `POST /v3/kv/put`. Results are printed as markdown.
 import { spawn, execFileSync } from 'node:child_process';
@@ -23,9 +29,11 @@ const { startCluster } = require(path.join(root, 'packages/testkit/dist/core.js'
 
 const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null)).filter(Boolean));
 const SECONDS = Number(args.seconds ?? 10);
+const SLICES = Math.max(1, Number(args.slices ?? 5));
 const FAILOVERS = Number(args.failovers ?? 20);
 const WARMUP = Number(args.warmup ?? 0);
 const SNAPSHOT_EVERY = args['snapshot-every'] === undefined ? undefined : Number(args['snapshot-every']);
+const COMPARE = args.compare;
 const CONCURRENCY = 64;
 
 const pct = (xs, p) => {
@@ -48,21 +56,20 @@ function request(opts, body, timeoutMs = 5000) {
   });
 }
 
-/** Runs `write` sequentially (1 client) or concurrently for `seconds`; returns ops/s and latencies. */
-async function drive(write, clients, seconds = SECONDS) {
+/** Runs `write` sequentially (1 client) or concurrently for `seconds`; returns the writes done and their latencies. */
+async function drive(write, clients, seconds) {
   const lat = [];
-  let ok = 0;
   let failed = 0;
   const errors = new Map();
+  const t0 = process.hrtime.bigint();
   const end = Date.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let i = 0; Date.now() < end; i++) {
-        const t0 = process.hrtime.bigint();
+        const t = process.hrtime.bigint();
         try {
           await write(`${c}-${i}`);
-          lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          ok++;
+          lat.push(Number(process.hrtime.bigint() - t) / 1e6);
         } catch (err) {
           failed++;
           const msg = String(err?.message ?? err).slice(0, 200);
@@ -71,7 +78,24 @@ async function drive(write, clients, seconds = SECONDS) {
       }
     }),
   );
-  return { rate: ok / seconds, p50: pct(lat, 50), p99: pct(lat, 99), failed, errors: Object.fromEntries(errors) };
+  return { ok: lat.length, ms: Number(process.hrtime.bigint() - t0) / 1e6, lat, failed, errors };
+}
+
+/** Slices of one phase put together: the rate over the time they took, percentiles over all their writes. */
+function phase(slices) {
+  const ok = slices.reduce((n, s) => n + s.ok, 0);
+  const ms = slices.reduce((n, s) => n + s.ms, 0);
+  const lat = slices.flatMap((s) => s.lat);
+  const errors = {};
+  for (const s of slices) for (const [k, v] of s.errors) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    rate: (ok * 1000) / ms,
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    failed: slices.reduce((n, s) => n + s.failed, 0),
+    errors,
+    slices: slices.map((s) => Math.round((s.ok * 1000) / s.ms)),
+  };
 }
 
 // ---------------- Shoal ----------------
@@ -106,32 +130,39 @@ async function shoalLeader(cluster) {
   return undefined;
 }
 
-async function benchShoal() {
-  const cluster = await startCluster({ size: 3, managers: 3, baseIp: '127.0.40.', names: ['m1', 'm2', 'm3'] });
+/** A running 3-manager Shoal cluster, as one of the systems the phases alternate between. */
+async function startShoal(name, baseIp, nodeArgs = []) {
+  const cluster = await startCluster({ size: 3, managers: 3, baseIp, names: ['m1', 'm2', 'm3'], daemon: { nodeArgs } });
   try {
     const leader = await shoalLeader(cluster);
     if (SNAPSHOT_EVERY !== undefined) {
       const swarm = await leader.api.get('/v1.41/swarm');
       await leader.api.post(`/v1.41/swarm/update?version=${swarm.Version.Index}`, { ...swarm.Spec, Raft: { ...swarm.Spec.Raft, SnapshotInterval: SNAPSHOT_EVERY } });
     }
-    if (WARMUP > 0) await drive(shoalWriter(leader), 1, WARMUP);
-    const seq = await drive(shoalWriter(leader), 1);
-    const conc = await drive(shoalWriter(leader), CONCURRENCY);
-    const failover = [];
-    for (let i = 0; i < FAILOVERS; i++) {
+  } catch (err) {
+    await cluster.stopAll();
+    throw err;
+  }
+  return {
+    name,
+    async writer() {
+      return shoalWriter(await waitLeader(() => shoalLeader(cluster)));
+    },
+    async failover(i) {
       const lead = await waitLeader(() => shoalLeader(cluster));
       const other = cluster.nodes.find((n) => n !== lead && n.running);
       const write = shoalWriter(other, 300);
       await lead.kill('SIGKILL');
-      failover.push(await timeToWrite(write, `f${i}`));
+      const ms = await timeToWrite(write, `f${i}`);
       await lead.restart();
       await waitHealthy(async () => (await cluster.manager.api.get('/v1.41/nodes')).filter((n) => n.ManagerStatus?.Reachability === 'reachable').length === 3);
-    }
-    return { seq, conc, failover };
-  } finally {
-    await cluster.stopAll();
-    fs.rmSync(cluster.dataRoot, { recursive: true, force: true }); // testkit removes it only inside vitest
-  }
+      return ms;
+    },
+    async stop() {
+      await cluster.stopAll();
+      fs.rmSync(cluster.dataRoot, { recursive: true, force: true }); // testkit removes it only inside vitest
+    },
+  };
 }
 
 /** Time from now until `write` first succeeds (bounded: 30 s). */
@@ -210,48 +241,89 @@ async function etcdLeader(members) {
   return undefined;
 }
 
-async function benchEtcd() {
+/** A running 3-member etcd cluster, as one of the systems the phases alternate between. */
+async function startEtcdCluster() {
   ensureEtcd();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-etcd-'));
-  const cluster = [1, 2, 3].map((i) => `e${i}=http://127.0.41.${i}:2380`).join(',');
-  let members = [1, 2, 3].map((i) => startEtcd(dir, i, cluster));
+  const initial = [1, 2, 3].map((i) => `e${i}=http://127.0.41.${i}:2380`).join(',');
+  let members = [1, 2, 3].map((i) => startEtcd(dir, i, initial));
+  const stop = () => {
+    for (const m of members) if (m.child.exitCode === null) m.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   try {
-    const leader = await waitLeader(() => etcdLeader(members));
-    if (WARMUP > 0) await drive(etcdWriter(leader), 1, WARMUP);
-    const seq = await drive(etcdWriter(leader), 1);
-    const conc = await drive(etcdWriter(leader), CONCURRENCY);
-    const failover = [];
-    for (let i = 0; i < FAILOVERS; i++) {
+    await waitLeader(() => etcdLeader(members));
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return {
+    name: 'etcd 3.4 (3 members)',
+    async writer() {
+      return etcdWriter(await waitLeader(() => etcdLeader(members)));
+    },
+    async failover(i) {
       const lead = await waitLeader(() => etcdLeader(members));
       const other = members.find((m) => m !== lead && m.running);
       const write = etcdWriter(other, 300);
       lead.child.kill('SIGKILL');
       lead.running = false;
-      failover.push(await timeToWrite(write, `f${i}`));
+      const ms = await timeToWrite(write, `f${i}`);
       await new Promise((r) => (lead.child.exitCode !== null || lead.child.signalCode !== null ? r() : lead.child.once('exit', r)));
-      const restarted = startEtcd(dir, lead.i, cluster, 'existing');
+      const restarted = startEtcd(dir, lead.i, initial, 'existing');
       members = members.map((m) => (m === lead ? restarted : m));
       await waitHealthy(async () => {
         const res = await request({ host: restarted.ip, port: 2379, path: '/v3/maintenance/status', method: 'POST' }, '{}');
         return res.status === 200 && JSON.parse(res.body).leader !== undefined;
       });
-    }
-    return { seq, conc, failover };
-  } finally {
-    for (const m of members) if (m.child.exitCode === null) m.child.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
+      return ms;
+    },
+    async stop() {
+      stop();
+    },
+  };
+}
+
+/** The systems in turn: round r starts with system r mod n, so none is always first. */
+const inTurn = (systems, r) => systems.map((_, k) => systems[(r + k) % systems.length]);
+
+/** One load phase, `seconds` per system, cut into SLICES turns. */
+async function loadPhase(systems, clients, seconds) {
+  const slices = new Map(systems.map((s) => [s, []]));
+  for (let r = 0; r < SLICES; r++) {
+    for (const sys of inTurn(systems, r)) slices.get(sys).push(await drive(await sys.writer(), clients, seconds / SLICES));
   }
+  return new Map(systems.map((s) => [s, phase(slices.get(s))]));
 }
 
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 0) : '—');
-const shoal = await benchShoal();
-console.log('shoal done', JSON.stringify({ seq: shoal.seq, conc: shoal.conc, failover: shoal.failover }));
-const etcd = await benchEtcd();
-console.log(`\n| system | sequential writes/s | p50 ms | p99 ms | ${CONCURRENCY} clients writes/s | p50 ms | p99 ms | failover p50 ms | p95 ms |`);
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const [name, r] of [['Shoal (3 managers)', shoal], ['etcd 3.4 (3 members)', etcd]]) {
-  console.log(
-    `| ${name} | ${fmt(r.seq.rate)} | ${fmt(r.seq.p50)} | ${fmt(r.seq.p99)} | ${fmt(r.conc.rate)} | ${fmt(r.conc.p50)} | ${fmt(r.conc.p99)} | ${fmt(pct(r.failover, 50))} | ${fmt(pct(r.failover, 95))} |`,
-  );
+const systems = [];
+try {
+  systems.push(await startShoal('Shoal (3 managers)', '127.0.40.'));
+  if (COMPARE) systems.push(await startShoal(`Shoal, daemons with \`${COMPARE}\``, '127.0.43.', COMPARE.split(' ').filter(Boolean)));
+  systems.push(await startEtcdCluster());
+  if (WARMUP > 0) await loadPhase(systems, 1, WARMUP);
+  const seq = await loadPhase(systems, 1, SECONDS);
+  const conc = await loadPhase(systems, CONCURRENCY, SECONDS);
+  const failover = new Map(systems.map((s) => [s, []]));
+  for (let i = 0; i < FAILOVERS; i++) for (const sys of inTurn(systems, i)) failover.get(sys).push(await sys.failover(i));
+  for (const sys of systems) console.log(sys.name, JSON.stringify({ seq: seq.get(sys), conc: conc.get(sys), failover: failover.get(sys) }));
+
+  console.log(`\n| system | sequential writes/s | p50 ms | p99 ms | ${CONCURRENCY} clients writes/s | p50 ms | p99 ms | failover p50 ms | p95 ms |`);
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const sys of systems) {
+    const [s, c, f] = [seq.get(sys), conc.get(sys), failover.get(sys)];
+    console.log(`| ${sys.name} | ${fmt(s.rate)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(c.rate)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(pct(f, 50))} | ${fmt(pct(f, 95))} |`);
+  }
+  console.log('\nEach slice in turn (writes/s):\n');
+  for (const sys of systems) console.log(`- ${sys.name}: sequential ${seq.get(sys).slices.join(', ')}; ${CONCURRENCY} clients ${conc.get(sys).slices.join(', ')}`);
+  const base = systems[systems.length - 1];
+  for (const sys of systems.slice(0, -1)) {
+    console.log(`- ${sys.name} / ${base.name}: sequential ${Math.round((100 * seq.get(sys).rate) / seq.get(base).rate)} %, ${CONCURRENCY} clients ${Math.round((100 * conc.get(sys).rate) / conc.get(base).rate)} %`);
+  }
+  const failed = systems.flatMap((sys) => [seq.get(sys), conc.get(sys)].filter((p) => p.failed > 0).map((p) => `${sys.name}: ${p.failed} failed writes ${JSON.stringify(p.errors)}`));
+  if (failed.length > 0) console.log(`\nFailed writes: ${failed.join('; ')}`);
+  console.log(`\n${SECONDS}s per load phase and system in ${SLICES} alternating slices${WARMUP > 0 ? ` after ${WARMUP}s of unmeasured writes` : ''}${SNAPSHOT_EVERY === undefined ? '' : `, both snapshotting every ${SNAPSHOT_EVERY} entries`}, ${FAILOVERS} leader kills each, alternating (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);
+} finally {
+  for (const sys of systems) await sys.stop();
 }
-console.log(`\n${SECONDS}s per load phase${WARMUP > 0 ? ` after ${WARMUP}s of unmeasured writes` : ''}${SNAPSHOT_EVERY === undefined ? '' : `, both snapshotting every ${SNAPSHOT_EVERY} entries`}, ${FAILOVERS} leader kills (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);

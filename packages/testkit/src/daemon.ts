@@ -32,6 +32,8 @@ export interface StartDaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** Appended to the daemon's command line. */
   extraArgs?: readonly string[];
+  /** Node options for the daemon's process, after those of $SHOAL_DAEMON_NODE_ARGS (e.g. one benchmark's variant). */
+  nodeArgs?: readonly string[];
   /** `--log-level`; default $SHOAL_TEST_LOG_LEVEL or `info`. */
   logLevel?: string;
   /** Daemon entry script; default $SHOAL_DAEMON_BIN or packages/daemon/dist/bin.js. */
@@ -185,6 +187,7 @@ class ShoalDaemon implements DaemonHandle {
       '--enable-source-maps',
       // e.g. SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the daemons of a run.
       ...(process.env['SHOAL_DAEMON_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      ...(this.options.nodeArgs ?? []),
       daemonScript(this.options.daemonScript),
       '--data-dir',
       this.dataDir,
