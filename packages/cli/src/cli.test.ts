@@ -103,6 +103,19 @@ describe('shoal against a fake daemon', () => {
     expect(i.out).toContain('Server:\n Swarm: active\n  NodeID: m1\n  Is Manager: true\n');
     expect(i.out).toContain('  Node Address: 127.0.0.1\n  Manager Addresses:\n   127.0.0.1:2377\n');
   });
+
+  it('renders info and version through --format, as scripts use them', async () => {
+    await startServer();
+    expect(await shoal(['-H', sock, 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.ClientInfo.Context}}'])).toEqual({ code: 0, out: 'active m1 default\n', err: '' });
+    expect(JSON.parse((await shoal(['-H', sock, 'info', '-f', 'json'])).out).Swarm.NodeID).toBe('m1');
+    expect(await shoal(['-H', sock, 'version', '--format', '{{.Client.Version}}/{{.Server.Version}}'])).toEqual({ code: 0, out: '0.1.0/0.1.0\n', err: '' });
+    const bad = await shoal(['-H', sock, 'info', '--format', '{{.Swarm'])
+    expect(bad.code).toBe(64);
+    expect(bad.err).toMatch(/^template parsing error: /);
+    // The client's part still renders without a daemon; the failure follows.
+    const down = await shoal(['-H', `unix://${dir}/none.sock`, 'info', '--format', '{{.ClientInfo.Version}}']);
+    expect(down).toEqual({ code: 1, out: '0.1.0\n', err: `Cannot connect to the Shoal daemon at unix://${dir}/none.sock. Is the shoald daemon running?\n` });
+  });
 });
 
 describe('command line handling', () => {

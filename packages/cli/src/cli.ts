@@ -2,7 +2,7 @@
 // docker's stderr text and exit status. Each command group registers itself
 // from its own file under commands/.
 import { Command, CommanderError } from 'commander';
-import { translateCommanderError, commandPath } from './command-kit';
+import { translateCommanderError, commandPath, dockerHelp, helpFlags } from './command-kit';
 import { registerNetworkCommands } from './commands/network';
 import { registerNodeCommands } from './commands/node';
 import { registerServiceCommands } from './commands/service';
@@ -45,8 +45,8 @@ export function buildProgram(io: CliIO, factory: ClientFactory): Command {
     // also lets `service create IMAGE [COMMAND] [ARG...]` keep flags after IMAGE
     // as arguments (pflag's SetInterspersed(false)).
     .enablePositionalOptions()
-    // Sub-commands inherit this: list them by name only, as docker does.
-    .configureHelp({ subcommandTerm: (c) => c.name(), sortSubcommands: true })
+    // Sub-commands inherit this: docker's help layout.
+    .configureHelp({ formatHelp: (cmd) => dockerHelp(cmd) })
     .exitOverride((err) => {
       throw translateCommanderError(program, err);
     })
@@ -63,6 +63,11 @@ export function buildProgram(io: CliIO, factory: ClientFactory): Command {
       }
       io.out(program.helpInformation());
     });
+  helpFlags(program, [
+    { name: 'debug', short: 'D', varname: '', usage: 'Enable debug mode' },
+    { name: 'host', short: 'H', varname: 'string', usage: 'Daemon socket to connect to (env SHOAL_HOST)' },
+    { name: 'version', short: 'v', varname: '', usage: 'Print version information and quit' },
+  ]);
   for (const register of GROUPS) register(program, ctx);
   return program;
 }

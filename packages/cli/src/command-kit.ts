@@ -5,6 +5,7 @@ import { Option, type Command, type CommanderError } from 'commander';
 import type { CliContext } from './context';
 import { FlagError, UsageError } from './errors';
 import { parseGoDuration } from './format/go-duration';
+import { formatHelp, helpColumns, subcommandsOf, type HelpFlag } from './help';
 
 export type ArgsRule = { kind: 'none' } | { kind: 'exact'; n: number } | { kind: 'min'; n: number };
 export const noArgs: ArgsRule = { kind: 'none' };
@@ -66,7 +67,85 @@ export interface LeafSpec {
 }
 
 const USE = Symbol('use');
-type WithUse = Command & { [USE]?: string };
+const FLAGS = Symbol('flags');
+type WithUse = Command & { [USE]?: string; [FLAGS]?: HelpFlag[] };
+
+/** pflag's name for a value of each kind (bools show none). */
+const VARNAME: Record<FlagKind, string> = { bool: '', optbool: '', string: 'string', list: 'list', duration: 'duration', int: 'int', uint: 'uint' };
+
+/**
+ * The value types docker/cli gives its flags where they are not a plain kind's (its own
+ * pflag.Value types), by flag name: one name has one type across docker's commands. Some print
+ * their empty value as a default, as pflag does for types it does not know.
+ */
+const DOCKER_VALUE_TYPES: Readonly<Record<string, { varname: string; defaultText?: string }>> = {
+  filter: { varname: 'filter' },
+  'listen-addr': { varname: 'node-addr' },
+  'external-ca': { varname: 'external-ca' },
+  'ca-cert': { varname: 'pem-file' },
+  'ca-key': { varname: 'pem-file' },
+  'data-path-port': { varname: 'uint32' },
+  'default-addr-pool-mask-length': { varname: 'uint32' },
+  'default-addr-pool': { varname: 'ipNetSlice', defaultText: '[]' },
+  'aux-address': { varname: 'map', defaultText: 'map[]' },
+  'ipam-opt': { varname: 'map', defaultText: 'map[]' },
+  opt: { varname: 'map', defaultText: 'map[]' },
+  gateway: { varname: 'strings' },
+  'ip-range': { varname: 'strings' },
+  subnet: { varname: 'strings' },
+  config: { varname: 'config' },
+  'config-add': { varname: 'config' },
+  secret: { varname: 'secret' },
+  'secret-add': { varname: 'secret' },
+  'credential-spec': { varname: 'credential-spec' },
+  entrypoint: { varname: 'command' },
+  args: { varname: 'command' },
+  'health-interval': { varname: 'duration' },
+  'health-start-interval': { varname: 'duration' },
+  'health-start-period': { varname: 'duration' },
+  'health-timeout': { varname: 'duration' },
+  'limit-cpu': { varname: 'decimal' },
+  'reserve-cpu': { varname: 'decimal' },
+  'limit-memory': { varname: 'bytes' },
+  'reserve-memory': { varname: 'bytes' },
+  mount: { varname: 'mount' },
+  'mount-add': { varname: 'mount' },
+  network: { varname: 'network' },
+  'network-add': { varname: 'network' },
+  'placement-pref': { varname: 'pref' },
+  'placement-pref-add': { varname: 'pref' },
+  'placement-pref-rm': { varname: 'pref' },
+  publish: { varname: 'port' },
+  'publish-add': { varname: 'port' },
+  'publish-rm': { varname: 'port' },
+  'rollback-max-failure-ratio': { varname: 'float' },
+  'update-max-failure-ratio': { varname: 'float' },
+  ulimit: { varname: 'ulimit', defaultText: '[]' },
+  'ulimit-add': { varname: 'ulimit', defaultText: '[]' },
+};
+
+/** A flag of a help screen, for commands whose flags are not FlagSpecs (the root's). */
+export function helpFlags(cmd: Command, flags: HelpFlag[]): void {
+  (cmd as WithUse)[FLAGS] = flags;
+}
+
+/** `--help` of any command, as docker prints it (set on the root; sub-commands inherit it). */
+export function dockerHelp(cmd: Command): string {
+  const aliases = cmd.aliases();
+  const parentPath = cmd.parent === null ? '' : `${commandPath(cmd.parent)} `;
+  return formatHelp(
+    {
+      useLine: useLine(cmd),
+      short: cmd.description(),
+      ...(aliases.length > 0 ? { aliases: [commandPath(cmd), ...aliases.map((a) => parentPath + a)].join(', ') } : {}),
+      flags: (cmd as WithUse)[FLAGS] ?? [],
+      ...subcommandsOf(cmd),
+      root: cmd.parent === null,
+      path: commandPath(cmd),
+    },
+    helpColumns(),
+  );
+}
 
 /** `shoal node promote` */
 export function commandPath(cmd: Command): string {
@@ -231,6 +310,20 @@ export function defineLeaf(parent: Command, ctx: CliContext, spec: LeafSpec): Co
   setup(cmd, spec.use, spec.short);
   for (const alias of spec.aliases ?? []) cmd.alias(alias);
   for (const f of spec.flags ?? []) addFlag(cmd, f);
+  helpFlags(
+    cmd,
+    (spec.flags ?? []).map((f) => {
+      const docker = DOCKER_VALUE_TYPES[f.name];
+      const defaultText = f.defaultText ?? docker?.defaultText;
+      return {
+        name: f.name,
+        ...(f.short === undefined ? {} : { short: f.short }),
+        varname: docker?.varname ?? VARNAME[f.kind],
+        usage: f.description,
+        ...(defaultText === undefined ? {} : { defaultText }),
+      };
+    }),
+  );
   // pflag's bools take a value only as `--flag=value`: a bare `--ipv6 NAME` leaves NAME an argument,
   // where commander would take it as the optional value. Bare optbool flags are given `=true` first.
   const optbools = new Set((spec.flags ?? []).filter((f) => f.kind === 'optbool').map((f) => `--${f.name}`));

@@ -9,6 +9,7 @@ import { INSPECT_ROOTS, inspectEach } from '../format/inspect-each';
 import { formatNetworkList, networkListFormat } from '../format/network-format';
 import { filtersFromFlags, parseFilterFlag } from './node';
 import { kvToMap, validateLabel } from './service-parse';
+import { FORMAT_HELP, INSPECT_FORMAT_HELP } from '../help';
 
 const PRUNE_WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
 const INGRESS_WARNING =
@@ -151,7 +152,7 @@ export function registerNetworkCommands(root: Command, ctx: CliContext): void {
     flags: [
       { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display network IDs' },
       { name: 'no-trunc', kind: 'bool', description: 'Do not truncate the output' },
-      { name: 'format', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'format', kind: 'string', description: FORMAT_HELP },
       { name: 'filter', short: 'f', kind: 'list', description: 'Provide filter values (e.g. "driver=bridge")', parse: parseFilterFlag },
     ],
     run: async (c, _args, flags) => {
@@ -166,7 +167,7 @@ export function registerNetworkCommands(root: Command, ctx: CliContext): void {
     short: 'Display detailed information on one or more networks',
     args: minArgs(1),
     flags: [
-      { name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'format', short: 'f', kind: 'string', description: INSPECT_FORMAT_HELP },
       { name: 'verbose', short: 'v', kind: 'bool', description: 'Verbose output for diagnostics' },
     ],
     run: (c, refs, flags) => runInspect(c, refs, flags.string('format') ?? '', flags.bool('verbose')),

@@ -7,6 +7,7 @@ import { MultiError, StatusError } from '../errors';
 import { INSPECT_ROOTS, inspectEach } from '../format/inspect-each';
 import { formatNodeList, nodeListFormat, prettyNode } from '../format/node-format';
 import { registerNodeUpdateCommands } from './node-update';
+import { FORMAT_HELP, INSPECT_FORMAT_HELP } from '../help';
 
 /** docker's opts.FilterOpt: `name=value`, name lower-cased, both trimmed. */
 export function parseFilterFlag(value: string): { name: string; value: string } {
@@ -86,7 +87,7 @@ export function registerNodeCommands(root: Command, ctx: CliContext): void {
     args: noArgs,
     flags: [
       { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display IDs' },
-      { name: 'format', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'format', kind: 'string', description: FORMAT_HELP },
       FILTER_FLAG,
     ],
     run: (c, _args, flags) =>
@@ -98,7 +99,7 @@ export function registerNodeCommands(root: Command, ctx: CliContext): void {
     short: 'Display detailed information on one or more nodes',
     args: minArgs(1),
     flags: [
-      { name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'format', short: 'f', kind: 'string', description: INSPECT_FORMAT_HELP },
       { name: 'pretty', kind: 'bool', description: 'Print the information in a human friendly format' },
     ],
     run: (c, args, flags) => runInspect(c, args, flags.bool('pretty') ? 'pretty' : (flags.string('format') ?? '')),

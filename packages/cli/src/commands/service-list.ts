@@ -9,6 +9,7 @@ import { formatServiceList, serviceListFormat } from '../format/service-format';
 import { prettyService } from '../format/service-pretty';
 import { FILTER_FLAG, filtersFromFlags } from './node';
 import { TASK_LIST_FLAGS, printTasks, resolveNodeFilter } from './task-print';
+import { FORMAT_HELP, INSPECT_FORMAT_HELP } from '../help';
 
 /** A reference that matched nothing; docker words these itself instead of passing the daemon's text on. */
 export class NoSuchObjectError extends Error {
@@ -112,7 +113,7 @@ export function registerServiceList(service: Command, ctx: CliContext): void {
     args: noArgs,
     flags: [
       { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display IDs' },
-      { name: 'format', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'format', kind: 'string', description: FORMAT_HELP },
       FILTER_FLAG,
     ],
     run: async (c, _args, flags) => {
@@ -152,7 +153,7 @@ export function registerServiceList(service: Command, ctx: CliContext): void {
     short: 'Display detailed information on one or more services',
     args: minArgs(1),
     flags: [
-      { name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' },
+      { name: 'format', short: 'f', kind: 'string', description: INSPECT_FORMAT_HELP },
       { name: 'pretty', kind: 'bool', description: 'Print the information in a human friendly format' },
     ],
     run: async (c, refs, flags) => {

@@ -50,9 +50,10 @@ function registerInit(swarm: Command, ctx: CliContext): void {
       LISTEN_ADDR_FLAG,
       ADVERTISE_ADDR_FLAG,
       DATA_PATH_ADDR_FLAG,
-      { name: 'data-path-port', kind: 'uint', description: 'Port number to use for data path traffic (1024 - 49151)' },
+      { name: 'data-path-port', kind: 'uint', description:
+        'Port number to use for data path traffic (1024 - 49151). If no value is set or is set to 0, the default port (4789) is used.' },
       { name: 'force-new-cluster', kind: 'bool', description: 'Force create a new cluster from current state' },
-      { name: 'autolock', kind: 'optbool', description: 'Enable manager autolocking' },
+      { name: 'autolock', kind: 'optbool', description: 'Enable manager autolocking (requiring an unlock key to start a stopped manager)' },
       AVAILABILITY_FLAG,
       { name: 'default-addr-pool', kind: 'list', description: 'default address pool in CIDR format', parse: parseCidrList },
       {

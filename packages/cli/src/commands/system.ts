@@ -1,11 +1,22 @@
 // `shoal info` and `shoal version` (docker/cli cli/command/system).
 import type { Command } from 'commander';
 import { DEFAULT_API_VERSION, type ComponentVersion, type SystemInfo, type SystemVersion } from '@shoal/api';
-import { defineLeaf, noArgs } from '../command-kit';
+import { defineLeaf, noArgs, type Flags } from '../command-kit';
 import { CLI_VERSION, type CliContext } from '../context';
 import { StatusError, describeError } from '../errors';
 import { bytesSize, humanDuration } from '../format/display';
 import { TabWriter } from '../format/tabwriter';
+import { parseFormat } from '../format/formatter';
+import { INSPECT_FORMAT_HELP } from '../help';
+
+/** A --format template, or docker's exit status 64 with its "template parsing error". */
+function compileFormat(format: string): ReturnType<typeof parseFormat> {
+  try {
+    return parseFormat(format === 'json' ? '{{json .}}' : format);
+  } catch (err) {
+    throw new StatusError(err instanceof Error ? err.message : String(err), 64);
+  }
+}
 
 /** Go's fmt.Println: operands joined by spaces. */
 const line = (...parts: Array<string | number | boolean>): string => `${parts.join(' ')}\n`;
@@ -77,7 +88,9 @@ export function serverSection(info: SystemInfo): string {
   return s;
 }
 
-async function runInfo(ctx: CliContext): Promise<void> {
+async function runInfo(ctx: CliContext, flags: Flags): Promise<void> {
+  const format = flags.string('format') ?? '';
+  if (format !== '') return runInfoFormat(ctx, format);
   ctx.io.out(`${clientSection()}\nServer:\n`);
   let info: SystemInfo;
   try {
@@ -89,6 +102,22 @@ async function runInfo(ctx: CliContext): Promise<void> {
   }
   ctx.io.out(`${serverSection(info)}\n`);
   for (const w of info.Warnings ?? []) ctx.io.err(`${w}\n`);
+}
+
+/** `info --format`: docker's template data is the server's info with the client's beside it. */
+async function runInfoFormat(ctx: CliContext, format: string): Promise<void> {
+  const tmpl = compileFormat(format);
+  const clientInfo = { Debug: false, Version: CLI_VERSION, Context: 'default', Plugins: [], Warnings: null };
+  let data: Record<string, unknown>;
+  let failure: unknown;
+  try {
+    data = { ...(await ctx.client().info()), ClientInfo: clientInfo };
+  } catch (err) {
+    failure = err;
+    data = { ClientInfo: clientInfo, ServerErrors: [describeError(err)] };
+  }
+  ctx.io.out(`${tmpl.execute(data)}\n`);
+  if (failure !== undefined) throw failure;
 }
 
 function engineComponent(v: SystemVersion): ComponentVersion {
@@ -138,7 +167,22 @@ export function formatVersion(apiVersion: string, server: SystemVersion | undefi
   return tw.flush();
 }
 
-async function runVersion(ctx: CliContext): Promise<void> {
+/** docker's clientVersion, as `version --format` sees it. */
+function clientVersion(apiVersion: string): Record<string, unknown> {
+  return {
+    Version: CLI_VERSION,
+    ApiVersion: apiVersion,
+    DefaultAPIVersion: DEFAULT_API_VERSION,
+    GoVersion: process.version,
+    Os: process.platform,
+    Arch: goArch(),
+    Context: 'default',
+  };
+}
+
+async function runVersion(ctx: CliContext, flags: Flags): Promise<void> {
+  const format = flags.string('format') ?? '';
+  const tmpl = format === '' ? undefined : compileFormat(format);
   const client = ctx.client();
   let server: SystemVersion | undefined;
   let failure: unknown;
@@ -148,7 +192,8 @@ async function runVersion(ctx: CliContext): Promise<void> {
     failure = err;
   }
   const apiVersion = failure === undefined ? await client.apiVersion() : DEFAULT_API_VERSION;
-  ctx.io.out(formatVersion(apiVersion, server));
+  if (tmpl === undefined) ctx.io.out(formatVersion(apiVersion, server));
+  else ctx.io.out(`${tmpl.execute({ Client: clientVersion(apiVersion), ...(server === undefined ? {} : { Server: server }) })}\n`);
   if (failure !== undefined) throw failure;
 }
 
@@ -157,12 +202,14 @@ export function registerSystemCommands(root: Command, ctx: CliContext): void {
     use: 'info [OPTIONS]',
     short: 'Display system-wide information',
     args: noArgs,
-    run: (c) => runInfo(c),
+    flags: [{ name: 'format', short: 'f', kind: 'string', description: INSPECT_FORMAT_HELP }],
+    run: (c, _args, flags) => runInfo(c, flags),
   });
   defineLeaf(root, ctx, {
     use: 'version [OPTIONS]',
     short: 'Show the Shoal version information',
     args: noArgs,
-    run: (c) => runVersion(c),
+    flags: [{ name: 'format', short: 'f', kind: 'string', description: INSPECT_FORMAT_HELP }],
+    run: (c, _args, flags) => runVersion(c, flags),
   });
 }
