@@ -176,4 +176,24 @@ describe('promote and demote', () => {
     expect(Object.keys(await labelsOf(survivor, 'worker1'))).toHaveLength(40);
     await survivor.cliOk(['node', 'update', '--label-add', 'afterforce=1', 'worker1']);
   });
+
+  it('promotes through a leader whose newest snapshot predates it (QA: the new manager stayed a learner)', async () => {
+    // After --force-new-cluster the survivor's snapshot names only itself; worker1, promoted
+    // next, catches up from it and leads once the survivor is demoted, its newest snapshot still
+    // that one, which does not name worker1. worker2, promoted again, restores it.
+    const survivor = cluster.byName('worker2');
+    const worker1 = cluster.byName('worker1');
+    // No snapshot from here on (the suite's interval is 20 entries), so that one stays the newest.
+    await survivor.cliOk(['swarm', 'update', '--snapshot-interval', '10000']);
+    await survivor.cliOk(['node', 'promote', 'worker1']);
+    await waitFor(async () => (await managerStatuses(survivor)).worker1 === 'reachable', { timeoutMs: 30_000, what: 'worker1 promoted' });
+    await survivor.cliOk(['node', 'demote', 'worker2']);
+    await waitFor(async () => {
+      const s = await managerStatuses(worker1).catch(() => ({}) as Record<string, string>);
+      return s.worker2 === '' && s.worker1 === 'Leader';
+    }, { timeoutMs: 20_000, what: 'worker2 demoted, worker1 leading' });
+    await worker1.cliOk(['node', 'promote', 'worker2']);
+    await waitFor(async () => (await managerStatuses(worker1)).worker2 === 'reachable', { timeoutMs: 20_000, what: 'worker2 a reachable manager again' });
+    await waitFor(async () => (await survivor.cli(['node', 'ls'], { timeoutMs: 5_000 })).code === 0, { timeoutMs: 20_000, what: 'worker2 answering as a manager' });
+  });
 });

@@ -310,7 +310,7 @@ export class RaftReplica implements Proposer, RaftView {
 
   private handle(rd: Ready): void {
     this.save(rd, rd.mustSync);
-    if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data, rd.snapshot.metadata.index, rd.snapshot.metadata.confState);
+    if (rd.snapshot) this.restoreSnapshot(rd.snapshot.data, rd.snapshot.metadata.index, rd.snapshot.metadata.confState, rd.softState?.lead ?? this.lead);
     // Apply before sending: the API calls waiting on these entries answer sooner, and nothing
     // sent here (commit notices, heartbeat answers) depends on what is applied.
     this.applyCommitted(rd);
@@ -418,11 +418,20 @@ export class RaftReplica implements Proposer, RaftView {
     this.options.onMembershipChange?.();
   }
 
-  private restoreSnapshot(data: Uint8Array, index: number, confState: ConfState): void {
+  private restoreSnapshot(data: Uint8Array, index: number, confState: ConfState, lead: string | null): void {
     const snap = this.snapshots.decode(data);
     this.options.store.restore(snap.store);
+    const known = new Map(this.peers);
     this.peers.clear();
     for (const [id, addr] of Object.entries(snap.peers)) this.peers.set(id, addr);
+    // A leader sends its newest snapshot, which names the addresses it knew when it was taken:
+    // it may predate the leader itself (a manager that joined later, or a cluster rebuilt by
+    // --force-new-cluster). A member, or the leader, the snapshot does not name keeps the address
+    // learned otherwise (the Join answer); without the leader's, a new member could never answer it.
+    for (const id of [...confState.voters, ...confState.learners, ...(lead === null ? [] : [lead])]) {
+      const addr = known.get(id);
+      if (addr !== undefined && !this.peers.has(id)) this.peers.set(id, addr);
+    }
     this.confState = confState;
     this.options.logger.info({ index }, 'installed raft snapshot');
     this.options.onMembershipChange?.();
