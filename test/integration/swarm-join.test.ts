@@ -76,6 +76,13 @@ describe('swarm init and join', () => {
     expect(again.stderr).toContain('This node is already part of a swarm');
     const init2 = await manager.cli(['swarm', 'init', '--advertise-addr', `${BASE}1`]);
     expect(init2.stderr).toContain('This node is already part of a swarm');
+    // On a worker, --force-new-cluster is refused as moby's errSwarmNotManager (QA).
+    const force = await w1.cli(['swarm', 'init', '--force-new-cluster']);
+    expect(force.code).toBe(1);
+    expect(force.stderr.trim()).toBe(
+      "Error response from daemon: This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
+    );
+    expect((await w1.ping()).swarm).toBe('active/worker');
     expect(await nodeIds(manager)).toEqual(before);
   });
 

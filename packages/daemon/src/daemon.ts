@@ -233,6 +233,8 @@ export class Daemon implements EngineBackend {
   private async init(req: SwarmInitRequest): Promise<string> {
     if (this.locked) throw req.ForceNewCluster ? new UnavailableError(SWARM_LOCKED_TEXT) : new AlreadyInSwarmError();
     if (this.active?.manager && req.ForceNewCluster) return this.forceNewCluster(this.active);
+    // moby: --force-new-cluster on a worker is errSwarmNotManager, not "already part of a swarm".
+    if (this.active && req.ForceNewCluster) throw new NotManagerError();
     if (this.active) throw new AlreadyInSwarmError();
     const { node, tls, init } = await newCluster(req, this.options.hostname);
     await this.activateFresh(node, tls, { mode: 'bootstrap', init });

@@ -66,6 +66,9 @@ function parsedCertificate(der: Buffer): ReturnType<typeof parseNodeCertificate>
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof GrpcError) return { code: err.code, details: err.details };
   const code = (err as { code?: unknown }).code;
+  // A gRPC client's error, e.g. the leader's answer to a forwarded call: passed on as it came.
+  const details = (err as { details?: unknown }).details;
+  if (typeof code === 'number' && typeof details === 'string') return { code, details };
   const message = err instanceof Error ? err.message : String(err);
   switch (code) {
     case 'NOT_FOUND':
