@@ -37,6 +37,25 @@ describe('ControlApi.removeNode', () => {
     expect(memory.get('task', 't1')?.status).toMatchObject({ state: 'orphaned', message: 'Task belonged to a node that has been deleted' });
     expect(memory.get('task', 't2')?.status.state).toBe('failed');
   });
+
+  it('refuses a Raft member, and removes a node promoted while down that never joined Raft (as swarmkit: membership decides, not the role)', async () => {
+    const { api, memory } = localControl();
+    memory.apply(1, {
+      type: 'batch',
+      at: new Date().toISOString(),
+      ops: [
+        createOp('cluster', { id: 'c', spec: DEFAULT_CLUSTER_SPEC, rootCA: { certPem: '', keyPem: '' }, joinTokens: { worker: '', manager: '' }, revokedNodes: [] }),
+        createOp('node', strip(makeNode('m', { role: 'manager' }))),
+        createOp('node', strip(makeNode('w1', { role: 'manager', state: 'down' }))),
+      ],
+    });
+    await expect(api.removeNode('m', true)).rejects.toThrow(
+      'rpc error: code = FailedPrecondition desc = node m is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal',
+    );
+    await api.removeNode('w1', false);
+    expect(memory.get('node', 'w1')).toBeUndefined();
+    expect(memory.get('node', 'm')).toBeDefined();
+  });
 });
 
 describe('ControlApi.createNetwork', () => {
