@@ -186,6 +186,22 @@ describe('routing mesh', () => {
     await cluster.waitForReady({ timeoutMs: 15_000 });
   });
 
+  it("keeps routing between nodes after the only manager's shoald restarts (QA: its gossip restarted alone)", async () => {
+    await waitFor(async () => (await runningTasks()) === 4, { timeoutMs: 20_000, what: '4 running tasks' });
+    await waitFor(async () => (await spread(ips(), 8)).size === 4, { timeoutMs: 15_000, what: 'every node routing to all 4 tasks' });
+    // As a user restarts the daemon: SIGTERM, the tasks left running, the daemon started again.
+    await cluster.manager.restart({ leftovers: 'keep' });
+    await cluster.waitForReady({ timeoutMs: 15_000 });
+    await waitFor(
+      async () => {
+        // Each node on its own reaches all 4 tasks, those on the other nodes included.
+        for (const ip of ips()) if ((await spread([ip], 8).catch(() => new Map())).size !== 4) return false;
+        return true;
+      },
+      { timeoutMs: 20_000, what: 'every node routing to all 4 tasks again' },
+    );
+  });
+
   it('hands the client address to the task with PROXY protocol v2 when the port opts in', async () => {
     await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'pp', '-p', 'published=8081,target=80,proxy-protocol=v2', 'shoal/whoami']);
     const body = await waitFor(

@@ -47,10 +47,17 @@ export class DataPlane {
 
   /** The first session starts the mesh, its tunnel on the swarm's data path port (fixed from then on, as Docker's). */
   start(gossipKeys: string[], managerIps: string[], dataPathPort?: number): void {
-    // A new session (reconnect) brings the current keys: they may have rotated meanwhile.
-    if (this.starting) this.setGossipKeys(gossipKeys);
-    if (this.starting || this.stopped) return;
     const seeds = managerIps.filter((ip) => ip !== this.options.addr);
+    if (this.starting && !this.stopped) {
+      // A new session (reconnect) brings the current keys: they may have rotated meanwhile. It
+      // also follows a manager's restart, whose gossip came back alone (a lone manager has no
+      // other manager to join through) while the others had declared it dead: join through
+      // the managers again (a push-pull; harmless when they are members already).
+      this.setGossipKeys(gossipKeys);
+      void this.mesh().then((m) => m?.join(seeds));
+      return;
+    }
+    if (this.stopped) return;
     const startedWith = this.tls;
     this.starting = MeshNode.start({
       ...this.options,
