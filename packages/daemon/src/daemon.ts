@@ -79,6 +79,12 @@ export class Daemon implements EngineBackend {
   private readonly files: NodeStateFiles;
   private readonly api: EngineServer;
   private active: Active | null = null;
+  /**
+   * A membership that could not start after a role change (e.g. a promotion whose manager cannot
+   * listen on its address): `swarm` state "error" with the reason, tried again with back-off
+   * until it starts, as moby's node runner does; `swarm leave` gives it up.
+   */
+  private failed: { error: string; node: PersistedNode; retry: NodeJS.Timeout } | null = null;
   /** A manager that restarted with autolock on: nothing runs until `swarm unlock` gives the key. */
   private locked: PersistedNode | null = null;
   /** Serialises init/join/leave so two cannot interleave. */
@@ -108,6 +114,8 @@ export class Daemon implements EngineBackend {
   }
 
   async stop(): Promise<void> {
+    if (this.failed) clearTimeout(this.failed.retry);
+    this.failed = null;
     await this.api.close();
     await this.deactivate();
   }
@@ -116,7 +124,7 @@ export class Daemon implements EngineBackend {
 
   swarmStatus(): LocalSwarmStatus {
     if (this.locked) return { state: 'locked', controlAvailable: false };
-    if (!this.active) return { state: 'inactive', controlAvailable: false };
+    if (!this.active) return { state: this.failed ? 'error' : 'inactive', controlAvailable: false };
     return { state: 'active', controlAvailable: this.active.manager !== null };
   }
 
@@ -135,8 +143,9 @@ export class Daemon implements EngineBackend {
   async info(): Promise<SystemInfo> {
     const a = this.active;
     const swarm = await swarmInfo({
-      node: a?.node ?? this.locked,
+      node: a?.node ?? this.locked ?? this.failed?.node ?? null,
       state: this.swarmStatus().state,
+      ...(this.failed && !a ? { error: this.failed.error } : {}),
       manager: a?.manager ?? null,
       clusterTlsInfo: (c) => this.clusterTlsInfo(c),
     });
@@ -235,7 +244,7 @@ export class Daemon implements EngineBackend {
     if (this.active?.manager && req.ForceNewCluster) return this.forceNewCluster(this.active);
     // moby: --force-new-cluster on a worker is errSwarmNotManager, not "already part of a swarm".
     if (this.active && req.ForceNewCluster) throw new NotManagerError();
-    if (this.active) throw new AlreadyInSwarmError();
+    if (this.active || this.failed) throw new AlreadyInSwarmError();
     const { node, tls, init } = await newCluster(req, this.options.hostname);
     await this.activateFresh(node, tls, { mode: 'bootstrap', init });
     this.options.logger.info({ nodeId: node.nodeId, clusterId: node.clusterId, advertise: node.managers[0] }, 'swarm initialized');
@@ -243,7 +252,7 @@ export class Daemon implements EngineBackend {
   }
 
   private async join(req: SwarmJoinRequest): Promise<void> {
-    if (this.active || this.locked) throw new AlreadyInSwarmError();
+    if (this.active || this.locked || this.failed) throw new AlreadyInSwarmError();
     const remote = req.RemoteAddrs?.[0];
     if (!remote) throw new InvalidArgumentError('at least 1 RemoteAddr is required to join');
     const listen = resolveListenAddr(req.ListenAddr);
@@ -276,6 +285,15 @@ export class Daemon implements EngineBackend {
       this.locked = null;
       this.files.clear();
       this.options.logger.info('left the swarm (it was locked)');
+      return;
+    }
+    if (!this.active && this.failed) {
+      // Failed to start (state "error"): give up on it and leave, as moby's Leave does.
+      clearTimeout(this.failed.retry);
+      this.failed = null;
+      await stopLeftoverTasks(path.join(this.options.dataDir, 'tasks'), this.options.logger);
+      this.files.clear();
+      this.options.logger.info('left the swarm (its membership had failed to start)');
       return;
     }
     if (!this.active) throw new NotInSwarmError();
@@ -526,8 +544,41 @@ export class Daemon implements EngineBackend {
     if (renewed.role !== role && !rejoin) return;
     if (rejoin) this.options.logger.info('demoted and promoted again: rejoining raft with fresh state');
     const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-    await this.restartMembership({ ...a.node, role: renewed.role }, tls, via, { freshRaft: role === 'worker', attempts: 1 });
+    const node = { ...a.node, role: renewed.role };
+    try {
+      await this.restartMembership(node, tls, via, { freshRaft: role === 'worker', attempts: 1 });
+    } catch (err) {
+      // Out of the swarm's sight now (deactivated): keep trying rather than drop out for good.
+      this.retryMembership(node, tls, via, err, 1);
+      throw err;
+    }
     this.options.logger.info({ role: renewed.role }, 'role changed');
+  }
+
+  /**
+   * State "error" with the failure's reason, and another start of the membership after a back-off
+   * (1 s, doubling to 10 s), until one starts or the node leaves the swarm.
+   */
+  private retryMembership(node: PersistedNode, tls: TlsMaterial, via: string, err: unknown, attempt: number): void {
+    if (this.failed) clearTimeout(this.failed.retry);
+    const reason = err instanceof Error ? err.message : String(err);
+    const error = node.role === 'manager' ? `manager stopped: ${reason}` : reason;
+    const delayMs = Math.min(10_000, 1_000 * 2 ** (attempt - 1));
+    this.options.logger.error({ err, attempt, retryInMs: delayMs }, 'membership failed to start; trying again');
+    const retry = setTimeout(() => {
+      void this.serialised(async () => {
+        if (this.failed?.retry !== retry || this.active) return; // left, or started meanwhile
+        try {
+          await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] });
+          this.failed = null;
+          this.options.logger.info({ role: node.role }, 'membership started after earlier failures');
+        } catch (again) {
+          this.retryMembership(node, tls, via, again, attempt + 1);
+        }
+      });
+    }, delayMs);
+    retry.unref();
+    this.failed = { error, node, retry };
   }
 
   /**

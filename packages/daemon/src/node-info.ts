@@ -41,6 +41,8 @@ export function systemVersion(): SystemVersion {
 export async function swarmInfo(o: {
   node: PersistedNode | null;
   state: LocalNodeState;
+  /** Why the node's membership is in state "error". */
+  error?: string;
   manager: Manager | null;
   clusterTlsInfo: (cluster: ClusterObject) => TLSInfo;
 }): Promise<SystemInfo['Swarm']> {
@@ -49,7 +51,7 @@ export async function swarmInfo(o: {
     NodeAddr: o.node?.advertiseAddr ?? '',
     LocalNodeState: o.state,
     ControlAvailable: o.manager !== null,
-    Error: o.state === 'locked' ? SWARM_LOCKED_TEXT : '',
+    Error: o.state === 'locked' ? SWARM_LOCKED_TEXT : (o.error ?? ''),
     // The Raft members a manager knows, else the managers the node was last told of.
     RemoteManagers: o.manager
       ? o.manager.managers().map((m) => ({ NodeID: m.nodeId, Addr: m.addr }))
