@@ -60,6 +60,9 @@ describe('allocatePorts', () => {
     expect(allocatePorts([ingress(80, 70000)], [])).toBe('invalid published port (70000): value must be an integer: value out of range');
     expect(allocatePorts([ingress(70000, 80)], [])).toBe('invalid target port (70000): value must be an integer: value out of range');
     expect(allocatePorts([ingress(0, 80)], [])).toBe("missing mandatory field 'target'");
+    // The docker CLI's `-p 9060:0` arrives without TargetPort (Go omits a zero): the same text, no "undefined".
+    const { targetPort: _omitted, ...noTarget } = ingress(0, 9060);
+    expect(allocatePorts([noTarget as PortConfig], [])).toBe("missing mandatory field 'target'");
   });
 
   it('reports an exhausted dynamic range', () => {

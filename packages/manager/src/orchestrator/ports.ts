@@ -54,12 +54,15 @@ export function allocatePorts(
 
 /** Docker CLI's texts for out-of-range ports (opts/swarmopts/port.go). */
 function validatePort(p: PortConfig): string | null {
-  if (!Number.isInteger(p.targetPort) || p.targetPort < 0 || p.targetPort > MAX_PORT) {
-    return `invalid target port (${p.targetPort}): value must be an integer: value out of range`;
+  // Go leaves a zero port out of the JSON: absent is 0.
+  const target = p.targetPort ?? 0;
+  const published = p.publishedPort ?? 0;
+  if (!Number.isInteger(target) || target < 0 || target > MAX_PORT) {
+    return `invalid target port (${target}): value must be an integer: value out of range`;
   }
-  if (p.targetPort === 0) return "missing mandatory field 'target'";
-  if (!Number.isInteger(p.publishedPort) || p.publishedPort < 0 || p.publishedPort > MAX_PORT) {
-    return `invalid published port (${p.publishedPort}): value must be an integer: value out of range`;
+  if (target === 0) return "missing mandatory field 'target'";
+  if (!Number.isInteger(published) || published < 0 || published > MAX_PORT) {
+    return `invalid published port (${published}): value must be an integer: value out of range`;
   }
   return null;
 }
