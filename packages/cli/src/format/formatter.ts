@@ -1,6 +1,7 @@
 // docker's formatter.Context.Write: a --format string (`table …`, `json` or a Go
 // template) rendered once per item, tables laid out with the tabwriter.
 import { HEADER_FUNCS, compileTemplate, type CompiledTemplate, type RootKind } from '../template/exec';
+import { MARSHALS_ESCAPED } from './inspect-json';
 import { TabWriter } from './tabwriter';
 
 export const TABLE_FORMAT_KEY = 'table';
@@ -38,9 +39,14 @@ export function parseFormat(format: string): CompiledTemplate {
  */
 export function renderFormat(format: string, items: readonly unknown[], header: Readonly<Record<string, string>>, rootKind?: RootKind): string {
   const tmpl = parseFormat(format);
+  // docker's list contexts (`*service.serviceContext`…) marshal themselves with json.Marshal.
+  const context = rootKind !== undefined && 'struct' in rootKind && rootKind.struct.endsWith('Context');
   let body = '';
   try {
-    for (const item of items) body += `${tmpl.execute(item, undefined, rootKind)}\n`;
+    for (const item of items) {
+      if (context && typeof item === 'object' && item !== null) Object.defineProperty(item, MARSHALS_ESCAPED, { value: true });
+      body += `${tmpl.execute(item, undefined, rootKind)}\n`;
+    }
   } catch (err) {
     throw new TemplateParseError(err); // docker wraps execution errors the same way
   }

@@ -8,6 +8,13 @@ export interface GoJsonOptions {
   escapeHtml?: boolean;
 }
 
+/**
+ * Marks an object whose Go type marshals itself with json.Marshal (docker's list contexts:
+ * `formatter.MarshalJSON`): the template `json` function, which does not escape HTML, still
+ * shows `->` as `-\u003e` for it.
+ */
+export const MARSHALS_ESCAPED = Symbol('marshals with json.Marshal');
+
 export function goJson(value: unknown, opts: GoJsonOptions = {}): string {
   let s = JSON.stringify(value ?? null, null, opts.indent) ?? 'null';
   s = s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');

@@ -51,9 +51,12 @@ describe('service ls table', () => {
     expect(formatServiceList(serviceListFormat('raw', false), SERVICES)).toMatch(
       /^id: 02_bar\nname: bar\nmode: replicated\nreplicas: 2\/4\nimage: \nports: \*:80->8090\/udp\n\nid: 01_baz\nname: baz\nmode: global\nreplicas: 1\/3\nimage: \nports: \*:80->8080\/tcp\n\n/,
     );
+    // The context marshals itself with json.Marshal (HTML escaped); a field through `json` is not (as the docker CLI prints).
     expect(formatServiceList('{{json .}}', SERVICES.slice(0, 1))).toBe(
-      '{"ID":"01_baz","Image":"","Mode":"global","Name":"baz","Ports":"*:80->8080/tcp","Replicas":"1/3"}\n',
+      '{"ID":"01_baz","Image":"","Mode":"global","Name":"baz","Ports":"*:80-\\u003e8080/tcp","Replicas":"1/3"}\n',
     );
+    expect(formatServiceList('json', SERVICES.slice(0, 1))).toContain('"Ports":"*:80-\\u003e8080/tcp"');
+    expect(formatServiceList('{{json .Ports}}', SERVICES.slice(0, 1))).toBe('"*:80->8080/tcp"\n');
   });
 
   it('truncates IDs to 12 characters and shows images without digest', () => {

@@ -1,6 +1,6 @@
 // Executes parsed templates over plain JSON-like data, printing values the way
 // Go's fmt does for the shapes docker templates meet (strings, numbers, maps, lists).
-import { goJson } from '../format/inspect-json';
+import { MARSHALS_ESCAPED, goJson } from '../format/inspect-json';
 import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, type TemplateNode } from './parse';
 import { sprintf } from './sprintf';
 import { NO_VALUE, printValue, truthy } from './values';
@@ -23,7 +23,8 @@ const equal = (a: unknown, b: unknown): boolean =>
 
 /** Go builtins plus docker's additions (templates/templates.go). */
 export const BASE_FUNCS: Record<string, TemplateFunc> = {
-  json: (v) => goJson(v === NO_VALUE ? null : v, { escapeHtml: false }),
+  json: (v) =>
+    goJson(v === NO_VALUE ? null : v, { escapeHtml: typeof v === 'object' && v !== null && (v as { [MARSHALS_ESCAPED]?: boolean })[MARSHALS_ESCAPED] === true }),
   split: (s, sep) => text(s).split(text(sep)),
   join: (list, sep) => (Array.isArray(list) ? list.map(text).join(text(sep)) : text(list)),
   title: (s) => text(s).replace(/(^|[\s])(\S)/g, (_m, pre: string, c: string) => pre + c.toUpperCase()),

@@ -63,6 +63,7 @@ describe('allocatePorts', () => {
     // The docker CLI's `-p 9060:0` arrives without TargetPort (Go omits a zero): the same text, no "undefined".
     const { targetPort: _omitted, ...noTarget } = ingress(0, 9060);
     expect(allocatePorts([noTarget as PortConfig], [])).toBe("missing mandatory field 'target'");
+    expect(allocatePorts([ingress(80, 9185, 'sctp')], [])).toBe('port 80/sctp: SCTP ports are not supported by Shoal (TCP and UDP are)');
   });
 
   it('reports an exhausted dynamic range', () => {

@@ -61,6 +61,8 @@ function validatePort(p: PortConfig): string | null {
     return `invalid target port (${target}): value must be an integer: value out of range`;
   }
   if (target === 0) return "missing mandatory field 'target'";
+  // Node has no SCTP sockets: refused rather than accepted and never served (QA).
+  if (p.protocol === 'sctp') return `port ${target}/sctp: SCTP ports are not supported by Shoal (TCP and UDP are)`;
   if (!Number.isInteger(published) || published < 0 || published > MAX_PORT) {
     return `invalid published port (${published}): value must be an integer: value out of range`;
   }
