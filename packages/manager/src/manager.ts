@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import {
   ClusterStore,
   MemoryStore,
+  OutOfSequenceError,
   UnavailableError,
   createOp,
   errorFromCode,
@@ -442,9 +443,22 @@ export class Manager {
   private forceNewClusterCleanup(): void {
     const run = async () => {
       await this.untilLeader(10_000);
-      for (const node of this.memory.list('node')) {
-        if (node.id === this.options.nodeId || (node.spec.role === 'worker' && node.role === 'worker')) continue;
-        await this.store.commit([updateOp('node', { ...node, spec: { ...node.spec, role: 'worker' }, role: 'worker' }, node.version)]);
+      for (const { id } of this.memory.list('node')) {
+        if (id === this.options.nodeId) continue;
+        // Nodes are written meanwhile too (a new leader marks them Unknown, sessions mark them
+        // Ready): on "update out of sequence", read the node again and retry, or a lost manager
+        // keeps its manager role and rejoins Raft when it comes back.
+        for (let attempt = 1; ; attempt++) {
+          const node = this.memory.get('node', id);
+          if (!node || (node.spec.role === 'worker' && node.role === 'worker')) break;
+          try {
+            await this.store.commit([updateOp('node', { ...node, spec: { ...node.spec, role: 'worker' }, role: 'worker' }, node.version)]);
+            break;
+          } catch (err) {
+            if (!(err instanceof OutOfSequenceError) || attempt >= 20) throw err;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
       }
       this.options.logger.info('force-new-cluster: other managers demoted');
     };
