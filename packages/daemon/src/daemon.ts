@@ -428,7 +428,11 @@ export class Daemon implements EngineBackend {
       },
       logger: this.options.logger.child({ module: 'agent' }),
       role: node.role,
-      onSession: (info) => dataPlane.start(info.gossipKeys, info.managers.map((m) => splitHostPort(m.addr).host), info.dataPathPort),
+      // Gossip seeds: the managers, and on a manager every node it knows of. A lone manager that
+      // restarts has no other manager to join through, and its workers, which have it as a
+      // member already, do not join it again: it reaches them itself (QA).
+      onSession: (info) =>
+        dataPlane.start(info.gossipKeys, [...info.managers.map((m) => splitHostPort(m.addr).host), ...(manager?.nodeAddrs() ?? [])], info.dataPathPort),
       onGossipKeys: (keys) => dataPlane.setGossipKeys(keys),
       onRemovedNodes: (ids) => dataPlane.setRemovedNodes(ids),
       onIngressPorts: (ports) => dataPlane.setIngressPorts(ports),

@@ -27,6 +27,10 @@ export interface MeshNodeOptions {
 }
 
 export class MeshNode {
+  private stopped = false;
+  private joinGeneration = 0;
+  private joinRetry: NodeJS.Timeout | null = null;
+
   private constructor(
     private readonly gossip: Gossip<MeshEndpoint>,
     private readonly transport: NetTransport,
@@ -64,11 +68,19 @@ export class MeshNode {
 
   /** Joins the gossip cluster through any of `seeds` (IP addresses); retried in the background. */
   join(seeds: readonly string[]): void {
+    // One retry chain at a time: a later join (a new session) replaces an earlier one's.
+    const generation = ++this.joinGeneration;
+    if (this.joinRetry) clearTimeout(this.joinRetry);
+    this.joinRetry = null;
     const addrs = [...new Set(seeds)].map((ip) => `${ip}:${GOSSIP_PORT}`);
-    if (addrs.length === 0) return;
+    if (addrs.length === 0 || this.stopped) return;
     this.gossip.join(addrs, 5_000).catch((err: unknown) => {
+      if (this.stopped || generation !== this.joinGeneration) return;
       this.logger.warn({ err: (err as Error).message }, 'gossip join failed; retrying');
-      setTimeout(() => this.join(seeds), 1_000).unref();
+      this.joinRetry = setTimeout(() => {
+        if (!this.stopped && generation === this.joinGeneration) this.join(seeds);
+      }, 1_000);
+      this.joinRetry.unref();
     });
   }
 
@@ -119,6 +131,8 @@ export class MeshNode {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.joinRetry) clearTimeout(this.joinRetry);
     await this.gossip.leave(1_000).catch(() => false);
     await this.gossip.stop();
     await this.mesh.close();

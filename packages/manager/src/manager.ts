@@ -367,6 +367,14 @@ export class Manager {
     return [...this.replica.members().addrs].map(([nodeId, addr]) => ({ nodeId, addr }));
   }
 
+  /** The addresses of the nodes in the store that are not down: gossip seeds for a manager that restarts alone. */
+  nodeAddrs(): string[] {
+    return this.memory
+      .list('node')
+      .filter((n) => n.status.state !== 'down' && n.status.addr !== '')
+      .map((n) => n.status.addr);
+  }
+
   /** Gossip on this node suspects `nodeId` (acted on by the dispatcher while this manager leads). */
   nodeSuspected(nodeId: string): void {
     this.dispatcher.nodeSuspected(nodeId);
