@@ -44,4 +44,23 @@ describe('a promotion that cannot start its manager', () => {
     await waitFor(async () => (await managerStatuses(cluster.manager)).worker1 === 'reachable', { timeoutMs: 20_000, what: 'worker1 a reachable manager' });
     expect((await worker.api.get<SwarmInfo>('/v1.41/info')).Swarm).toMatchObject({ LocalNodeState: 'active', Error: '', NodeID: nodeId });
   });
+
+  it('starts as what the managers say when it was demoted while failing (review: it came back a manager)', async () => {
+    const worker = cluster.byName('worker1');
+    await cluster.manager.cliOk(['node', 'demote', 'worker1']);
+    await waitFor(async () => (await worker.ping()).swarm === 'active/worker', { timeoutMs: 20_000, what: 'worker1 a worker again' });
+    const squatter = net.createServer();
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(2377, worker.ip, resolve));
+    try {
+      await cluster.manager.cliOk(['node', 'promote', 'worker1']);
+      await waitFor(async () => (await worker.api.get<SwarmInfo>('/v1.41/info')).Swarm.LocalNodeState === 'error', { timeoutMs: 20_000, what: 'worker1 in state error' });
+      await cluster.manager.cliOk(['node', 'demote', 'worker1']);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+    await waitFor(async () => (await worker.ping()).swarm === 'active/worker', { timeoutMs: 30_000, what: 'worker1 back as a worker' });
+    expect((await managerStatuses(cluster.manager)).worker1).toBe('');
+    type NodeJson = { Description: { Hostname: string }; Status: { State: string } };
+    await waitFor(async () => (await cluster.manager.api.get<NodeJson[]>('/v1.41/nodes')).find((n) => n.Description.Hostname === 'worker1')?.Status.State === 'ready', { timeoutMs: 15_000, what: 'worker1 Ready' });
+  });
 });

@@ -85,6 +85,7 @@ export class Daemon implements EngineBackend {
    * until it starts, as moby's node runner does; `swarm leave` gives it up.
    */
   private failed: { error: string; node: PersistedNode; retry: NodeJS.Timeout } | null = null;
+  private stopping = false;
   /** A manager that restarted with autolock on: nothing runs until `swarm unlock` gives the key. */
   private locked: PersistedNode | null = null;
   /** Serialises init/join/leave so two cannot interleave. */
@@ -107,15 +108,24 @@ export class Daemon implements EngineBackend {
       this.options.logger.warn({ nodeId: saved.node.nodeId }, 'swarm is locked (autolock): waiting for `swarm unlock`');
     } else if (saved) {
       this.options.logger.info({ nodeId: saved.node.nodeId, role: saved.node.role }, 'resuming swarm membership');
-      await this.activate(saved.node, saved.tls, { mode: 'resume', managers: saved.node.managers });
+      const start: ManagerStart = { mode: 'resume', managers: saved.node.managers };
+      try {
+        await this.activate(saved.node, saved.tls, start);
+      } catch (err) {
+        // e.g. the manager's address taken: up in state "error", tried again, as moby's node runner.
+        this.retryMembership(saved.node, saved.tls, start, err, 1);
+      }
     }
     await this.api.listen(this.socketPath);
     this.options.logger.info({ socket: this.socketPath }, 'local API listening');
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.failed) clearTimeout(this.failed.retry);
     this.failed = null;
+    // A membership retry under way finishes first (it sees `stopping` and starts nothing more).
+    await this.serialised(async () => undefined).catch(() => undefined);
     await this.api.close();
     await this.deactivate();
   }
@@ -548,14 +558,7 @@ export class Daemon implements EngineBackend {
     if (renewed.role !== role && !rejoin) return;
     if (rejoin) this.options.logger.info('demoted and promoted again: rejoining raft with fresh state');
     const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-    const node = { ...a.node, role: renewed.role };
-    try {
-      await this.restartMembership(node, tls, via, { freshRaft: role === 'worker', attempts: 1 });
-    } catch (err) {
-      // Out of the swarm's sight now (deactivated): keep trying rather than drop out for good.
-      this.retryMembership(node, tls, via, err, 1);
-      throw err;
-    }
+    await this.restartMembership({ ...a.node, role: renewed.role }, tls, via, { freshRaft: role === 'worker', attempts: 1 });
     this.options.logger.info({ role: renewed.role }, 'role changed');
   }
 
@@ -563,7 +566,7 @@ export class Daemon implements EngineBackend {
    * State "error" with the failure's reason, and another start of the membership after a back-off
    * (1 s, doubling to 10 s), until one starts or the node leaves the swarm.
    */
-  private retryMembership(node: PersistedNode, tls: TlsMaterial, via: string, err: unknown, attempt: number): void {
+  private retryMembership(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, err: unknown, attempt: number): void {
     if (this.failed) clearTimeout(this.failed.retry);
     const reason = err instanceof Error ? err.message : String(err);
     const error = node.role === 'manager' ? `manager stopped: ${reason}` : reason;
@@ -571,18 +574,39 @@ export class Daemon implements EngineBackend {
     this.options.logger.error({ err, attempt, retryInMs: delayMs }, 'membership failed to start; trying again');
     const retry = setTimeout(() => {
       void this.serialised(async () => {
-        if (this.failed?.retry !== retry || this.active) return; // left, or started meanwhile
+        if (this.stopping || this.failed?.retry !== retry || this.active) return; // stopped, left, or started meanwhile
+        // The managers may have changed this node's role meanwhile (a demotion while it failed):
+        // start as what they say now, not as what failed.
+        let next = { node, tls };
         try {
-          await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] });
+          next = await this.currentRole(node, tls, 'managers' in start ? start.managers : node.managers);
+        } catch (cause) {
+          this.options.logger.warn({ err: cause }, 'could not ask the managers for this node\'s role; trying as before');
+        }
+        try {
+          await this.activate(next.node, next.tls, start);
           this.failed = null;
-          this.options.logger.info({ role: node.role }, 'membership started after earlier failures');
+          this.options.logger.info({ role: next.node.role }, 'membership started after earlier failures');
         } catch (again) {
-          this.retryMembership(node, tls, via, again, attempt + 1);
+          this.retryMembership(next.node, next.tls, start, again, attempt + 1);
         }
       });
     }, delayMs);
     retry.unref();
     this.failed = { error, node, retry };
+  }
+
+  /** A certificate for the role the managers record for this node now (saved), and the node as that role. */
+  private async currentRole(node: PersistedNode, tls: TlsMaterial, managers: readonly string[]): Promise<{ node: PersistedNode; tls: TlsMaterial }> {
+    const { keyPem, csrPem } = await createKeyAndCSR();
+    const renewed = await requestCertificate(tls, [...managers], csrPem);
+    const next = { node: { ...node, role: renewed.role }, tls: { caCertPem: tls.caCertPem, certPem: renewed.certPem, keyPem } };
+    if (node.role === 'manager' && renewed.role === 'worker') {
+      fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
+      this.files.forgetRaftKey();
+    }
+    this.files.save(next.node, next.tls);
+    return next;
   }
 
   /**
@@ -618,6 +642,8 @@ export class Daemon implements EngineBackend {
         if (attempt >= o.attempts) {
           // Not handed over: nothing else will release them (the tasks stay, for a later adoption).
           if (kept) await releaseNodeTasks(kept);
+          // Out of the swarm's sight now (deactivated): keep trying rather than drop out for good.
+          this.retryMembership(node, tls, { mode: 'join', managers: [via, ...node.managers] }, err, 1);
           throw err;
         }
         this.options.logger.warn({ err, attempt }, 'restarting as a manager failed; trying again');

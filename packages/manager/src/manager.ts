@@ -451,26 +451,38 @@ export class Manager {
   private forceNewClusterCleanup(): void {
     const run = async () => {
       await this.untilLeader(10_000);
+      let failed = 0;
       for (const { id } of this.memory.list('node')) {
         if (id === this.options.nodeId) continue;
-        // Nodes are written meanwhile too (a new leader marks them Unknown, sessions mark them
-        // Ready): on "update out of sequence", read the node again and retry, or a lost manager
-        // keeps its manager role and rejoins Raft when it comes back.
-        for (let attempt = 1; ; attempt++) {
-          const node = this.memory.get('node', id);
-          if (!node || (node.spec.role === 'worker' && node.role === 'worker')) break;
-          try {
-            await this.store.commit([updateOp('node', { ...node, spec: { ...node.spec, role: 'worker' }, role: 'worker' }, node.version)]);
-            break;
-          } catch (err) {
-            if (!(err instanceof OutOfSequenceError) || attempt >= 20) throw err;
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
+        // One that cannot be demoted does not keep the others from it.
+        await this.demoteLostManager(id).catch((err: unknown) => {
+          failed++;
+          this.options.logger.error({ err, nodeId: id }, 'force-new-cluster: could not demote a lost manager');
+        });
       }
+      if (failed > 0) throw new Error(`${failed} lost managers not demoted`);
       this.options.logger.info('force-new-cluster: other managers demoted');
     };
     run().catch((err: unknown) => this.options.logger.error({ err }, 'force-new-cluster cleanup failed'));
+  }
+
+  /**
+   * Makes a node a worker in the store. Nodes are written meanwhile too (a new leader marks them
+   * Unknown, sessions mark them Ready): on "update out of sequence" the node is read again and the
+   * write retried, or a lost manager would keep its role and rejoin Raft when it comes back.
+   */
+  private async demoteLostManager(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const node = this.memory.get('node', id);
+      if (!node || (node.spec.role === 'worker' && node.role === 'worker')) return;
+      try {
+        await this.store.commit([updateOp('node', { ...node, spec: { ...node.spec, role: 'worker' }, role: 'worker' }, node.version)]);
+        return;
+      } catch (err) {
+        if (!(err instanceof OutOfSequenceError) || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 
   private electionTimeoutMs(): number {
