@@ -108,6 +108,17 @@ async function runInfo(ctx: CliContext, flags: Flags): Promise<void> {
 async function runInfoFormat(ctx: CliContext, format: string): Promise<void> {
   const tmpl = compileFormat(format);
   const clientInfo = { Debug: false, Version: CLI_VERSION, Context: 'default', Plugins: [], Warnings: null };
+  // docker's needsServerInfo: a template that renders from the client's fields alone does not
+  // ask the daemon (so it also works without one).
+  if (format !== 'json' && /\.[a-zA-Z]/.test(format)) {
+    let clientOnly: string | undefined;
+    try {
+      clientOnly = tmpl.execute({ ClientInfo: clientInfo }, undefined, { struct: 'system.sparseInfo', fields: ['ClientErrors'] });
+    } catch {
+      clientOnly = undefined; // it needs the server's fields
+    }
+    if (clientOnly !== undefined) return void ctx.io.out(`${clientOnly}\n`);
+  }
   let data: Record<string, unknown>;
   let failure: unknown;
   try {

@@ -44,8 +44,13 @@ export function renderFormat(format: string, items: readonly unknown[], header: 
   let body = '';
   try {
     for (const item of items) {
-      if (context && typeof item === 'object' && item !== null) Object.defineProperty(item, MARSHALS_ESCAPED, { value: true });
-      body += `${tmpl.execute(item, undefined, rootKind)}\n`;
+      const marked = context && typeof item === 'object' && item !== null;
+      if (marked) MARSHALS_ESCAPED.add(item);
+      try {
+        body += `${tmpl.execute(item, undefined, rootKind)}\n`;
+      } finally {
+        if (marked) MARSHALS_ESCAPED.delete(item);
+      }
     }
   } catch (err) {
     throw new TemplateParseError(err); // docker wraps execution errors the same way

@@ -13,7 +13,7 @@ export interface GoJsonOptions {
  * `formatter.MarshalJSON`): the template `json` function, which does not escape HTML, still
  * shows `->` as `-\u003e` for it.
  */
-export const MARSHALS_ESCAPED = Symbol('marshals with json.Marshal');
+export const MARSHALS_ESCAPED = new WeakSet<object>();
 
 export function goJson(value: unknown, opts: GoJsonOptions = {}): string {
   let s = JSON.stringify(value ?? null, null, opts.indent) ?? 'null';

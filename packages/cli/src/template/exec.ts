@@ -24,7 +24,7 @@ const equal = (a: unknown, b: unknown): boolean =>
 /** Go builtins plus docker's additions (templates/templates.go). */
 export const BASE_FUNCS: Record<string, TemplateFunc> = {
   json: (v) =>
-    goJson(v === NO_VALUE ? null : v, { escapeHtml: typeof v === 'object' && v !== null && (v as { [MARSHALS_ESCAPED]?: boolean })[MARSHALS_ESCAPED] === true }),
+    goJson(v === NO_VALUE ? null : v, { escapeHtml: typeof v === 'object' && v !== null && MARSHALS_ESCAPED.has(v) }),
   split: (s, sep) => text(s).split(text(sep)),
   join: (list, sep) => (Array.isArray(list) ? list.map(text).join(text(sep)) : text(list)),
   title: (s) => text(s).replace(/(^|[\s])(\S)/g, (_m, pre: string, c: string) => pre + c.toUpperCase()),
