@@ -239,7 +239,7 @@ function fromPort(p: EnginePort, proxied: (published: number) => boolean): PortC
   return {
     ...(p.Name ? { name: p.Name } : {}),
     protocol: p.Protocol ?? 'tcp',
-    targetPort: p.TargetPort,
+    targetPort: p.TargetPort ?? 0, // Go leaves a zero port out of the JSON
     publishedPort,
     publishMode: p.PublishMode ?? 'ingress',
     ...(p.ProxyProtocol || proxied(publishedPort) ? { proxyProtocol: true } : {}),

@@ -432,6 +432,9 @@ export class RaftReplica implements Proposer, RaftView {
       const addr = known.get(id);
       if (addr !== undefined && !this.peers.has(id)) this.peers.set(id, addr);
     }
+    // The leader that sent it is reachable where we know it now, whatever an older snapshot says.
+    const leadAddr = lead === null ? undefined : known.get(lead);
+    if (lead !== null && leadAddr !== undefined) this.peers.set(lead, leadAddr);
     this.confState = confState;
     this.options.logger.info({ index }, 'installed raft snapshot');
     this.options.onMembershipChange?.();
