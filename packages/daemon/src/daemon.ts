@@ -422,7 +422,13 @@ export class Daemon implements EngineBackend {
       hooks: dataPlane.hooks(),
       portHost: node.advertiseAddr,
     });
-    await runner.adopt();
+    try {
+      await runner.adopt();
+    } catch (err) {
+      // The manager started above would keep its listener (and fail every retry on it): stop it.
+      await manager?.stop();
+      throw err;
+    }
     agent = new Agent({
       runner,
       nodeId: node.nodeId,
