@@ -18,7 +18,7 @@ import type {
 import { Agent, TaskRunner } from '@shoal/agent';
 import type { ProcessExecutor } from '@shoal/runtime';
 import { Manager, isTaskDirty, rewriteAsSingleMember, type ManagerStart } from '@shoal/manager';
-import { createKeyAndCSR, tlsInfo } from '@shoal/pki';
+import { tlsInfo } from '@shoal/pki';
 import {
   AlreadyInSwarmError,
   ConflictError,
@@ -39,8 +39,7 @@ import {
   type ServiceSpec,
   type TaskObject,
 } from '@shoal/store';
-import type { NodeRole, TlsMaterial } from '@shoal/wire';
-import * as fs from 'node:fs';
+import type { TlsMaterial } from '@shoal/wire';
 import type { Logger } from 'pino';
 import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
 import { joinCluster } from './join';
@@ -48,9 +47,10 @@ import { NodeStateFiles, type PersistedNode } from './node-state';
 import type { DataPlane } from './data-plane';
 import { releaseNodeTasks, startNodeTasks, type NodeTasks } from './node-tasks';
 import { newCluster, parseAvailability } from './init';
-import { CertificateRenewal, requestCertificate } from './certificates';
+import { CertificateRenewal } from './certificates';
 import { describeNode, hostInfo, managerLeaveWarning, swarmInfo, systemVersion } from './node-info';
 import { stopLeftoverTasks } from './leftover-tasks';
+import { RoleChanges } from './role-changes';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -79,13 +79,8 @@ export class Daemon implements EngineBackend {
   private readonly files: NodeStateFiles;
   private readonly api: EngineServer;
   private active: Active | null = null;
-  /**
-   * A membership that could not start after a role change (e.g. a promotion whose manager cannot
-   * listen on its address): `swarm` state "error" with the reason, tried again with back-off
-   * until it starts, as moby's node runner does; `swarm leave` gives it up.
-   */
-  private failed: { error: string; node: PersistedNode; retry: NodeJS.Timeout } | null = null;
-  private stopping = false;
+  /** Promotions, demotions and memberships that failed to start (swarm state "error"). */
+  private readonly roles: RoleChanges;
   /** A manager that restarted with autolock on: nothing runs until `swarm unlock` gives the key. */
   private locked: PersistedNode | null = null;
   /** Serialises init/join/leave so two cannot interleave. */
@@ -94,6 +89,15 @@ export class Daemon implements EngineBackend {
   constructor(private readonly options: DaemonOptions) {
     this.files = new NodeStateFiles(options.dataDir);
     this.api = new EngineServer({ backend: this, logger: options.logger.child({ module: 'api' }) });
+    this.roles = new RoleChanges({
+      current: () => this.active,
+      activate: (node, tls, start, kept) => this.activate(node, tls, start, kept),
+      deactivate: (keep) => this.deactivate(keep),
+      serialised: (fn) => this.serialised(fn),
+      files: this.files,
+      dataDir: options.dataDir,
+      logger: options.logger,
+    });
   }
 
   get socketPath(): string {
@@ -113,7 +117,7 @@ export class Daemon implements EngineBackend {
         await this.activate(saved.node, saved.tls, start);
       } catch (err) {
         // e.g. the manager's address taken: up in state "error", tried again, as moby's node runner.
-        this.retryMembership(saved.node, saved.tls, start, err, 1);
+        this.roles.retry(saved.node, saved.tls, start, err);
       }
     }
     await this.api.listen(this.socketPath);
@@ -121,9 +125,7 @@ export class Daemon implements EngineBackend {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.failed) clearTimeout(this.failed.retry);
-    this.failed = null;
+    this.roles.stop();
     // A membership retry under way finishes first (it sees `stopping` and starts nothing more).
     await this.serialised(async () => undefined).catch(() => undefined);
     await this.api.close();
@@ -134,7 +136,7 @@ export class Daemon implements EngineBackend {
 
   swarmStatus(): LocalSwarmStatus {
     if (this.locked) return { state: 'locked', controlAvailable: false };
-    if (!this.active) return { state: this.failed ? 'error' : 'inactive', controlAvailable: false };
+    if (!this.active) return { state: this.roles.failure ? 'error' : 'inactive', controlAvailable: false };
     return { state: 'active', controlAvailable: this.active.manager !== null };
   }
 
@@ -153,9 +155,9 @@ export class Daemon implements EngineBackend {
   async info(): Promise<SystemInfo> {
     const a = this.active;
     const swarm = await swarmInfo({
-      node: a?.node ?? this.locked ?? this.failed?.node ?? null,
+      node: a?.node ?? this.locked ?? this.roles.failure?.node ?? null,
       state: this.swarmStatus().state,
-      ...(this.failed && !a ? { error: this.failed.error } : {}),
+      ...(this.roles.failure && !a ? { error: this.roles.failure.error } : {}),
       manager: a?.manager ?? null,
       clusterTlsInfo: (c) => this.clusterTlsInfo(c),
     });
@@ -254,7 +256,7 @@ export class Daemon implements EngineBackend {
     if (this.active?.manager && req.ForceNewCluster) return this.forceNewCluster(this.active);
     // moby: --force-new-cluster on a worker is errSwarmNotManager, not "already part of a swarm".
     if (this.active && req.ForceNewCluster) throw new NotManagerError();
-    if (this.active || this.failed) throw new AlreadyInSwarmError();
+    if (this.active || this.roles.failure) throw new AlreadyInSwarmError();
     const { node, tls, init } = await newCluster(req, this.options.hostname);
     await this.activateFresh(node, tls, { mode: 'bootstrap', init });
     this.options.logger.info({ nodeId: node.nodeId, clusterId: node.clusterId, advertise: node.managers[0] }, 'swarm initialized');
@@ -262,7 +264,7 @@ export class Daemon implements EngineBackend {
   }
 
   private async join(req: SwarmJoinRequest): Promise<void> {
-    if (this.active || this.locked || this.failed) throw new AlreadyInSwarmError();
+    if (this.active || this.locked || this.roles.failure) throw new AlreadyInSwarmError();
     const remote = req.RemoteAddrs?.[0];
     if (!remote) throw new InvalidArgumentError('at least 1 RemoteAddr is required to join');
     const listen = resolveListenAddr(req.ListenAddr);
@@ -297,10 +299,9 @@ export class Daemon implements EngineBackend {
       this.options.logger.info('left the swarm (it was locked)');
       return;
     }
-    if (!this.active && this.failed) {
+    if (!this.active && this.roles.failure) {
       // Failed to start (state "error"): give up on it and leave, as moby's Leave does.
-      clearTimeout(this.failed.retry);
-      this.failed = null;
+      this.roles.giveUp();
       await stopLeftoverTasks(path.join(this.options.dataDir, 'tasks'), this.options.logger);
       this.files.clear();
       this.options.logger.info('left the swarm (its membership had failed to start)');
@@ -455,15 +456,15 @@ export class Daemon implements EngineBackend {
       onNetworks: (networks) => {
         if (this.active?.agent === agent) this.active.networks = networks;
       },
-      onRoleChange: (role, via) => this.requestRoleChange(role, via),
+      onRoleChange: (role, via) => this.roles.request(role, via),
       onRejoinRaft: (via) => {
         const a = this.active;
         if (a?.agent !== agent) return;
         // A worker here has not acted on its promotion yet; a manager's Raft state is void.
-        if (node.role === 'worker') this.requestRoleChange('manager', via);
+        if (node.role === 'worker') this.roles.request('manager', via);
         else if (!a.rejoining) {
           a.rejoining = true;
-          void this.serialised(() => this.rejoinRaft(a, via)).catch((err: unknown) => this.options.logger.error({ err }, 'rejoining raft failed'));
+          void this.serialised(() => this.roles.rejoinRaft(a, via)).catch((err: unknown) => this.options.logger.error({ err }, 'rejoining raft failed'));
         }
       },
       onRemoved: () => {
@@ -486,7 +487,7 @@ export class Daemon implements EngineBackend {
       managers: () => [agent.connectedManager ?? '', ...active.node.managers],
       serialised: (fn) => this.serialised(fn),
       install: (next) => this.installTls(active, next),
-      roleChange: (role, via) => this.requestRoleChange(role, via),
+      roleChange: (role, via) => this.roles.request(role, via),
       logger: this.options.logger,
     }) };
     this.active = active;
@@ -527,135 +528,6 @@ export class Daemon implements EngineBackend {
       if (!keep || !stopped) await releaseNodeTasks(a);
     }
     return keep ? { executor: a.executor, dataPlane: a.dataPlane } : null;
-  }
-
-  /**
-   * Runs a role change the managers asked for; a failed one (e.g. the leader busy, or the node's
-   * object changing meanwhile) is tried again a few times: the managers only say it once.
-   */
-  private requestRoleChange(role: NodeRole, via: string, attempt = 1): void {
-    const active = this.active;
-    void this.serialised(() => this.changeRole(role, via)).catch((err: unknown) => {
-      if (attempt >= 5 || this.active !== active) {
-        this.options.logger.error({ err, role }, 'role change failed');
-        return;
-      }
-      this.options.logger.warn({ err, role, attempt }, 'role change failed; trying again');
-      setTimeout(() => this.requestRoleChange(role, via, attempt + 1), 500 * attempt).unref();
-    });
-  }
-
-  /**
-   * Promotion or demotion: renew the certificate for the new role, then restart the agent (and
-   * the manager) as that role. Tasks keep running (the new agent adopts them) and the data plane
-   * keeps serving: published ports, gossip and tunnels do not blink. It keeps the certificate it
-   * started with, which stays valid (the mesh checks CA, cluster and removal, not the role).
-   */
-  private async changeRole(role: NodeRole, via: string): Promise<void> {
-    const a = this.active;
-    if (!a || a.node.role === role) return;
-    this.options.logger.info({ from: a.node.role, to: role, via }, 'changing role');
-    const { keyPem, csrPem } = await createKeyAndCSR();
-    const renewed = await requestCertificate(a.tls, [via], csrPem);
-    // The managers changed their mind meanwhile: they will say so again. Except a demotion
-    // followed by a promotion before this node acted: a demotion takes the node out of Raft
-    // before it says "worker", so this manager's Raft state is void, and it rejoins afresh.
-    const rejoin = role === 'worker' && renewed.role === 'manager';
-    if (renewed.role !== role && !rejoin) return;
-    if (rejoin) this.options.logger.info('demoted and promoted again: rejoining raft with fresh state');
-    const tls: TlsMaterial = { caCertPem: a.tls.caCertPem, certPem: renewed.certPem, keyPem };
-    await this.restartMembership({ ...a.node, role: renewed.role }, tls, via, { freshRaft: role === 'worker', attempts: 1 });
-    this.options.logger.info({ role: renewed.role }, 'role changed');
-  }
-
-  /**
-   * State "error" with the failure's reason, and another start of the membership after a back-off
-   * (1 s, doubling to 10 s), until one starts or the node leaves the swarm.
-   */
-  private retryMembership(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, err: unknown, attempt: number): void {
-    if (this.failed) clearTimeout(this.failed.retry);
-    const reason = err instanceof Error ? err.message : String(err);
-    const error = node.role === 'manager' ? `manager stopped: ${reason}` : reason;
-    const delayMs = Math.min(10_000, 1_000 * 2 ** (attempt - 1));
-    this.options.logger.error({ err, attempt, retryInMs: delayMs }, 'membership failed to start; trying again');
-    const retry = setTimeout(() => {
-      void this.serialised(async () => {
-        if (this.stopping || this.failed?.retry !== retry || this.active) return; // stopped, left, or started meanwhile
-        // The managers may have changed this node's role meanwhile (a demotion while it failed):
-        // start as what they say now, not as what failed.
-        let next = { node, tls };
-        try {
-          next = await this.currentRole(node, tls, 'managers' in start ? start.managers : node.managers);
-        } catch (cause) {
-          this.options.logger.warn({ err: cause }, 'could not ask the managers for this node\'s role; trying as before');
-        }
-        try {
-          await this.activate(next.node, next.tls, start);
-          this.failed = null;
-          this.options.logger.info({ role: next.node.role }, 'membership started after earlier failures');
-        } catch (again) {
-          this.retryMembership(next.node, next.tls, start, again, attempt + 1);
-        }
-      });
-    }, delayMs);
-    retry.unref();
-    this.failed = { error, node, retry };
-  }
-
-  /** A certificate for the role the managers record for this node now (saved), and the node as that role. */
-  private async currentRole(node: PersistedNode, tls: TlsMaterial, managers: readonly string[]): Promise<{ node: PersistedNode; tls: TlsMaterial }> {
-    const { keyPem, csrPem } = await createKeyAndCSR();
-    const renewed = await requestCertificate(tls, [...managers], csrPem);
-    const next = { node: { ...node, role: renewed.role }, tls: { caCertPem: tls.caCertPem, certPem: renewed.certPem, keyPem } };
-    if (node.role === 'manager' && renewed.role === 'worker') {
-      fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
-      this.files.forgetRaftKey();
-    }
-    this.files.save(next.node, next.tls);
-    return next;
-  }
-
-  /**
-   * The managers count this manager out of Raft (removed and promoted again unnoticed): start its
-   * manager afresh. Only for the activation that was told so (a role change since then already
-   * made a fresh one); a join that fails is tried again, so the node does not drop out.
-   */
-  private async rejoinRaft(a: Active, via: string): Promise<void> {
-    if (this.active !== a || !a.manager) return;
-    this.options.logger.warn({ via }, 'not a raft member any more: rejoining raft with fresh state');
-    await this.restartMembership(a.node, a.tls, via, { freshRaft: true, attempts: 5 });
-  }
-
-  /**
-   * Restarts the agent (and the manager) as `node` says, keeping the data plane: tasks keep
-   * running (the new agent adopts them) and published ports, gossip and tunnels do not blink.
-   * With `freshRaft` this node's Raft state (and its data key) go first: a worker has none, and a
-   * manager whose state is void joins again as a learner.
-   */
-  private async restartMembership(node: PersistedNode, tls: TlsMaterial, via: string, o: { freshRaft: boolean; attempts: number }): Promise<void> {
-    const kept = await this.deactivate(true);
-    if (o.freshRaft) {
-      fs.rmSync(path.join(this.options.dataDir, 'raft'), { recursive: true, force: true });
-      this.files.forgetRaftKey();
-    }
-    this.files.save(node, tls);
-    kept?.dataPlane.setTls(tls); // kept: its next connections present this certificate
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.activate(node, tls, { mode: 'join', managers: [via, ...node.managers] }, kept ?? undefined);
-        return;
-      } catch (err) {
-        if (attempt >= o.attempts) {
-          // Not handed over: nothing else will release them (the tasks stay, for a later adoption).
-          if (kept) await releaseNodeTasks(kept);
-          // Out of the swarm's sight now (deactivated): keep trying rather than drop out for good.
-          this.retryMembership(node, tls, { mode: 'join', managers: [via, ...node.managers] }, err, 1);
-          throw err;
-        }
-        this.options.logger.warn({ err, attempt }, 'restarting as a manager failed; trying again');
-        await new Promise((r) => setTimeout(r, 2_000 * attempt));
-      }
-    }
   }
 
   /** Keeps this manager's committed state as a new one-manager cluster (quorum-loss recovery). */
