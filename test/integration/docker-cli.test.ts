@@ -215,8 +215,15 @@ describe('docker CLI compatibility', () => {
       'network', 'create', '-d', 'overlay', '--subnet', '10.88.0.0/24', '--ip-range', '10.88.0.128/25', '--aux-address', 'host1=10.88.0.5',
       '--subnet', '10.87.0.0/24', '--gateway', '10.88.0.1', '--gateway', '10.87.0.254', '--ipam-opt', 'x=y', '--ipv6', '--subnet', 'fd00:88::/64', 'ipamnet',
     ]);
-    const net = JSON.parse((await m.dockerOk(['network', 'inspect', '--format', '{{json .}}', 'ipamnet'])).stdout) as { IPAM: unknown; EnableIPv6: boolean };
+    const net = JSON.parse((await m.dockerOk(['network', 'inspect', '--format', '{{json .}}', 'ipamnet'])).stdout) as {
+      IPAM: { Config: Array<{ Subnet: string }> };
+      EnableIPv6: boolean;
+    };
     expect(net.EnableIPv6).toBe(true);
+    // The docker CLI gathers the pools in a Go map (consolidateIpam), so it sends them in random order;
+    // the daemon keeps the order it got.
+    const asked = ['10.88.0.0/24', '10.87.0.0/24', 'fd00:88::/64'];
+    net.IPAM.Config.sort((a, b) => asked.indexOf(a.Subnet) - asked.indexOf(b.Subnet));
     expect(net.IPAM).toEqual({
       Driver: 'default',
       Options: { x: 'y' },
