@@ -50,6 +50,10 @@ describe('swarm init and join', () => {
       const out = await d.cliOk(['swarm', 'join', '--token', workerToken, '--advertise-addr', ip, '--listen-addr', `${ip}:2377`, `${BASE}1:2377`]);
       expect(out.stdout).toBe('This node joined a swarm as a worker.\n');
       expect((await d.ping()).swarm).toBe('active/worker');
+      // As moby's, the join returns once a manager registered the node: Ready at once (a script's
+      // next `node ls` must not see it Unknown or Down).
+      const { Swarm } = await d.api.get<{ Swarm: { NodeID: string } }>('/v1.41/info');
+      expect((await manager.api.get<ClusterNodeJson>(`/v1.41/nodes/${Swarm.NodeID}`)).Status?.State).toBe('ready');
     }
     const ls = await manager.cliOk(['node', 'ls']);
     const lines = ls.stdout.trimEnd().split('\n');

@@ -83,6 +83,12 @@ export class Agent {
   private keepManager = false;
   /** The heartbeat period the last session was given. */
   private periodMs = 1000;
+  private markRegistered!: () => void;
+  /**
+   * Settles when a manager first registered a session of this agent: the manager has marked the
+   * node Ready by then (moby's join returns at this point too, its node runner's "ready").
+   */
+  readonly registered = new Promise<void>((resolve) => (this.markRegistered = resolve));
 
   /** This node's certificate; replaced by setTls after a renewal. */
   private tls: TlsMaterial;
@@ -174,6 +180,7 @@ export class Agent {
             if (msg.rootCA) this.options.onRootCA?.(msg.rootCA);
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             this.session_ = { client, sessionId: msg.sessionId };
+            this.markRegistered();
             this.scheduleFlush(0);
             if (msg.heartbeatPeriodMs > 0) this.periodMs = msg.heartbeatPeriodMs;
             heartbeat = this.heartbeat(client, msg.sessionId, msg.heartbeatPeriodMs, signal).finally(() =>

@@ -52,6 +52,12 @@ import { describeNode, hostInfo, managerLeaveWarning, swarmInfo, systemVersion }
 import { stopLeftoverTasks } from './leftover-tasks';
 import { RoleChanges } from './role-changes';
 
+/** moby's swarmConnectTimeout: how long `swarm join` waits for the node to be registered. */
+const JOIN_READY_TIMEOUT_MS = 20_000;
+/** moby's errSwarmJoinTimeoutReached. */
+const JOIN_TIMEOUT_TEXT =
+  'Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the "docker info" command to see the current swarm status of your node.';
+
 export interface DaemonOptions {
   dataDir: string;
   hostname: string;
@@ -170,8 +176,17 @@ export class Daemon implements EngineBackend {
     return this.serialised(() => this.init(req));
   }
 
-  swarmJoin(req: SwarmJoinRequest): Promise<void> {
-    return this.serialised(() => this.join(req));
+  async swarmJoin(req: SwarmJoinRequest): Promise<void> {
+    const agent = await this.serialised(() => this.join(req));
+    // As moby: the call returns once a manager has registered the node (it is Ready in `node ls`),
+    // or after 20 s with the join going on in the background.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), JOIN_READY_TIMEOUT_MS)));
+    try {
+      if ((await Promise.race([agent.registered, timedOut])) === true) throw new UnavailableError(JOIN_TIMEOUT_TEXT);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   swarmLeave(force: boolean): Promise<void> {
@@ -263,7 +278,8 @@ export class Daemon implements EngineBackend {
     return node.nodeId;
   }
 
-  private async join(req: SwarmJoinRequest): Promise<void> {
+  /** Joins; returns the new membership's agent. */
+  private async join(req: SwarmJoinRequest): Promise<Agent> {
     if (this.active || this.locked || this.roles.failure) throw new AlreadyInSwarmError();
     const remote = req.RemoteAddrs?.[0];
     if (!remote) throw new InvalidArgumentError('at least 1 RemoteAddr is required to join');
@@ -288,6 +304,7 @@ export class Daemon implements EngineBackend {
     };
     await this.activateFresh(node, tls, { mode: 'join', managers: node.managers });
     this.options.logger.info({ nodeId: node.nodeId, role: node.role, manager: remoteAddr }, 'joined swarm');
+    return this.active!.agent;
   }
 
   private async leave(force: boolean): Promise<void> {
