@@ -13,6 +13,8 @@ let dir: string;
 let sock: string;
 let server: http.Server | undefined;
 let requests: string[];
+/** When set, GET /info fails with this message (a 500). */
+let infoFailure: string | undefined;
 
 const manager = buildNode((n) => {
   n.ID = 'm1';
@@ -32,7 +34,7 @@ function startServer(): Promise<void> {
     if (req.url === '/_ping') return void res.end();
     if (path === '/nodes') return send(200, [manager]);
     if (path === '/nodes/m1') return send(200, manager);
-    if (path === '/info') return send(200, buildInfo('m1'));
+    if (path === '/info') return infoFailure ? send(500, { message: infoFailure }) : send(200, buildInfo('m1'));
     if (path === '/swarm') return send(200, buildSwarm());
     if (path === '/swarm/init') return send(200, 'm1');
     if (path === '/version') {
@@ -114,9 +116,18 @@ describe('shoal against a fake daemon', () => {
     expect(bad.err).toMatch(/^template parsing error: /);
     // A template of client fields only does not ask the daemon (docker's needsServerInfo).
     expect(await shoal(['-H', `unix://${dir}/none.sock`, 'info', '--format', '{{.ClientInfo.Version}}'])).toEqual({ code: 0, out: '0.1.0\n', err: '' });
-    // One that needs the server renders what it can, then fails with the connection error.
-    const down = await shoal(['-H', `unix://${dir}/none.sock`, 'info', '--format', '{{.ClientInfo.Version}} {{.ServerVersion}}']);
-    expect(down).toEqual({ code: 1, out: '0.1.0 <no value>\n', err: `Cannot connect to the Shoal daemon at unix://${dir}/none.sock. Is the shoald daemon running?\n` });
+    // One that needs the server renders the client's fields and a zero server part (docker 28.2.2
+    // prints the same, an empty field, `null`), then fails with the connection error.
+    const down = await shoal(['-H', `unix://${dir}/none.sock`, 'info', '--format', '{{.ClientInfo.Version}} [{{.ServerVersion}}] [{{.Swarm.LocalNodeState}}] {{json .ServerErrors}}']);
+    expect(down).toEqual({ code: 1, out: '0.1.0 [] [] null\n', err: `Cannot connect to the Shoal daemon at unix://${dir}/none.sock. Is the shoald daemon running?\n` });
+    // A daemon that answers with an error: a ServerErrors entry, the error on stderr, success.
+    infoFailure = 'boom';
+    try {
+      const failing = await shoal(['-H', sock, 'info', '--format', '[{{.Swarm.LocalNodeState}}] {{json .ServerErrors}}']);
+      expect(failing).toEqual({ code: 0, out: '[] ["Error response from daemon: boom"]\n', err: 'Error response from daemon: boom\n' });
+    } finally {
+      infoFailure = undefined;
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // `shoal info` and `shoal version` (docker/cli cli/command/system).
 import type { Command } from 'commander';
-import { DEFAULT_API_VERSION, type ComponentVersion, type SystemInfo, type SystemVersion } from '@shoal/api';
+import { DEFAULT_API_VERSION, DaemonPermissionError, DaemonUnreachableError, type ComponentVersion, type SystemInfo, type SystemVersion } from '@shoal/api';
 import { defineLeaf, noArgs, type Flags } from '../command-kit';
 import { CLI_VERSION, type CliContext } from '../context';
 import { StatusError, describeError } from '../errors';
@@ -124,12 +124,28 @@ async function runInfoFormat(ctx: CliContext, format: string): Promise<void> {
   try {
     data = { ...(await ctx.client().info()), ClientInfo: clientInfo };
   } catch (err) {
-    failure = err;
-    data = { ClientInfo: clientInfo, ServerErrors: [describeError(err)] };
+    // docker's addServerInfo: the server's part stays a zero system.Info. A daemon that cannot be
+    // reached fails the command after the output; any other failure is a ServerErrors entry,
+    // also printed on stderr, and the command succeeds.
+    data = { ...ZERO_INFO, Swarm: { ...ZERO_INFO.Swarm }, ClientInfo: clientInfo };
+    if (err instanceof DaemonUnreachableError || err instanceof DaemonPermissionError) failure = err;
+    else {
+      data['ServerErrors'] = [describeError(err)];
+      ctx.io.err(`${describeError(err)}\n`);
+    }
   }
   ctx.io.out(`${tmpl.execute(data)}\n`);
   if (failure !== undefined) throw failure;
 }
+
+/** The fields of docker's system.Info a template may name, at Go's zero values (nil slices print as `[]`). */
+const ZERO_INFO = {
+  ID: '', Containers: 0, ContainersRunning: 0, ContainersPaused: 0, ContainersStopped: 0, Images: 0, Driver: '',
+  DockerRootDir: '', Debug: false, NFd: 0, NGoroutines: 0, SystemTime: '', LoggingDriver: '', KernelVersion: '',
+  OperatingSystem: '', OSVersion: '', OSType: '', Architecture: '', NCPU: 0, MemTotal: 0, Name: '', Labels: [],
+  ExperimentalBuild: false, ServerVersion: '', Warnings: [],
+  Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: '', ControlAvailable: false, Error: '', RemoteManagers: [], Nodes: 0, Managers: 0 },
+} as const;
 
 function engineComponent(v: SystemVersion): ComponentVersion {
   const found = v.Components?.find((c) => c.Name === 'Engine');
