@@ -2,13 +2,16 @@
 // Raft commit throughput/latency and leader failover: 3 Shoal managers (real shoald
 // processes, fsync on) side by side with a 3-member etcd 3.4 cluster (Debian
 // etcd-server), both driven by the same Node client over HTTP keep-alive.
-//   node bench/raft/run.mjs [--seconds 10] [--slices 5] [--failovers 20] [--warmup 0]
+//   node bench/raft/run.mjs [--seconds 10] [--slices 5] [--failovers 20] [--cold 10]
 // Both clusters run at once and take turns: each load phase is cut into --slices slices, and
 // the systems alternate slice by slice (the first of each round alternates too), so a drift of
 // the shared machine's speed, which can reach 2x within minutes here, falls on both alike.
 // Failover kills alternate the same way.
-// --warmup S first drives S seconds of unmeasured single-client writes into each system (a
-// fresh Node process runs its commit path on unoptimized code for its first ~1,500 writes).
+// Three load phases, all measured and reported: a cold start (--cold S seconds of single-client
+// writes into the fresh clusters: a fresh Node process runs its commit path on unoptimized code
+// for its first ~1,500–3,000 writes, while etcd's Go code is compiled ahead of time), then the
+// steady state, sequential and with 64 clients (--seconds each), then the failovers.
+// --cold 0 skips the cold phase, so the steady-state phases start on fresh clusters.
 // --snapshot-every N gives both systems the same snapshot policy (Shoal's Raft.SnapshotInterval,
 // etcd's --snapshot-count); without it each runs its default (10,000 and 100,000 entries).
 // --compare '<node options>' adds a second Shoal cluster whose daemons run with those Node
@@ -31,7 +34,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.star
 const SECONDS = Number(args.seconds ?? 10);
 const SLICES = Math.max(1, Number(args.slices ?? 5));
 const FAILOVERS = Number(args.failovers ?? 20);
-const WARMUP = Number(args.warmup ?? 0);
+const COLD = Number(args.cold ?? SECONDS);
 const SNAPSHOT_EVERY = args['snapshot-every'] === undefined ? undefined : Number(args['snapshot-every']);
 const COMPARE = args.compare;
 const CONCURRENCY = 64;
@@ -302,28 +305,30 @@ try {
   systems.push(await startShoal('Shoal (3 managers)', '127.0.40.'));
   if (COMPARE) systems.push(await startShoal(`Shoal, daemons with \`${COMPARE}\``, '127.0.43.', COMPARE.split(' ').filter(Boolean)));
   systems.push(await startEtcdCluster());
-  if (WARMUP > 0) await loadPhase(systems, 1, WARMUP);
+  const cold = COLD > 0 ? await loadPhase(systems, 1, COLD) : undefined;
   const seq = await loadPhase(systems, 1, SECONDS);
   const conc = await loadPhase(systems, CONCURRENCY, SECONDS);
   const failover = new Map(systems.map((s) => [s, []]));
   for (let i = 0; i < FAILOVERS; i++) for (const sys of inTurn(systems, i)) failover.get(sys).push(await sys.failover(i));
-  for (const sys of systems) console.log(sys.name, JSON.stringify({ seq: seq.get(sys), conc: conc.get(sys), failover: failover.get(sys) }));
+  for (const sys of systems) console.log(sys.name, JSON.stringify({ cold: cold?.get(sys), seq: seq.get(sys), conc: conc.get(sys), failover: failover.get(sys) }));
 
-  console.log(`\n| system | sequential writes/s | p50 ms | p99 ms | ${CONCURRENCY} clients writes/s | p50 ms | p99 ms | failover p50 ms | p95 ms |`);
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log(`\n| system |${cold ? ` cold start: sequential writes/s, first ${COLD} s | p50 ms |` : ''} sequential writes/s | p50 ms | p99 ms | ${CONCURRENCY} clients writes/s | p50 ms | p99 ms | failover p50 ms | p95 ms |`);
+  console.log(`|---|${cold ? '---|---|' : ''}---|---|---|---|---|---|---|---|`);
   for (const sys of systems) {
     const [s, c, f] = [seq.get(sys), conc.get(sys), failover.get(sys)];
-    console.log(`| ${sys.name} | ${fmt(s.rate)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(c.rate)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(pct(f, 50))} | ${fmt(pct(f, 95))} |`);
+    const c0 = cold?.get(sys);
+    console.log(`| ${sys.name} |${c0 ? ` ${fmt(c0.rate)} | ${fmt(c0.p50)} |` : ''} ${fmt(s.rate)} | ${fmt(s.p50)} | ${fmt(s.p99)} | ${fmt(c.rate)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(pct(f, 50))} | ${fmt(pct(f, 95))} |`);
   }
   console.log('\nEach slice in turn (writes/s):\n');
-  for (const sys of systems) console.log(`- ${sys.name}: sequential ${seq.get(sys).slices.join(', ')}; ${CONCURRENCY} clients ${conc.get(sys).slices.join(', ')}`);
+  for (const sys of systems) console.log(`- ${sys.name}:${cold ? ` cold start ${cold.get(sys).slices.join(', ')};` : ''} sequential ${seq.get(sys).slices.join(', ')}; ${CONCURRENCY} clients ${conc.get(sys).slices.join(', ')}`);
   const base = systems[systems.length - 1];
   for (const sys of systems.slice(0, -1)) {
-    console.log(`- ${sys.name} / ${base.name}: sequential ${Math.round((100 * seq.get(sys).rate) / seq.get(base).rate)} %, ${CONCURRENCY} clients ${Math.round((100 * conc.get(sys).rate) / conc.get(base).rate)} %`);
+    const ratio = (ph) => Math.round((100 * ph.get(sys).rate) / ph.get(base).rate);
+    console.log(`- ${sys.name} / ${base.name}:${cold ? ` cold start ${ratio(cold)} %,` : ''} sequential ${ratio(seq)} %, ${CONCURRENCY} clients ${ratio(conc)} %`);
   }
-  const failed = systems.flatMap((sys) => [seq.get(sys), conc.get(sys)].filter((p) => p.failed > 0).map((p) => `${sys.name}: ${p.failed} failed writes ${JSON.stringify(p.errors)}`));
+  const failed = systems.flatMap((sys) => [cold?.get(sys), seq.get(sys), conc.get(sys)].filter(Boolean).filter((p) => p.failed > 0).map((p) => `${sys.name}: ${p.failed} failed writes ${JSON.stringify(p.errors)}`));
   if (failed.length > 0) console.log(`\nFailed writes: ${failed.join('; ')}`);
-  console.log(`\n${SECONDS}s per load phase and system in ${SLICES} alternating slices${WARMUP > 0 ? ` after ${WARMUP}s of unmeasured writes` : ''}${SNAPSHOT_EVERY === undefined ? '' : `, both snapshotting every ${SNAPSHOT_EVERY} entries`}, ${FAILOVERS} leader kills each, alternating (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);
+  console.log(`\n${SECONDS}s per load phase and system in ${SLICES} alternating slices${cold ? `, after a cold start of ${COLD}s of sequential writes into the fresh clusters` : ', on fresh clusters'}${SNAPSHOT_EVERY === undefined ? '' : `, both snapshotting every ${SNAPSHOT_EVERY} entries`}, ${FAILOVERS} leader kills each, alternating (kill -9, time to the first committed write through a survivor); ${os.cpus().length} CPUs.`);
 } finally {
   for (const sys of systems) await sys.stop();
 }
