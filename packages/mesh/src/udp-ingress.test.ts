@@ -74,6 +74,16 @@ describe('UdpIngress (loopback, fake clock)', () => {
     expect(udp.stats).toMatchObject({ flows: 20, local: 20, received: 20, replied: 20, dropped: 0 });
   });
 
+  it('hears a task bound to 0.0.0.0 on a loopback alias, whose answers come from 127.0.0.1', async () => {
+    const wild = await startUdpEchoBackend('0.0.0.0', 'wild');
+    cleanup.push(() => wild.close());
+    const published = await deadUdpPort(NODE_IP);
+    const { udp } = ingress();
+    await udp.setEndpoints([endpoint('t1', { nodeAddr: NODE_IP, port: wild.port, publishedPorts: [udpPort(published)] })]);
+    for (let i = 0; i < 3; i++) expect(await ask(await client(), published, `q${i}`)).toBe('wild');
+    expect(udp.stats).toMatchObject({ received: 3, replied: 3, dropped: 0 });
+  });
+
   it('keeps a client on its task until the flow has been idle for the timeout', async () => {
     const [b1, b2] = [await backend('b1'), await backend('b2')];
     const published = await deadUdpPort(NODE_IP);

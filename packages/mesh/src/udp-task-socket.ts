@@ -2,6 +2,13 @@
 // flow to a local task and by the tunnel server for a datagram stream. Connected, so it hears
 // only that task and an ICMP "port unreachable" comes back as an error (ECONNREFUSED). Datagrams
 // beyond a small bound (while connecting, or in the kernel's send queue) are dropped, not queued.
+//
+// A task on a loopback alias (127.0.1.2, as the demo and the tests lay nodes out) that is bound to
+// 0.0.0.0 answers from 127.0.0.1: the kernel takes a reply's source from the loopback route, not
+// from the alias the datagram went to. The connected socket would drop that answer, so a second
+// socket shares its local address (SO_REUSEADDR) connected to 127.0.0.1 at the task's port, and
+// hears the answers that come from there; the first still hears a task bound to the alias itself,
+// and the kernel's "port unreachable".
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { HostPort } from './endpoints';
@@ -21,8 +28,15 @@ export interface TaskUdpSocketOptions {
   readonly logger: Logger;
 }
 
+/** An IPv4 loopback address other than 127.0.0.1. */
+function isLoopbackAlias(host: string): boolean {
+  return host.startsWith('127.') && host !== '127.0.0.1';
+}
+
 export class TaskUdpSocket {
   private readonly socket: Socket;
+  /** For a loopback alias: hears the task's answers from 127.0.0.1 (see the top of the file). */
+  private echo: Socket | undefined;
   private readonly maxQueueBytes: number;
   /** Datagrams sent before connect() completed; undefined once connected. */
   private pending: Buffer[] | undefined = [];
@@ -31,19 +45,39 @@ export class TaskUdpSocket {
 
   constructor(private readonly o: TaskUdpSocketOptions) {
     this.maxQueueBytes = o.maxQueueBytes ?? DEFAULT_UDP_QUEUE_BYTES;
-    this.socket = createSocket({ type: isIPv6(o.target.host) ? 'udp6' : 'udp4' });
-    this.socket.on('message', (msg) => {
-      if (!this.closed) o.onMessage(msg);
-    });
-    this.socket.on('error', (err) => {
-      if (!this.closed) o.onError(err);
-    });
-    this.socket.connect(o.target.port, o.target.host, () => {
+    const alias = isLoopbackAlias(o.target.host);
+    this.socket = this.listen(createSocket({ type: isIPv6(o.target.host) ? 'udp6' : 'udp4', reuseAddr: alias }));
+    const connected = (): void => {
       const queued = this.pending ?? [];
       this.pending = undefined;
       this.pendingBytes = 0;
       if (!this.closed) for (const d of queued) this.socket.send(d, this.afterSend);
+    };
+    if (!alias) {
+      this.socket.connect(o.target.port, o.target.host, connected);
+      return;
+    }
+    this.socket.bind({ address: '127.0.0.1', port: 0 }, () => {
+      if (this.closed) return;
+      const echo = this.listen(createSocket({ type: 'udp4', reuseAddr: true }));
+      this.echo = echo;
+      echo.bind({ address: '127.0.0.1', port: this.socket.address().port }, () => {
+        if (this.closed) return;
+        echo.connect(o.target.port, '127.0.0.1', () => {
+          if (!this.closed) this.socket.connect(o.target.port, o.target.host, connected);
+        });
+      });
     });
+  }
+
+  private listen(socket: Socket): Socket {
+    socket.on('message', (msg) => {
+      if (!this.closed) this.o.onMessage(msg);
+    });
+    socket.on('error', (err) => {
+      if (!this.closed) this.o.onError(err);
+    });
+    return socket;
   }
 
   /** Sends one datagram to the task; false when it was dropped. */
@@ -65,6 +99,7 @@ export class TaskUdpSocket {
     this.closed = true;
     this.pending = undefined;
     this.socket.close();
+    this.echo?.close();
   }
 
   private readonly afterSend = (err: Error | null): void => {
