@@ -76,6 +76,17 @@ describe('swarm init network settings', () => {
         expect(out.code, flags.join(' ')).toBe(1);
         expect(out.stderr).toBe(`Error response from daemon: ${text}\n`);
       }
+      // A listen address another process holds: swarmkit's wrap of Go's listen error.
+      const squatter = net.createServer();
+      await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(2377, lone.ip, resolve));
+      try {
+        expect(await init()).toMatchObject({
+          code: 1,
+          stderr: `Error response from daemon: failed to listen on remote API address: listen tcp ${lone.ip}:2377: bind: address already in use\n`,
+        });
+      } finally {
+        await new Promise((resolve) => squatter.close(resolve));
+      }
       expect((await lone.dockerOk(['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim()).toBe('inactive');
       // A mask length without a pool is ignored, as swarmkit ignores it.
       expect((await init('--default-addr-pool-mask-length', '28')).code).toBe(0);

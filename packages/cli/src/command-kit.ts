@@ -296,8 +296,9 @@ export function defineGroup(parent: Command, ctx: CliContext, use: string, short
   cmd.argument('[args...]').action((args: string[]) => {
     if (args.length > 0) {
       const path = commandPath(cmd);
+      // Cobra's UseLine of a group is its bare path; only its help screen adds COMMAND.
       throw new UsageError(
-        `${rootName(cmd)}: unknown command: ${path} ${args[0]}\n\nUsage:  ${useLine(cmd)}\n\nRun '${path} --help' for more information`,
+        `${rootName(cmd)}: unknown command: ${path} ${args[0]}\n\nUsage:  ${path}\n\nRun '${path} --help' for more information`,
       );
     }
     ctx.io.err(cmd.helpInformation());

@@ -44,7 +44,7 @@ export class ManagerListener {
     server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake on 2377 failed'));
     const { host, port } = splitAddr(addr);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`listen ${addr}: ${err.message}`, { cause: err })));
+      server.once('error', (err) => reject(new Error(remoteApiListenError(addr, err), { cause: err })));
       server.listen({ host: host === '' ? undefined : host, port }, () => resolve());
     });
     server.on('error', (err) => logger.error({ err }, 'manager listener failed'));
@@ -68,4 +68,17 @@ export class ManagerListener {
 export function splitAddr(addr: string): { host: string; port: number } {
   const at = addr.lastIndexOf(':');
   return { host: addr.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(at + 1)) };
+}
+
+/** Go's texts for the errors a listen can meet (its syscall.Errno strings). */
+const GO_ERRNO_TEXT: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'cannot assign requested address',
+  EACCES: 'permission denied',
+};
+
+/** swarmkit's wrap of Go's net.Listen error, e.g. "… listen tcp 10.0.0.1:2377: bind: address already in use". */
+export function remoteApiListenError(addr: string, err: Error): string {
+  const text = GO_ERRNO_TEXT[(err as NodeJS.ErrnoException).code ?? ''];
+  return `failed to listen on remote API address: ${text === undefined ? err.message : `listen tcp ${addr}: bind: ${text}`}`;
 }
