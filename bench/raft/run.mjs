@@ -59,6 +59,20 @@ function request(opts, body, timeoutMs = 5000) {
   });
 }
 
+const CLK_TCK = 100; // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+/** CPU time (user + system, all threads) the processes have used so far, in ms. */
+function cpuMs(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    } catch {} // gone (a failover's kill)
+  }
+  return (ticks * 1000) / CLK_TCK;
+}
+
 /** Runs `write` sequentially (1 client) or concurrently for `seconds`; returns the writes done and their latencies. */
 async function drive(write, clients, seconds) {
   const lat = [];
@@ -91,8 +105,11 @@ function phase(slices) {
   const lat = slices.flatMap((s) => s.lat);
   const errors = {};
   for (const s of slices) for (const [k, v] of s.errors) errors[k] = (errors[k] ?? 0) + v;
+  const cpu = slices.reduce((n, s) => n + s.cpu, 0);
   return {
     rate: (ok * 1000) / ms,
+    /** CPU of the system's three processes per write, µs (all their threads, kernel time included). */
+    cpuPerWrite: (cpu * 1000) / ok,
     p50: pct(lat, 50),
     p99: pct(lat, 99),
     failed: slices.reduce((n, s) => n + s.failed, 0),
@@ -151,6 +168,7 @@ async function startShoal(name, baseIp, nodeArgs = []) {
     async writer() {
       return shoalWriter(await waitLeader(() => shoalLeader(cluster)));
     },
+    pids: () => cluster.nodes.filter((n) => n.running).map((n) => n.pid),
     async failover(i) {
       const lead = await waitLeader(() => shoalLeader(cluster));
       const other = cluster.nodes.find((n) => n !== lead && n.running);
@@ -265,6 +283,7 @@ async function startEtcdCluster() {
     async writer() {
       return etcdWriter(await waitLeader(() => etcdLeader(members)));
     },
+    pids: () => members.filter((m) => m.running).map((m) => m.child.pid),
     async failover(i) {
       const lead = await waitLeader(() => etcdLeader(members));
       const other = members.find((m) => m !== lead && m.running);
@@ -294,7 +313,12 @@ const inTurn = (systems, r) => systems.map((_, k) => systems[(r + k) % systems.l
 async function loadPhase(systems, clients, seconds) {
   const slices = new Map(systems.map((s) => [s, []]));
   for (let r = 0; r < SLICES; r++) {
-    for (const sys of inTurn(systems, r)) slices.get(sys).push(await drive(await sys.writer(), clients, seconds / SLICES));
+    for (const sys of inTurn(systems, r)) {
+      const write = await sys.writer();
+      const cpu0 = cpuMs(sys.pids());
+      const slice = await drive(write, clients, seconds / SLICES);
+      slices.get(sys).push({ ...slice, cpu: cpuMs(sys.pids()) - cpu0 });
+    }
   }
   return new Map(systems.map((s) => [s, phase(slices.get(s))]));
 }
@@ -321,7 +345,11 @@ try {
   }
   console.log('\nEach slice in turn (writes/s):\n');
   for (const sys of systems) console.log(`- ${sys.name}:${cold ? ` cold start ${cold.get(sys).slices.join(', ')};` : ''} sequential ${seq.get(sys).slices.join(', ')}; ${CONCURRENCY} clients ${conc.get(sys).slices.join(', ')}`);
+  console.log('\nCPU per write of the system\'s three processes (µs, all threads, kernel time included; the machine has 2 vCPUs):\n');
+  const us = (ph) => Math.round(ph.cpuPerWrite);
+  for (const sys of systems) console.log(`- ${sys.name}:${cold ? ` cold start ${us(cold.get(sys))};` : ''} sequential ${us(seq.get(sys))}; ${CONCURRENCY} clients ${us(conc.get(sys))}`);
   const base = systems[systems.length - 1];
+  console.log('');
   for (const sys of systems.slice(0, -1)) {
     const ratio = (ph) => Math.round((100 * ph.get(sys).rate) / ph.get(base).rate);
     console.log(`- ${sys.name} / ${base.name}:${cold ? ` cold start ${ratio(cold)} %,` : ''} sequential ${ratio(seq)} %, ${CONCURRENCY} clients ${ratio(conc)} %`);
