@@ -33,10 +33,37 @@ function isLoopbackAlias(host: string): boolean {
   return host.startsWith('127.') && host !== '127.0.0.1';
 }
 
+/**
+ * Local ports held by this process's alias pairs. A bind of port 0 with SO_REUSEADDR may be
+ * given a port other SO_REUSEADDR sockets hold (review: 140 of 3,000 such binds shared one), and
+ * two flows to one task on a shared port would get each other's answers. So a pair takes its
+ * port from a plain bind of port 0 (which the kernel gives only a port nobody holds), closed just
+ * before the pair binds it; the set keeps two pairs of this process from taking the same one in
+ * that moment.
+ */
+const aliasPorts = new Set<number>();
+
+async function reserveLoopbackPort(): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const probe = createSocket('udp4');
+    const port = await new Promise<number>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind({ address: '127.0.0.1', port: 0 }, () => resolve(probe.address().port));
+    }).finally(() => probe.close());
+    if (!aliasPorts.has(port)) {
+      aliasPorts.add(port);
+      return port;
+    }
+    if (attempt >= 20) throw new Error('no free loopback UDP port for a flow to a task');
+  }
+}
+
 export class TaskUdpSocket {
   private readonly socket: Socket;
   /** For a loopback alias: hears the task's answers from 127.0.0.1 (see the top of the file). */
   private echo: Socket | undefined;
+  /** The local port the pair holds (aliasPorts). */
+  private reserved: number | undefined;
   private readonly maxQueueBytes: number;
   /** Datagrams sent before connect() completed; undefined once connected. */
   private pending: Buffer[] | undefined = [];
@@ -57,17 +84,27 @@ export class TaskUdpSocket {
       this.socket.connect(o.target.port, o.target.host, connected);
       return;
     }
-    this.socket.bind({ address: '127.0.0.1', port: 0 }, () => {
-      if (this.closed) return;
-      const echo = this.listen(createSocket({ type: 'udp4', reuseAddr: true }));
-      this.echo = echo;
-      echo.bind({ address: '127.0.0.1', port: this.socket.address().port }, () => {
-        if (this.closed) return;
-        echo.connect(o.target.port, '127.0.0.1', () => {
-          if (!this.closed) this.socket.connect(o.target.port, o.target.host, connected);
+    reserveLoopbackPort().then(
+      (port) => {
+        this.reserved = port;
+        if (this.closed) return void aliasPorts.delete(port);
+        // A bind or connect that fails reports through the socket's 'error' (listen()).
+        this.socket.bind({ address: '127.0.0.1', port }, () => {
+          if (this.closed) return;
+          const echo = this.listen(createSocket({ type: 'udp4', reuseAddr: true }));
+          this.echo = echo;
+          echo.bind({ address: '127.0.0.1', port }, () => {
+            if (this.closed) return;
+            echo.connect(o.target.port, '127.0.0.1', () => {
+              if (!this.closed) this.socket.connect(o.target.port, o.target.host, connected);
+            });
+          });
         });
-      });
-    });
+      },
+      (err: unknown) => {
+        if (!this.closed) o.onError(err as Error);
+      },
+    );
   }
 
   private listen(socket: Socket): Socket {
@@ -100,6 +137,7 @@ export class TaskUdpSocket {
     this.pending = undefined;
     this.socket.close();
     this.echo?.close();
+    if (this.reserved !== undefined) aliasPorts.delete(this.reserved);
   }
 
   private readonly afterSend = (err: Error | null): void => {
