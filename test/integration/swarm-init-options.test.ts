@@ -76,13 +76,14 @@ describe('swarm init network settings', () => {
         expect(out.code, flags.join(' ')).toBe(1);
         expect(out.stderr).toBe(`Error response from daemon: ${text}\n`);
       }
-      // A listen address another process holds: swarmkit's wrap of Go's listen error.
+      // A listen address another process holds: swarmkit's wraps of Go's listen error (its node's
+      // "manager stopped", its manager's "failed to listen on remote API address").
       const squatter = net.createServer();
       await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(2377, lone.ip, resolve));
       try {
         expect(await init()).toMatchObject({
           code: 1,
-          stderr: `Error response from daemon: failed to listen on remote API address: listen tcp ${lone.ip}:2377: bind: address already in use\n`,
+          stderr: `Error response from daemon: manager stopped: failed to listen on remote API address: listen tcp ${lone.ip}:2377: bind: address already in use\n`,
         });
       } finally {
         await new Promise((resolve) => squatter.close(resolve));

@@ -83,12 +83,13 @@ export class Agent {
   private keepManager = false;
   /** The heartbeat period the last session was given. */
   private periodMs = 1000;
-  private markRegistered!: () => void;
+  private settleRegistered!: (registered: boolean) => void;
   /**
-   * Settles when a manager first registered a session of this agent: the manager has marked the
-   * node Ready by then (moby's join returns at this point too, its node runner's "ready").
+   * True once a manager first registered a session of this agent: the manager has marked the
+   * node Ready by then (moby's join returns at this point too, its node runner's "ready"). False
+   * when the agent was stopped before that.
    */
-  readonly registered = new Promise<void>((resolve) => (this.markRegistered = resolve));
+  readonly registered = new Promise<boolean>((resolve) => (this.settleRegistered = resolve));
 
   /** This node's certificate; replaced by setTls after a renewal. */
   private tls: TlsMaterial;
@@ -118,6 +119,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.settleRegistered(false); // no-op once registered
     this.lifetime.abort();
     this.abort?.abort();
     this.client?.close();
@@ -180,7 +182,7 @@ export class Agent {
             if (msg.rootCA) this.options.onRootCA?.(msg.rootCA);
             if (msg.role !== this.options.role) this.options.onRoleChange(msg.role, addr);
             this.session_ = { client, sessionId: msg.sessionId };
-            this.markRegistered();
+            this.settleRegistered(true);
             this.scheduleFlush(0);
             if (msg.heartbeatPeriodMs > 0) this.periodMs = msg.heartbeatPeriodMs;
             heartbeat = this.heartbeat(client, msg.sessionId, msg.heartbeatPeriodMs, signal).finally(() =>

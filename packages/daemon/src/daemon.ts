@@ -177,13 +177,25 @@ export class Daemon implements EngineBackend {
   }
 
   async swarmJoin(req: SwarmJoinRequest): Promise<void> {
-    const agent = await this.serialised(() => this.join(req));
+    let agent = await this.serialised(() => this.join(req));
     // As moby: the call returns once a manager has registered the node (it is Ready in `node ls`),
-    // or after 20 s with the join going on in the background.
+    // or after 20 s with the join going on in the background. Unlike moby, which holds its
+    // control lock for the whole wait, the wait is outside the queue: a `swarm leave` (or a role
+    // change) need not wait behind it.
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), JOIN_READY_TIMEOUT_MS)));
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), JOIN_READY_TIMEOUT_MS)));
     try {
-      if ((await Promise.race([agent.registered, timedOut])) === true) throw new UnavailableError(JOIN_TIMEOUT_TEXT);
+      for (;;) {
+        const outcome = await Promise.race([agent.registered, timedOut]);
+        if (outcome === 'timeout') throw new UnavailableError(JOIN_TIMEOUT_TEXT);
+        if (outcome) return;
+        // The agent stopped first: a role change that carries the membership on to a new agent
+        // (wait for that one), or a `swarm leave`. Whatever changed it is done once the queue is.
+        await this.serialised(async () => {});
+        if (!this.active) throw new NotInSwarmError();
+        if (this.active.agent === agent) return;
+        agent = this.active.agent;
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -414,7 +426,8 @@ export class Daemon implements EngineBackend {
         await manager.start(start);
       } catch (err) {
         await manager.stop();
-        throw new InvalidArgumentError((err as Error).message, { cause: err });
+        // swarmkit's node wraps every failure of its manager so (init, join and a promotion alike).
+        throw new InvalidArgumentError(`manager stopped: ${(err as Error).message}`, { cause: err });
       }
     }
     this.files.save(node, tls);

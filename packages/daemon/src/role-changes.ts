@@ -100,8 +100,7 @@ export class RoleChanges {
    */
   retry(node: PersistedNode, tls: TlsMaterial, start: ManagerStart, err: unknown, attempt = 1): void {
     if (this.failed) clearTimeout(this.failed.retry);
-    const reason = err instanceof Error ? err.message : String(err);
-    const error = node.role === 'manager' ? `manager stopped: ${reason}` : reason;
+    const error = err instanceof Error ? err.message : String(err);
     const delayMs = Math.min(10_000, 1_000 * 2 ** (attempt - 1));
     this.host.logger.error({ err, attempt, retryInMs: delayMs }, 'membership failed to start; trying again');
     const retry = setTimeout(() => {
