@@ -263,6 +263,9 @@ describe('docker CLI compatibility', () => {
     expect(JSON.parse((await m.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.Networks}}', 'netuser'])).stdout)).toEqual([
       { Target: usedId },
     ]);
+    // `docker service inspect` asks for insertDefaults: swarmkit's stop grace period and DNS config show.
+    const inspected = await m.dockerOk(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}} {{json .Spec.TaskTemplate.ContainerSpec.DNSConfig}}', 'netuser']);
+    expect(inspected.stdout).toBe('10s {}\n');
     const ls = async (filter: string) => (await m.dockerOk(['network', 'ls', '-f', filter, '--format', '{{.Name}}'])).stdout.trim().split('\n').sort();
     expect(await ls('dangling=true')).toEqual(['kept', 'unused']);
     expect(await ls('dangling=false')).toEqual(['ingress', 'used']);

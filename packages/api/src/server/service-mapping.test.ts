@@ -81,3 +81,22 @@ describe('endpoint and port status', () => {
     expect(toEngineTask(task('n1', 'complete'), 'web').Status.PortStatus).toEqual({}); // released when it stopped
   });
 });
+
+describe('insertDefaults (swarmkit defaults.InterpolateService)', () => {
+  const meta = { version: 1, createdAt: '2026-11-28T00:00:00Z', updatedAt: '2026-11-28T00:00:00Z', endpoint: { ports: [] } };
+
+  it('adds the stop grace period and an empty DNS config to Spec only, keeping what was given', () => {
+    const plain = fromEngineServiceSpec(spec);
+    const given = fromEngineServiceSpec({ ...spec, TaskTemplate: { ContainerSpec: { Image: 'nginx', StopGracePeriod: 3e9, DNSConfig: { Nameservers: ['10.0.0.53'] } } } } as never);
+    const s = { ...meta, id: 'svc1', spec: plain, previousSpec: plain } as never;
+    const withDefaults = toEngineService(s, undefined, undefined, { insertDefaults: true });
+    expect(withDefaults.Spec.TaskTemplate.ContainerSpec).toMatchObject({ StopGracePeriod: 10e9, DNSConfig: {} });
+    expect(withDefaults.PreviousSpec?.TaskTemplate.ContainerSpec).not.toHaveProperty('StopGracePeriod');
+    expect(withDefaults.PreviousSpec?.TaskTemplate.ContainerSpec).not.toHaveProperty('DNSConfig');
+    const stored = toEngineService(s, undefined).Spec.TaskTemplate.ContainerSpec;
+    expect(stored).not.toHaveProperty('StopGracePeriod');
+    expect(stored).not.toHaveProperty('DNSConfig');
+    const kept = toEngineService({ ...meta, id: 'svc2', spec: given } as never, undefined, undefined, { insertDefaults: true });
+    expect(kept.Spec.TaskTemplate.ContainerSpec).toMatchObject({ StopGracePeriod: 3e9, DNSConfig: { Nameservers: ['10.0.0.53'] } });
+  });
+});

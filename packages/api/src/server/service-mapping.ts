@@ -172,8 +172,19 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
   };
 }
 
-export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
+/**
+ * swarmkit's defaults.InterpolateService (GET /services/{id}?insertDefaults=true, which
+ * `docker service inspect` asks for) for the fields Shoal renders only when given: the stop grace
+ * period (10 s) and an empty DNS config. The rest of its defaults Shoal keeps in every spec.
+ */
+export interface RenderOptions {
+  readonly insertDefaults?: boolean;
+}
+const DEFAULT_STOP_GRACE_PERIOD_MS = 10_000;
+
+export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineTaskSpec {
   const c = t.container;
+  const stopGracePeriodMs = c.stopGracePeriodMs ?? (opts.insertDefaults ? DEFAULT_STOP_GRACE_PERIOD_MS : undefined);
   return {
     ContainerSpec: {
       Image: c.image,
@@ -183,9 +194,10 @@ export function toEngineTaskSpec(t: TaskSpec): EngineTaskSpec {
       ...(c.hostname ? { Hostname: c.hostname } : {}),
       ...(c.env ? { Env: [...c.env] } : {}),
       ...(c.dir ? { Dir: c.dir } : {}),
-      ...(c.stopGracePeriodMs !== undefined ? { StopGracePeriod: c.stopGracePeriodMs * MS } : {}),
+      ...(stopGracePeriodMs !== undefined ? { StopGracePeriod: stopGracePeriodMs * MS } : {}),
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.user ? { User: c.user } : {}),
+      ...(opts.insertDefaults && c.containerOnly?.['DNSConfig'] === undefined ? { DNSConfig: {} } : {}),
       ...(c.containerOnly ?? {}),
       ...(c.healthcheck
         ? {
@@ -320,11 +332,11 @@ function resolutionMode(m: string | undefined): ServiceSpec['endpoint']['mode'] 
   throw new InvalidArgumentError(`invalid resolution mode: ${JSON.stringify(m)}`);
 }
 
-export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
+export function toEngineServiceSpec(spec: ServiceSpec, opts: RenderOptions = {}): EngineServiceSpec {
   return {
     Name: spec.name,
     Labels: { ...spec.labels },
-    TaskTemplate: toEngineTaskSpec(spec.task),
+    TaskTemplate: toEngineTaskSpec(spec.task, opts),
     Mode: toMode(spec.mode),
     // A job has no update config (swarmkit refuses one), and a rollback config only if given.
     ...(isJobMode(spec.mode) ? {} : { UpdateConfig: toUpdate(spec.update) }),
@@ -333,13 +345,19 @@ export function toEngineServiceSpec(spec: ServiceSpec): EngineServiceSpec {
   };
 }
 
-export function toEngineService(s: ServiceObject, ingress: { id: string; subnet: string } | undefined, status?: ServiceStatus): Service {
+/** `opts` applies to Spec only: swarmkit interpolates the current spec, not PreviousSpec. */
+export function toEngineService(
+  s: ServiceObject,
+  ingress: { id: string; subnet: string } | undefined,
+  status?: ServiceStatus,
+  opts: RenderOptions = {},
+): Service {
   const out: Service = {
     ID: s.id,
     Version: { Index: s.version },
     CreatedAt: s.createdAt,
     UpdatedAt: s.updatedAt,
-    Spec: toEngineServiceSpec(s.spec),
+    Spec: toEngineServiceSpec(s.spec, opts),
     // moby's field order: Spec, PreviousSpec, Endpoint, UpdateStatus, ServiceStatus.
     ...(s.previousSpec ? { PreviousSpec: toEngineServiceSpec(s.previousSpec) } : {}),
     Endpoint: {

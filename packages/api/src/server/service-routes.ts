@@ -56,7 +56,9 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const warnings = inertWarnings(body);
     return { ID: id, ...(warnings ? { Warnings: warnings } : {}) };
   });
-  r.add('GET', '/services/{id}', async (ctx) => toEngineService(await backend.service(ctx.params.id ?? ''), await ingressOf()));
+  r.add('GET', '/services/{id}', async (ctx) =>
+    toEngineService(await backend.service(ctx.params.id ?? ''), await ingressOf(), undefined, { insertDefaults: boolValue(ctx.query.get('insertDefaults')) }),
+  );
   r.add('POST', '/services/{id}/update', async (ctx) => {
     const version = versionParam(ctx.query, 'service');
     const authFrom = ctx.query.get('registryAuthFrom') ?? '';
@@ -335,3 +337,9 @@ async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'serv
 
 /** moby's runconfig.IsPreDefinedNetwork: names a daemon's own networks hold. */
 const PREDEFINED_NETWORKS = ['bridge', 'host', 'none', 'default'];
+
+/** moby's httputils.BoolValue: anything but empty, 0, no, false or none (any case) is true. */
+function boolValue(value: string | null): boolean {
+  const v = (value ?? '').trim().toLowerCase();
+  return !['', '0', 'no', 'false', 'none'].includes(v);
+}
