@@ -317,7 +317,7 @@ function requireSpec(body: unknown): EngineServiceSpec {
 async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'service' | 'task'): Promise<typeof STREAMED> {
   const req = parseLogRequest(kind, ctx.params.id ?? '', ctx.query);
   if (!req.stdout && !req.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
-  const details = ctx.query.get('details') === '1' || ctx.query.get('details') === 'true';
+  const details = boolValue(ctx.query.get('details')); // moby: httputils.BoolValue
   const abort = new AbortController();
   ctx.res.on('close', () => abort.abort());
   const iter = backend.logs(req, abort.signal)[Symbol.asyncIterator]();
