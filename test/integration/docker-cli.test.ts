@@ -266,6 +266,15 @@ describe('docker CLI compatibility', () => {
     // `docker service inspect` asks for insertDefaults: swarmkit's stop grace period and DNS config show.
     const inspected = await m.dockerOk(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}} {{json .Spec.TaskTemplate.ContainerSpec.DNSConfig}}', 'netuser']);
     expect(inspected.stdout).toBe('10s {}\n');
+    // Durations print as Go's time.Duration (json: nanoseconds), times as time.Time, in both CLIs.
+    const durations = '{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod}} {{.Spec.UpdateConfig.Monitor}} {{json .Spec.UpdateConfig.Monitor}} {{.Spec.TaskTemplate.RestartPolicy.Delay}} {{gt .Spec.UpdateConfig.Monitor 0}} {{.CreatedAt}}';
+    const byDocker = (await m.dockerOk(['service', 'inspect', '--format', durations, 'netuser'])).stdout;
+    expect(byDocker).toMatch(/^10s 5s 5000000000 5s true \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \+0000 UTC\n$/);
+    expect((await m.cliOk(['service', 'inspect', '--format', durations, 'netuser'])).stdout).toBe(byDocker);
+    const heartbeat = '{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}} {{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}}';
+    const infoByDocker = (await m.dockerOk(['info', '--format', heartbeat])).stdout;
+    expect(infoByDocker).toMatch(/^\d+m?s 2160h0m0s\n$/); // the tests' fast profile sets its own heartbeat period
+    expect((await m.cliOk(['info', '--format', heartbeat])).stdout).toBe(infoByDocker);
     const ls = async (filter: string) => (await m.dockerOk(['network', 'ls', '-f', filter, '--format', '{{.Name}}'])).stdout.trim().split('\n').sort();
     expect(await ls('dangling=true')).toEqual(['kept', 'unused']);
     expect(await ls('dangling=false')).toEqual(['ingress', 'used']);

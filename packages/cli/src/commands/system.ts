@@ -7,6 +7,7 @@ import { StatusError, describeError } from '../errors';
 import { bytesSize, humanDuration } from '../format/display';
 import { TabWriter } from '../format/tabwriter';
 import { parseFormat } from '../format/formatter';
+import { withGoTypes } from '../format/inspect-each';
 import { INSPECT_FORMAT_HELP } from '../help';
 
 /** A --format template, or docker's exit status 64 with its "template parsing error". */
@@ -134,7 +135,8 @@ async function runInfoFormat(ctx: CliContext, format: string): Promise<void> {
       ctx.io.err(`${describeError(err)}\n`);
     }
   }
-  ctx.io.out(`${tmpl.execute(data)}\n`);
+  // The swarm part is Go's: its cluster's times and durations print as a time.Time and a time.Duration.
+  ctx.io.out(`${tmpl.execute(withGoTypes(data))}\n`);
   if (failure !== undefined) throw failure;
 }
 

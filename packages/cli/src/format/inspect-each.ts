@@ -3,7 +3,7 @@ import { MultiError, StatusError } from '../errors';
 import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
 import type { RootKind } from '../template/exec';
-import { GoTime } from '../template/values';
+import { GoDuration, GoTime } from '../template/values';
 
 /**
  * `inspect` without `--pretty`: fetch every reference (collecting failures like docker does),
@@ -25,7 +25,7 @@ export async function inspectEach<T>(
     } catch (err) {
       throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
     }
-    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items.map((item) => withGoTimes(item)), {}, rootKind));
+    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items.map((item) => withGoTypes(item)), {}, rootKind));
   }
   const items: T[] = [];
   const errors: unknown[] = [];
@@ -68,11 +68,23 @@ export const INSPECT_ROOTS = {
 const TIME_KEYS = new Set(['CreatedAt', 'UpdatedAt', 'StartedAt', 'CompletedAt', 'Created', 'Timestamp', 'LastExecution']);
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
 
-/** A copy of `value` whose time fields print as Go prints a time.Time in a template. */
-export function withGoTimes(value: unknown, key = ''): unknown {
+/**
+ * The time.Duration fields of docker's swarm types (by JSON name): the container spec's stop grace
+ * period and health check, the restart policy, update and rollback configs, the dispatcher's
+ * heartbeat period and the CA's certificate expiry. (A label or option map has string values, so
+ * a key of the same name there is left alone.)
+ */
+const DURATION_KEYS = new Set(['StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Delay', 'Window', 'Monitor', 'HeartbeatPeriod', 'NodeCertExpiry']);
+
+/**
+ * A copy of `value` whose time and duration fields print as Go prints a time.Time and a
+ * time.Duration in a template.
+ */
+export function withGoTypes(value: unknown, key = ''): unknown {
   if (typeof value === 'string') return TIME_KEYS.has(key) && RFC3339.test(value) ? new GoTime(value) : value;
-  if (Array.isArray(value)) return value.map((v) => withGoTimes(v));
+  if (typeof value === 'number') return DURATION_KEYS.has(key) && Number.isInteger(value) ? new GoDuration(value) : value;
+  if (Array.isArray(value)) return value.map((v) => withGoTypes(v));
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withGoTimes(v, k)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withGoTypes(v, k)]));
 }
 

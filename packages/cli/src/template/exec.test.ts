@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HEADER_FUNCS, compileTemplate } from './exec';
+import { GoDuration, goDurationString } from './values';
 
 const run = (src: string, data: unknown): string => compileTemplate(src).execute(data);
 
@@ -57,5 +58,33 @@ describe('go template subset', () => {
     expect(() => compileTemplate('{{.ID')).toThrow('unclosed action');
     expect(() => compileTemplate('{{if .ID}}x')).toThrow('unexpected EOF');
     expect(() => run('{{nosuch .ID}}', node)).toThrow('function "nosuch" not defined');
+  });
+});
+
+describe('time.Duration values (GoDuration)', () => {
+  const spec = { Monitor: new GoDuration(5_000_000_000), Delay: new GoDuration(0), Grace: new GoDuration(90_500_000_000) };
+
+  it('print as Go\'s Duration.String()', () => {
+    const cases: Array<[number, string]> = [
+      [0, '0s'],
+      [1, '1ns'],
+      [1_500, '1.5µs'],
+      [100_000_000, '100ms'],
+      [1_234_567, '1.234567ms'],
+      [10_000_000_000, '10s'],
+      [90_500_000_000, '1m30.5s'],
+      [3_600_000_000_000, '1h0m0s'],
+      [7_384_000_000_000, '2h3m4s'],
+      [-2_000_000_000, '-2s'],
+      [2_160_000_000_000_000, '600h0m0s'],
+    ];
+    for (const [ns, text] of cases) expect(goDurationString(ns)).toBe(text);
+    expect(run('{{.Monitor}} {{.Delay}} {{.Grace}}', spec)).toBe('5s 0s 1m30.5s');
+  });
+
+  it('are numbers to json, %d, comparisons and truth; strings to %s and %v', () => {
+    expect(run('{{json .Monitor}} {{printf "%d|%s|%v" .Monitor .Monitor .Monitor}}', spec)).toBe('5000000000 5000000000|5s|5s');
+    expect(run('{{eq .Monitor 5000000000}} {{gt .Grace .Monitor}} {{lt .Delay 1}}', spec)).toBe('true true true');
+    expect(run('{{if .Delay}}set{{else}}zero{{end}} {{if .Monitor}}set{{end}}', spec)).toBe('zero set');
   });
 });

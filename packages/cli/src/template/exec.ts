@@ -3,7 +3,7 @@
 import { MARSHALS_ESCAPED, goJson } from '../format/inspect-json';
 import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, type TemplateNode } from './parse';
 import { sprintf } from './sprintf';
-import { NO_VALUE, printValue, truthy } from './values';
+import { NO_VALUE, printValue, truthy, unwrapDuration } from './values';
 
 export { printValue, truthy } from './values';
 
@@ -11,15 +11,20 @@ export type TemplateFunc = (...args: unknown[]) => unknown;
 
 const text = (v: unknown): string => printValue(v);
 
-function compare(a: unknown, b: unknown): number {
+function compare(x: unknown, y: unknown): number {
+  const a = unwrapDuration(x);
+  const b = unwrapDuration(y);
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   const sa = text(a);
   const sb = text(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
-const equal = (a: unknown, b: unknown): boolean =>
-  (a === null || a === undefined || a === NO_VALUE) && (b === null || b === undefined || b === NO_VALUE) ? true : a === b;
+const equal = (x: unknown, y: unknown): boolean => {
+  const a = unwrapDuration(x);
+  const b = unwrapDuration(y);
+  return (a === null || a === undefined || a === NO_VALUE) && (b === null || b === undefined || b === NO_VALUE) ? true : a === b;
+};
 
 /** Go builtins plus docker's additions (templates/templates.go). */
 export const BASE_FUNCS: Record<string, TemplateFunc> = {

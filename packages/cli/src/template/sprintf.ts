@@ -1,12 +1,15 @@
 // Go's fmt.Sprintf for the verbs templates use: %s %v %d %q %t %f %x %%.
-import { printValue } from './values';
+import { printValue, unwrapDuration } from './values';
 
 export function sprintf(format: string, args: unknown[]): string {
   let i = 0;
   return format.replace(/%([-+# 0]*)(\d+)?(?:\.(\d+))?([svdqtfxX%])/g, (_m, flags: string, width?: string, prec?: string, verb?: string) => {
     if (verb === '%') return '%';
     if (i >= args.length) return `%!${verb}(MISSING)`;
-    const arg = args[i++];
+    const given = args[i++];
+    // A time.Duration is a Stringer to the verbs that print strings (fmt calls String() for
+    // %s %q %v %x %X) and an integer to %d and %f.
+    const arg = verb === 'd' || verb === 'f' ? unwrapDuration(given) : given;
     let s: string;
     switch (verb) {
       case 'd':

@@ -15,10 +15,51 @@ export class GoTime {
   }
 }
 
+/**
+ * A time.Duration of docker's Go types, which the API's JSON carries as nanoseconds: a template
+ * prints it as Go's Duration.String() does (`10s`, `1m30s`, `500ms`), `json` and `printf "%d"`
+ * as the number, and it compares as the number.
+ */
+export class GoDuration {
+  constructor(readonly ns: number) {}
+  toJSON(): number {
+    return this.ns;
+  }
+}
+
+/** A GoDuration as its number (what Go's comparisons and %d see); anything else as it is. */
+export function unwrapDuration(v: unknown): unknown {
+  return v instanceof GoDuration ? v.ns : v;
+}
+
+/** Go's time.Duration.String(). */
+export function goDurationString(ns: number): string {
+  if (!Number.isFinite(ns)) return String(ns);
+  const sign = ns < 0 ? '-' : '';
+  const d = BigInt(Math.trunc(Math.abs(ns)));
+  if (d === 0n) return '0s';
+  // Below a second: one unit (ns, µs or ms) with a fraction; else h, m and s.
+  const frac = (v: bigint, digits: number): string => {
+    const scale = 10n ** BigInt(digits);
+    const rest = (v % scale).toString().padStart(digits, '0').replace(/0+$/, '');
+    return `${v / scale}${rest === '' ? '' : `.${rest}`}`;
+  };
+  if (d < 1_000n) return `${sign}${d}ns`;
+  if (d < 1_000_000n) return `${sign}${frac(d, 3)}µs`;
+  if (d < 1_000_000_000n) return `${sign}${frac(d, 6)}ms`;
+  const hours = d / 3_600_000_000_000n;
+  const minutes = (d / 60_000_000_000n) % 60n;
+  const seconds = frac(d % 60_000_000_000n, 9);
+  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0n) return `${sign}${minutes}m${seconds}s`;
+  return `${sign}${seconds}s`;
+}
+
 /** Go's fmt %v for JSON-like data. */
 export function printValue(v: unknown): string {
   if (v === NO_VALUE) return '<no value>';
   if (v instanceof GoTime) return goTimeString(v.rfc3339);
+  if (v instanceof GoDuration) return goDurationString(v.ns);
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
@@ -36,6 +77,8 @@ export function printValue(v: unknown): string {
 /** Go's template truth: zero values are false. */
 export function truthy(v: unknown): boolean {
   if (v === NO_VALUE || v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (v instanceof GoDuration) return v.ns !== 0;
+  if (v instanceof GoTime) return true; // a struct
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
