@@ -8,6 +8,7 @@
 // SHOAL_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the managers.
 //   LAT_OUT=/tmp/lat.txt                        # every write's latency (ms), in completion order; LAT_AT=1: "<ms since the first write> <latency>"
 //   KEEP_LOGS=/tmp/run1                         # keeps each manager's shoald.log and raft/ directory
+//   WARM=10000                                  # that many writes first, not measured (the daemons' JIT warms up)
 //   THREADS=1                                   # the leader's main thread apart (CPU and wake-ups per write); THREADS=all: every thread
 // Each manager's CPU time (user + system, from /proc) per write and its resident memory at the end
 // are printed with the result, and so are its context switches per write (all threads): woken
@@ -47,6 +48,23 @@ try {
   }
   if (process.env.IDLE) await new Promise((r) => setTimeout(r, Number(process.env.IDLE) * 1000)); // IDLE=S: the cluster idles S seconds before the writes
   const agent = new http.Agent({ keepAlive: true });
+  const post = (i) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ Name: `p${i}`, TaskTemplate: { ContainerSpec: { Image: 'bench' } }, Mode: { Replicated: { Replicas: 0 } } });
+      const req = http.request(
+        { socketPath: leader.socketPath, path: '/v1.41/services/create', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`${res.statusCode} ${text}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  // WARM=K: K writes (C clients) before the measured ones, so these see warm (JIT-compiled) daemons.
+  const WARM = Number(process.env.WARM ?? 0);
+  await Promise.all(Array.from({ length: C }, async (_, c) => { for (let i = c; i < WARM; i += C) await post(N + i); }));
   // CPU time (user + system, ms) of each manager process over the writes, from /proc.
   const cpuOf = (pid) => {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -92,20 +110,8 @@ try {
   await Promise.all(
     Array.from({ length: C }, async (_, c) => {
       for (let i = c; i < N; i += C) {
-        const body = JSON.stringify({ Name: `p${i}`, TaskTemplate: { ContainerSpec: { Image: 'bench' } }, Mode: { Replicated: { Replicas: 0 } } });
         const t = process.hrtime.bigint();
-        await new Promise((resolve, reject) => {
-          const req = http.request(
-            { socketPath: leader.socketPath, path: '/v1.41/services/create', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-            (res) => {
-              let text = '';
-              res.on('data', (d) => (text += d));
-              res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`${res.statusCode} ${text}`))));
-            },
-          );
-          req.on('error', reject);
-          req.end(body);
-        });
+        await post(i);
         lat.push(Number(process.hrtime.bigint() - t) / 1e6);
         if (doneAt) doneAt.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
