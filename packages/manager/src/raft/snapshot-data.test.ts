@@ -41,6 +41,18 @@ describe('SnapshotCodec', () => {
     expect(restored.get('network', 'id1')?.name).toBe('renamed');
   });
 
+  it('keeps each row as a view of the newest snapshot only: an older snapshot buffer is never read again', () => {
+    const store = storeWith(3);
+    const codec = new SnapshotCodec();
+    const first = codec.encode(store, new Map());
+    const expected = Buffer.from(first);
+    const second = codec.encode(store, new Map());
+    expect(Buffer.from(second)).toEqual(expected);
+    // Were a row still a view of the first snapshot, the next one would copy these zeros.
+    first.fill(0);
+    expect(Buffer.from(codec.encode(store, new Map()))).toEqual(expected);
+  });
+
   it('reads snapshots whose rows are plain objects (the earlier format)', () => {
     const store = storeWith(2);
     const old = encode({ store: store.snapshot(), peers: { m1: 'a:1' } });

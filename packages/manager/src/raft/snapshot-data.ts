@@ -1,8 +1,9 @@
 // What a Raft snapshot of a manager holds: the store's tables and the managers' addresses.
 // Each store object is one row, encoded on its own, and the row's bytes are kept while the object
-// lives: the store replaces objects on every write and never changes one in place. A row is
-// built from the bytes the object arrived in (its Raft entry, see command-data.ts) plus the
-// store's stamps, so a snapshot copies rows and encodes only objects of unknown origin.
+// lives (the store replaces objects on every write and never changes one in place), as a view of
+// the newest snapshot that holds it. A row is first built from the bytes the object arrived in
+// (its Raft entry, see command-data.ts) plus the store's stamps, so a snapshot copies rows and
+// encodes only objects of unknown origin.
 import { KINDS, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot } from '@shoal/store';
 import { WIRE_VERSION, decode, encode } from '@shoal/wire';
 
@@ -26,9 +27,19 @@ interface StoredSnapshot {
   peers: Record<string, string>;
 }
 
+/** Where a row's bytes are: in the newest snapshot that holds the object, or in a buffer of its own (restored). */
+interface Row {
+  buf: Buffer;
+  off: number;
+  readonly len: number;
+}
+
 export class SnapshotCodec {
-  /** A row's msgpack bytes by object identity; an object dropped from the store drops its entry. */
-  private readonly rows = new WeakMap<object, Uint8Array>();
+  /**
+   * A row's msgpack bytes by object identity (a view into the newest snapshot that holds the
+   * object, or its own buffer when restored); an object dropped from the store drops its entry.
+   */
+  private readonly rows = new WeakMap<object, Row>();
   /** Objects whose row is not built yet: the wire frame each was decoded from (a view). */
   private readonly bodies = new WeakMap<object, Uint8Array>();
 
@@ -70,39 +81,63 @@ export class SnapshotCodec {
     }
   }
 
-  /** encode() as steps: the capture happens at the first next(), then a pause every few rows. */
+  /**
+   * encode() as steps: the capture happens at the first next(), then a pause every few rows.
+   * Two passes over the rows: their sizes, then the copy into one buffer of the exact size. Each
+   * object's row is then kept as a view of that buffer (which the Raft storage keeps anyway as
+   * its newest snapshot): a row of the previous snapshot is copied, an object written since has
+   * its row written straight from the bytes its entry carried. No buffer per row, and the rows
+   * the cache holds live in the newest snapshot only, so an older one is freed with it.
+   */
   private *encodeSteps(store: MemoryStore, peers: ReadonlyMap<string, string>): Generator<void, Uint8Array> {
     const index = store.appliedIndex;
     const captured = KINDS.map((kind) => [kind, [...store.table(kind).values()]] as const);
     const peerBytes = encode(Object.fromEntries(peers)).subarray(1); // a small map: msgpackr's, without the version byte
-    const tables: Array<[Kind, Uint8Array[]]> = [];
-    for (const [kind, objects] of captured) {
-      const rows: Uint8Array[] = [];
-      for (const object of objects) {
-        rows.push(this.row(object));
-        if (rows.length % STEP_ROWS === 0) yield;
-      }
-      tables.push([kind, rows]);
-    }
     const key = (k: string) => 1 + k.length; // a fixstr
     let size = 1 + 1 + key('store') + 1 + key('index') + 9 + key('tables') + 1 + key('peers') + peerBytes.byteLength;
-    for (const [kind, rows] of tables) {
+    let done = 0;
+    for (const [kind, objects] of captured) {
       size += key(kind) + 5;
-      for (const row of rows) size += row.byteLength;
+      for (const object of objects) {
+        size += this.rowSize(object);
+        if (++done % STEP_ROWS === 0) yield;
+      }
     }
     const w = new MsgpackWriter(size);
     w.byte(WIRE_VERSION).byte(0x82).fixstr('store').byte(0x82);
     w.fixstr('index').uint64(index);
-    w.fixstr('tables').byte(0x80 | tables.length);
-    for (const [kind, rows] of tables) {
-      w.fixstr(kind).arrayHeader(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        w.raw(rows[i] as Uint8Array);
-        if ((i + 1) % (STEP_ROWS * 8) === 0) yield; // copying is cheaper than encoding
+    w.fixstr('tables').byte(0x80 | captured.length);
+    for (const [kind, objects] of captured) {
+      w.fixstr(kind).arrayHeader(objects.length);
+      for (const object of objects) {
+        const start = w.offset;
+        const row = this.rows.get(object);
+        if (row) {
+          w.copy(row.buf, row.off, row.len);
+          row.buf = w.buffer; // the row moves to the new snapshot, in place: no allocation, no map write
+          row.off = start;
+        } else {
+          writeRow(w, object, this.bodies.get(object) as Uint8Array); // rowSize() left it there
+          this.bodies.delete(object);
+          this.rows.set(object, { buf: w.buffer, off: start, len: w.offset - start });
+        }
+        if (++done % (STEP_ROWS * 8) === 0) yield; // copying is cheaper than encoding
       }
     }
     w.fixstr('peers').raw(peerBytes);
     return w.finish();
+  }
+
+  /** The size of `object`'s row; an object of unknown origin is encoded here, for the copy to find in `bodies`. */
+  private rowSize(object: AnyObject): number {
+    const row = this.rows.get(object);
+    if (row) return row.len;
+    let body = this.bodies.get(object);
+    if (!body) {
+      body = encode(object);
+      this.bodies.set(object, body);
+    }
+    return rowSizeOf(object, body);
   }
 
   decode(data: Uint8Array): SnapshotData {
@@ -124,37 +159,46 @@ export class SnapshotCodec {
         } else return row as AnyObject;
         // Restored objects need no encoding in the next snapshot (built now: `body` is a view
         // into the whole snapshot).
-        this.rows.set(object, rowBytes(object, body));
+        const bytes = rowBytes(object, body);
+        this.rows.set(object, { buf: bytes, off: 0, len: bytes.byteLength });
         return object;
       });
     }
     return { store: { index: stored.store.index, tables }, peers: stored.peers };
   }
-
-  private row(object: AnyObject): Uint8Array {
-    let bytes = this.rows.get(object);
-    if (!bytes) {
-      const body = this.bodies.get(object);
-      bytes = rowBytes(object, body ?? encode(object));
-      this.rows.set(object, bytes);
-      if (body) this.bodies.delete(object);
-    }
-    return bytes;
-  }
 }
 
 /**
  * The row of `object` whose unstamped form `body` encodes, in its own buffer (a small encode is
- * a slice of a shared 8 KiB pool, which a row kept for the object's lifetime would pin whole):
- * a stamped row when the object carries the store's stamps, else `body` alone as a bin.
+ * a slice of a shared 8 KiB pool, which a row kept for the object's lifetime would pin whole).
  */
-function rowBytes(object: AnyObject, body: Uint8Array): Uint8Array {
+function rowBytes(object: AnyObject, body: Uint8Array): Buffer {
+  const w = new MsgpackWriter(rowSizeOf(object, body));
+  writeRow(w, object, body);
+  return w.finish();
+}
+
+/** The store's stamps on `object`, when it carries them all. */
+function stampsOf(object: AnyObject): { version: number; createdAt: string; updatedAt: string } | undefined {
   const { version, createdAt, updatedAt } = object as Partial<Record<'version' | 'createdAt' | 'updatedAt', unknown>>;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0 || typeof createdAt !== 'string' || typeof updatedAt !== 'string') {
-    return new MsgpackWriter(5 + body.byteLength).bin(body).finish();
+    return undefined;
   }
-  const w = new MsgpackWriter(1 + 5 + body.byteLength + 9 + strSize(createdAt) + strSize(updatedAt));
-  return w.byte(0x94).bin(body).uint64(version).str(createdAt).str(updatedAt).finish();
+  return { version, createdAt, updatedAt };
+}
+
+/** The size of the row writeRow() writes. */
+function rowSizeOf(object: AnyObject, body: Uint8Array): number {
+  const stamps = stampsOf(object);
+  if (!stamps) return 5 + body.byteLength;
+  return 1 + 5 + body.byteLength + 9 + strSize(stamps.createdAt) + strSize(stamps.updatedAt);
+}
+
+/** A stamped row when the object carries the store's stamps, else `body` alone as a bin. */
+function writeRow(w: MsgpackWriter, object: AnyObject, body: Uint8Array): void {
+  const stamps = stampsOf(object);
+  if (!stamps) w.bin(body);
+  else w.byte(0x94).bin(body).uint64(stamps.version).str(stamps.createdAt).str(stamps.updatedAt);
 }
 
 function strSize(s: string): number {
@@ -176,6 +220,23 @@ class MsgpackWriter {
     // Not zeroed (finish() checks every byte was written), and not a slice of Buffer's pool.
     this.buf = Buffer.allocUnsafeSlow(size);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  /** Bytes written so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  /** The buffer written into. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** `len` bytes of `from` at `off` (through a plain view: Buffer's copy() costs more per call). */
+  copy(from: Buffer, off: number, len: number): this {
+    this.buf.set(new Uint8Array(from.buffer, from.byteOffset + off, len), this.pos);
+    this.pos += len;
+    return this;
   }
 
   byte(b: number): this {
@@ -224,7 +285,7 @@ class MsgpackWriter {
   }
 
   /** The buffer, which the writes must have filled exactly (a typed array drops writes past its end). */
-  finish(): Uint8Array {
+  finish(): Buffer {
     if (this.pos !== this.buf.byteLength) throw new RangeError(`snapshot encoding wrote ${this.pos} of ${this.buf.byteLength} bytes`);
     return this.buf;
   }

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// A manager's snapshot encoding in process, without a cluster: a store grown by 10,000 services
+// at a time (each arriving as a Raft entry would, its bytes remembered), a snapshot after each
+// step; prints each snapshot's encoding time, its size, and the array-buffer memory held at rest
+// (the row cache plus the newest snapshot, which the Raft storage keeps).
+//   node --expose-gc bench/raft/snapshot-encode.mjs [ROOT]     # ROOT: another checkout's build, for an A/B
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../..'));
+const require = createRequire(import.meta.url);
+const { MemoryStore } = require(path.join(root, 'packages/store/dist/index.js'));
+const { SnapshotCodec } = require(path.join(root, 'packages/manager/dist/raft/snapshot-data.js'));
+const { encodeCommand, decodeCommand } = require(path.join(root, 'packages/manager/dist/raft/command-data.js'));
+const { fromEngineServiceSpec } = require(path.join(root, 'packages/api/dist/server/service-mapping.js'));
+if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
+
+const STEP = 10_000;
+const ROUNDS = Number(process.env.ROUNDS ?? 6);
+const store = new MemoryStore();
+const codec = new SnapshotCodec();
+let index = 0;
+function addServices(n) {
+  for (let i = 0; i < n; i++) {
+    index++;
+    const spec = fromEngineServiceSpec({ Name: `s${index}`, TaskTemplate: { ContainerSpec: { Image: 'bench' } }, Mode: { Replicated: { Replicas: 0 } } });
+    const data = encodeCommand({ type: 'batch', at: new Date().toISOString(), ops: [{ op: 'create', kind: 'service', object: { id: `id${index}`, spec, endpoint: { ports: [] } } }] });
+    const { command, bodies } = decodeCommand(data);
+    const result = store.apply(index, command);
+    codec.remember(result.events[0].object, bodies[0]);
+  }
+}
+let newest = null;
+let total = 0;
+console.log(`build: ${root}`);
+console.log('| services | encode ms | snapshot MB | array buffers at rest MB |');
+console.log('|---:|---:|---:|---:|');
+for (let round = 0; round < ROUNDS; round++) {
+  addServices(STEP);
+  globalThis.gc();
+  const t0 = process.hrtime.bigint();
+  const snap = codec.encode(store, new Map());
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  total += ms;
+  newest = snap; // the storage drops the previous snapshot for this one
+  // Array buffers are freed by a sweeper after the collection: give it time.
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const atRest = process.memoryUsage().arrayBuffers / 1e6;
+  console.log(`| ${index} | ${ms.toFixed(0)} | ${(snap.byteLength / 1e6).toFixed(1)} | ${atRest.toFixed(1)} |`);
+}
+console.log(`encode total: ${total.toFixed(0)} ms (${newest.byteLength} bytes last)`);
