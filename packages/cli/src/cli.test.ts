@@ -120,6 +120,9 @@ describe('shoal against a fake daemon', () => {
     // prints the same, an empty field, `null`), then fails with the connection error.
     const down = await shoal(['-H', `unix://${dir}/none.sock`, 'info', '--format', '{{.ClientInfo.Version}} [{{.ServerVersion}}] [{{.Swarm.LocalNodeState}}] {{json .ServerErrors}}']);
     expect(down).toEqual({ code: 1, out: '0.1.0 [] [] null\n', err: `Cannot connect to the Shoal daemon at unix://${dir}/none.sock. Is the shoald daemon running?\n` });
+    // Its nil slices print as Go's do (docker 28.2.2: `[] null [] null 0 n .`).
+    const nil = await shoal(['-H', `unix://${dir}/none.sock`, 'info', '--format', '{{.Labels}} {{json .Labels}} {{.Warnings}} {{json .Swarm.RemoteManagers}} {{len .Labels}} {{if .Labels}}y{{else}}n{{end}} {{range .Labels}}x{{end}}.']);
+    expect(nil.out).toBe('[] null [] null 0 n .\n');
     // A daemon that answers with an error: a ServerErrors entry, the error on stderr, success.
     infoFailure = 'boom';
     try {

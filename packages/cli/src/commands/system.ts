@@ -8,6 +8,7 @@ import { bytesSize, humanDuration } from '../format/display';
 import { TabWriter } from '../format/tabwriter';
 import { parseFormat } from '../format/formatter';
 import { withGoTypes } from '../format/inspect-each';
+import { GoNilSlice } from '../template/values';
 import { INSPECT_FORMAT_HELP } from '../help';
 
 /** A --format template, or docker's exit status 64 with its "template parsing error". */
@@ -140,13 +141,14 @@ async function runInfoFormat(ctx: CliContext, format: string): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-/** The fields of docker's system.Info a template may name, at Go's zero values (nil slices print as `[]`). */
+/** The fields of docker's system.Info a template may name, at Go's zero values (nil slices: `[]`, and `null` in json). */
+const NIL_SLICE = new GoNilSlice();
 const ZERO_INFO = {
   ID: '', Containers: 0, ContainersRunning: 0, ContainersPaused: 0, ContainersStopped: 0, Images: 0, Driver: '',
   DockerRootDir: '', Debug: false, NFd: 0, NGoroutines: 0, SystemTime: '', LoggingDriver: '', KernelVersion: '',
-  OperatingSystem: '', OSVersion: '', OSType: '', Architecture: '', NCPU: 0, MemTotal: 0, Name: '', Labels: [],
-  ExperimentalBuild: false, ServerVersion: '', Warnings: [],
-  Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: '', ControlAvailable: false, Error: '', RemoteManagers: [], Nodes: 0, Managers: 0 },
+  OperatingSystem: '', OSVersion: '', OSType: '', Architecture: '', NCPU: 0, MemTotal: 0, Name: '', Labels: NIL_SLICE,
+  ExperimentalBuild: false, ServerVersion: '', Warnings: NIL_SLICE,
+  Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: '', ControlAvailable: false, Error: '', RemoteManagers: NIL_SLICE, Nodes: 0, Managers: 0 },
 } as const;
 
 function engineComponent(v: SystemVersion): ComponentVersion {

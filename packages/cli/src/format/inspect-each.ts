@@ -84,7 +84,7 @@ export function withGoTypes(value: unknown, key = ''): unknown {
   if (typeof value === 'string') return TIME_KEYS.has(key) && RFC3339.test(value) ? new GoTime(value) : value;
   if (typeof value === 'number') return DURATION_KEYS.has(key) && Number.isInteger(value) ? new GoDuration(value) : value;
   if (Array.isArray(value)) return value.map((v) => withGoTypes(v));
-  if (value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value; // a Go value already
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withGoTypes(v, k)]));
 }
 

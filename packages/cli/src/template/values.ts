@@ -55,11 +55,19 @@ export function goDurationString(ns: number): string {
   return `${sign}${seconds}s`;
 }
 
+/** A nil slice of docker's Go types: `%v` prints `[]`, `json` prints `null`; empty and false. */
+export class GoNilSlice {
+  toJSON(): null {
+    return null;
+  }
+}
+
 /** Go's fmt %v for JSON-like data. */
 export function printValue(v: unknown): string {
   if (v === NO_VALUE) return '<no value>';
   if (v instanceof GoTime) return goTimeString(v.rfc3339);
   if (v instanceof GoDuration) return goDurationString(v.ns);
+  if (v instanceof GoNilSlice) return '[]';
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
