@@ -28,7 +28,7 @@ import {
   parseSignal,
 } from '@shoal/store';
 import { randomServiceName } from './names';
-import { allocatePorts, sameSpec, sameValue, validateConstraints, validSpreadDescriptor } from './orchestrator';
+import { allocatePorts, sameSpec, sameValue, validateConstraints } from './orchestrator';
 
 const DNS_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 
@@ -234,9 +234,6 @@ export class ServiceApi {
     for (const [n, negative, what] of counts) {
       if (!(n >= 0) || n >= 2 ** 63) throw invalid(negative);
       if (!Number.isInteger(n) || n > MAX_TASKS) throw invalid(`Number of ${what} must not exceed ${MAX_TASKS} (Shoal's limit)`);
-    }
-    for (const d of spec.task.placement.preferences ?? []) {
-      if (!validSpreadDescriptor(d)) throw invalid(`invalid placement preference: spread descriptor must be node.labels.<name> or engine.labels.<name>, not ${JSON.stringify(d)}`);
     }
     const stopSignal = spec.task.container.stopSignal;
     if (stopSignal !== undefined && parseSignal(stopSignal) === undefined) throw invalid(`Invalid signal: ${stopSignal}`);

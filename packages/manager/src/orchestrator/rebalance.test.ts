@@ -147,6 +147,14 @@ describe('rebalancing', () => {
     expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
   });
 
+  it('rebalances a service whose only placement preference is one the scheduler skips (spread=node.id)', () => {
+    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 6 } });
+    const sim = afterNodeLoss({ task: { ...spec.task, placement: { ...spec.task.placement, preferences: ['node.id'] } } });
+    nodeBack(sim);
+    settle(sim, 60);
+    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(true);
+  });
+
   it('ends a move whose new task fails: the original keeps running, and that node is not tried again soon', () => {
     const sim = afterNodeLoss();
     nodeBack(sim);

@@ -7,12 +7,12 @@
 // service, only while all its tasks run and none changed for `rebalanceDelayMs`, and only to a
 // node that has been up that long. Only active nodes count: a paused node keeps its tasks. A
 // service labelled `shoal.rebalance=false`, or with placement preferences (which spread over label
-// values, not nodes), is left alone.
+// values, not nodes; a descriptor the scheduler skips does not count), is left alone.
 import type { NodeObject, ServiceObject, TaskObject } from '@shoal/store';
 import { demandOf, Pipeline, takesNewTasks } from './filters';
 import type { OrchestratorOptions } from './options';
 import { nodeInfos } from './scheduler';
-import { nodeMatches } from './constraint';
+import { nodeMatches, validSpreadDescriptor } from './constraint';
 import { advanceDesired, constraintsOf, isLive, newTask, toMs } from './tasks';
 import type { WorkingSet } from './working-set';
 
@@ -23,7 +23,7 @@ export function rebalanceReplicated(ws: WorkingSet, service: ServiceObject, opti
   const live = ws.tasksOfService(service.id).filter(isLive);
   if (cancelStuckMoves(ws, live, options)) return;
   // Placement preferences spread over label values, not nodes: moving by node counts would undo them.
-  if (service.spec.labels[REBALANCE_LABEL] === 'false' || (service.spec.task.placement.preferences?.length ?? 0) > 0) return;
+  if (service.spec.labels[REBALANCE_LABEL] === 'false' || (service.spec.task.placement.preferences ?? []).some(validSpreadDescriptor)) return;
   const update = service.updateStatus?.state;
   if (update === 'updating' || update === 'paused') return;
   if (live.length !== service.spec.mode.replicas || live.length < 2) return;

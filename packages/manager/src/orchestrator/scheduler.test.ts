@@ -35,6 +35,17 @@ describe('scheduler', () => {
     expect(perNode(plain)).toEqual({ n1: 2, n2: 2, n3: 2 });
   });
 
+  it('skips a spread descriptor other than node.labels.* or engine.labels.*, as swarmkit does (the API accepts any)', () => {
+    const zones = { n1: { labels: { zone: 'a' } }, n2: { labels: { zone: 'a' } }, n3: { labels: { zone: 'b' } } };
+    const base = makeSpec('x').task;
+    const sim = cluster(zones, withTask({ placement: { ...base.placement, preferences: ['node.id', '', 'node.labels.zone'] } }), 6);
+    sim.step(runScheduler);
+    expect(perNode(sim)).toEqual({ n1: 2, n2: 1, n3: 3 }); // by zone only
+    const none = cluster(zones, withTask({ placement: { ...base.placement, preferences: ['node.hostname'] } }), 6);
+    none.step(runScheduler);
+    expect(perNode(none)).toEqual({ n1: 2, n2: 2, n3: 2 }); // as without preferences
+  });
+
   it('puts nodes without the label in a group of their own, and nests several preferences', () => {
     const nodes = {
       n1: { labels: { dc: 'east', rack: '1' } },

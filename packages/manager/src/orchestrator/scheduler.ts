@@ -3,7 +3,7 @@
 // ordered like swarmkit's nodeLess (recent failures, then fewest tasks of the
 // service, then fewest tasks overall, then node id), so a batch costs O(T log N).
 import { taskStateRank, type TaskObject } from '@shoal/store';
-import { nodeAttribute } from './constraint';
+import { nodeAttribute, validSpreadDescriptor } from './constraint';
 import { failureKey } from './failure-log';
 import { demandOf, Pipeline, type NodeInfo } from './filters';
 import type { OrchestratorOptions } from './options';
@@ -55,7 +55,9 @@ function scheduleGroup(ws: WorkingSet, tasks: TaskObject[], infos: Map<string, N
   const pipeline = new Pipeline(demand);
   const serviceId = demand.serviceId;
   const serviceKey = failureKey(first);
-  const preferences = first.spec.placement.preferences ?? [];
+  // swarmkit's decision tree skips a descriptor other than node.labels.<name> or engine.labels.<name>
+  // (the API and the CLI accept any): such a preference spreads over nothing.
+  const preferences = (first.spec.placement.preferences ?? []).filter(validSpreadDescriptor);
   if (preferences.length > 0) return scheduleSpread(ws, tasks, infos, pipeline, preferences, options);
   const heap = new NodeHeap((a, b) => compareNodes(a, b, serviceId, serviceKey, options.maxRecentFailures));
   for (const info of infos.values()) if (pipeline.passes(info)) heap.push(info);
