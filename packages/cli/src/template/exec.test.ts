@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HEADER_FUNCS, compileTemplate } from './exec';
-import { GoDuration, goDurationString } from './values';
+import { formatGoDuration } from '../format/go-duration';
+import { GoDuration } from './values';
 
 const run = (src: string, data: unknown): string => compileTemplate(src).execute(data);
 
@@ -78,7 +79,7 @@ describe('time.Duration values (GoDuration)', () => {
       [-2_000_000_000, '-2s'],
       [2_160_000_000_000_000, '600h0m0s'],
     ];
-    for (const [ns, text] of cases) expect(goDurationString(ns)).toBe(text);
+    for (const [ns, text] of cases) expect(formatGoDuration(ns)).toBe(text);
     expect(run('{{.Monitor}} {{.Delay}} {{.Grace}}', spec)).toBe('5s 0s 1m30.5s');
   });
 

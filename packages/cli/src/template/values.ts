@@ -1,5 +1,6 @@
 // How template values print and test, following Go's fmt %v and template truth.
 import { goTimeString } from '../format/display';
+import { formatGoDuration } from '../format/go-duration';
 
 /** Marker for a missing map key; Go prints it as `<no value>`. */
 export const NO_VALUE: unique symbol = Symbol('no value');
@@ -32,29 +33,6 @@ export function unwrapDuration(v: unknown): unknown {
   return v instanceof GoDuration ? v.ns : v;
 }
 
-/** Go's time.Duration.String(). */
-export function goDurationString(ns: number): string {
-  if (!Number.isFinite(ns)) return String(ns);
-  const sign = ns < 0 ? '-' : '';
-  const d = BigInt(Math.trunc(Math.abs(ns)));
-  if (d === 0n) return '0s';
-  // Below a second: one unit (ns, µs or ms) with a fraction; else h, m and s.
-  const frac = (v: bigint, digits: number): string => {
-    const scale = 10n ** BigInt(digits);
-    const rest = (v % scale).toString().padStart(digits, '0').replace(/0+$/, '');
-    return `${v / scale}${rest === '' ? '' : `.${rest}`}`;
-  };
-  if (d < 1_000n) return `${sign}${d}ns`;
-  if (d < 1_000_000n) return `${sign}${frac(d, 3)}µs`;
-  if (d < 1_000_000_000n) return `${sign}${frac(d, 6)}ms`;
-  const hours = d / 3_600_000_000_000n;
-  const minutes = (d / 60_000_000_000n) % 60n;
-  const seconds = frac(d % 60_000_000_000n, 9);
-  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}s`;
-  if (minutes > 0n) return `${sign}${minutes}m${seconds}s`;
-  return `${sign}${seconds}s`;
-}
-
 /** A nil slice of docker's Go types: `%v` prints `[]`, `json` prints `null`; empty and false. */
 export class GoNilSlice {
   toJSON(): null {
@@ -66,7 +44,7 @@ export class GoNilSlice {
 export function printValue(v: unknown): string {
   if (v === NO_VALUE) return '<no value>';
   if (v instanceof GoTime) return goTimeString(v.rfc3339);
-  if (v instanceof GoDuration) return goDurationString(v.ns);
+  if (v instanceof GoDuration) return formatGoDuration(v.ns);
   if (v instanceof GoNilSlice) return '[]';
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;

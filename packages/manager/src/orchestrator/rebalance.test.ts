@@ -139,20 +139,17 @@ describe('rebalancing', () => {
     expect(perNode(sim)).toEqual({ n1: 3, n2: 2, n3: 1 });
   });
 
-  it('leaves a service with placement preferences alone (it spreads over label values, not nodes)', () => {
+  // A preference spreads over label values, not nodes, so it is left alone; one the scheduler
+  // skips (spread=node.id) spreads over nothing, so the service is rebalanced as without it.
+  it.each([
+    ['leaves a service with placement preferences alone', 'node.labels.zone', false],
+    ['rebalances a service whose only placement preference is one the scheduler skips', 'node.id', true],
+  ])('%s (%s)', (_what, preference, moved) => {
     const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 6 } });
-    const sim = afterNodeLoss({ task: { ...spec.task, placement: { ...spec.task.placement, preferences: ['node.labels.zone'] } } });
+    const sim = afterNodeLoss({ task: { ...spec.task, placement: { ...spec.task.placement, preferences: [preference] } } });
     nodeBack(sim);
     settle(sim, 60);
-    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(false);
-  });
-
-  it('rebalances a service whose only placement preference is one the scheduler skips (spread=node.id)', () => {
-    const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 6 } });
-    const sim = afterNodeLoss({ task: { ...spec.task, placement: { ...spec.task.placement, preferences: ['node.id'] } } });
-    nodeBack(sim);
-    settle(sim, 60);
-    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(true);
+    expect(sim.tasks('web').some((t) => t.replaces?.reason === 'rebalance')).toBe(moved);
   });
 
   it('ends a move whose new task fails: the original keeps running, and that node is not tried again soon', () => {
