@@ -19,6 +19,7 @@ import {
   type TaskObject,
 } from '@shoal/store';
 import {
+  decode,
   CAService,
   ControlMethods,
   ControlService,
@@ -113,7 +114,7 @@ export const DEFAULT_CLUSTER_SPEC: ClusterSpec = {
 type ControlClient = TypedClient<typeof ControlMethods>;
 
 export class Manager {
-  readonly memory = new MemoryStore();
+  readonly memory = new MemoryStore(decode);
   readonly store: ClusterStore;
   readonly control: ControlApi;
   readonly replica: RaftReplica;

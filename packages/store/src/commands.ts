@@ -1,5 +1,6 @@
 // Commands are the only way the store changes. They are deterministic: the proposer
 // stamps the time, the log index becomes the objects' version.
+import type { EncodedObject } from './encoded';
 import type { Kind, ObjectsByKind } from './objects';
 
 export type Unversioned<T> = Omit<T, 'version' | 'createdAt' | 'updatedAt'>;
@@ -35,6 +36,21 @@ export interface BatchCommand {
 }
 
 export type StoreCommand = BatchCommand;
+
+/** A create or update whose object is still encoded (a replica applying its log). */
+export interface EncodedWriteOp {
+  op: 'create' | 'update';
+  kind: Kind;
+  object: EncodedObject;
+  expectVersion?: number;
+}
+
+/** What the store applies: a command whose writes may carry their objects encoded. */
+export interface AppliedCommand {
+  type: 'batch';
+  at: string;
+  ops: Array<StoreOp | EncodedWriteOp>;
+}
 
 export interface StoreEventOf<K extends Kind> {
   kind: K;

@@ -3,6 +3,7 @@ export * from './objects';
 export * from './service-objects';
 export * from './service-status';
 export * from './commands';
+export * from './encoded';
 export * from './memory-store';
 export * from './proposer';
 export * from './signals';

@@ -9,6 +9,7 @@ import {
   type ServiceObject,
   type StoreOp,
   type TaskObject,
+  type TableView,
 } from '@shoal/store';
 import type { FailureLog } from './failure-log';
 
@@ -27,7 +28,7 @@ export interface ClusterView {
    * then touches only the services it orchestrates instead of copying every one. Read during the
    * pass only; `services` is not read when this is given, except by a full listing.
    */
-  readonly serviceIndex?: ReadonlyMap<string, ServiceObject>;
+  readonly serviceIndex?: TableView<ServiceObject>;
 }
 
 /** Time and identity come from the shell, never from the cores. */
@@ -51,7 +52,7 @@ export class WorkingSet {
   readonly now: number;
   readonly nowIso: string;
   private readonly nodesById = new Map<string, NodeObject>();
-  private readonly baseServices: ReadonlyMap<string, ServiceObject>;
+  private readonly baseServices: TableView<ServiceObject> | ReadonlyMap<string, ServiceObject>;
   /** Services this pass updated (the base is never written). */
   private readonly changedServices = new Map<string, ServiceObject>();
   private readonly tasksById = new Map<string, TaskObject>();

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { FileStorage, decodeConfChange, type AtRestCipher, type Snapshot } from '@shoal/raft';
 import { MemoryStore } from '@shoal/store';
+import { decode } from '@shoal/wire';
 import { decodeCommand } from './command-data';
 import { SnapshotCodec } from './snapshot-data';
 
@@ -10,7 +11,7 @@ import { SnapshotCodec } from './snapshot-data';
 export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string, cipher?: AtRestCipher): { index: number } {
   const options = cipher ? { cipher } : {};
   const storage = FileStorage.open(dir, options);
-  const store = new MemoryStore();
+  const store = new MemoryStore(decode);
   const codec = new SnapshotCodec();
   let term: number;
   let commit: number;
@@ -27,7 +28,7 @@ export function rewriteAsSingleMember(dir: string, nodeId: string, addr: string,
           decodeConfChange(e.data); // validate; membership is replaced below
           store.skip(e.index);
         } else if (e.data.byteLength === 0) store.skip(e.index);
-        else store.apply(e.index, decodeCommand(e.data).command);
+        else store.apply(e.index, decodeCommand(e.data));
       }
     }
     term = Math.max(term, commit > 0 ? storage.term(commit) : 0);

@@ -390,14 +390,7 @@ export class RaftReplica implements Proposer, RaftView {
       store.skip(entry.index); // a new leader's no-op
     } else {
       try {
-        const { command, bodies } = decodeCommand(entry.data);
-        const events = resultToEvents(store.apply(entry.index, command));
-        // An op's event carries the object it wrote (a delete's, the one it removed: no body).
-        for (let i = 0; i < events.length; i++) {
-          const body = bodies[i];
-          if (body) this.snapshots.remember((events[i] as StoreEvent).object, body);
-        }
-        outcome = { events };
+        outcome = { events: resultToEvents(store.apply(entry.index, decodeCommand(entry.data))) };
       } catch (err) {
         outcome = { error: err as Error };
       }

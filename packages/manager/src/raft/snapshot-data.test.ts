@@ -1,5 +1,5 @@
-import { MemoryStore, type NetworkObject, type StoreOp } from '@shoal/store';
-import { encode } from '@shoal/wire';
+import { LazyRow, MemoryStore, type EncodedWriteOp, type NetworkObject, type StoreOp } from '@shoal/store';
+import { decode, encode } from '@shoal/wire';
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand } from './command-data';
 import { SnapshotCodec } from './snapshot-data';
@@ -62,15 +62,14 @@ describe('SnapshotCodec', () => {
     expect(restored.list('network')).toEqual(store.list('network'));
   });
 
-  it('keeps the bytes an object arrived in as its row: the snapshot copies them and restores the stored object', () => {
-    const store = new MemoryStore();
+  it('keeps the bytes an object arrived in as its row: the snapshot copies them, decodes nothing, and restores the stored object', () => {
+    const store = new MemoryStore(decode);
     const codec = new SnapshotCodec();
     const apply = (index: number, ops: StoreOp[]) => {
-      const { command, bodies } = decodeCommand(encodeCommand({ type: 'batch', at: `2026-01-0${index}T00:00:00Z`, ops }));
+      const command = decodeCommand(encodeCommand({ type: 'batch', at: `2026-01-0${index}T00:00:00Z`, ops }));
       const result = store.apply(index, command);
       if (!result.ok) throw new Error(result.message);
-      result.events.forEach((ev, i) => bodies[i] && codec.remember(ev.object, bodies[i]));
-      return bodies;
+      return command.ops.map((op) => (op as EncodedWriteOp).object.bytes);
     };
     const [created] = apply(1, [network('id1', 'net1'), network('id2', 'net2')]);
     const before = store.get('network', 'id1') as NetworkObject;
@@ -80,6 +79,10 @@ describe('SnapshotCodec', () => {
     // created object's body went with the object the update replaced.
     expect(data.indexOf(Buffer.from(updated as Uint8Array))).toBeGreaterThan(0);
     expect(data.indexOf(Buffer.from(created as Uint8Array))).toBe(-1);
+    // Snapshots copy an unread object's bytes: it stays unread.
+    const unread = store.rows('network').get('id2');
+    expect(unread).toBeInstanceOf(LazyRow);
+    expect((unread as LazyRow).value).toBeUndefined();
     const restored = new MemoryStore();
     restored.restore(new SnapshotCodec().decode(data).store);
     // The same objects, keys in the same order, stamps from the store.
@@ -90,6 +93,22 @@ describe('SnapshotCodec', () => {
     const back = new MemoryStore();
     back.restore(again.decode(data).store);
     expect(Buffer.from(again.encode(back, new Map()))).toEqual(data);
+  });
+
+  it("moves an unread object's bytes into the newest snapshot: neither its entry nor an older snapshot is read again", () => {
+    const store = new MemoryStore(decode);
+    const entries = [1, 2, 3].map((i) => encodeCommand({ type: 'batch', at: '2026-01-01T00:00:00Z', ops: [network(`id${i}`, `net${i}`)] }));
+    entries.forEach((entry, i) => store.apply(i + 1, decodeCommand(entry)));
+    const codec = new SnapshotCodec();
+    const first = codec.encode(store, new Map());
+    const expected = Buffer.from(first);
+    for (const entry of entries) entry.fill(0);
+    expect(Buffer.from(codec.encode(store, new Map()))).toEqual(expected);
+    first.fill(0);
+    const third = codec.encode(store, new Map());
+    expect(Buffer.from(third)).toEqual(expected);
+    // And the objects read after all that are the ones written.
+    expect(store.list('network').map((n) => n.name)).toEqual(['net1', 'net2', 'net3']);
   });
 
   it('reads snapshots whose rows are each a wire frame of the whole object (session 4 to 10)', () => {

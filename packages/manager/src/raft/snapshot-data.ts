@@ -1,10 +1,10 @@
 // What a Raft snapshot of a manager holds: the store's tables and the managers' addresses.
 // Each store object is one row, encoded on its own, and the row's bytes are kept while the object
 // lives (the store replaces objects on every write and never changes one in place), as a view of
-// the newest snapshot that holds it. A row is first built from the bytes the object arrived in
-// (its Raft entry, see command-data.ts) plus the store's stamps, so a snapshot copies rows and
-// encodes only objects of unknown origin.
-import { KINDS, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot } from '@shoal/store';
+// the newest snapshot that holds it. Most objects are stored still encoded, as the bytes their
+// Raft entry carried (see command-data.ts): a snapshot writes their row from those bytes and the
+// store's stamps, and moves the bytes into itself; it encodes only objects of unknown origin.
+import { KINDS, LazyRow, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot, type StoredRow } from '@shoal/store';
 import { WIRE_VERSION, decode, encode } from '@shoal/wire';
 
 export interface SnapshotData {
@@ -40,18 +40,8 @@ export class SnapshotCodec {
    * object, or its own buffer when restored); an object dropped from the store drops its entry.
    */
   private readonly rows = new WeakMap<object, Row>();
-  /** Objects whose row is not built yet: the wire frame each was decoded from (a view). */
+  /** Decoded objects of unknown origin whose row is not built yet: their encoding, by rowSize(). */
   private readonly bodies = new WeakMap<object, Uint8Array>();
-
-  /**
-   * Notes `body`, the wire frame `object` was decoded from before the store stamped it, as what
-   * its row is built from if a snapshot takes it, so no snapshot has to encode it. `body` is a
-   * view into a Raft entry (or into a message carrying many), which the log holds anyway until
-   * the next snapshot compacts it; the snapshot copies the bytes into the row.
-   */
-  remember(object: AnyObject, body: Uint8Array): void {
-    this.bodies.set(object, body);
-  }
 
   /**
    * The snapshot as one wire frame, `{ store: { index, tables }, peers }` in msgpack, written by
@@ -91,7 +81,7 @@ export class SnapshotCodec {
    */
   private *encodeSteps(store: MemoryStore, peers: ReadonlyMap<string, string>): Generator<void, Uint8Array> {
     const index = store.appliedIndex;
-    const captured = KINDS.map((kind) => [kind, [...store.table(kind).values()]] as const);
+    const captured = KINDS.map((kind) => [kind, [...store.rows(kind).values()]] as const);
     const peerBytes = encode(Object.fromEntries(peers)).subarray(1); // a small map: msgpackr's, without the version byte
     const key = (k: string) => 1 + k.length; // a fixstr
     let size = 1 + 1 + key('store') + 1 + key('index') + 9 + key('tables') + 1 + key('peers') + peerBytes.byteLength;
@@ -111,6 +101,11 @@ export class SnapshotCodec {
       w.fixstr(kind).arrayHeader(objects.length);
       for (const object of objects) {
         const start = w.offset;
+        if (object instanceof LazyRow) {
+          moveLazyRow(w, object);
+          if (++done % (STEP_ROWS * 8) === 0) yield;
+          continue;
+        }
         const row = this.rows.get(object);
         if (row) {
           w.copy(row.buf, row.off, row.len);
@@ -129,7 +124,8 @@ export class SnapshotCodec {
   }
 
   /** The size of `object`'s row; an object of unknown origin is encoded here, for the copy to find in `bodies`. */
-  private rowSize(object: AnyObject): number {
+  private rowSize(object: StoredRow): number {
+    if (object instanceof LazyRow) return object.rowLen > 0 ? object.rowLen : lazyRowSize(object);
     const row = this.rows.get(object);
     if (row) return row.len;
     let body = this.bodies.get(object);
@@ -168,6 +164,30 @@ export class SnapshotCodec {
   }
 }
 
+/** The size of the stamped row of `row`, an object still encoded. */
+function lazyRowSize(row: LazyRow): number {
+  return stampedRowSize(row.len, row);
+}
+
+/**
+ * Writes the stamped row of `row`, an object still encoded (one copy when its bytes are in a
+ * stamped row already, i.e. in an earlier snapshot), and moves its bytes there: its earlier
+ * buffer (a Raft entry or an older snapshot) is no longer held for it.
+ */
+function moveLazyRow(w: MsgpackWriter, row: LazyRow): void {
+  const start = w.offset;
+  if (row.rowLen > 0) w.copy(row.buf, row.off - ROW_HEADER, row.rowLen);
+  else {
+    writeStampedRow(w, row.buf, row.off, row.len, row);
+    row.rowLen = w.offset - start;
+  }
+  row.buf = w.buffer;
+  row.off = start + ROW_HEADER;
+}
+
+/** Bytes of a stamped row before its object's bytes: the array's header, the bin's (bin32). */
+const ROW_HEADER = 6;
+
 /**
  * The row of `object` whose unstamped form `body` encodes, in its own buffer (a small encode is
  * a slice of a shared 8 KiB pool, which a row kept for the object's lifetime would pin whole).
@@ -179,7 +199,7 @@ function rowBytes(object: AnyObject, body: Uint8Array): Buffer {
 }
 
 /** The store's stamps on `object`, when it carries them all. */
-function stampsOf(object: AnyObject): { version: number; createdAt: string; updatedAt: string } | undefined {
+function stampsOf(object: AnyObject): Stamps | undefined {
   const { version, createdAt, updatedAt } = object as Partial<Record<'version' | 'createdAt' | 'updatedAt', unknown>>;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0 || typeof createdAt !== 'string' || typeof updatedAt !== 'string') {
     return undefined;
@@ -191,14 +211,27 @@ function stampsOf(object: AnyObject): { version: number; createdAt: string; upda
 function rowSizeOf(object: AnyObject, body: Uint8Array): number {
   const stamps = stampsOf(object);
   if (!stamps) return 5 + body.byteLength;
-  return 1 + 5 + body.byteLength + 9 + strSize(stamps.createdAt) + strSize(stamps.updatedAt);
+  return stampedRowSize(body.byteLength, stamps);
 }
 
 /** A stamped row when the object carries the store's stamps, else `body` alone as a bin. */
 function writeRow(w: MsgpackWriter, object: AnyObject, body: Uint8Array): void {
   const stamps = stampsOf(object);
   if (!stamps) w.bin(body);
-  else w.byte(0x94).bin(body).uint64(stamps.version).str(stamps.createdAt).str(stamps.updatedAt);
+  else writeStampedRow(w, body, 0, body.byteLength, stamps);
+}
+
+type Stamps = { version: number; createdAt: string; updatedAt: string };
+
+/** The size of a stamped row of `len` bytes of object. */
+function stampedRowSize(len: number, stamps: Stamps): number {
+  return 1 + 5 + len + 9 + strSize(stamps.createdAt) + strSize(stamps.updatedAt);
+}
+
+/** `[bin(object's bytes), version, createdAt, updatedAt]`: the bytes are `len` of `buf` at `off`. */
+function writeStampedRow(w: MsgpackWriter, buf: Uint8Array, off: number, len: number, stamps: Stamps): void {
+  w.byte(0x94).byte(0xc6).u32(len).copy(buf, off, len); // ROW_HEADER bytes, then the object's
+  w.uint64(stamps.version).str(stamps.createdAt).str(stamps.updatedAt);
 }
 
 function strSize(s: string): number {
@@ -233,7 +266,7 @@ class MsgpackWriter {
   }
 
   /** `len` bytes of `from` at `off` (through a plain view: Buffer's copy() costs more per call). */
-  copy(from: Buffer, off: number, len: number): this {
+  copy(from: Uint8Array, off: number, len: number): this {
     this.buf.set(new Uint8Array(from.buffer, from.byteOffset + off, len), this.pos);
     this.pos += len;
     return this;
@@ -278,7 +311,7 @@ class MsgpackWriter {
   }
 
   /** Big-endian, as msgpack's lengths and integers are. */
-  private u32(v: number): this {
+  u32(v: number): this {
     this.view.setUint32(this.pos, v);
     this.pos += 4;
     return this;
