@@ -525,13 +525,24 @@ export class Manager {
     throw new UnavailableError(`could not join the managers' raft: ${(lastErr as Error | null)?.message ?? 'no manager to ask'}`);
   }
 
+  /** Counts leadership changes: a takeover still decoding the store gives up once it is not the newest. */
+  private leadership = 0;
+
   private onLeaderChange(lead: string | null): void {
+    const generation = ++this.leadership;
     if (lead === this.options.nodeId) {
-      this.dispatcher.start();
-      this.membership.start();
-      this.orchestration.start();
-      this.gossipKeys.start();
-      this.rootRotation.start();
+      // The leader's duties read every object, which a follower's store mostly kept encoded:
+      // decode them a slice at a time first, so writes through this new leader go on meanwhile.
+      const takeOver = () => {
+        if (generation !== this.leadership) return;
+        if (!this.memory.decodeSome(TAKEOVER_SLICE_MS)) return void setImmediate(takeOver);
+        this.dispatcher.start();
+        this.membership.start();
+        this.orchestration.start();
+        this.gossipKeys.start();
+        this.rootRotation.start();
+      };
+      takeOver();
     } else {
       this.rootRotation.stop();
       this.gossipKeys.stop();
@@ -550,6 +561,9 @@ export class Manager {
     return c;
   }
 }
+
+/** How long a new leader decodes its store at a time before it takes up its duties (ms). */
+const TAKEOVER_SLICE_MS = 5;
 
 /** A forwarded call's gRPC failure, as the typed error the leader raised. */
 function grpcErrorToShoal(err: unknown): Error {

@@ -124,6 +124,23 @@ describe('MemoryStore: objects written encoded', () => {
     expect(decodes).toBe(3);
   });
 
+  it('decodes what is still encoded a slice at a time, ahead of the reads (a new leader)', () => {
+    const store = new EncodedWrites(true);
+    for (let i = 1; i <= 100; i++) store.apply(i, batch(createOp('node', sampleNode(`n${i}`))));
+    let clock = 0;
+    const now = () => clock++; // one tick per look at the clock
+    decodes = 0;
+    expect(store.decodeSome(1, now)).toBe(false); // looks at the start and after 32 decoded: over budget
+    expect(decodes).toBe(32);
+    store.apply(101, batch(createOp('node', sampleNode('late')))); // joins the pass under way
+    const passes = [1, 2, 3, 4].map(() => store.decodeSome(1, now));
+    expect(passes).toEqual([false, false, true, true]); // the last one: a fresh pass with nothing to decode
+    expect(decodes).toBe(101);
+    expect([...store.rows('node').values()].every((row) => !(row instanceof LazyRow) || row.value !== undefined)).toBe(true);
+    store.get('node', 'late');
+    expect(decodes).toBe(101);
+  });
+
   it('checks services and networks by the facts written beside them, without decoding', () => {
     const store = new EncodedWrites(true);
     const net = { id: 'n1', name: 'front', driver: 'overlay' as const, ingress: false, attachable: false, labels: {}, subnet: '10.0.1.0/24', gateway: '10.0.1.1' };
