@@ -16,6 +16,8 @@
 // etcd's --snapshot-count); without it each runs its default (10,000 and 100,000 entries).
 // --compare '<node options>' adds a second Shoal cluster whose daemons run with those Node
 // options (an A/B of one change under the same interleaving), e.g. --compare '--max-lazy'.
+// --baseline DIR adds a Shoal cluster of another checkout's build (e.g. a git worktree of an
+// earlier commit, built), under the same interleaving: an A/B of two versions in one run.
 // A Shoal write is `POST /services/create` (a 0-replica service: one Raft entry);
 // an etcd write is `POST /v3/kv/put`. Results are printed as markdown.
 import { spawn, execFileSync } from 'node:child_process';
@@ -37,6 +39,7 @@ const FAILOVERS = Number(args.failovers ?? 20);
 const COLD = Number(args.cold ?? SECONDS);
 const SNAPSHOT_EVERY = args['snapshot-every'] === undefined ? undefined : Number(args['snapshot-every']);
 const COMPARE = args.compare;
+const BASELINE = args.baseline;
 const CONCURRENCY = 64;
 
 const pct = (xs, p) => {
@@ -151,8 +154,8 @@ async function shoalLeader(cluster) {
 }
 
 /** A running 3-manager Shoal cluster, as one of the systems the phases alternate between. */
-async function startShoal(name, baseIp, nodeArgs = []) {
-  const cluster = await startCluster({ size: 3, managers: 3, baseIp, names: ['m1', 'm2', 'm3'], daemon: { nodeArgs } });
+async function startShoal(name, baseIp, nodeArgs = [], start = startCluster) {
+  const cluster = await start({ size: 3, managers: 3, baseIp, names: ['m1', 'm2', 'm3'], daemon: { nodeArgs } });
   try {
     const leader = await shoalLeader(cluster);
     if (SNAPSHOT_EVERY !== undefined) {
@@ -328,6 +331,10 @@ const systems = [];
 try {
   systems.push(await startShoal('Shoal (3 managers)', '127.0.40.'));
   if (COMPARE) systems.push(await startShoal(`Shoal, daemons with \`${COMPARE}\``, '127.0.43.', COMPARE.split(' ').filter(Boolean)));
+  if (BASELINE) {
+    const { startCluster: startBaseline } = require(path.join(path.resolve(BASELINE), 'packages/testkit/dist/core.js'));
+    systems.push(await startShoal(`Shoal at ${BASELINE}`, '127.0.44.', [], startBaseline));
+  }
   systems.push(await startEtcdCluster());
   const cold = COLD > 0 ? await loadPhase(systems, 1, COLD) : undefined;
   const seq = await loadPhase(systems, 1, SECONDS);
