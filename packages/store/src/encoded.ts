@@ -29,14 +29,18 @@ export type ObjectDecoder = (bytes: Uint8Array) => unknown;
 
 /** The facts of an object of `kind` the store checks writes against (services and networks only). */
 export function factsOf(kind: Kind, object: Omit<AnyObject, 'version' | 'createdAt' | 'updatedAt'>): ObjectFacts | undefined {
+  // As the checks read objects before they read facts: a name only if a string, ingress if truthy.
   if (kind === 'service') {
     const svc = object as ServiceObject;
-    const facts: ObjectFacts = { name: svc.spec.name, networks: (svc.spec.task.networks ?? []).map((n) => n.target), ingress: needsIngress(svc) };
+    const facts: ObjectFacts = { networks: (svc.spec.task.networks ?? []).map((n) => n.target), ingress: needsIngress(svc) };
+    if (typeof svc.spec.name === 'string') facts.name = svc.spec.name;
     return facts;
   }
   if (kind === 'network') {
     const net = object as NetworkObject;
-    return { name: net.name, ingress: net.ingress === true };
+    const facts: ObjectFacts = { ingress: Boolean(net.ingress) };
+    if (typeof net.name === 'string') facts.name = net.name;
+    return facts;
   }
   return undefined;
 }

@@ -32,7 +32,7 @@ export class MemoryStore {
   private applied = 0;
   private readonly views: { [K in Kind]: TableView<ObjectsByKind[K]> };
 
-  /** `decode` reads the bytes of writes applied encoded (none, without one). */
+  /** `decode` reads the bytes of writes applied encoded; a store without one refuses such writes. */
   constructor(private readonly decode: ObjectDecoder = refuseEncoded) {
     const views = {} as Record<Kind, TableView<AnyObject>>;
     for (const kind of KINDS) views[kind] = this.view(kind);
@@ -105,6 +105,9 @@ export class MemoryStore {
   apply(index: number, command: AppliedCommand): ApplyResult {
     if (index <= this.applied) {
       return { ok: false, code: 'INTERNAL', message: `index ${index} already applied (at ${this.applied})` };
+    }
+    if (this.decode === refuseEncoded && command.ops.some((op) => op.op !== 'delete' && isEncoded(op.object))) {
+      throw new Error('this store has no decoder for encoded objects'); // a wiring mistake: nothing is applied
     }
     this.applied = index;
     const rejection = this.check(command.ops);
@@ -189,6 +192,9 @@ export class MemoryStore {
     const seen = new Map<string, number | null>();
     const batchServices = new Map<string, ObjectFacts | null>();
     const batchNetworks = new Map<string, ObjectFacts | null>();
+    // kind/name → id of the names this batch's writes take: two writes of one batch cannot both
+    // take a name (the store's name index would keep only the second holder).
+    const claims = new Map<string, string>();
     const current = (kind: Kind, id: string): number | null => {
       const key = `${kind}/${id}`;
       if (seen.has(key)) return seen.get(key) ?? null;
@@ -202,7 +208,7 @@ export class MemoryStore {
       switch (op.op) {
         case 'create':
           if (version !== null) return { ok: false, code: 'ALREADY_EXISTS', message: `${op.kind} ${id} already exists` };
-          if (this.nameTaken(op, facts)) return nameConflict(op, facts);
+          if (this.nameTaken(op, facts, claims)) return nameConflict(op, facts);
           seen.set(key, 0);
           break;
         case 'update':
@@ -211,7 +217,7 @@ export class MemoryStore {
           if (op.expectVersion !== undefined && op.expectVersion !== version) {
             return { ok: false, code: 'OUT_OF_SEQUENCE', message: 'update out of sequence' };
           }
-          if (op.op === 'update' && this.nameTaken(op, facts)) return nameConflict(op, facts);
+          if (op.op === 'update' && this.nameTaken(op, facts, claims)) return nameConflict(op, facts);
           seen.set(key, op.op === 'delete' ? null : -1);
           break;
         default:
@@ -283,13 +289,21 @@ export class MemoryStore {
     return this.findAsOf('service', batch, (svc) => svc.networks?.includes(id) ?? false);
   }
 
-  /** Service and network names are unique, as in swarmkit's store. */
-  private nameTaken(op: AppliedOp, facts: ObjectFacts | undefined): boolean {
+  /**
+   * Service and network names are unique, as in swarmkit's store: taken when another object holds
+   * it, or another write of the batch took it (`claims`, to which a write that may take it adds it).
+   */
+  private nameTaken(op: AppliedOp, facts: ObjectFacts | undefined, claims: Map<string, string>): boolean {
     if (op.op === 'delete' || (op.kind !== 'service' && op.kind !== 'network')) return false;
     const name = facts?.name;
     if (!name) return false;
-    const holder = this.names.get(`${op.kind}/${name}`);
-    return holder !== undefined && holder !== op.object.id;
+    const key = `${op.kind}/${name}`;
+    const id = op.object.id;
+    const holder = this.names.get(key);
+    const claimant = claims.get(key);
+    if ((holder !== undefined && holder !== id) || (claimant !== undefined && claimant !== id)) return true;
+    claims.set(key, id);
+    return false;
   }
 
   /** kind/name → id of services and networks, kept with the tables. */
