@@ -2,7 +2,8 @@
 // A manager's snapshot encoding in process, without a cluster: a store grown by 10,000 services
 // at a time (each applied from a Raft entry as a manager applies it), a snapshot after each
 // step; prints each snapshot's encoding time, its size, and the array-buffer memory held at rest
-// (the row cache plus the newest snapshot, which the Raft storage keeps).
+// (the row cache plus the newest snapshot, which the Raft storage keeps), and the time a manager
+// takes to restore a store from it.
 //   node --expose-gc bench/raft/snapshot-encode.mjs [ROOT]     # ROOT: another checkout's build, for an A/B
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -38,8 +39,8 @@ function addServices(n) {
 let newest = null;
 let total = 0;
 console.log(`build: ${root}`);
-console.log('| services | encode ms | snapshot MB | array buffers at rest MB |');
-console.log('|---:|---:|---:|---:|');
+console.log('| services | encode ms | snapshot MB | array buffers at rest MB | restore ms |');
+console.log('|---:|---:|---:|---:|---:|');
 for (let round = 0; round < ROUNDS; round++) {
   addServices(STEP);
   globalThis.gc();
@@ -54,6 +55,10 @@ for (let round = 0; round < ROUNDS; round++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const atRest = process.memoryUsage().arrayBuffers / 1e6;
-  console.log(`| ${index} | ${ms.toFixed(0)} | ${(snap.byteLength / 1e6).toFixed(1)} | ${atRest.toFixed(1)} |`);
+  // What a manager restarting from this snapshot (or installing it) does: decode it, restore the store.
+  const r0 = process.hrtime.bigint();
+  new MemoryStore(decode).restore(new SnapshotCodec().decode(snap).store);
+  const restoreMs = Number(process.hrtime.bigint() - r0) / 1e6;
+  console.log(`| ${index} | ${ms.toFixed(0)} | ${(snap.byteLength / 1e6).toFixed(1)} | ${atRest.toFixed(1)} | ${restoreMs.toFixed(0)} |`);
 }
 console.log(`encode total: ${total.toFixed(0)} ms (${newest.byteLength} bytes last)`);

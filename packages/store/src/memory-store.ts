@@ -9,7 +9,8 @@ export type ApplyResult = { ok: true; events: StoreEvent[] } | { ok: false; code
 
 export interface StoreSnapshot {
   index: number;
-  tables: { [K in Kind]?: ObjectsByKind[K][] };
+  /** Objects, or (restored from a Raft snapshot) rows still encoded. */
+  tables: { [K in Kind]?: Array<ObjectsByKind[K] | LazyRow> };
 }
 
 /** A table of the store as readers see it: every object decoded (on its first read). */
@@ -139,7 +140,7 @@ export class MemoryStore {
     this.tables = emptyTables();
     this.names.clear();
     for (const kind of KINDS) {
-      const rows = (snapshot.tables as Record<Kind, AnyObject[] | undefined>)[kind] ?? [];
+      const rows = (snapshot.tables as Record<Kind, StoredRow[] | undefined>)[kind] ?? [];
       const table = this.tables[kind];
       for (const row of rows) {
         table.set(row.id, row);

@@ -11,7 +11,7 @@ const network = (id: string, name: string): StoreOp => ({
 });
 
 function storeWith(n: number): MemoryStore {
-  const store = new MemoryStore();
+  const store = new MemoryStore(decode);
   for (let i = 1; i <= n; i++) store.apply(i, { type: 'batch', at: '2026-01-01T00:00:00Z', ops: [network(`id${i}`, `net${i}`)] });
   return store;
 }
@@ -23,7 +23,7 @@ describe('SnapshotCodec', () => {
     const data = codec.encode(store, new Map([['m1', '10.0.0.1:2377']]));
     const back = new SnapshotCodec().decode(data);
     expect(back.peers).toEqual({ m1: '10.0.0.1:2377' });
-    const restored = new MemoryStore();
+    const restored = new MemoryStore(decode);
     restored.restore(back.store);
     expect(restored.appliedIndex).toBe(3);
     expect(restored.list('network')).toEqual(store.list('network'));
@@ -36,7 +36,7 @@ describe('SnapshotCodec', () => {
     expect(codec.encode(store, new Map())).toEqual(first);
     const before = store.get('network', 'id1');
     store.apply(3, { type: 'batch', at: '2026-01-02T00:00:00Z', ops: [{ op: 'update', kind: 'network', object: { ...(before as NetworkObject), name: 'renamed' } }] });
-    const restored = new MemoryStore();
+    const restored = new MemoryStore(decode);
     restored.restore(new SnapshotCodec().decode(codec.encode(store, new Map())).store);
     expect(restored.get('network', 'id1')?.name).toBe('renamed');
   });
@@ -57,7 +57,7 @@ describe('SnapshotCodec', () => {
     const store = storeWith(2);
     const old = encode({ store: store.snapshot(), peers: { m1: 'a:1' } });
     const back = new SnapshotCodec().decode(old);
-    const restored = new MemoryStore();
+    const restored = new MemoryStore(decode);
     restored.restore(back.store);
     expect(restored.list('network')).toEqual(store.list('network'));
   });
@@ -83,14 +83,14 @@ describe('SnapshotCodec', () => {
     const unread = store.rows('network').get('id2');
     expect(unread).toBeInstanceOf(LazyRow);
     expect((unread as LazyRow).value).toBeUndefined();
-    const restored = new MemoryStore();
+    const restored = new MemoryStore(decode);
     restored.restore(new SnapshotCodec().decode(data).store);
     // The same objects, keys in the same order, stamps from the store.
     expect(JSON.stringify(restored.list('network'))).toBe(JSON.stringify(store.list('network')));
     expect(restored.get('network', 'id1')).toMatchObject({ name: 'renamed', version: 2, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-02T00:00:00Z' });
     // A codec that restored a snapshot writes the same rows again without encoding anything.
     const again = new SnapshotCodec();
-    const back = new MemoryStore();
+    const back = new MemoryStore(decode);
     back.restore(again.decode(data).store);
     expect(Buffer.from(again.encode(back, new Map()))).toEqual(data);
   });
@@ -111,11 +111,42 @@ describe('SnapshotCodec', () => {
     expect(store.list('network').map((n) => n.name)).toEqual(['net1', 'net2', 'net3']);
   });
 
+  it('restores a store whose objects stay encoded, views into the snapshot, its checks working without decoding', () => {
+    let decodes = 0;
+    const counting = (bytes: Uint8Array) => {
+      decodes++;
+      return decode(bytes);
+    };
+    const store = new MemoryStore(decode);
+    const ops = [network('id1', 'net1'), network('id2', 'net2')];
+    store.apply(1, decodeCommand(encodeCommand({ type: 'batch', at: '2026-01-01T00:00:00Z', ops })));
+    const data = new SnapshotCodec().encode(store, new Map());
+    const restored = new MemoryStore(counting);
+    restored.restore(new SnapshotCodec().decode(data).store);
+    const rows = [...restored.rows('network').values()];
+    expect(rows.every((row) => row instanceof LazyRow && row.value === undefined && row.buf.buffer === data.buffer)).toBe(true);
+    // The name index came with the rows: a taken name is refused, nothing decoded.
+    expect(restored.apply(2, decodeCommand(encodeCommand({ type: 'batch', at: '2026-01-02T00:00:00Z', ops: [network('id3', 'net1')] })))).toMatchObject({ ok: false, code: 'ALREADY_EXISTS' });
+    expect(decodes).toBe(0);
+    expect(JSON.stringify(restored.list('network'))).toBe(JSON.stringify(store.list('network')));
+    expect(decodes).toBe(2);
+  });
+
+  it('reads snapshots whose stamped rows carry no id (sessions 13 to 16): the objects restore decoded', () => {
+    const store = storeWith(2);
+    const tables = { network: store.list('network').map(({ version, createdAt, updatedAt, ...rest }) => [encode(rest), version, createdAt, updatedAt]) };
+    const old = encode({ store: { index: 2, tables }, peers: {} });
+    const restored = new MemoryStore(decode);
+    restored.restore(new SnapshotCodec().decode(old).store);
+    expect([...restored.rows('network').values()].some((row) => row instanceof LazyRow)).toBe(false);
+    expect(restored.list('network')).toEqual(store.list('network'));
+  });
+
   it('reads snapshots whose rows are each a wire frame of the whole object (session 4 to 10)', () => {
     const store = storeWith(2);
     const tables = { network: store.list('network').map((o) => new Uint8Array(encode(o))) };
     const old = encode({ store: { index: 2, tables }, peers: {} });
-    const restored = new MemoryStore();
+    const restored = new MemoryStore(decode);
     restored.restore(new SnapshotCodec().decode(old).store);
     expect(restored.list('network')).toEqual(store.list('network'));
   });
@@ -138,7 +169,7 @@ describe('SnapshotCodec', () => {
     counting = false;
     expect(turns).toBeGreaterThan(0);
     expect(data).toEqual(expected);
-    const restored = new MemoryStore();
+    const restored = new MemoryStore(decode);
     restored.restore(new SnapshotCodec().decode(data).store);
     expect(restored.appliedIndex).toBe(500);
     expect(restored.get('network', 'late')).toBeUndefined();

@@ -4,7 +4,9 @@
 // the newest snapshot that holds it. Most objects are stored still encoded, as the bytes their
 // Raft entry carried (see command-data.ts): a snapshot writes their row from those bytes and the
 // store's stamps, and moves the bytes into itself; it encodes only objects of unknown origin.
-import { KINDS, LazyRow, type AnyObject, type Kind, type MemoryStore, type StoreSnapshot, type StoredRow } from '@shoal/store';
+// A row also names its object's id and the facts the store checks writes against, so a restored
+// store keeps its objects encoded too (views into the snapshot, which the Raft storage keeps).
+import { KINDS, LazyRow, factsOf, type AnyObject, type Kind, type MemoryStore, type ObjectFacts, type StoreSnapshot, type StoredRow } from '@shoal/store';
 import { WIRE_VERSION, decode, encode } from '@shoal/wire';
 
 export interface SnapshotData {
@@ -14,9 +16,10 @@ export interface SnapshotData {
 
 /**
  * A stamped row: the object's wire frame as its command carried it, then the stamps the store
- * adds on write (`{ ...object, version, createdAt, updatedAt }`, which is how a row decodes).
+ * adds on write (`{ ...object, version, createdAt, updatedAt }`, which is how a row decodes),
+ * then (since session 17) the object's id and its facts (nil but for services and networks).
  */
-type StampedRow = [body: Uint8Array, version: number, createdAt: string, updatedAt: string];
+type StampedRow = [body: Uint8Array, version: number, createdAt: string, updatedAt: string, id?: string, facts?: ObjectFacts | null];
 
 /**
  * The stored form. A row is a stamped row, or (objects without stamps, and earlier snapshots)
@@ -89,7 +92,7 @@ export class SnapshotCodec {
     for (const [kind, objects] of captured) {
       size += key(kind) + 5;
       for (const object of objects) {
-        size += this.rowSize(object);
+        size += this.rowSize(kind, object);
         if (++done % STEP_ROWS === 0) yield;
       }
     }
@@ -112,7 +115,7 @@ export class SnapshotCodec {
           row.buf = w.buffer; // the row moves to the new snapshot, in place: no allocation, no map write
           row.off = start;
         } else {
-          writeRow(w, object, this.bodies.get(object) as Uint8Array); // rowSize() left it there
+          writeRow(w, kind, object, this.bodies.get(object) as Uint8Array); // rowSize() left it there
           this.bodies.delete(object);
           this.rows.set(object, { buf: w.buffer, off: start, len: w.offset - start });
         }
@@ -124,7 +127,7 @@ export class SnapshotCodec {
   }
 
   /** The size of `object`'s row; an object of unknown origin is encoded here, for the copy to find in `bodies`. */
-  private rowSize(object: StoredRow): number {
+  private rowSize(kind: Kind, object: StoredRow): number {
     if (object instanceof LazyRow) return object.rowLen > 0 ? object.rowLen : lazyRowSize(object);
     const row = this.rows.get(object);
     if (row) return row.len;
@@ -133,7 +136,7 @@ export class SnapshotCodec {
       body = encode(object);
       this.bodies.set(object, body);
     }
-    return rowSizeOf(object, body);
+    return rowSizeOf(kind, object, body);
   }
 
   decode(data: Uint8Array): SnapshotData {
@@ -142,11 +145,14 @@ export class SnapshotCodec {
     for (const kind of KINDS) {
       const rows = stored.store.tables[kind];
       if (!rows) continue;
-      (tables as Record<Kind, AnyObject[]>)[kind] = rows.map((row) => {
+      (tables as Record<Kind, StoredRow[]>)[kind] = rows.map((row) => {
         let body: Uint8Array;
         let object: AnyObject;
         if (Array.isArray(row)) {
-          const [frame, version, createdAt, updatedAt] = row;
+          const [frame, version, createdAt, updatedAt, id, facts] = row;
+          // Left encoded: its bytes are a view into the snapshot. (Its row is written afresh by
+          // the next snapshot, from these bytes.)
+          if (typeof id === 'string') return new LazyRow(id, version, createdAt, updatedAt, facts ?? undefined, frame, 0, frame.byteLength);
           body = frame;
           object = { ...decode<AnyObject>(frame), version, createdAt, updatedAt } as AnyObject;
         } else if (row instanceof Uint8Array) {
@@ -155,7 +161,7 @@ export class SnapshotCodec {
         } else return row as AnyObject;
         // Restored objects need no encoding in the next snapshot (built now: `body` is a view
         // into the whole snapshot).
-        const bytes = rowBytes(object, body);
+        const bytes = rowBytes(kind, object, body);
         this.rows.set(object, { buf: bytes, off: 0, len: bytes.byteLength });
         return object;
       });
@@ -166,7 +172,7 @@ export class SnapshotCodec {
 
 /** The size of the stamped row of `row`, an object still encoded. */
 function lazyRowSize(row: LazyRow): number {
-  return stampedRowSize(row.len, row);
+  return stampedRowSize(row.len, row, row.id, row.facts);
 }
 
 /**
@@ -178,7 +184,7 @@ function moveLazyRow(w: MsgpackWriter, row: LazyRow): void {
   const start = w.offset;
   if (row.rowLen > 0) w.copy(row.buf, row.off - ROW_HEADER, row.rowLen);
   else {
-    writeStampedRow(w, row.buf, row.off, row.len, row);
+    writeStampedRow(w, row.buf, row.off, row.len, row, row.id, row.facts);
     row.rowLen = w.offset - start;
   }
   row.buf = w.buffer;
@@ -192,9 +198,9 @@ const ROW_HEADER = 6;
  * The row of `object` whose unstamped form `body` encodes, in its own buffer (a small encode is
  * a slice of a shared 8 KiB pool, which a row kept for the object's lifetime would pin whole).
  */
-function rowBytes(object: AnyObject, body: Uint8Array): Buffer {
-  const w = new MsgpackWriter(rowSizeOf(object, body));
-  writeRow(w, object, body);
+function rowBytes(kind: Kind, object: AnyObject, body: Uint8Array): Buffer {
+  const w = new MsgpackWriter(rowSizeOf(kind, object, body));
+  writeRow(w, kind, object, body);
   return w.finish();
 }
 
@@ -208,30 +214,57 @@ function stampsOf(object: AnyObject): Stamps | undefined {
 }
 
 /** The size of the row writeRow() writes. */
-function rowSizeOf(object: AnyObject, body: Uint8Array): number {
+function rowSizeOf(kind: Kind, object: AnyObject, body: Uint8Array): number {
   const stamps = stampsOf(object);
   if (!stamps) return 5 + body.byteLength;
-  return stampedRowSize(body.byteLength, stamps);
+  return stampedRowSize(body.byteLength, stamps, object.id, factsOf(kind, object));
 }
 
 /** A stamped row when the object carries the store's stamps, else `body` alone as a bin. */
-function writeRow(w: MsgpackWriter, object: AnyObject, body: Uint8Array): void {
+function writeRow(w: MsgpackWriter, kind: Kind, object: AnyObject, body: Uint8Array): void {
   const stamps = stampsOf(object);
   if (!stamps) w.bin(body);
-  else writeStampedRow(w, body, 0, body.byteLength, stamps);
+  else writeStampedRow(w, body, 0, body.byteLength, stamps, object.id, factsOf(kind, object));
 }
 
 type Stamps = { version: number; createdAt: string; updatedAt: string };
 
 /** The size of a stamped row of `len` bytes of object. */
-function stampedRowSize(len: number, stamps: Stamps): number {
-  return 1 + 5 + len + 9 + strSize(stamps.createdAt) + strSize(stamps.updatedAt);
+function stampedRowSize(len: number, stamps: Stamps, id: string, facts: ObjectFacts | undefined): number {
+  return 1 + 5 + len + 9 + strSize(stamps.createdAt) + strSize(stamps.updatedAt) + strSize(id) + factsSize(facts);
 }
 
-/** `[bin(object's bytes), version, createdAt, updatedAt]`: the bytes are `len` of `buf` at `off`. */
-function writeStampedRow(w: MsgpackWriter, buf: Uint8Array, off: number, len: number, stamps: Stamps): void {
-  w.byte(0x94).byte(0xc6).u32(len).copy(buf, off, len); // ROW_HEADER bytes, then the object's
-  w.uint64(stamps.version).str(stamps.createdAt).str(stamps.updatedAt);
+/** `[bin(object's bytes), version, createdAt, updatedAt, id, facts]`: the bytes are `len` of `buf` at `off`. */
+function writeStampedRow(w: MsgpackWriter, buf: Uint8Array, off: number, len: number, stamps: Stamps, id: string, facts: ObjectFacts | undefined): void {
+  w.byte(0x96).byte(0xc6).u32(len).copy(buf, off, len); // ROW_HEADER bytes, then the object's
+  w.uint64(stamps.version).str(stamps.createdAt).str(stamps.updatedAt).str(id);
+  writeFacts(w, facts);
+}
+
+/** The size of writeFacts()'s encoding. */
+function factsSize(facts: ObjectFacts | undefined): number {
+  if (facts === undefined) return 1;
+  let size = 1;
+  if (facts.name !== undefined) size += 5 + strSize(facts.name);
+  if (facts.networks !== undefined) size += 9 + 5 + facts.networks.reduce((n, target) => n + strSize(target), 0);
+  if (facts.ingress !== undefined) size += 8 + 1;
+  return size;
+}
+
+/** Facts as a msgpack map of the keys present (nil: none), in a fixed order. */
+function writeFacts(w: MsgpackWriter, facts: ObjectFacts | undefined): void {
+  if (facts === undefined) {
+    w.byte(0xc0);
+    return;
+  }
+  const n = (facts.name !== undefined ? 1 : 0) + (facts.networks !== undefined ? 1 : 0) + (facts.ingress !== undefined ? 1 : 0);
+  w.byte(0x80 | n);
+  if (facts.name !== undefined) w.fixstr('name').str(facts.name);
+  if (facts.networks !== undefined) {
+    w.fixstr('networks').arrayHeader(facts.networks.length);
+    for (const target of facts.networks) w.str(target);
+  }
+  if (facts.ingress !== undefined) w.fixstr('ingress').byte(facts.ingress ? 0xc3 : 0xc2);
 }
 
 function strSize(s: string): number {
