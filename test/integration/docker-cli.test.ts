@@ -63,8 +63,21 @@ describe('docker CLI compatibility', () => {
         expect(out.stderr).toBe(`Error response from daemon: ${text}\n`);
       }
     }
+    // Any case, as moby's NodeSpecToGRPC (the shoal CLI lower-cases first; the docker CLI sends it as typed).
+    await cluster.manager.dockerOk(['node', 'update', '--availability', 'Pause', '--role', 'WORKER', 'worker1']);
+    expect((await cluster.manager.dockerOk(['node', 'inspect', '--format', '{{.Spec.Availability}} {{.Spec.Role}}', 'worker1'])).stdout).toBe('pause worker\n');
+    await cluster.manager.dockerOk(['node', 'update', '--availability', 'active', 'worker1']);
     const ls = (await cluster.manager.dockerOk(['node', 'ls', '--filter', 'node.label=tier=web', '-q'])).stdout.trim().split('\n');
     expect(ls).toHaveLength(1);
+    // Role filters as moby reads them: any case, an empty value ignored, an unknown one refused up front.
+    expect((await cluster.manager.dockerOk(['node', 'ls', '-q', '-f', 'role=Manager'])).stdout.trim().split('\n')).toHaveLength(1);
+    expect((await cluster.manager.dockerOk(['node', 'ls', '-q', '-f', 'role='])).stdout.trim().split('\n')).toHaveLength(2);
+    for (const out of [await cluster.manager.docker(['node', 'ls', '-f', 'name=zzz', '-f', 'role=bogus']), await cluster.manager.cli(['node', 'ls', '-f', 'name=zzz', '-f', 'role=bogus'])]) {
+      expect(out.stderr).toBe("Error response from daemon: Invalid role filter: 'bogus'\n");
+    }
+    // network ls: a name filter is an unanchored regular expression, as moby's filters.Args.Match.
+    expect((await cluster.manager.dockerOk(['network', 'ls', '-f', 'name=^ingress$', '--format', '{{.Name}}'])).stdout).toBe('ingress\n');
+    expect((await cluster.manager.dockerOk(['network', 'ls', '-f', 'name=gres', '--format', '{{.Name}}'])).stdout).toBe('ingress\n');
     const res = await cluster.byName('worker1').docker(['node', 'ls']);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.");
@@ -245,12 +258,21 @@ describe('docker CLI compatibility', () => {
       [['--label', 'com.docker.swarm.predefined=1', 'n2'], 'rpc error: code = PermissionDenied desc = label com.docker.swarm.predefined is for internally created predefined networks and cannot be applied by users'],
       [['--scope', 'local', 'n3'], 'cannot downgrade network scope for overlay networks'],
       [['--ingress', '--attachable', 'n4'], 'rpc error: code = InvalidArgument desc = ingress network cannot be attachable'],
+      // libnetwork's checks (QA: these flags were accepted and ignored).
+      [['--ipv4=false', 'n5'], 'IPv4 cannot be disabled in a Swarm scoped network'],
+      [['--config-from', 'nosuch', 'n6'], 'configuration network "nosuch" does not exist'],
+      [['--config-only', 'n7'], 'configuration-only networks (--config-only) are not supported by Shoal: its networks are swarm-scoped overlays; no network was created'],
+      [[' '], 'invalid name: name is empty'],
     ];
     for (const [args, message] of refused) {
       const res = await m.docker(['network', 'create', '-d', 'overlay', ...args]);
       expect({ args, code: res.code, stderr: res.stderr }).toEqual({ args, code: 1, stderr: `Error response from daemon: ${message}\n` });
     }
     expect((await m.dockerOk(['network', 'ls', '-q'])).stdout).toBe(before);
+    // No containers to attach by hand: a plain refusal (was a bare 404 "page not found").
+    const connect = await m.docker(['network', 'connect', 'ipamnet', 'some-container']);
+    expect(connect.code).toBe(1);
+    expect(connect.stderr).toContain('network connect is not supported by Shoal');
     await m.dockerOk(['network', 'rm', 'ipamnet']);
   });
 

@@ -71,6 +71,9 @@ describe('swarm init network settings', () => {
         [['--default-addr-pool', '10.20.0.0/16', '--default-addr-pool-mask-length', '30'], 'subnet size is out of range: 30'],
         [['--default-addr-pool', '10.20.0.0/16', '--default-addr-pool-mask-length', '12'], 'invalid CIDR: "10.20.0.0/16". Subnet size is too small for pool: 12'],
         [['--data-path-port', '7946'], "data path port 7946 is taken by gossip (Shoal's mesh tunnel is TCP)"],
+        // swarmkit's cluster-spec checks (moby reports them after initialising; Shoal before, QA).
+        [['--cert-expiry', '30m'], 'error updating cluster settings: rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s'],
+        [['--dispatcher-heartbeat', '-1s'], 'error updating cluster settings: rpc error: code = InvalidArgument desc = heartbeat time period cannot be a negative duration'],
       ] as const) {
         const out = await init(...flags);
         expect(out.code, flags.join(' ')).toBe(1);

@@ -1,7 +1,7 @@
 // `swarm init` on this node: a new cluster's identity, root CA, this node's manager certificate,
 // and what the first manager commits (the counterpart of join.ts).
 import { fromEngineSwarmSpec, type SwarmInitRequest } from '@shoal/api';
-import { DEFAULT_CLUSTER_SPEC, addrPoolProblem, dataPathPortProblem, nodeCertValidity, type InitClusterOptions } from '@shoal/manager';
+import { DEFAULT_CLUSTER_SPEC, addrPoolProblem, clusterSpecProblem, dataPathPortProblem, nodeCertValidity, type InitClusterOptions } from '@shoal/manager';
 import {
   createNodeCertificate,
   generateClusterId,
@@ -11,7 +11,7 @@ import {
   generateUnlockKey,
   parseNodeCertificate,
 } from '@shoal/pki';
-import { InvalidArgumentError } from '@shoal/store';
+import { InvalidArgumentError, rpcText } from '@shoal/store';
 import type { TlsMaterial } from '@shoal/wire';
 import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr } from './addr';
 import { describeNode } from './node-info';
@@ -29,6 +29,10 @@ export async function newCluster(req: SwarmInitRequest, hostname: string): Promi
   if (req.DataPathPort && taken) throw new InvalidArgumentError(`data path port ${req.DataPathPort} is taken by ${taken} (Shoal's mesh tunnel is TCP)`);
   const spec = fromEngineSwarmSpec(req.Spec, DEFAULT_CLUSTER_SPEC);
   if (req.AutoLockManagers === true) spec.autoLockManagers = true;
+  // moby initialises the swarm, then applies the spec through swarmkit's checks and reports their
+  // refusal (leaving the defaults in place); here the refusal comes first and nothing is created.
+  const specProblem = clusterSpecProblem(spec);
+  if (specProblem) throw new InvalidArgumentError(`error updating cluster settings: ${rpcText('InvalidArgument', specProblem)}`);
   const clusterId = generateClusterId();
   const nodeId = generateNodeId();
   const rootCA = await generateRootCA();

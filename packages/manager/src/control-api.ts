@@ -346,12 +346,15 @@ export class ControlApi {
 }
 
 function validateClusterSpec(spec: ClusterSpec): void {
-  if (spec.heartbeatPeriodMs < 0) {
-    throw new InvalidArgumentError(rpcText('InvalidArgument', 'heartbeat time period cannot be a negative duration'));
-  }
-  if (spec.nodeCertExpiryMs !== 0 && spec.nodeCertExpiryMs < 3600_000) {
-    throw new InvalidArgumentError(rpcText('InvalidArgument', 'minimum certificate expiry time is: 1h0m0s'));
-  }
+  const problem = clusterSpecProblem(spec);
+  if (problem) throw new InvalidArgumentError(rpcText('InvalidArgument', problem));
+}
+
+/** What swarmkit's UpdateCluster refuses in a cluster spec (its text), if anything. */
+export function clusterSpecProblem(spec: ClusterSpec): string | undefined {
+  if (spec.heartbeatPeriodMs < 0) return 'heartbeat time period cannot be a negative duration';
+  if (spec.nodeCertExpiryMs !== 0 && spec.nodeCertExpiryMs < 3600_000) return 'minimum certificate expiry time is: 1h0m0s';
+  return undefined;
 }
 
 /** swarmkit's minRootExpiration: a root rotated to must stay valid at least a year. */

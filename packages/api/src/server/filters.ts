@@ -29,9 +29,19 @@ export const NODE_FILTERS = ['id', 'label', 'node.label', 'membership', 'name', 
 
 /** Each filter key must match (AND); within a key any value may match (OR). */
 export function filterNodes(nodes: NodeObject[], filters: ParsedFilters): NodeObject[] {
-  return nodes.filter((node) =>
-    [...filters.entries()].every(([key, values]) => values.length === 0 || values.some((v) => nodeMatches(node, key, v))),
-  );
+  // moby's newListNodesFilters: roles and memberships in any case, an empty value ignored, and an
+  // unknown one refused before any node is looked at.
+  const entries = [...filters.entries()].map(([key, values]): [string, string[]] => {
+    if (key !== 'role' && key !== 'membership') return [key, values];
+    const known = key === 'role' ? ['manager', 'worker'] : ['accepted', 'pending'];
+    const kept: string[] = [];
+    for (const v of values) {
+      if (known.includes(v.toLowerCase())) kept.push(v.toLowerCase());
+      else if (v !== '') throw new InvalidArgumentError(`Invalid ${key} filter: '${v}'`);
+    }
+    return [key, kept];
+  });
+  return nodes.filter((node) => entries.every(([key, values]) => values.length === 0 || values.some((v) => nodeMatches(node, key, v))));
 }
 
 function nodeMatches(node: NodeObject, key: string, value: string): boolean {
@@ -41,11 +51,9 @@ function nodeMatches(node: NodeObject, key: string, value: string): boolean {
     case 'name':
       return node.spec.name.startsWith(value) || node.description.hostname.startsWith(value);
     case 'role':
-      if (value !== 'manager' && value !== 'worker') throw new InvalidArgumentError(`Invalid role filter value: ${value}`);
       return node.spec.role === value;
     case 'membership':
-      if (value !== 'accepted' && value !== 'pending') throw new InvalidArgumentError(`Invalid membership filter value: ${value}`);
-      return value === 'accepted';
+      return value === 'accepted'; // every node in the store was accepted
     case 'node.label':
       return labelMatches(node.spec.labels, value);
     case 'label':

@@ -108,11 +108,12 @@ export function toEngineSwarm(cluster: ClusterObject, tls: TLSInfo): Swarm {
 
 /** Docker's NodeSpec → the store's; moby rejects unknown roles and availabilities with these texts. */
 export function fromEngineNodeSpec(spec: EngineNodeSpec): NodeSpec {
-  const role = spec.Role ?? '';
-  if (role !== 'manager' && role !== 'worker') throw new InvalidArgumentError(`invalid Role: ${JSON.stringify(role)}`);
-  const availability = spec.Availability ?? '';
+  // In any case, as moby's NodeSpecToGRPC (it looks the upper-cased value up).
+  const role = (spec.Role ?? '').toLowerCase();
+  if (role !== 'manager' && role !== 'worker') throw new InvalidArgumentError(`invalid Role: ${JSON.stringify(spec.Role ?? '')}`);
+  const availability = (spec.Availability ?? '').toLowerCase();
   if (availability !== 'active' && availability !== 'pause' && availability !== 'drain') {
-    throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(availability)}`);
+    throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(spec.Availability ?? '')}`);
   }
   return { name: spec.Name ?? '', labels: { ...(spec.Labels ?? {}) }, role, availability };
 }

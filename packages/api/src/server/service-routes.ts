@@ -1,5 +1,5 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
+import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotFoundError, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseFilters, parseUntil, type ParsedFilters } from './filters';
@@ -9,12 +9,15 @@ import type { Router, RouteContext } from './router';
 import { fromEngineServiceSpec, toEngineNetwork, toEngineService, toEngineTask } from './service-mapping';
 import { versionParam } from './version-param';
 
+/** `network create --config-only`: libnetwork's local configuration networks, which Shoal's swarm-scoped store does not hold. */
+const CONFIG_ONLY_UNSUPPORTED = 'configuration-only networks (--config-only) are not supported by Shoal: its networks are swarm-scoped overlays; no network was created';
+
 export const NO_CONTENT = Symbol('no-content');
 /** The handler wrote the response itself (streams). */
 export const STREAMED = Symbol('streamed');
 
 const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'] as const;
-const TASK_FILTERS = ['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date'] as const;
+const TASK_FILTERS = ['desired-state', 'id', 'label', 'name', 'node', 'runtime', 'service', '_up-to-date'] as const;
 const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'] as const;
 const NETWORK_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
 
@@ -140,8 +143,8 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     if (badType !== undefined) throw new InvalidArgumentError(`invalid filter: 'type'='${badType}'`);
     const nets = matchAll(listed, filters, (n, k, v) => {
       if (k === 'dangling') return (v === '1' || v === 'true') === (!n.ingress && !(used?.has(n.id) ?? false));
-      if (k === 'id') return n.id.startsWith(v);
-      if (k === 'name') return n.name.includes(v);
+      if (k === 'id') return argsMatch(v, n.id);
+      if (k === 'name') return argsMatch(v, n.name);
       if (k === 'driver') return n.driver === v;
       if (k === 'scope') return v === 'swarm';
       if (k === 'label') return labelMatches(n.labels, v);
@@ -172,7 +175,10 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       Labels?: Record<string, string>;
       Options?: Record<string, string>;
       EnableIPv6?: boolean;
+      EnableIPv4?: boolean;
       IPAM?: unknown;
+      ConfigOnly?: boolean;
+      ConfigFrom?: { Network?: string } | null;
     };
     const driver = body.Driver || 'overlay';
     // moby's router and daemon, before swarmkit: a taken name (409; on a worker that lookup fails
@@ -186,7 +192,13 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const ipv6 = enableIPv6(body.EnableIPv6, body.Options);
     const ipamError = ipamProblem(configs, ipv6);
     if (ipamError) throw new InvalidArgumentError(ipamError);
+    // libnetwork's NewNetwork, in its order (QA: these flags were accepted and ignored).
+    if ((body.Name ?? '').trim() === '') throw new InvalidArgumentError('invalid name: name is empty');
+    if (body.ConfigOnly) throw new PermissionDeniedError(CONFIG_ONLY_UNSUPPORTED);
     if (body.Scope === 'local' && driver === 'overlay') throw new PermissionDeniedError(`cannot downgrade network scope for ${driver} networks`);
+    // No configuration-only network exists in Shoal (none can be created), so none is found.
+    if (body.ConfigFrom?.Network) throw new NotFoundError(`configuration network "${body.ConfigFrom.Network}" does not exist`);
+    if (body.EnableIPv4 === false) throw new InvalidArgumentError('IPv4 cannot be disabled in a Swarm scoped network');
     const ipam = body.IPAM as { Driver?: unknown; Options?: unknown } | undefined;
     const ipamOptions = ipam?.Options && typeof ipam.Options === 'object' ? (ipam.Options as Record<string, string>) : undefined;
     const { id } = await backend.createNetwork({
@@ -208,6 +220,13 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     });
     return { Id: id, Warning: '' };
   });
+  // Containers are not attached to networks by hand in Shoal: a service's tasks join its networks.
+  for (const action of ['connect', 'disconnect'] as const) {
+    r.add('POST', `/networks/{id}/${action}`, () => {
+      const reason = `network ${action} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (attach a service with docker service update --network-add or --network-rm)`;
+      throw Object.assign(new Error(reason), { code: 'UNIMPLEMENTED' });
+    });
+  }
   // No secrets or configs exist in Shoal: listing them answers empty (`docker stack rm` lists a
   // stack's secrets and configs before it removes anything); creating one is refused.
   for (const kind of ['secrets', 'configs'] as const) {
@@ -294,6 +313,8 @@ function taskMatches(
       return labelMatches({ ...t.labels, ...service?.spec.labels }, v);
     case '_up-to-date':
       return upToDate(t, service);
+    case 'runtime':
+      return v === 'container'; // swarmkit's naming.Runtime: every Shoal task has a container spec
     default:
       return false;
   }
@@ -342,4 +363,18 @@ const PREDEFINED_NETWORKS = ['bridge', 'host', 'none', 'default'];
 function boolValue(value: string | null): boolean {
   const v = (value ?? '').trim().toLowerCase();
   return !['', '0', 'no', 'false', 'none'].includes(v);
+}
+
+/**
+ * moby's filters.Args.Match (network ls's name and id filters): the value equals the field, or
+ * as a regular expression (unanchored, as Go's MatchString) matches part of it; a value that is
+ * not a valid expression matches only itself.
+ */
+function argsMatch(value: string, source: string): boolean {
+  if (value === source) return true;
+  try {
+    return new RegExp(value).test(source);
+  } catch {
+    return false;
+  }
 }

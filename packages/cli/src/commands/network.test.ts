@@ -33,6 +33,8 @@ describe('network ls', () => {
     expect((await run(withNetworks(), 'network', 'ls', '--format', '{{.Name}} {{.Labels}} {{.Internal}} {{.CreatedAt}}')).out.split('\n')[2]).toBe(
       'net10 a=1,b=2 false 2009-11-10 23:00:00 +0000 UTC',
     );
+    // docker's networkContext.Label method (QA: "can't give argument to non-function").
+    expect((await run(withNetworks(), 'network', 'ls', '--format', '{{.Name}}={{.Label "b"}}{{.Label "zz"}};')).out.split('\n')[2]).toBe('net10=2;');
   });
 });
 

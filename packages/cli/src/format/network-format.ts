@@ -30,6 +30,8 @@ export interface NetworkRow {
   Labels: string;
   Name: string;
   Scope: string;
+  /** docker's networkContext.Label: the value of one label ("" when unset). */
+  Label: (name: string) => string;
 }
 
 export function networkRow(n: Network, trunc: boolean): NetworkRow {
@@ -48,6 +50,7 @@ export function networkRow(n: Network, trunc: boolean): NetworkRow {
       .join(','),
     Name: n.Name,
     Scope: n.Scope,
+    Label: (name: string) => labels[name] ?? '',
   };
 }
 

@@ -161,8 +161,11 @@ class Executor {
         if (fn === undefined) throw new TemplateError(`template: :1: function "${first.name}" not defined`);
         value = fn(...rest.map((a) => this.arg(a, dot, scopes)), ...piped);
       } else if (first !== undefined) {
-        if (rest.length > 0 || piped.length > 0) throw new TemplateError(`template: :1: can't give argument to non-function`);
-        value = this.arg(first, dot, scopes);
+        const target = this.arg(first, dot, scopes);
+        // A method of the value (e.g. a network row's `.Label "key"`), called with the arguments.
+        if (typeof target === 'function') value = (target as (...args: unknown[]) => unknown)(...rest.map((a) => this.arg(a, dot, scopes)), ...piped);
+        else if (rest.length > 0 || piped.length > 0) throw new TemplateError(`template: :1: can't give argument to non-function`);
+        else value = target;
       }
     });
     if (pipe.decl.length > 0) {
