@@ -73,6 +73,7 @@ describe('swarm init network settings', () => {
         [['--data-path-port', '7946'], "data path port 7946 is taken by gossip (Shoal's mesh tunnel is TCP)"],
         // swarmkit's cluster-spec checks (moby reports them after initialising; Shoal before, QA).
         [['--cert-expiry', '30m'], 'error updating cluster settings: rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s'],
+        [['--data-path-addr', 'bogus'], 'data path address must be a non-zero IP address or network interface (without a port number)'],
         [['--dispatcher-heartbeat', '-1s'], 'error updating cluster settings: rpc error: code = InvalidArgument desc = heartbeat time period cannot be a negative duration'],
       ] as const) {
         const out = await init(...flags);

@@ -63,6 +63,19 @@ export function resolveAdvertiseAddr(input: string | undefined, listen: HostPort
   return { host: systemAddress(), port: listen.port };
 }
 
+const BAD_DATA_PATH_ADDR = 'data path address must be a non-zero IP address or network interface (without a port number)';
+
+/**
+ * `--data-path-addr`, checked as moby checks it (an IP or an interface, not 0.0.0.0, no port).
+ * Shoal's mesh tunnel listens beside the manager and gossip, on the advertise address: the value
+ * is checked, not used.
+ */
+export function checkDataPathAddr(input: string | undefined): void {
+  if (input === undefined || input === '') return;
+  const ip = resolveHost(input, BAD_DATA_PATH_ADDR);
+  if (ip === '0.0.0.0' || ip === '::') throw new InvalidArgumentError(BAD_DATA_PATH_ADDR);
+}
+
 function systemAddress(): string {
   const found: Array<{ name: string; address: string }> = [];
   for (const [name, addrs] of Object.entries(os.networkInterfaces())) {

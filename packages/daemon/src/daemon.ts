@@ -41,7 +41,7 @@ import {
 } from '@shoal/store';
 import type { TlsMaterial } from '@shoal/wire';
 import type { Logger } from 'pino';
-import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
+import { checkDataPathAddr, joinHostPort, resolveAdvertiseAddr, resolveListenAddr, splitHostPort } from './addr';
 import { joinCluster } from './join';
 import { NodeStateFiles, type PersistedNode } from './node-state';
 import type { DataPlane } from './data-plane';
@@ -298,6 +298,7 @@ export class Daemon implements EngineBackend {
     const listen = resolveListenAddr(req.ListenAddr);
     // With no advertise address, advertise the address we reach the manager from.
     const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+    checkDataPathAddr(req.DataPathAddr);
     const remoteAddr = joinHostPort(splitHostPort(remote));
     const { tls, issued } = await joinCluster({
       remoteAddr,

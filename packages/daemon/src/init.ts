@@ -13,13 +13,14 @@ import {
 } from '@shoal/pki';
 import { InvalidArgumentError, rpcText } from '@shoal/store';
 import type { TlsMaterial } from '@shoal/wire';
-import { joinHostPort, resolveAdvertiseAddr, resolveListenAddr } from './addr';
+import { checkDataPathAddr, joinHostPort, resolveAdvertiseAddr, resolveListenAddr } from './addr';
 import { describeNode } from './node-info';
 import type { PersistedNode } from './node-state';
 
 export async function newCluster(req: SwarmInitRequest, hostname: string): Promise<{ node: PersistedNode; tls: TlsMaterial; init: InitClusterOptions }> {
   const listen = resolveListenAddr(req.ListenAddr);
   const advertise = resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+  checkDataPathAddr(req.DataPathAddr);
   const availability = parseAvailability(req.Availability);
   // moby's checks of the swarm-wide network settings (daemon/cluster/listen_addr.go).
   const problem = addrPoolProblem(req.DefaultAddrPool ?? undefined, req.SubnetSize) ?? dataPathPortProblem(req.DataPathPort);

@@ -103,7 +103,8 @@ export function parseNodeAddr(value: string, defaultAddr = DEFAULT_LISTEN_ADDR):
   }
   if (rest.includes('/')) throw new Error('should not contain a path element');
   const [host, port] = splitHostPort(rest);
-  if (port !== '' && !/^\d+$/.test(port)) throw new Error(`invalid port '${port}' after host`);
+  // Go's url.Parse of "tcp://" + the address, as docker's ParseTCPAddr reads it.
+  if (port !== '' && !/^\d+$/.test(port)) throw new Error(`parse "tcp://${rest}": invalid port ":${port}" after host`);
   const h = host === '' ? defHost : host;
   const p = port === '' ? defPort : port;
   return h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`;

@@ -55,6 +55,10 @@ describe('swarm init', () => {
     expect(bad.err.split('\n')[0]).toBe(
       'invalid argument "10.0.0.0" for "--default-addr-pool" flag: invalid string being converted to CIDR: 10.0.0.0',
     );
+    // docker's ParseTCPAddr: Go's url.Parse of tcp://<address> (QA).
+    const port = await run(engine, 'swarm', 'init', '--listen-addr', 'bogus:x');
+    expect(port.code).toBe(125);
+    expect(port.err.split('\n')[0]).toBe('invalid argument "bogus:x" for "--listen-addr" flag: parse "tcp://bogus:x": invalid port ":x" after host');
   });
 
   it('appends the unlock key block with --autolock', async () => {
