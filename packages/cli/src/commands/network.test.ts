@@ -47,9 +47,10 @@ describe('network inspect, create, rm', () => {
   });
 
   it('fails on a key the network JSON does not have (docker runs the template on it with missingkey=error)', async () => {
+    // Nothing printed: docker's Flush prints an empty line.
     expect(await run(withNetworks(), 'network', 'inspect', '--format', '{{.Nope}}', 'net2')).toEqual({
       code: 1,
-      out: '',
+      out: '\n',
       err: 'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"\n',
     });
     expect((await run(withNetworks(), 'network', 'inspect', '--format', '{{.Name}}{{.Peers}}', 'net2')).out).toBe('net2<no value>\n');

@@ -263,7 +263,7 @@ describe('service inspect', () => {
   it('fails on a field the Go types do not have, as docker does, and prints an empty one as before', async () => {
     expect(await run(withServices(), 'service', 'inspect', '--format', '{{.ID}} {{.Nope}}', 'web')).toEqual({
       code: 1,
-      out: '',
+      out: '\n', // docker's TemplateInspector.Flush: nothing printed is an empty line
       err: 'template parsing error: template: :1:10: executing "" at <.Nope>: can\'t evaluate field Nope in type swarm.Service\n',
     });
     expect((await run(withServices(), 'service', 'inspect', '--format', '{{.Spec.Name}} {{.JobStatus}} {{.Spec.Labels.none}}', 'web')).out).toBe('web <no value> <no value>\n');

@@ -16,7 +16,7 @@ export async function inspectEach<T>(
   get: (ref: string) => Promise<T>,
   rootKind: RootKind,
 ): Promise<void> {
-  let render: (items: T[]) => string;
+  let render: ((items: T[]) => string) | undefined;
   if (format === '') render = inspectJson;
   else if (format === 'json') render = (items) => `${goJson(items)}\n`;
   else {
@@ -25,25 +25,31 @@ export async function inspectEach<T>(
     } catch (err) {
       throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
     }
-    render = (items) => (items.length === 0 ? '\n' : renderFormat(format, items.map((item) => withGoTypes(item)), {}, rootKind));
   }
   const items: T[] = [];
   const errors: unknown[] = [];
+  let text = '';
   for (const ref of refs) {
+    let item: T;
     try {
-      items.push(await get(ref));
+      item = await get(ref);
     } catch (err) {
       errors.push(err);
+      continue;
+    }
+    if (render) items.push(item);
+    else {
+      // docker's TemplateInspector: each object through the template on its own; one that fails
+      // is an error in its turn, the others still print.
+      try {
+        text += renderFormat(format, [withGoTypes(item)], {}, rootKind);
+      } catch (err) {
+        errors.push(err);
+      }
     }
   }
-  let text: string;
-  try {
-    text = render(items);
-  } catch (err) {
-    // docker: a template that fails on an object fails the command (status 1).
-    throw new StatusError(err instanceof Error ? err.message : String(err), 1);
-  }
-  out(text);
+  // Its Flush: nothing printed is an empty line.
+  out(render ? render(items) : text === '' ? '\n' : text);
   if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
 }
 
