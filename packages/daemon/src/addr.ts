@@ -23,9 +23,15 @@ export function joinHostPort({ host, port }: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** An IP literal, or the first IPv4 of the named interface. */
-function resolveHost(host: string, badError: string): string {
-  if (isIP(host)) return host;
+/**
+ * An IP literal, or the first IPv4 of the named interface (moby's resolveInputIPAddr); 0.0.0.0 and
+ * :: only when `unspecifiedValid`.
+ */
+function resolveHost(host: string, badError: string, unspecifiedValid = true): string {
+  if (isIP(host)) {
+    if (!unspecifiedValid && isUnspecified(host)) throw new InvalidArgumentError(badError);
+    return host;
+  }
   const iface = os.networkInterfaces()[host];
   if (!iface) throw new InvalidArgumentError(badError);
   const v4 = iface.filter((a) => a.family === 'IPv4');
@@ -53,13 +59,10 @@ export function resolveListenAddr(input: string | undefined): HostPort {
 export function resolveAdvertiseAddr(input: string | undefined, listen: HostPort): HostPort {
   if (input && input !== '') {
     const { host, port } = splitHostPort(input, listen.port);
-    const ip = resolveHost(host, 'advertise address must be a non-zero IP address or network interface (with optional port number)');
-    if (ip === '0.0.0.0' || ip === '::') {
-      throw new InvalidArgumentError('advertise address must be a non-zero IP address or network interface (with optional port number)');
-    }
+    const ip = resolveHost(host, 'advertise address must be a non-zero IP address or network interface (with optional port number)', false);
     return { host: ip, port };
   }
-  if (listen.host !== '0.0.0.0' && listen.host !== '::') return listen;
+  if (!isUnspecified(listen.host)) return listen;
   return { host: systemAddress(), port: listen.port };
 }
 
@@ -71,9 +74,11 @@ const BAD_DATA_PATH_ADDR = 'data path address must be a non-zero IP address or n
  * is checked, not used.
  */
 export function checkDataPathAddr(input: string | undefined): void {
-  if (input === undefined || input === '') return;
-  const ip = resolveHost(input, BAD_DATA_PATH_ADDR);
-  if (ip === '0.0.0.0' || ip === '::') throw new InvalidArgumentError(BAD_DATA_PATH_ADDR);
+  if (input !== undefined && input !== '') resolveHost(input, BAD_DATA_PATH_ADDR, false);
+}
+
+function isUnspecified(ip: string): boolean {
+  return ip === '0.0.0.0' || ip === '::';
 }
 
 function systemAddress(): string {
