@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
+// Every tier freezes the objects written to the store, and the daemons it starts do too
+// (SHOAL_FREEZE_WRITES, see the store's proposer.ts).
+const env = { SHOAL_FREEZE_WRITES: '1' };
+
 // Unit tests import workspace packages from source; integration and e2e tests
 // drive the built `shoald`/`shoal` binaries, so `pnpm build` must run first.
 const alias = [{ find: /^@shoal\/([a-z-]+)$/, replacement: resolve(root, 'packages/$1/src/index.ts') }];
@@ -13,12 +17,13 @@ export default defineConfig({
     projects: [
       {
         resolve: { alias },
-        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], testTimeout: 20_000 },
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], testTimeout: 20_000, env },
       },
       {
         resolve: { alias },
         test: {
           name: 'integration',
+          env,
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
@@ -29,6 +34,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'e2e',
+          env,
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,

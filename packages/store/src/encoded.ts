@@ -22,6 +22,11 @@ export interface EncodedObject {
   /** Required for services and networks (factsOf of the object); nothing else needs any. */
   readonly facts?: ObjectFacts;
   readonly bytes: Uint8Array;
+  /**
+   * The object the bytes encode, when the writer still has it (a manager applying a write it
+   * proposed): the store keeps it as the decoded form. The writer must not change it afterwards.
+   */
+  readonly value?: object;
 }
 
 /** Decodes what the writes' bytes hold (the store does not know their format). */

@@ -375,7 +375,11 @@ export class MemoryStore {
 
 /** The row a create or update stores: the object stamped, or its bytes with the stamps beside them. */
 function stamped(object: EncodedObject | Record<string, unknown>, version: number, createdAt: string, updatedAt: string): StoredRow {
-  if (isEncoded(object)) return new LazyRow(object.id, version, createdAt, updatedAt, object.facts, object.bytes, 0, object.bytes.byteLength);
+  if (isEncoded(object)) {
+    const row = new LazyRow(object.id, version, createdAt, updatedAt, object.facts, object.bytes, 0, object.bytes.byteLength);
+    if (object.value !== undefined) row.value = { ...object.value, version, createdAt, updatedAt } as unknown as AnyObject; // as open() would make it
+    return row;
+  }
   return { ...object, version, createdAt, updatedAt } as unknown as AnyObject;
 }
 

@@ -21,6 +21,14 @@ export function encode(value: unknown): Buffer {
   return out;
 }
 
+/**
+ * The msgpack body of `value`'s frame (a frame is WIRE_VERSION, then this), for a writer that
+ * frames it itself. A view into the encoder's shared buffer: copy it before keeping it.
+ */
+export function encodeBody(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
 export function decode<T>(frame: Uint8Array): T {
   if (frame.length === 0) throw new WireVersionError(-1);
   const version = frame[0] ?? -1;

@@ -29,7 +29,7 @@ import { decode, encode } from '@shoal/wire';
 import type { Logger } from 'pino';
 import type { RaftView } from '../raft-view';
 import { CommitNoticeDelay } from './commit-notices';
-import { decodeCommand, encodeCommand } from './command-data';
+import { decodeCommand, encodeCommand, type EncodedCommand } from './command-data';
 import { SnapshotCodec } from './snapshot-data';
 
 export const NO_LEADER_MESSAGE =
@@ -93,6 +93,8 @@ interface Pending {
   term: number;
   resolve: (events: StoreEvent[]) => void;
   reject: (err: Error) => void;
+  /** A command this manager proposed, as its entry and as it applies. */
+  own?: EncodedCommand;
 }
 
 export class RaftReplica implements Proposer, RaftView {
@@ -235,10 +237,11 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   propose(command: StoreCommand): Promise<StoreEvent[]> {
-    const res = this.node.propose(encodeCommand(command));
+    const own = encodeCommand(command);
+    const res = this.node.propose(own.data);
     if (!res.ok) return Promise.reject(this.rejection(res.leader));
     return new Promise((resolve, reject) => {
-      this.pending.set(res.index, { term: res.term, resolve, reject });
+      this.pending.set(res.index, { term: res.term, resolve, reject, own });
       this.schedule();
     });
   }
@@ -382,6 +385,7 @@ export class RaftReplica implements Proposer, RaftView {
   private apply(entry: Entry): void {
     const { store } = this.options;
     if (entry.index <= store.appliedIndex) return; // already in the restored snapshot
+    const waiter = this.pending.get(entry.index);
     let outcome: { events?: StoreEvent[]; error?: Error } = {};
     if (entry.type === 'conf-change') {
       this.applyConfChange(decodeConfChange(entry.data));
@@ -390,12 +394,14 @@ export class RaftReplica implements Proposer, RaftView {
       store.skip(entry.index); // a new leader's no-op
     } else {
       try {
-        outcome = { events: resultToEvents(store.apply(entry.index, decodeCommand(entry.data))) };
+        // The entry this manager proposed (the very bytes: not one a later leader put at its index)
+        // applies as proposed, its objects already at hand; any other decodes.
+        const command = waiter?.own !== undefined && waiter.own.data === entry.data ? waiter.own.applied : decodeCommand(entry.data);
+        outcome = { events: resultToEvents(store.apply(entry.index, command)) };
       } catch (err) {
         outcome = { error: err as Error };
       }
     }
-    const waiter = this.pending.get(entry.index);
     if (!waiter) return;
     this.pending.delete(entry.index);
     if (waiter.term !== entry.term) waiter.reject(new UnavailableError('leadership changed before the change was committed; retry'));

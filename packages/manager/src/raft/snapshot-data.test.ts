@@ -66,7 +66,7 @@ describe('SnapshotCodec', () => {
     const store = new MemoryStore(decode);
     const codec = new SnapshotCodec();
     const apply = (index: number, ops: StoreOp[]) => {
-      const command = decodeCommand(encodeCommand({ type: 'batch', at: `2026-01-0${index}T00:00:00Z`, ops }));
+      const command = decodeCommand(encodeCommand({ type: 'batch', at: `2026-01-0${index}T00:00:00Z`, ops }).data);
       const result = store.apply(index, command);
       if (!result.ok) throw new Error(result.message);
       return command.ops.map((op) => (op as EncodedWriteOp).object.bytes);
@@ -97,7 +97,7 @@ describe('SnapshotCodec', () => {
 
   it("moves an unread object's bytes into the newest snapshot: neither its entry nor an older snapshot is read again", () => {
     const store = new MemoryStore(decode);
-    const entries = [1, 2, 3].map((i) => encodeCommand({ type: 'batch', at: '2026-01-01T00:00:00Z', ops: [network(`id${i}`, `net${i}`)] }));
+    const entries = [1, 2, 3].map((i) => encodeCommand({ type: 'batch', at: '2026-01-01T00:00:00Z', ops: [network(`id${i}`, `net${i}`)] }).data);
     entries.forEach((entry, i) => store.apply(i + 1, decodeCommand(entry)));
     const codec = new SnapshotCodec();
     const first = codec.encode(store, new Map());
@@ -119,14 +119,14 @@ describe('SnapshotCodec', () => {
     };
     const store = new MemoryStore(decode);
     const ops = [network('id1', 'net1'), network('id2', 'net2')];
-    store.apply(1, decodeCommand(encodeCommand({ type: 'batch', at: '2026-01-01T00:00:00Z', ops })));
+    store.apply(1, decodeCommand(encodeCommand({ type: 'batch', at: '2026-01-01T00:00:00Z', ops }).data));
     const data = new SnapshotCodec().encode(store, new Map());
     const restored = new MemoryStore(counting);
     restored.restore(new SnapshotCodec().decode(data).store);
     const rows = [...restored.rows('network').values()];
     expect(rows.every((row) => row instanceof LazyRow && row.value === undefined && row.buf.buffer === data.buffer)).toBe(true);
     // The name index came with the rows: a taken name is refused, nothing decoded.
-    expect(restored.apply(2, decodeCommand(encodeCommand({ type: 'batch', at: '2026-01-02T00:00:00Z', ops: [network('id3', 'net1')] })))).toMatchObject({ ok: false, code: 'ALREADY_EXISTS' });
+    expect(restored.apply(2, decodeCommand(encodeCommand({ type: 'batch', at: '2026-01-02T00:00:00Z', ops: [network('id3', 'net1')] }).data))).toMatchObject({ ok: false, code: 'ALREADY_EXISTS' });
     expect(decodes).toBe(0);
     expect(JSON.stringify(restored.list('network'))).toBe(JSON.stringify(store.list('network')));
     expect(decodes).toBe(2);
