@@ -8,6 +8,7 @@ import type { SwarmInitRequest, SwarmJoinRequest, SwarmSpec, NodeSpec as EngineN
 import type { EngineBackend } from './backend';
 import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
+import { splitTarget, type RequestTarget } from './request-target';
 import { Router, type RouteContext } from './router';
 import { NO_CONTENT, STREAMED, addServiceRoutes } from './service-routes';
 import { versionParam } from './version-param';
@@ -142,50 +143,71 @@ export class EngineServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://shoal');
-    const status = this.options.backend.swarmStatus();
-    res.setHeader('Api-Version', API_VERSION);
-    res.setHeader('Ostype', 'linux');
-    res.setHeader('Server', `Shoal/${SHOAL_VERSION} (linux)`);
-    res.setHeader('Docker-Experimental', 'false');
-    res.setHeader('Swarm', swarmHeader(status));
-    res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+    // Every answer carries these. An answer the server writes whole gets them with its own in one
+    // writeHead (res.setHeader checks and stores each on its own: ~7-10 µs a request here); a
+    // route that writes to `res` itself gets them set first.
+    const common = [
+      'Api-Version', API_VERSION,
+      'Ostype', 'linux',
+      'Server', `Shoal/${SHOAL_VERSION} (linux)`,
+      'Docker-Experimental', 'false',
+      'Swarm', swarmHeader(this.options.backend.swarmStatus()),
+      'Cache-Control', 'no-cache, no-store, must-revalidate',
+    ]; // prettier-ignore
+    const out: Answer = { res, common, set: false };
+    let pathname = req.url ?? '/';
     try {
-      const { path, version } = splitVersion(url.pathname);
+      let target: RequestTarget;
+      try {
+        target = splitTarget(req.url ?? '/');
+      } catch {
+        return sendError(out, 404, 'page not found'); // not a path (e.g. `//host/...`)
+      }
+      pathname = target.pathname;
+      const { path, version } = splitVersion(target.pathname);
       const route = this.router.match(req.method ?? 'GET', path);
       if (route === null) {
         const family = UNSUPPORTED_FAMILIES.find((f) => path === `/${f}` || path.startsWith(`/${f}/`));
         if (family) {
-          return sendError(res, 501, `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
+          return sendError(out, 501, `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
         }
-        return sendError(res, 404, 'page not found');
+        return sendError(out, 404, 'page not found');
       }
-      if (route === 'method') return sendError(res, 405, 'method not allowed');
-      const ctx: RouteContext = { req, res, params: route.params, query: url.searchParams, body: () => readJson(req), apiVersion: version };
+      if (route === 'method') return sendError(out, 405, 'method not allowed');
+      const ctx: RouteContext = {
+        req,
+        get res() {
+          return setCommon(out); // the route writes its answer itself
+        },
+        params: route.params,
+        query: target.query,
+        body: () => readJson(req),
+        apiVersion: version,
+      };
       const result = await route.handler(ctx);
       if (path === '/_ping') {
-        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        setCommon(out).setHeader('Content-Type', 'text/plain; charset=utf-8');
         res.end(req.method === 'HEAD' ? undefined : 'OK');
         return;
       }
       if (result === STREAMED) return;
       if (result === NO_CONTENT) {
-        res.statusCode = 200;
+        setCommon(out).statusCode = 200;
         res.end();
         return;
       }
-      sendJson(res, req.method === 'POST' && path.endsWith('/create') ? 201 : 200, result);
+      sendJson(out, req.method === 'POST' && path.endsWith('/create') ? 201 : 200, result);
     } catch (err) {
       const code = (err as { code?: string }).code as ShoalError['code'] | undefined;
       const statusCode = (code && STATUS_BY_CODE[code]) || 500;
       if (statusCode >= 500 && code !== 'NOT_MANAGER' && code !== 'NOT_IN_SWARM' && code !== 'ALREADY_IN_SWARM') {
-        this.options.logger.error({ err, method: req.method, path: url.pathname }, 'API call failed');
+        this.options.logger.error({ err, method: req.method, path: pathname }, 'API call failed');
       }
       if (res.headersSent) {
         res.destroy(); // a stream that failed midway: cut it so the client sees an error
         return;
       }
-      sendError(res, statusCode, err instanceof Error ? err.message : String(err));
+      sendError(out, statusCode, err instanceof Error ? err.message : String(err));
     }
   }
 }
@@ -253,14 +275,35 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+/** A response and the headers every answer carries, until they are set on it. */
+interface Answer {
+  res: http.ServerResponse;
+  common: string[];
+  set: boolean;
 }
 
-function sendError(res: http.ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { message });
+function setCommon(out: Answer): http.ServerResponse {
+  if (!out.set) {
+    out.set = true;
+    for (let i = 0; i < out.common.length; i += 2) out.res.setHeader(out.common[i] as string, out.common[i + 1] as string);
+  }
+  return out.res;
+}
+
+function sendJson(out: Answer, status: number, body: unknown): void {
+  const text = JSON.stringify(body) + '\n';
+  const length = String(Buffer.byteLength(text));
+  if (out.set) {
+    out.res.statusCode = status;
+    out.res.setHeader('Content-Type', 'application/json');
+    out.res.setHeader('Content-Length', length);
+  } else {
+    out.set = true;
+    out.res.writeHead(status, [...out.common, 'Content-Type', 'application/json', 'Content-Length', length]);
+  }
+  out.res.end(text);
+}
+
+function sendError(out: Answer, status: number, message: string): void {
+  sendJson(out, status, { message });
 }
