@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
-// Every tier freezes the objects written to the store, and the daemons it starts do too
-// (SHOAL_FREEZE_WRITES, see the store's proposer.ts).
-const env = { SHOAL_FREEZE_WRITES: '1' };
+// Every tier checks the objects written to the store, and so do the daemons it starts
+// (SHOAL_CHECK_WRITES: frozen once committed, see the store's proposer.ts; the same after a trip
+// through their encoding, see the manager's raft/command-data.ts).
+const env = { SHOAL_CHECK_WRITES: '1' };
 
 // Unit tests import workspace packages from source; integration and e2e tests
 // drive the built `shoald`/`shoal` binaries, so `pnpm build` must run first.

@@ -272,12 +272,18 @@ describe('docker CLI compatibility', () => {
       [['--config-from', 'nosuch', 'n6'], 'configuration network "nosuch" does not exist'],
       [['--config-only', 'n7'], 'configuration-only networks (--config-only) are not supported by Shoal: its networks are swarm-scoped overlays; no network was created'],
       [[' '], 'invalid name: name is empty'],
+      // Its Raft entries' decoder would rename the key, so it is refused rather than changed.
+      [['--label', '__proto__=x', 'n8'], 'invalid key "__proto__": Shoal cannot store it (its Raft entries would rename it)'],
     ];
     for (const [args, message] of refused) {
       const res = await m.docker(['network', 'create', '-d', 'overlay', ...args]);
       expect({ args, code: res.code, stderr: res.stderr }).toEqual({ args, code: 1, stderr: `Error response from daemon: ${message}\n` });
     }
     expect((await m.dockerOk(['network', 'ls', '-q'])).stdout).toBe(before);
+    // A lone surrogate is U+FFFD, as Go's JSON decoding makes it, on every manager alike.
+    expect((await m.api.request('POST', '/v1.41/networks/create', { Name: 'sur', Driver: 'overlay', Labels: { k: 'a\ud800' } })).status).toBe(201);
+    expect((await m.api.get<{ Labels: Record<string, string> }>('/v1.41/networks/sur')).Labels).toEqual({ k: 'a\ufffd' });
+    await m.dockerOk(['network', 'rm', 'sur']);
     // No containers to attach by hand: a plain refusal (was a bare 404 "page not found").
     const connect = await m.docker(['network', 'connect', 'ipamnet', 'some-container']);
     expect(connect.code).toBe(1);

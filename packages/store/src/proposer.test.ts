@@ -5,8 +5,8 @@ import { ClusterStore, resultToEvents, type Proposer } from './proposer';
 import type { NetworkObject } from './service-objects';
 
 describe('ClusterStore', () => {
-  it('freezes what is committed under the test suites (SHOAL_FREEZE_WRITES), so a change after the commit throws where it is made', async () => {
-    expect(process.env.SHOAL_FREEZE_WRITES).toBe('1'); // set for every tier by vitest.config.mts
+  it('freezes what is committed under the test suites (SHOAL_CHECK_WRITES), so a change after the commit throws where it is made', async () => {
+    expect(process.env.SHOAL_CHECK_WRITES).toBe('1'); // set for every tier by vitest.config.mts
     const memory = new MemoryStore();
     const proposer: Proposer = { propose: (command: StoreCommand): Promise<StoreEvent[]> => Promise.resolve(resultToEvents(memory.apply(memory.appliedIndex + 1, command))) };
     const store = new ClusterStore(memory, proposer);

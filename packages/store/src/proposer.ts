@@ -15,10 +15,11 @@ export interface Proposer {
  * the entry, so it need not decode them), so a caller changing an object after committing it
  * would leave its store unlike every other manager's. Frozen, such a change throws where it is made.
  */
-const FREEZE_WRITES = process.env.SHOAL_FREEZE_WRITES === '1';
+const CHECK_WRITES = process.env.SHOAL_CHECK_WRITES === '1';
 
+/** Freezes `value` and everything in it, also below an object someone froze already (store objects are trees). */
 function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return;
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return;
   Object.freeze(value);
   for (const v of Object.values(value)) deepFreeze(v);
 }
@@ -42,7 +43,7 @@ export class ClusterStore {
   }
 
   commit(ops: StoreOp[]): Promise<StoreEvent[]> {
-    if (FREEZE_WRITES) for (const op of ops) if (op.op !== 'delete') deepFreeze(op.object);
+    if (CHECK_WRITES) for (const op of ops) if (op.op !== 'delete') deepFreeze(op.object);
     return this.proposer.propose({ type: 'batch', at: this.now().toISOString(), ops });
   }
 

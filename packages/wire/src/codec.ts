@@ -29,6 +29,11 @@ export function encodeBody(value: unknown): Buffer {
   return packr.pack(value);
 }
 
+/** What encodeBody wrote. */
+export function decodeBody<T>(body: Uint8Array): T {
+  return packr.unpack(body) as T;
+}
+
 export function decode<T>(frame: Uint8Array): T {
   if (frame.length === 0) throw new WireVersionError(-1);
   const version = frame[0] ?? -1;

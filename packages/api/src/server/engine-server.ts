@@ -8,6 +8,7 @@ import type { SwarmInitRequest, SwarmJoinRequest, SwarmSpec, NodeSpec as EngineN
 import type { EngineBackend } from './backend';
 import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
+import { readJson } from './request-body';
 import { splitTarget, type RequestTarget } from './request-target';
 import { Router, type RouteContext } from './router';
 import { NO_CONTENT, STREAMED, addServiceRoutes } from './service-routes';
@@ -256,23 +257,6 @@ function compare(a: string, b: string): number {
 function boolParam(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-}
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8').trim();
-      if (text === '') return resolve({});
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`));
-      }
-    });
-  });
 }
 
 /** A response and the headers every answer carries, until they are set on it. */

@@ -71,6 +71,15 @@ describe('store commands as Raft entries', () => {
     expect(decodes).toBe(0);
   });
 
+  it('refuses, under the test suites (SHOAL_CHECK_WRITES), an object its encoding would change: the proposer would store it unlike everyone else', () => {
+    expect(process.env.SHOAL_CHECK_WRITES).toBe('1');
+    const changed = [{ ...object, labels: JSON.parse('{"__proto__":"x"}') as Record<string, string> }, { ...object, name: 'a\ud800' }, { ...object, extra: new Map([[1, 2]]) }];
+    for (const o of changed) {
+      expect(() => encodeCommand({ type: 'batch', at: 'x', ops: [{ op: 'create', kind: 'network', object: o as NetworkObject }] }), String(o.name)).toThrow(/does not survive its encoding/);
+    }
+    expect(() => encodeCommand({ type: 'batch', at: 'x', ops: [{ op: 'create', kind: 'network', object: { ...object, gone: undefined, when: new Date(0), big: 2 ** 53 - 1 } as NetworkObject }] })).not.toThrow();
+  });
+
   it('applies to the same store as the command itself', () => {
     const direct = new MemoryStore();
     const replica = new MemoryStore(decode);

@@ -25,9 +25,12 @@ function lone(dir: string): { replica: RaftReplica; store: MemoryStore; decodes:
   return { replica, store, decodes: () => decodes };
 }
 
-async function leading(replica: RaftReplica): Promise<void> {
-  for (let i = 0; i < 400 && !replica.isLeader; i++) await new Promise((r) => setTimeout(r, 5));
-  expect(replica.isLeader).toBe(true);
+/** Resolves once `done()` holds; a lone manager elects itself and applies its log in a few 5 ms ticks. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !done(); i++) {
+    if (i >= 2000) throw new Error(`${what}: not within 10 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const network = (id: string, name: string): NetworkObject =>
@@ -40,7 +43,7 @@ describe('RaftReplica applying its own proposals', () => {
     const first = lone(dir);
     first.replica.bootstrap('127.0.0.1:2377');
     first.replica.start();
-    await leading(first.replica);
+    await until(() => first.replica.isLeader, 'first leads');
     const command: StoreCommand = { type: 'batch', at: '2026-01-01T00:00:00Z', ops: [{ op: 'create', kind: 'network', object: network('n1', 'one') }] };
     await first.replica.propose(command);
     await first.replica.propose({ type: 'batch', at: '2026-01-02T00:00:00Z', ops: [{ op: 'update', kind: 'network', object: network('n1', 'uno'), expectVersion: first.store.get('network', 'n1')?.version ?? -1 }] });
@@ -53,8 +56,7 @@ describe('RaftReplica applying its own proposals', () => {
 
     const second = lone(dir);
     second.replica.start();
-    await leading(second.replica);
-    for (let i = 0; i < 400 && second.store.appliedIndex < first.store.appliedIndex; i++) await new Promise((r) => setTimeout(r, 5));
+    await until(() => second.replica.isLeader && second.store.appliedIndex >= first.store.appliedIndex, 'second replays its log');
     expect(second.decodes()).toBe(0); // replayed encoded
     expect(JSON.stringify(second.store.list('network'))).toBe(listed);
     expect(second.decodes()).toBe(2);

@@ -237,7 +237,12 @@ export class RaftReplica implements Proposer, RaftView {
   }
 
   propose(command: StoreCommand): Promise<StoreEvent[]> {
-    const own = encodeCommand(command);
+    let own: EncodedCommand;
+    try {
+      own = encodeCommand(command);
+    } catch (err) {
+      return Promise.reject(err as Error); // as a refused write: callers handle rejections
+    }
     const res = this.node.propose(own.data);
     if (!res.ok) return Promise.reject(this.rejection(res.leader));
     return new Promise((resolve, reject) => {
