@@ -270,6 +270,21 @@ describe('services', () => {
     await cluster.manager.cliOk(['service', 'rm', 'tmpl']);
   });
 
+  it('gives the logs of a TTY service as its bare lines (no stream frames), as Docker does', async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'tty', '--tty', 'busybox', 'sh', '-c', 'echo tty says hi; sleep 600']);
+    for (const run of [(a: string[]) => cluster.manager.docker(a), (a: string[]) => cluster.manager.cli(a)]) {
+      const out = await waitFor(
+        async () => {
+          const res = await run(['service', 'logs', '--raw', 'tty']);
+          return res.stdout.includes('tty says hi') ? res.stdout : undefined;
+        },
+        { timeoutMs: 20_000, what: 'the TTY task logging' },
+      );
+      expect(out).toBe('tty says hi\n');
+    }
+    await cluster.manager.cliOk(['service', 'rm', 'tty']);
+  });
+
   it("refuses bad input with Docker's errors and creates nothing", async () => {
     await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'dup', '-p', '8080:80', 'shoal/whoami']);
     const cases: Array<[string[], string]> = [

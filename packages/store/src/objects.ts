@@ -127,6 +127,25 @@ export type AnyObject = ObjectsByKind[Kind];
 export const KINDS: readonly Kind[] = ['cluster', 'node', 'service', 'task', 'network'];
 
 /** Docker's label filter term: `key` (the label is set) or `key=value` (set to that value). */
+/**
+ * swarmkit's label filter on services, tasks and nodes (moby's convertKVStringsToMap, then
+ * filterMatchLabels): the expressions as one map, a key given twice keeping its last value; every
+ * key present, and equal to its value unless that is empty (`k=` asks only for `k`).
+ */
+export function labelsMatchAll(labels: Readonly<Record<string, string>>, exprs: readonly string[]): boolean {
+  const wanted = new Map<string, string>();
+  for (const expr of exprs) {
+    const eq = expr.indexOf('=');
+    wanted.set(eq < 0 ? expr : expr.slice(0, eq), eq < 0 ? '' : expr.slice(eq + 1));
+  }
+  for (const [key, value] of wanted) {
+    if (!Object.prototype.hasOwnProperty.call(labels, key)) return false;
+    if (value !== '' && labels[key] !== value) return false;
+  }
+  return true;
+}
+
+/** One expression of moby's Args.MatchKVList (networks' filters; all of them must match): `key` present, or `key=value` equal. */
 export function labelMatches(labels: Readonly<Record<string, string>>, expr: string): boolean {
   const eq = expr.indexOf('=');
   if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, expr);

@@ -61,4 +61,6 @@ export interface Task {
   DesiredState: TaskState;
   NetworksAttachments?: NetworkAttachment[];
   JobIteration?: { Index?: number };
+  /** Cluster volumes attached (null when none). */
+  Volumes?: unknown[] | null;
 }

@@ -1,5 +1,5 @@
 // Docker list filters (`filters={"role":{"manager":true}}`, or the legacy array form).
-import { InvalidArgumentError, labelMatches, type NodeObject } from '@shoal/store';
+import { InvalidArgumentError, labelsMatchAll, type NodeObject } from '@shoal/store';
 
 export type ParsedFilters = Map<string, string[]>;
 
@@ -27,7 +27,7 @@ export function parseFilters(raw: string | null, accepted: readonly string[]): P
 
 export const NODE_FILTERS = ['id', 'label', 'node.label', 'membership', 'name', 'role'] as const;
 
-/** Each filter key must match (AND); within a key any value may match (OR). */
+/** Each filter key must match (AND); within a key any value may match (OR), but labels must all match. */
 export function filterNodes(nodes: NodeObject[], filters: ParsedFilters): NodeObject[] {
   // moby's newListNodesFilters: roles and memberships in any case, an empty value ignored, and an
   // unknown one refused before any node is looked at.
@@ -41,7 +41,14 @@ export function filterNodes(nodes: NodeObject[], filters: ParsedFilters): NodeOb
     }
     return [key, kept];
   });
-  return nodes.filter((node) => entries.every(([key, values]) => values.length === 0 || values.some((v) => nodeMatches(node, key, v))));
+  return nodes.filter((node) =>
+    entries.every(([key, values]) => {
+      if (values.length === 0) return true;
+      if (key === 'node.label') return labelsMatchAll(node.spec.labels, values); // every one (swarmkit's NodeLabels)
+      if (key === 'label') return false; // engine labels, also all required: Shoal nodes carry none yet
+      return values.some((v) => nodeMatches(node, key, v));
+    }),
+  );
 }
 
 function nodeMatches(node: NodeObject, key: string, value: string): boolean {
@@ -54,10 +61,6 @@ function nodeMatches(node: NodeObject, key: string, value: string): boolean {
       return node.spec.role === value;
     case 'membership':
       return value === 'accepted'; // every node in the store was accepted
-    case 'node.label':
-      return labelMatches(node.spec.labels, value);
-    case 'label':
-      return false; // engine labels: Shoal nodes carry none yet
     default:
       return false;
   }

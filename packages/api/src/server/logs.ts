@@ -26,13 +26,17 @@ export interface LogRecordOut {
   taskId: string;
 }
 
-export function frameLogRecord(rec: LogRecordOut, opts: { timestamps: boolean; details: boolean }): Buffer {
-  if (rec.stream === 'system') return frame(3, Buffer.from(`Error grabbing logs: ${rec.line}\n`, 'utf8'));
+/**
+ * One record as moby's WriteLogStream writes it: in a stdcopy frame of its stream, or (`raw`: the
+ * logs of a TTY service or task, which have no streams) as the bare line.
+ */
+export function frameLogRecord(rec: LogRecordOut, opts: { timestamps: boolean; details: boolean; raw?: boolean }): Buffer {
+  const out = (stream: number, text: string): Buffer => (opts.raw ? Buffer.from(text, 'utf8') : frame(stream, Buffer.from(text, 'utf8')));
+  if (rec.stream === 'system') return out(3, `Error grabbing logs: ${rec.line}\n`);
   const details = opts.details
     ? `com.docker.swarm.node.id=${rec.nodeId},com.docker.swarm.service.id=${rec.serviceId},com.docker.swarm.task.id=${rec.taskId} `
     : '';
-  const text = `${opts.timestamps ? `${rec.time} ` : ''}${details}${rec.line}\n`;
-  return frame(rec.stream === 'stderr' ? 2 : 1, Buffer.from(text, 'utf8'));
+  return out(rec.stream === 'stderr' ? 2 : 1, `${opts.timestamps ? `${rec.time} ` : ''}${details}${rec.line}\n`);
 }
 
 function frame(stream: number, body: Buffer): Buffer {

@@ -11,8 +11,8 @@ export function toEngineNode(node: NodeObject, fallbackTls: TLSInfo): Node {
   const out: Node = {
     ID: node.id,
     Version: { Index: node.version },
-    CreatedAt: node.createdAt,
-    UpdatedAt: node.updatedAt,
+    CreatedAt: goTime(node.createdAt),
+    UpdatedAt: goTime(node.updatedAt),
     Spec: {
       ...(node.spec.name ? { Name: node.spec.name } : {}),
       Labels: { ...node.spec.labels },
@@ -88,8 +88,8 @@ export function toEngineClusterInfo(cluster: ClusterObject, tls: TLSInfo): Clust
   return {
     ID: cluster.id,
     Version: { Index: cluster.version },
-    CreatedAt: cluster.createdAt,
-    UpdatedAt: cluster.updatedAt,
+    CreatedAt: goTime(cluster.createdAt),
+    UpdatedAt: goTime(cluster.updatedAt),
     Spec: toEngineSwarmSpec(cluster.spec),
     TLSInfo: tls,
     RootRotationInProgress: cluster.rootRotation !== undefined,
@@ -116,4 +116,16 @@ export function fromEngineNodeSpec(spec: EngineNodeSpec): NodeSpec {
     throw new InvalidArgumentError(`invalid Availability: ${JSON.stringify(spec.Availability ?? '')}`);
   }
   return { name: spec.Name ?? '', labels: { ...(spec.Labels ?? {}) }, role, availability };
+}
+
+/**
+ * A stored time (ISO 8601 in milliseconds, as Date.toISOString writes it) as Go's time.Time
+ * marshals to JSON: RFC 3339 with the fraction's trailing zeros cut (`…07.470Z` is `…07.47Z`,
+ * `…07.000Z` is `…07Z`). Anything else is left as it is.
+ */
+export function goTime(iso: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)\.(\d+)Z$/.exec(iso);
+  if (!m) return iso;
+  const fraction = (m[2] as string).replace(/0+$/, '');
+  return fraction === '' ? `${m[1] as string}Z` : `${m[1] as string}.${fraction}Z`;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fromEngineServiceSpec, toEngineService, toEngineServiceSpec, toEngineTask } from './service-mapping';
+import { goTime } from './mapping';
+import { fromEngineServiceSpec, toEnginePort, toEngineService, toEngineServiceSpec, toEngineTask } from './service-mapping';
 
 const spec = { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'nginx' } } };
 
@@ -76,9 +77,39 @@ describe('endpoint and port status', () => {
   it('shows host-mode ports only for a task its node started, not one still pending', () => {
     const task = (nodeId: string, state: string) =>
       ({ ...meta, id: 't', serviceId: 'svc1', slot: 1, nodeId, spec: fromEngineServiceSpec(spec).task, endpointPorts: [hostPort], labels: {}, desiredState: 'running', status: { state, timestamp: meta.createdAt, message: '' } }) as never;
-    expect(toEngineTask(task('', 'pending'), 'web').Status.PortStatus).toEqual({});
-    expect(toEngineTask(task('n1', 'running'), 'web').Status.PortStatus?.Ports).toEqual([{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8102, PublishMode: 'host' }]);
-    expect(toEngineTask(task('n1', 'complete'), 'web').Status.PortStatus).toEqual({}); // released when it stopped
+    expect(toEngineTask(task('', 'pending')).Status.PortStatus).toEqual({});
+    expect(toEngineTask(task('n1', 'running')).Status.PortStatus?.Ports).toEqual([{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8102, PublishMode: 'host' }]);
+    expect(toEngineTask(task('n1', 'complete')).Status.PortStatus).toEqual({}); // released when it stopped
+  });
+
+  it("writes a task as moby does: no Name, a container status only once its container exists (all three fields), Volumes null, Go's times", () => {
+    const task = (nodeId: string, state: string, extra: object = {}) =>
+      ({ ...meta, createdAt: '2026-11-27T00:00:00.470Z', id: 't', serviceId: 'svc1', slot: 1, nodeId, spec: fromEngineServiceSpec(spec).task, endpointPorts: [], labels: {}, desiredState: 'running', status: { state, timestamp: '2026-11-27T00:00:01.000Z', message: '', ...extra } }) as never;
+    const pending = toEngineTask(task('', 'pending'));
+    expect(pending).not.toHaveProperty('Name');
+    expect(pending.Status).not.toHaveProperty('ContainerStatus');
+    expect(pending).toMatchObject({ Volumes: null, CreatedAt: '2026-11-27T00:00:00.47Z', Status: { Timestamp: '2026-11-27T00:00:01Z' } });
+    expect(toEngineTask(task('n1', 'running', { pid: 42 })).Status.ContainerStatus).toEqual({ ContainerID: 't', PID: 42, ExitCode: 0 });
+    expect(toEngineTask(task('n1', 'failed', { exitCode: 3 })).Status.ContainerStatus).toEqual({ ContainerID: 't', PID: 0, ExitCode: 3 });
+  });
+
+  it('leaves out a published port of 0 (omitempty), and keeps Init only when it was given, false included', () => {
+    const s = (init: boolean | undefined) =>
+      ({ ...meta, id: 'svc1', spec: fromEngineServiceSpec({ ...spec, TaskTemplate: { ContainerSpec: { Image: 'x', ...(init === undefined ? {} : { Init: init }) } } }), endpoint: { ports: [] } }) as never;
+    expect(toEngineService(s(undefined), undefined).Spec.TaskTemplate.ContainerSpec).not.toHaveProperty('Init');
+    expect(toEngineService(s(false), undefined).Spec.TaskTemplate.ContainerSpec?.Init).toBe(false);
+    expect(toEngineService(s(true), undefined).Spec.TaskTemplate.ContainerSpec?.Init).toBe(true);
+    expect(toEnginePort({ ...port, publishedPort: 0 })).toEqual({ Protocol: 'tcp', TargetPort: 80, PublishMode: 'ingress' });
+  });
+});
+
+describe("goTime (Go's time.Time in JSON)", () => {
+  it('cuts the trailing zeros of the fraction, and the point with them', () => {
+    expect(goTime('2026-11-28T12:02:07.470Z')).toBe('2026-11-28T12:02:07.47Z');
+    expect(goTime('2026-11-28T12:02:07.000Z')).toBe('2026-11-28T12:02:07Z');
+    expect(goTime('2026-11-28T12:02:07.123Z')).toBe('2026-11-28T12:02:07.123Z');
+    expect(goTime('2026-11-28T12:02:07Z')).toBe('2026-11-28T12:02:07Z');
+    expect(goTime('not a time')).toBe('not a time');
   });
 });
 

@@ -1,6 +1,7 @@
 // Docker's ServiceSpec/Service/Task/Network JSON ↔ the store's objects. Defaults are
 // swarmkit's (api/defaults/service.go), filled in so inspect shows them as Docker does.
 import { InvalidArgumentError, isJobMode, rpcText } from '@shoal/store';
+import { goTime } from './mapping';
 import type {
   NetworkObject,
   PortConfig,
@@ -91,7 +92,9 @@ function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: 
   const kept: Record<string, unknown> = {};
   for (const [key, type] of Object.entries(CONTAINER_ONLY_FIELDS)) {
     const v = (c as unknown as Record<string, unknown>)[key];
-    if (v === undefined || v === null || v === false) continue;
+    // false is no setting, but for Init, a *bool in moby's ContainerSpec: false is kept and shown
+    // (the docker CLI always sends it), absent is not (a stack file without `init:`).
+    if (v === undefined || v === null || (v === false && key !== 'Init')) continue;
     const actual = Array.isArray(v) ? 'array' : typeof v;
     if (actual !== type) throw new InvalidArgumentError(`ContainerSpec.${key} must be ${type === 'array' ? 'an array' : `a${type === 'object' ? 'n' : ''} ${type}`}`);
     if ((Array.isArray(v) && v.length === 0) || (type === 'object' && Object.keys(v as object).length === 0)) continue;
@@ -211,7 +214,6 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
             },
           }
         : {}),
-      Init: c.containerOnly?.['Init'] === true, // Docker always shows it
       Isolation: 'default',
     },
     Resources: {
@@ -263,7 +265,7 @@ export function toEnginePort(p: PortConfig): EnginePort {
     ...(p.name ? { Name: p.name } : {}),
     Protocol: p.protocol,
     TargetPort: p.targetPort,
-    PublishedPort: p.publishedPort,
+    ...(p.publishedPort ? { PublishedPort: p.publishedPort } : {}), // omitempty in moby's PortConfig
     PublishMode: p.publishMode,
     ...(p.proxyProtocol ? { ProxyProtocol: true } : {}),
   };
@@ -355,8 +357,8 @@ export function toEngineService(
   const out: Service = {
     ID: s.id,
     Version: { Index: s.version },
-    CreatedAt: s.createdAt,
-    UpdatedAt: s.updatedAt,
+    CreatedAt: goTime(s.createdAt),
+    UpdatedAt: goTime(s.updatedAt),
     Spec: toEngineServiceSpec(s.spec, opts),
     // moby's field order: Spec, PreviousSpec, Endpoint, UpdateStatus, ServiceStatus.
     ...(s.previousSpec ? { PreviousSpec: toEngineServiceSpec(s.previousSpec) } : {}),
@@ -373,13 +375,13 @@ export function toEngineService(
     const rollback = s.updateStatus.rollback === true || s.updateStatus.message === 'rollback started';
     out.UpdateStatus = {
       State: rollback ? ROLLBACK_STATES[s.updateStatus.state] : s.updateStatus.state,
-      ...(s.updateStatus.startedAt ? { StartedAt: s.updateStatus.startedAt } : {}),
-      ...(s.updateStatus.completedAt ? { CompletedAt: s.updateStatus.completedAt } : {}),
+      ...(s.updateStatus.startedAt ? { StartedAt: goTime(s.updateStatus.startedAt) } : {}),
+      ...(s.updateStatus.completedAt ? { CompletedAt: goTime(s.updateStatus.completedAt) } : {}),
       Message: s.updateStatus.message,
     };
   }
   if (status) out.ServiceStatus = status;
-  if (s.jobStatus) out.JobStatus = { JobIteration: jobVersion(s.jobStatus.iteration), LastExecution: s.jobStatus.lastExecution };
+  if (s.jobStatus) out.JobStatus = { JobIteration: jobVersion(s.jobStatus.iteration), LastExecution: goTime(s.jobStatus.lastExecution) };
   return out;
 }
 
@@ -403,28 +405,25 @@ function virtualIp(serviceId: string, subnet: string): string {
   return `${[24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join('.')}/${bits}`;
 }
 
-export function toEngineTask(t: TaskObject, serviceName: string | undefined): Task {
+export function toEngineTask(t: TaskObject): Task {
   return {
     ID: t.id,
     Version: { Index: t.version },
-    CreatedAt: t.createdAt,
-    UpdatedAt: t.updatedAt,
-    ...(serviceName ? { Name: t.slot ? `${serviceName}.${t.slot}` : `${serviceName}.${t.nodeId}` } : {}),
+    CreatedAt: goTime(t.createdAt),
+    UpdatedAt: goTime(t.updatedAt),
     Labels: { ...t.labels },
     Spec: toEngineTaskSpec(t.spec),
     ServiceID: t.serviceId,
     ...(t.slot ? { Slot: t.slot } : {}),
     ...(t.nodeId ? { NodeID: t.nodeId } : {}),
     Status: {
-      Timestamp: t.status.timestamp,
+      Timestamp: goTime(t.status.timestamp),
       State: t.status.state,
       Message: t.status.message,
       ...(t.status.err ? { Err: t.status.err } : {}),
-      ContainerStatus: {
-        ContainerID: t.id,
-        ...(t.status.pid ? { PID: t.status.pid } : {}),
-        ...(t.status.exitCode !== undefined ? { ExitCode: t.status.exitCode } : {}),
-      },
+      // What the agent reports once the task's container exists (moby's TaskFromGRPC: absent
+      // before; when present, all three fields).
+      ...(t.nodeId && CONTAINER_STATES.has(t.status.state) ? { ContainerStatus: { ContainerID: t.id, PID: t.status.pid ?? 0, ExitCode: t.status.exitCode ?? 0 } } : {}),
       // Host-mode ports are bound while the task runs (moby reports them from the running
       // container; a stopped one has released them).
       PortStatus: {
@@ -435,8 +434,12 @@ export function toEngineTask(t: TaskObject, serviceName: string | undefined): Ta
     },
     DesiredState: t.desiredState,
     ...(t.jobIteration !== undefined ? { JobIteration: jobVersion(t.jobIteration) } : {}),
+    Volumes: null, // no omitempty in moby's Task; Shoal attaches no cluster volumes
   };
 }
+
+/** Task states in which its container has been created (from ready on), so the agent reports its status. */
+const CONTAINER_STATES = new Set(['ready', 'starting', 'running', 'complete', 'shutdown', 'failed']);
 
 /** A running task's host-mode ports: as its node bound them (a published 0 has the kernel's choice), else as asked. */
 function hostPortStatus(t: TaskObject): EnginePort[] {
@@ -456,7 +459,7 @@ export function toEngineNetwork(n: NetworkObject): Network {
   return {
     Name: n.name,
     Id: n.id,
-    Created: n.createdAt,
+    Created: goTime(n.createdAt),
     Scope: 'swarm',
     Driver: n.driver,
     EnableIPv4: true,

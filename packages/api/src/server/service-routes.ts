@@ -1,5 +1,5 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
-import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotFoundError, NotManagerError, PermissionDeniedError, labelMatches, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
+import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotFoundError, NotManagerError, PermissionDeniedError, labelMatches, labelsMatchAll, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
 import type { EngineBackend } from './backend';
 import { parseFilters, parseUntil, type ParsedFilters } from './filters';
@@ -16,7 +16,7 @@ export const NO_CONTENT = Symbol('no-content');
 /** The handler wrote the response itself (streams). */
 export const STREAMED = Symbol('streamed');
 
-const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'] as const;
+const SERVICE_FILTERS = ['id', 'label', 'mode', 'name', 'runtime'] as const;
 const TASK_FILTERS = ['desired-state', 'id', 'label', 'name', 'node', 'runtime', 'service', '_up-to-date'] as const;
 const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'] as const;
 const NETWORK_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
@@ -30,8 +30,17 @@ function engineStatuses(services: readonly ServiceObject[], tasks: readonly Task
   return out;
 }
 
-function matchAll<T>(items: T[], filters: ParsedFilters, test: (item: T, key: string, value: string) => boolean): T[] {
-  return items.filter((item) => [...filters].every(([k, vs]) => vs.length === 0 || vs.some((v) => test(item, k, v))));
+/**
+ * Each filter key must match (AND); within a key any value may (OR), but for the keys of `whole`,
+ * which test all of a key's values at once (labels: every one must match).
+ */
+function matchAll<T>(
+  items: T[],
+  filters: ParsedFilters,
+  test: (item: T, key: string, value: string) => boolean,
+  whole: Record<string, (item: T, values: string[]) => boolean> = {},
+): T[] {
+  return items.filter((item) => [...filters].every(([k, vs]) => vs.length === 0 || (whole[k] ? whole[k](item, vs) : vs.some((v) => test(item, k, v)))));
 }
 
 
@@ -44,10 +53,10 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     const wanted = matchAll(services, filters, (s, k, v) => {
       if (k === 'id') return s.id.startsWith(v);
       if (k === 'name') return s.spec.name.startsWith(v);
-      if (k === 'label') return labelMatches(s.spec.labels, v);
       if (k === 'mode') return s.spec.mode.type === v;
+      if (k === 'runtime') return v === 'container'; // swarmkit's naming.Runtime: every Shoal service has a container spec
       return false;
-    });
+    }, { label: (s, vs) => labelsMatchAll(s.spec.labels, vs) });
     const withStatus = ctx.query.get('status') === 'true';
     const statuses = withStatus ? engineStatuses(wanted, tasks) : undefined;
     return wanted.map((s) => toEngineService(s, ingress, statuses?.get(s.id)));
@@ -114,14 +123,14 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     // not replace (e.g. only the constraints changed and its node still meets them) counts as up to date.
     const upToDate = (t: TaskObject, service: ServiceObject | undefined) =>
       service !== undefined && !backend.isTaskDirty(service, t, nodes.find((n) => n.id === t.nodeId));
-    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, upToDate));
-    return wanted.map((t) => toEngineTask(t, byId.get(t.serviceId)?.spec.name));
+    // swarmkit matches a task's label filter against its service's labels (ServiceAnnotations):
+    // `docker stack ps` finds a stack's tasks by com.docker.stack.namespace.
+    const wanted = matchAll(tasks, filters, (t, k, v) => taskMatches(t, k, v, byId, upToDate), {
+      label: (t, vs) => labelsMatchAll({ ...t.labels, ...byId.get(t.serviceId)?.spec.labels }, vs),
+    });
+    return wanted.map((t) => toEngineTask(t));
   });
-  r.add('GET', '/tasks/{id}', async (ctx) => {
-    const task = await backend.task(ctx.params.id ?? '');
-    const service = (await backend.services()).find((s) => s.id === task.serviceId);
-    return toEngineTask(task, service?.spec.name);
-  });
+  r.add('GET', '/tasks/{id}', async (ctx) => toEngineTask(await backend.task(ctx.params.id ?? '')));
 
   r.add('GET', '/networks', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'), NETWORK_FILTERS);
@@ -147,11 +156,10 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
       if (k === 'name') return argsMatch(v, n.name);
       if (k === 'driver') return n.driver === v;
       if (k === 'scope') return v === 'swarm';
-      if (k === 'label') return labelMatches(n.labels, v);
       // Built-in networks are a daemon's own bridge, host and none: every swarm network is custom.
       if (k === 'type') return v === 'custom';
       return false;
-    });
+    }, { label: (n, vs) => vs.every((v) => labelMatches(n.labels, v)) });
     return nets.map(toEngineNetwork);
   });
   r.add('GET', '/networks/{id}', async (ctx) => {
@@ -307,10 +315,6 @@ function taskMatches(
     case 'name':
       // swarmkit prefix-matches naming.Task: <service>.<slot, or node ID>.<task ID>.
       return service !== undefined && `${service.spec.name}.${t.slot || t.nodeId}.${t.id}`.startsWith(v);
-    case 'label':
-      // swarmkit matches a task's label filter against its service's labels (ServiceAnnotations):
-      // `docker stack ps` finds a stack's tasks by com.docker.stack.namespace.
-      return labelMatches({ ...t.labels, ...service?.spec.labels }, v);
     case '_up-to-date':
       return upToDate(t, service);
     case 'runtime':
@@ -335,6 +339,22 @@ function requireSpec(body: unknown): EngineServiceSpec {
   return spec;
 }
 
+/** Whether the logs' service (or task) runs with a TTY. */
+async function ttyOf(backend: EngineBackend, kind: 'service' | 'task', input: string): Promise<boolean> {
+  try {
+    const spec = kind === 'service' ? (await backend.service(input)).spec.task.container : (await backend.task(input)).spec.container;
+    return spec.containerOnly?.['TTY'] === true;
+  } catch {
+    return false; // found by the log broker, which resolves references its own way: no TTY known
+  }
+}
+
+function olderThan(version: string, than: string): boolean {
+  const [a1 = 0, a2 = 0] = version.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = than.split('.').map(Number);
+  return a1 !== b1 ? a1 < b1 : a2 < b2;
+}
+
 async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'service' | 'task'): Promise<typeof STREAMED> {
   const req = parseLogRequest(kind, ctx.params.id ?? '', ctx.query);
   if (!req.stdout && !req.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
@@ -344,11 +364,14 @@ async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'serv
   const iter = backend.logs(req, abort.signal)[Symbol.asyncIterator]();
   // Resolve the target (and its errors) before committing to a 200.
   let first = await iter.next();
+  // moby's swarmLogs: the logs of a TTY service or task are the bare lines (its CLI copies them
+  // out as they come), and only a client of API 1.42 or later is told a stream is multiplexed.
+  const tty = await ttyOf(backend, kind, ctx.params.id ?? '');
   ctx.res.statusCode = 200;
-  ctx.res.setHeader('Content-Type', 'application/vnd.docker.multiplexed-stream');
+  ctx.res.setHeader('Content-Type', !tty && !olderThan(ctx.apiVersion, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
   ctx.res.flushHeaders();
   while (!first.done) {
-    const ok = ctx.res.write(frameLogRecord(first.value, { timestamps: req.timestamps, details }));
+    const ok = ctx.res.write(frameLogRecord(first.value, { timestamps: req.timestamps, details, raw: tty }));
     if (!ok) await new Promise((r) => ctx.res.once('drain', r));
     first = await iter.next();
   }

@@ -168,6 +168,32 @@ describe('rolling update', () => {
     expect(status(sim)).toMatchObject({ state: 'completed', message: 'rollback completed' });
   });
 
+  it("pauses a rollback whose task fails in swarmkit's words: 'update paused' for the pause action, 'rollback paused' for the rollback action", () => {
+    const run = (rollbackAction: UpdateConfig['failureAction']) => {
+      const sim = new SimCluster();
+      for (const n of ['n1', 'n2', 'n3']) sim.addNode(n);
+      const spec = makeSpec('web', { mode: { type: 'replicated', replicas: 2 } });
+      sim.addService('web', { ...spec, update: { ...spec.update, failureAction: 'rollback' }, rollback: { ...spec.rollback, failureAction: rollbackAction } });
+      settle(sim);
+      sim.updateService('web', image('broken'));
+      sim.reconcile();
+      sim.agents();
+      sim.reconcile();
+      sim.setTaskState(withImage(sim, 'nginx:broken')[0]?.id as string, 'failed');
+      sim.reconcile(); // rolls back to nginx
+      sim.agents();
+      sim.reconcile();
+      const back = withImage(sim, 'nginx').find((t) => t.replaces?.reason === 'update');
+      sim.setTaskState(back?.id as string, 'failed');
+      sim.reconcile();
+      return { status: status(sim), id: back?.id };
+    };
+    const paused = run('pause');
+    expect(paused.status).toMatchObject({ state: 'paused', rollback: true, message: `update paused due to failure or early termination of task ${paused.id}` });
+    const again = run('rollback');
+    expect(again.status).toMatchObject({ state: 'paused', rollback: true, message: `rollback paused due to failure or early termination of task ${again.id}` });
+  });
+
   it('rolls back a start-first update whose new task never ran, keeping the original and stopping the restarted new one', () => {
     const sim = cluster(1, { failureAction: 'rollback', order: 'start-first' });
     const [original] = withImage(sim, 'nginx');

@@ -171,8 +171,15 @@ function onFailure(ws: WorkingSet, service: ServiceObject, config: UpdateConfig,
     if (rollback) paused.rollback = true;
     setStatus(ws, service, paused);
   };
-  if (config.failureAction === 'pause' || rollback) {
-    pause(`${rollback ? 'rollback' : 'update'} paused due to failure or early termination of task ${culprit.id}`);
+  // swarmkit's words: "update paused" for the pause action, also while rolling back (the
+  // rollback config's default); "rollback paused" when a rollback's action is itself to roll back
+  // (it never rolls a rollback back).
+  if (config.failureAction === 'pause') {
+    pause(`update paused due to failure or early termination of task ${culprit.id}`);
+    return;
+  }
+  if (rollback) {
+    pause(`rollback paused due to failure or early termination of task ${culprit.id}`);
     return;
   }
   // failureAction rollback: go back to the previous spec with the rollback config.
