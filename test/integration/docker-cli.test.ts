@@ -501,7 +501,13 @@ describe('docker CLI compatibility', () => {
 
   it("reads task filters and update options as moby does: full task names, any desired state in any case, bad options refused before anything changes", async () => {
     const m = cluster.manager;
-    await m.dockerOk(['service', 'create', '-d', '--name', 'flt', 'shoal/whoami']);
+    await m.dockerOk(['service', 'create', '-d', '--name', 'flt', '--label', 'a=1', '--label', 'b', 'shoal/whoami']);
+    // Label filters must all match (swarmkit's filterMatchLabels); runtime is a service filter too.
+    const ls = async (...filter: string[]) => (await m.dockerOk(['service', 'ls', '--format', '{{.Name}}', ...filter.flatMap((f) => ['-f', f])])).stdout.trim();
+    expect(await ls('label=a', 'label=b=')).toBe('flt');
+    expect(await ls('label=a=1', 'label=nosuch')).toBe('');
+    expect(await ls('runtime=container', 'name=flt')).toBe('flt');
+    expect(await ls('runtime=plugin')).toBe('');
     const task = await waitFor(
       async () => {
         const tasks = JSON.parse((await m.dockerOk(['service', 'ps', '--no-trunc', '--format', '{{json .}}', 'flt'])).stdout.trim() || 'null');
@@ -514,6 +520,8 @@ describe('docker CLI compatibility', () => {
     expect(await ps('name=flt.1.zzz')).toBe('');
     expect(await ps('desired-state=RUNNING')).toBe(task.ID);
     expect(await ps('desired-state=ready')).toBe('');
+    expect(await ps('label=a=1', 'label=b')).toBe(task.ID);
+    expect(await ps('label=a=1', 'label=nosuch')).toBe('');
     const bad = await m.docker(['service', 'ps', '-f', 'desired-state=bogus', 'flt']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("Invalid desired-state filter: 'bogus'");
