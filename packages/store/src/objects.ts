@@ -129,7 +129,8 @@ export const KINDS: readonly Kind[] = ['cluster', 'node', 'service', 'task', 'ne
 /** Docker's label filter term: `key` (the label is set) or `key=value` (set to that value). */
 /**
  * swarmkit's label filter on services, tasks and nodes (moby's convertKVStringsToMap, then
- * filterMatchLabels): the expressions as one map, a key given twice keeping its last value; every
+ * filterMatchLabels): the expressions as one map, a key given twice keeping its last value
+ * (moby's keeps whichever its Go map yields last); every
  * key present, and equal to its value unless that is empty (`k=` asks only for `k`).
  */
 export function labelsMatchAll(labels: Readonly<Record<string, string>>, exprs: readonly string[]): boolean {
