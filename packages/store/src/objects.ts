@@ -126,12 +126,11 @@ export type Kind = keyof ObjectsByKind;
 export type AnyObject = ObjectsByKind[Kind];
 export const KINDS: readonly Kind[] = ['cluster', 'node', 'service', 'task', 'network'];
 
-/** Docker's label filter term: `key` (the label is set) or `key=value` (set to that value). */
 /**
  * swarmkit's label filter on services, tasks and nodes (moby's convertKVStringsToMap, then
  * filterMatchLabels): the expressions as one map, a key given twice keeping its last value
- * (moby's keeps whichever its Go map yields last); every
- * key present, and equal to its value unless that is empty (`k=` asks only for `k`).
+ * (moby's keeps whichever its Go map yields last); every key present, and equal to its value
+ * unless that is empty (`k=` asks only for `k`).
  */
 export function labelsMatchAll(labels: Readonly<Record<string, string>>, exprs: readonly string[]): boolean {
   const wanted = new Map<string, string>();
@@ -146,7 +145,10 @@ export function labelsMatchAll(labels: Readonly<Record<string, string>>, exprs: 
   return true;
 }
 
-/** One expression of moby's Args.MatchKVList (networks' filters; all of them must match): `key` present, or `key=value` equal. */
+/**
+ * Docker's label filter term, as moby's Args.MatchKVList reads one (networks' filters, all of
+ * which must match): `key` (the label is set) or `key=value` (set to that value).
+ */
 export function labelMatches(labels: Readonly<Record<string, string>>, expr: string): boolean {
   const eq = expr.indexOf('=');
   if (eq < 0) return Object.prototype.hasOwnProperty.call(labels, expr);
