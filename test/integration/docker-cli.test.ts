@@ -565,7 +565,13 @@ describe('docker CLI compatibility', () => {
     for (const row of ps) expect(row).toMatch(/^batch\.\S+ Complete Complete .* ago$/);
     const [svc] = JSON.parse((await m.dockerOk(['service', 'inspect', 'batch'])).stdout);
     expect(svc.Spec.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } });
-    expect(svc.Spec.UpdateConfig).toBeUndefined();
+    // docker inspects with insertDefaults, which fills a job's update and rollback configs too
+    // (swarmkit's InterpolateService); the stored spec has neither.
+    expect(svc.Spec.UpdateConfig).toEqual({ Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first' });
+    expect(svc.Spec.RollbackConfig).toEqual(svc.Spec.UpdateConfig);
+    const raw = await m.api.get<{ Spec: Record<string, unknown> }>('/v1.41/services/batch');
+    expect(raw.Spec).not.toHaveProperty('UpdateConfig');
+    expect(raw.Spec).not.toHaveProperty('RollbackConfig');
     expect(svc.JobStatus.JobIteration).toEqual({}); // Index 0: docker's Version omits an empty index
     expect(Date.parse(svc.JobStatus.LastExecution)).toBeGreaterThan(Date.now() - 60_000);
     // A scale changes the completions wanted and runs the whole job again, as its next iteration.

@@ -103,6 +103,33 @@ describe('endpoint and port status', () => {
   });
 });
 
+describe("moby's ServiceSpecToGRPC checks", () => {
+  const withTemplate = (template: object) => fromEngineServiceSpec({ Name: 'x', TaskTemplate: template } as never);
+
+  it('needs a ContainerSpec for the container runtime, refuses plugins and unknown runtimes', () => {
+    expect(() => withTemplate({})).toThrow('mismatched Runtime and *Spec fields');
+    expect(() => withTemplate({ Runtime: 'container' })).toThrow('mismatched Runtime and *Spec fields');
+    expect(() => withTemplate({ Runtime: 'plugin', ContainerSpec: { Image: 'x' } })).toThrow('mismatched Runtime and *Spec fields');
+    expect(() => withTemplate({ Runtime: 'plugin', PluginSpec: { Name: 'p' } })).toThrow('plugin services are not supported by Shoal');
+    expect(() => withTemplate({ Runtime: 'bogus', ContainerSpec: { Image: 'x' } })).toThrow('unsupported runtime');
+    expect(() => withTemplate({ Runtime: 'attachment', ContainerSpec: { Image: 'x' } })).toThrow('unsupported runtime');
+    expect(withTemplate({ Runtime: 'container', ContainerSpec: { Image: 'x' } }).task.container.image).toBe('x');
+  });
+
+  it('refuses a mount type or bind propagation swarmkit has no name for, and reads known ones in any case', () => {
+    const mounts = (m: object) => withTemplate({ ContainerSpec: { Image: 'x', Mounts: [m] } }).task.container.containerOnly?.['Mounts'];
+    expect(() => mounts({ Type: 'bogus', Target: '/x' })).toThrow('invalid MountType: "bogus"');
+    expect(() => mounts({ Type: 'image', Source: 'alpine', Target: '/x' })).toThrow('invalid MountType: "image"');
+    expect(() => mounts({ Type: 'bind', Source: '/tmp', Target: '/y', BindOptions: { Propagation: 'bogus' } })).toThrow('invalid MountPropagation: "bogus"');
+    expect(mounts({ Type: 'BIND', Source: '/tmp', Target: '/y', BindOptions: { Propagation: 'RShared' } })).toEqual([{ Type: 'bind', Source: '/tmp', Target: '/y', BindOptions: { Propagation: 'rshared' } }]);
+  });
+
+  it('reads an unknown port protocol or publish mode as the enum zero value (tcp, ingress)', () => {
+    const spec = fromEngineServiceSpec({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'x' } }, EndpointSpec: { Ports: [{ Protocol: 'bogus', TargetPort: 80, PublishedPort: 7171, PublishMode: 'weird' }, { Protocol: 'UDP', TargetPort: 53, PublishMode: 'Host' }] } } as never);
+    expect(spec.endpoint.ports.map((p) => [p.protocol, p.publishMode])).toEqual([['tcp', 'ingress'], ['udp', 'host']]);
+  });
+});
+
 describe("goTime (Go's time.Time in JSON)", () => {
   it('cuts the trailing zeros of the fraction, and the point with them', () => {
     expect(goTime('2026-11-28T12:02:07.470Z')).toBe('2026-11-28T12:02:07.47Z');
@@ -129,5 +156,17 @@ describe('insertDefaults (swarmkit defaults.InterpolateService)', () => {
     expect(stored).not.toHaveProperty('DNSConfig');
     const kept = toEngineService({ ...meta, id: 'svc2', spec: given } as never, undefined, undefined, { insertDefaults: true });
     expect(kept.Spec.TaskTemplate.ContainerSpec).toMatchObject({ StopGracePeriod: 3e9, DNSConfig: { Nameservers: ['10.0.0.53'] } });
+  });
+
+  it("fills a job's update and rollback configs with swarmkit's defaults, which its stored spec has not", () => {
+    const job = fromEngineServiceSpec({ ...spec, Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } } } as never);
+    const s = { ...meta, id: 'job1', spec: job } as never;
+    const defaults = { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'stop-first' };
+    const filled = toEngineService(s, undefined, undefined, { insertDefaults: true }).Spec;
+    expect(filled.UpdateConfig).toEqual(defaults);
+    expect(filled.RollbackConfig).toEqual(defaults);
+    const stored = toEngineService(s, undefined).Spec;
+    expect(stored).not.toHaveProperty('UpdateConfig');
+    expect(stored).not.toHaveProperty('RollbackConfig');
   });
 });

@@ -100,7 +100,36 @@ function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: 
     if ((Array.isArray(v) && v.length === 0) || (type === 'object' && Object.keys(v as object).length === 0)) continue;
     kept[key] = structuredClone(v);
   }
+  if (Array.isArray(kept['Mounts'])) kept['Mounts'] = kept['Mounts'].map(mountOf);
   return Object.keys(kept).length > 0 ? { containerOnly: kept } : {};
+}
+
+const MOUNT_TYPES = ['bind', 'volume', 'tmpfs', 'npipe', 'cluster'];
+const MOUNT_PROPAGATIONS = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'];
+
+/**
+ * A mount as moby's containerToGRPC converts it: its type and bind propagation one of swarmkit's
+ * (in any case; read back in lower case), else refused with moby's words.
+ */
+function mountOf(m: unknown): unknown {
+  if (m === null || typeof m !== 'object') return m;
+  const mount = { ...(m as Record<string, unknown>) };
+  const type = typeof mount['Type'] === 'string' ? mount['Type'] : '';
+  if (type !== '') {
+    if (!MOUNT_TYPES.includes(type.toLowerCase())) throw new InvalidArgumentError(`invalid MountType: ${JSON.stringify(type)}`);
+    mount['Type'] = type.toLowerCase();
+  }
+  const bind = mount['BindOptions'];
+  if (bind !== null && typeof bind === 'object') {
+    const options = { ...(bind as Record<string, unknown>) };
+    const propagation = typeof options['Propagation'] === 'string' ? options['Propagation'] : '';
+    if (propagation !== '') {
+      if (!MOUNT_PROPAGATIONS.includes(propagation.toLowerCase())) throw new InvalidArgumentError(`invalid MountPropagation: ${JSON.stringify(propagation)}`);
+      options['Propagation'] = propagation.toLowerCase();
+    }
+    mount['BindOptions'] = options;
+  }
+  return mount;
 }
 
 export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks?: NetworkAttachmentConfig[]): TaskSpec {
@@ -252,12 +281,18 @@ function fromPort(p: EnginePort, proxied: (published: number) => boolean): PortC
   const publishedPort = p.PublishedPort ?? 0;
   return {
     ...(p.Name ? { name: p.Name } : {}),
-    protocol: p.Protocol ?? 'tcp',
+    // moby maps these through swarmkit's enums (in any case): anything else is the zero value.
+    protocol: oneOf(p.Protocol, ['tcp', 'udp', 'sctp'] as const, 'tcp'),
     targetPort: p.TargetPort ?? 0, // Go leaves a zero port out of the JSON
     publishedPort,
-    publishMode: p.PublishMode ?? 'ingress',
+    publishMode: oneOf(p.PublishMode, ['ingress', 'host'] as const, 'ingress'),
     ...(p.ProxyProtocol || proxied(publishedPort) ? { proxyProtocol: true } : {}),
   };
+}
+
+function oneOf<T extends string>(value: string | undefined, known: readonly T[], zero: T): T {
+  const v = (value ?? '').toLowerCase();
+  return (known as readonly string[]).includes(v) ? (v as T) : zero;
 }
 
 export function toEnginePort(p: PortConfig): EnginePort {
@@ -271,11 +306,30 @@ export function toEnginePort(p: PortConfig): EnginePort {
   };
 }
 
+/**
+ * moby's ServiceSpecToGRPC: a container service (the default runtime) needs a ContainerSpec, and
+ * a plugin service a PluginSpec; Shoal runs no plugins. Any other runtime is unsupported.
+ */
+function runtimeCheck(spec: EngineServiceSpec): void {
+  const template = spec.TaskTemplate as (EngineTaskSpec & { PluginSpec?: unknown }) | undefined;
+  const runtime = template?.Runtime ?? '';
+  if (runtime === '' || runtime === 'container') {
+    if (!template?.ContainerSpec) throw new InvalidArgumentError('mismatched Runtime and *Spec fields');
+    return;
+  }
+  if (runtime === 'plugin') {
+    if (!template?.PluginSpec) throw new InvalidArgumentError('mismatched Runtime and *Spec fields');
+    throw new InvalidArgumentError('plugin services are not supported by Shoal: its tasks are host processes; no service was changed');
+  }
+  throw new InvalidArgumentError('unsupported runtime');
+}
+
 export function fromEngineServiceSpec(spec: EngineServiceSpec): ServiceSpec {
   const labels = { ...(spec.Labels ?? {}) };
   const proxyLabel = labels[PROXY_PROTOCOL_LABEL];
   const proxied = (published: number) =>
     proxyLabel !== undefined && (proxyLabel === 'true' || proxyLabel.split(',').map((s) => s.trim()).includes(String(published)));
+  runtimeCheck(spec);
   const mode = fromMode(spec.Mode);
   // swarmkit's validateJob (jobs are never rolled out, so an update config has no meaning).
   if (isJobMode(mode) && spec.UpdateConfig) {
@@ -340,9 +394,10 @@ export function toEngineServiceSpec(spec: ServiceSpec, opts: RenderOptions = {})
     Labels: { ...spec.labels },
     TaskTemplate: toEngineTaskSpec(spec.task, opts),
     Mode: toMode(spec.mode),
-    // A job has no update config (swarmkit refuses one), and a rollback config only if given.
-    ...(isJobMode(spec.mode) ? {} : { UpdateConfig: toUpdate(spec.update) }),
-    ...(isJobMode(spec.mode) && !spec.rollbackGiven ? {} : { RollbackConfig: toUpdate(spec.rollback) }),
+    // A job has no update config (swarmkit refuses one), and a rollback config only if given;
+    // swarmkit's InterpolateService (insertDefaults) fills both, whatever the mode.
+    ...(isJobMode(spec.mode) && !opts.insertDefaults ? {} : { UpdateConfig: toUpdate(spec.update) }),
+    ...(isJobMode(spec.mode) && !spec.rollbackGiven && !opts.insertDefaults ? {} : { RollbackConfig: toUpdate(spec.rollback) }),
     EndpointSpec: { Mode: spec.endpoint.mode, ...(spec.endpoint.ports.length ? { Ports: spec.endpoint.ports.map(toEnginePort) } : {}) },
   };
 }

@@ -152,6 +152,9 @@ describe('rolling update', () => {
     const sim = cluster(2, { failureAction: 'rollback' });
     sim.updateService('web', image('broken'));
     sim.reconcile();
+    const startedAt = status(sim)?.startedAt;
+    expect(startedAt).toBeDefined();
+    sim.now += 1000;
     sim.agents();
     sim.reconcile();
     const [fresh] = withImage(sim, 'nginx:broken');
@@ -160,6 +163,7 @@ describe('rolling update', () => {
     const service = sim.store.get('service', 'web');
     expect(service?.spec.task.container.image).toBe('nginx');
     expect(service?.updateStatus).toMatchObject({ state: 'updating', rollback: true });
+    expect(service?.updateStatus?.startedAt).toBe(startedAt); // the update's start stands (swarmkit's rollbackUpdate)
     for (let i = 0; i < 5; i++) {
       const wakeAt = settle(sim);
       if (wakeAt) sim.now = wakeAt;

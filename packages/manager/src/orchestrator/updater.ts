@@ -202,7 +202,8 @@ function onFailure(ws: WorkingSet, service: ServiceObject, config: UpdateConfig,
     updateStatus: {
       state: 'updating',
       rollback: true,
-      startedAt: ws.nowIso,
+      // swarmkit's rollbackUpdate changes the state and message only: the update's start stands.
+      startedAt: status?.startedAt ?? ws.nowIso,
       message: `update rolled back due to failure or early termination of task ${culprit.id}`,
     },
   });
