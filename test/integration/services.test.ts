@@ -99,7 +99,7 @@ describe('services', () => {
     // Logs of a service with tasks on a dead node: what the others have, then swarmkit's warning.
     const partial = await cluster.manager.cli(['service', 'logs', 'web'], { timeoutMs: 10_000 });
     expect(partial.code).toBe(1);
-    expect(partial.stderr).toContain('error from daemon in stream: Error grabbing logs: warning: incomplete log stream. some logs could not be retrieved for the following reasons: ');
+    expect(partial.stderr).toContain('error from daemon in stream: Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: ');
     expect(partial.stderr).toContain(`node ${workerId} is not available`);
     await worker.restart();
     await cluster.waitForReady({ timeoutMs: 15_000 });
@@ -234,7 +234,7 @@ describe('services', () => {
     // (A node that earlier tests restarted or took out of the swarm may hold a task of this service
     // that never ran: the logs then end with the "incomplete log stream" warning, as Docker's do.)
     const recent = await cluster.manager.cli(['service', 'logs', '--since', '2s', '--timestamps', '--raw', 'hello'], { timeoutMs: 10_000 });
-    if (recent.code !== 0) expect(recent.stderr).toMatch(/^error from daemon in stream: Error grabbing logs: warning: incomplete log stream\./);
+    if (recent.code !== 0) expect(recent.stderr).toMatch(/^error from daemon in stream: Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log stream\./);
     const times = recent.stdout.trim().split('\n').map((l) => Date.parse(l.split(' ')[0] ?? ''));
     expect(times.length).toBeGreaterThanOrEqual(1);
     expect(times.length).toBeLessThanOrEqual(4);
@@ -283,6 +283,18 @@ describe('services', () => {
       expect(out).toBe('tty says hi\n');
     }
     await cluster.manager.cliOk(['service', 'rm', 'tty']);
+  });
+
+  it("ends the logs of a task not scheduled yet with swarmkit's warning naming it", async () => {
+    await cluster.manager.cliOk(['service', 'create', '-d', '--name', 'pend', '--constraint', 'node.labels.none==1', 'shoal/whoami']);
+    const task = await waitFor(async () => (await cluster.manager.api.get<Array<{ ID: string }>>('/v1.41/tasks?filters=%7B%22service%22%3A%7B%22pend%22%3Atrue%7D%7D'))[0], { timeoutMs: 10_000, what: 'the pending task' });
+    const res = await cluster.manager.docker(['service', 'logs', task.ID]);
+    expect([res.code, res.stdout, res.stderr]).toEqual([
+      1,
+      '',
+      `error from daemon in stream: Error grabbing logs: rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: task ${task.ID} has not been scheduled\n\n`, // the record's newline, then the CLI's
+    ]);
+    await cluster.manager.cliOk(['service', 'rm', 'pend']);
   });
 
   it("refuses bad input with Docker's errors and creates nothing", async () => {

@@ -47,7 +47,7 @@ describe('LogBroker', () => {
     expect(await reading).toMatchObject([
       {
         stream: 'system',
-        line: 'warning: incomplete log stream. some logs could not be retrieved for the following reasons: node gone is not available, node n1 is not available',
+        line: 'rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: node gone is not available, node n1 is not available',
       },
     ]);
   });
@@ -67,7 +67,7 @@ describe('LogBroker', () => {
     const id = (n: string) => (sent.find(([node, m]) => node === n && m.type === 'logs')?.[1] as { requestId: string }).requestId;
     broker.publish('n1', { sessionId: 'x', requestId: id('n1'), records: [{ taskId: 't1', stream: 'stdout', time: 't', line: 'hello' }], done: true });
     await reading;
-    expect(lines).toEqual(['hello', 'warning: incomplete log stream. some logs could not be retrieved for the following reasons: node frozen is not available']);
+    expect(lines).toEqual(['hello', 'rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: node frozen is not available']);
     expect(sent.filter(([, m]) => m.type === 'logs-cancel').map(([n]) => n)).toEqual(['frozen']);
   });
 
@@ -86,7 +86,7 @@ describe('LogBroker', () => {
     await new Promise((r) => setImmediate(r));
     broker.nodeDown('n1');
     await plain;
-    expect(once).toEqual(['warning: incomplete log stream. some logs could not be retrieved for the following reasons: node n1 is not available']);
+    expect(once).toEqual(['rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: node n1 is not available']);
     expect(sent.filter(([, m]) => m.type === 'logs-cancel')).toHaveLength(1);
     // The node recovers on the same session: the followed stream gets its lines again.
     const followId = (sent.filter(([, m]) => m.type === 'logs')[1]?.[1] as { requestId: string }).requestId;
@@ -95,6 +95,32 @@ describe('LogBroker', () => {
     expect(followed).toEqual(['back']);
     abort.abort();
     await following;
+  });
+
+  it("names a task not scheduled yet in swarmkit's closing warning, after the nodes that are not available", async () => {
+    const broker = new LogBroker(() => false);
+    const lines: string[] = [];
+    for await (const rec of broker.subscribe([{ id: 'pend', nodeId: '', serviceId: 's' }, { id: 't1', nodeId: 'n1', serviceId: 's' }], query, new AbortController().signal)) lines.push(rec.line);
+    expect(lines).toEqual(['rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: node n1 is not available, task pend has not been scheduled']);
+  });
+
+  it('keeps a followed stream open after its node finished, until the reader aborts (swarmkit: follow never ends)', async () => {
+    const sent: Array<[string, SessionMessage]> = [];
+    const broker = new LogBroker((nodeId, msg) => (sent.push([nodeId, msg]), true));
+    const abort = new AbortController();
+    let ended = false;
+    const reading = (async () => {
+      for await (const _ of broker.subscribe([{ id: 't1', nodeId: 'n1', serviceId: 's' }], { ...query, follow: true }, abort.signal)) void _;
+      ended = true;
+    })();
+    await new Promise((r) => setImmediate(r));
+    const requestId = (sent[0]?.[1] as { requestId: string }).requestId;
+    broker.publish('n1', { sessionId: 'x', requestId, records: [], done: true });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(ended).toBe(false);
+    abort.abort();
+    await reading;
+    expect(ended).toBe(true);
   });
 
   it('keeps following a quiet node (no stall bound with --follow)', async () => {

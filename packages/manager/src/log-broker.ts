@@ -76,8 +76,13 @@ export class LogBroker {
       }
     };
     const byNode = new Map<string, Array<{ id: string; serviceId: string }>>();
+    /** Tasks not scheduled yet: no node to ask (swarmkit's pendingTasks). */
+    const pending: string[] = [];
     for (const t of tasks) {
-      if (!t.nodeId) continue;
+      if (!t.nodeId) {
+        pending.push(t.id);
+        continue;
+      }
       const list = byNode.get(t.nodeId) ?? [];
       list.push(t);
       byNode.set(t.nodeId, list);
@@ -111,7 +116,8 @@ export class LogBroker {
       }
     };
     try {
-      while ((open > 0 || unwatch !== null) && !signal.aborted) {
+      // A followed stream never ends of itself (swarmkit's subscription), also once every task stopped.
+      while ((open > 0 || unwatch !== null || query.follow) && !signal.aborted) {
         const next = queue.shift();
         if (next === undefined) {
           let stall: NodeJS.Timeout | undefined;
@@ -127,13 +133,14 @@ export class LogBroker {
         else yield next;
       }
       // Partial logs, never a hang; and, as swarmkit does, a warning that says so at the end.
-      if (!signal.aborted && missing.size > 0) {
-        const reasons = [...missing].map((n) => `node ${n} is not available`).join(', ');
+      // The text is what moby's daemon gets from swarmkit's broker over gRPC: status Unknown.
+      if (!signal.aborted && (missing.size > 0 || pending.length > 0)) {
+        const reasons = [...[...missing].map((n) => `node ${n} is not available`), ...pending.map((id) => `task ${id} has not been scheduled`)].join(', ');
         yield {
           taskId: '',
           stream: 'system',
           time: new Date().toISOString(),
-          line: `warning: incomplete log stream. some logs could not be retrieved for the following reasons: ${reasons}`,
+          line: `rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: ${reasons}`,
           nodeId: '',
           serviceId: '',
         };

@@ -347,7 +347,12 @@ export class Manager {
   /** The leader's log stream of a target; a followed service picks up the tasks that start later. */
   private subscribeLogs(target: { kind: 'service' | 'task'; input: string }, query: LogQuery, signal: AbortSignal): AsyncGenerator<LogRecordWithOrigin> {
     const serviceId = target.kind === 'service' ? this.control.service(target.input).id : null;
-    const tasks = serviceId === null ? [this.control.task(target.input)] : this.control.tasks().filter((t) => t.serviceId === serviceId);
+    // swarmkit's subscription: a service's tasks that do not run yet are left out unless followed;
+    // a task asked for by ID always counts (unscheduled, it is named in the closing warning).
+    const tasks =
+      serviceId === null
+        ? [this.control.task(target.input)]
+        : this.control.tasks().filter((t) => t.serviceId === serviceId && (query.follow || taskStateRank(t.status.state) >= taskStateRank('running')));
     const watch =
       serviceId === null
         ? undefined
