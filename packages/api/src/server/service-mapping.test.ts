@@ -130,6 +130,20 @@ describe("moby's ServiceSpecToGRPC checks", () => {
   });
 });
 
+describe('durations', () => {
+  it('read back to the nanosecond, as moby keeps a time.Duration', () => {
+    const spec = fromEngineServiceSpec({
+      Name: 'x',
+      TaskTemplate: { ContainerSpec: { Image: 'x', StopGracePeriod: 1_500_000 }, RestartPolicy: { Condition: 'any', Delay: 2_500_000, Window: 7 } },
+      UpdateConfig: { Parallelism: 1, Delay: 1, Monitor: 1_000_000_001 },
+    } as never);
+    const back = toEngineServiceSpec(spec);
+    expect(back.TaskTemplate.ContainerSpec?.StopGracePeriod).toBe(1_500_000);
+    expect(back.TaskTemplate.RestartPolicy).toMatchObject({ Delay: 2_500_000, Window: 7 });
+    expect(back.UpdateConfig).toMatchObject({ Delay: 1, Monitor: 1_000_000_001 });
+  });
+});
+
 describe("goTime (Go's time.Time in JSON)", () => {
   it('cuts the trailing zeros of the fraction, and the point with them', () => {
     expect(goTime('2026-11-28T12:02:07.470Z')).toBe('2026-11-28T12:02:07.47Z');

@@ -24,7 +24,10 @@ import type {
 } from '../engine/types';
 
 const MS = 1_000_000; // ns per ms
-const ms = (ns: number | undefined, dflt: number): number => (ns === undefined ? dflt : Math.round(ns / MS));
+/** Nanoseconds (the API's time.Duration) as the store's milliseconds, fractions kept: `1500us` and `1ns` read back as sent. */
+const ms = (ns: number | undefined, dflt: number): number => (ns === undefined ? dflt : ns / MS);
+/** The store's milliseconds as the API's nanoseconds. */
+const ns = (millis: number): number => Math.round(millis * MS);
 
 
 /** Label that opts published ports into the PROXY protocol v2 ("true" = all, or "80,443"). */
@@ -59,9 +62,9 @@ function fromUpdate(u: EngineUpdateConfig | undefined): UpdateConfig {
 function toUpdate(u: UpdateConfig): EngineUpdateConfig {
   return {
     Parallelism: u.parallelism,
-    ...(u.delayMs ? { Delay: u.delayMs * MS } : {}),
+    ...(u.delayMs ? { Delay: ns(u.delayMs) } : {}),
     ...(u.failureAction ? { FailureAction: u.failureAction } : {}),
-    ...(u.monitorMs ? { Monitor: u.monitorMs * MS } : {}),
+    ...(u.monitorMs ? { Monitor: ns(u.monitorMs) } : {}),
     MaxFailureRatio: u.maxFailureRatio,
     Order: u.order,
   };
@@ -226,7 +229,7 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
       ...(c.hostname ? { Hostname: c.hostname } : {}),
       ...(c.env ? { Env: [...c.env] } : {}),
       ...(c.dir ? { Dir: c.dir } : {}),
-      ...(stopGracePeriodMs !== undefined ? { StopGracePeriod: stopGracePeriodMs * MS } : {}),
+      ...(stopGracePeriodMs !== undefined ? { StopGracePeriod: ns(stopGracePeriodMs) } : {}),
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.user ? { User: c.user } : {}),
       ...(opts.insertDefaults && c.containerOnly?.['DNSConfig'] === undefined ? { DNSConfig: {} } : {}),
@@ -258,9 +261,9 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
     },
     RestartPolicy: {
       Condition: t.restart.condition,
-      Delay: t.restart.delayMs * MS,
+      Delay: ns(t.restart.delayMs),
       MaxAttempts: t.restart.maxAttempts,
-      ...(t.restart.windowMs ? { Window: t.restart.windowMs * MS } : {}),
+      ...(t.restart.windowMs ? { Window: ns(t.restart.windowMs) } : {}),
     },
     Placement: {
       ...(t.placement.constraints.length ? { Constraints: [...t.placement.constraints] } : {}),
