@@ -81,6 +81,8 @@ export interface NetworkAttachment {
   /** The network's ID (names are resolved when the service is written). */
   target: string;
   aliases?: string[];
+  /** `--network name=x,driver-opt=k=v`: kept and shown (the overlay has no driver to pass them to). */
+  driverOpts?: Record<string, string>;
 }
 
 export interface TaskSpec {

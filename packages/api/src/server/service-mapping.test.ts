@@ -130,6 +130,19 @@ describe("moby's ServiceSpecToGRPC checks", () => {
   });
 });
 
+describe('options a host process has no use for, kept and shown', () => {
+  it('keeps OomScoreAdj, Privileges, Isolation (process or hyperv, else default) and a network attachment\'s DriverOpts', () => {
+    const back = (container: object, networks: object[] = []) =>
+      toEngineServiceSpec(fromEngineServiceSpec({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'x', ...container }, Networks: networks } } as never)).TaskTemplate;
+    const privileges = { CredentialSpec: { File: 'x.json' }, NoNewPrivileges: true };
+    expect(back({ OomScoreAdj: 5, Privileges: privileges, Isolation: 'Process' }).ContainerSpec).toMatchObject({ OomScoreAdj: 5, Privileges: privileges, Isolation: 'process' });
+    expect(back({ OomScoreAdj: 0, Isolation: 'bogus' }).ContainerSpec).toMatchObject({ Isolation: 'default' });
+    expect(back({ OomScoreAdj: 0 }).ContainerSpec).not.toHaveProperty('OomScoreAdj');
+    expect(back({}, [{ Target: 'n1', DriverOpts: { 'com.docker.network.driver.mtu': '1400' } }]).Networks).toEqual([{ Target: 'n1', DriverOpts: { 'com.docker.network.driver.mtu': '1400' } }]);
+    expect(() => back({ OomScoreAdj: 'x' })).toThrow('ContainerSpec.OomScoreAdj must be a number');
+  });
+});
+
 describe('durations', () => {
   it('read back to the nanosecond, as moby keeps a time.Duration', () => {
     const spec = fromEngineServiceSpec({

@@ -88,6 +88,9 @@ const CONTAINER_ONLY_FIELDS = {
   CapabilityDrop: 'array',
   Ulimits: 'array',
   OpenStdin: 'boolean',
+  OomScoreAdj: 'number',
+  Privileges: 'object',
+  Isolation: 'string',
 } as const;
 
 function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: Record<string, unknown> } {
@@ -97,7 +100,7 @@ function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: 
     const v = (c as unknown as Record<string, unknown>)[key];
     // false is no setting, but for Init, a *bool in moby's ContainerSpec: false is kept and shown
     // (the docker CLI always sends it), absent is not (a stack file without `init:`).
-    if (v === undefined || v === null || (v === false && key !== 'Init')) continue;
+    if (v === undefined || v === null || (v === false && key !== 'Init') || v === 0) continue; // 0: omitempty (OomScoreAdj)
     const actual = Array.isArray(v) ? 'array' : typeof v;
     if (actual !== type) throw new InvalidArgumentError(`ContainerSpec.${key} must be ${type === 'array' ? 'an array' : `a${type === 'object' ? 'n' : ''} ${type}`}`);
     if ((Array.isArray(v) && v.length === 0) || (type === 'object' && Object.keys(v as object).length === 0)) continue;
@@ -145,7 +148,13 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
   return {
     ...(log?.Name ? { logDriver: { name: log.Name, ...(log.Options && Object.keys(log.Options).length ? { options: { ...log.Options } } : {}) } } : {}),
     ...(networks.length
-      ? { networks: networks.map((n) => ({ target: n.Target, ...(n.Aliases?.length ? { aliases: [...n.Aliases] } : {}) })) }
+      ? {
+          networks: networks.map((n) => ({
+            target: n.Target,
+            ...(n.Aliases?.length ? { aliases: [...n.Aliases] } : {}),
+            ...(n.DriverOpts && Object.keys(n.DriverOpts).length ? { driverOpts: { ...n.DriverOpts } } : {}),
+          })),
+        }
       : {}),
     container: {
       image: c?.Image ?? '',
@@ -246,7 +255,8 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
             },
           }
         : {}),
-      Isolation: 'default',
+      // moby's isolationToGRPC: process or hyperv; anything else is the default.
+      Isolation: ['process', 'hyperv'].includes(String(c.containerOnly?.['Isolation'] ?? '').toLowerCase()) ? String(c.containerOnly?.['Isolation']).toLowerCase() : 'default',
     },
     Resources: {
       Limits: {
@@ -274,7 +284,13 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
     ForceUpdate: t.forceUpdate,
     Runtime: 'container',
     ...(t.networks?.length
-      ? { Networks: t.networks.map((n) => ({ Target: n.target, ...(n.aliases?.length ? { Aliases: [...n.aliases] } : {}) })) }
+      ? {
+          Networks: t.networks.map((n) => ({
+            Target: n.target,
+            ...(n.aliases?.length ? { Aliases: [...n.aliases] } : {}),
+            ...(n.driverOpts ? { DriverOpts: { ...n.driverOpts } } : {}),
+          })),
+        }
       : {}),
     ...(t.logDriver ? { LogDriver: { Name: t.logDriver.name, ...(t.logDriver.options ? { Options: { ...t.logDriver.options } } : {}) } } : {}),
   };
