@@ -73,7 +73,12 @@ export interface Placement {
 
 export interface Resources {
   limits?: { nanoCpus?: number; memoryBytes?: number; pids?: number };
-  reservations?: { nanoCpus?: number; memoryBytes?: number };
+  reservations?: {
+    nanoCpus?: number;
+    memoryBytes?: number;
+    /** `--generic-resource` (Docker's GenericResources, as sent): no Shoal node offers any, so a task asking for one stays pending. */
+    generic?: Array<Record<string, unknown>>;
+  };
 }
 
 /** A network a service's tasks attach to (Docker's TaskTemplate.Networks entry). */

@@ -140,6 +140,9 @@ describe('options a host process has no use for, kept and shown', () => {
     expect(back({ OomScoreAdj: 0 }).ContainerSpec).not.toHaveProperty('OomScoreAdj');
     expect(back({}, [{ Target: 'n1', DriverOpts: { 'com.docker.network.driver.mtu': '1400' } }]).Networks).toEqual([{ Target: 'n1', DriverOpts: { 'com.docker.network.driver.mtu': '1400' } }]);
     expect(() => back({ OomScoreAdj: 'x' })).toThrow('ContainerSpec.OomScoreAdj must be a number');
+    const gpu = [{ DiscreteResourceSpec: { Kind: 'gpu', Value: 1 } }];
+    const withGpu = fromEngineServiceSpec({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'x' }, Resources: { Reservations: { GenericResources: gpu } } } } as never);
+    expect(toEngineServiceSpec(withGpu).TaskTemplate.Resources?.Reservations).toEqual({ GenericResources: gpu });
   });
 });
 

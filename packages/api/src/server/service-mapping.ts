@@ -12,6 +12,7 @@ import type {
   UpdateConfig,
 } from '@shoal/store';
 import type {
+  GenericResource,
   Network,
   NetworkAttachmentConfig,
   PortConfig as EnginePort,
@@ -209,7 +210,13 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
           }
         : {}),
       ...(t?.Resources?.Reservations
-        ? { reservations: { nanoCpus: t.Resources.Reservations.NanoCPUs ?? 0, memoryBytes: t.Resources.Reservations.MemoryBytes ?? 0 } }
+        ? {
+            reservations: {
+              nanoCpus: t.Resources.Reservations.NanoCPUs ?? 0,
+              memoryBytes: t.Resources.Reservations.MemoryBytes ?? 0,
+              ...(t.Resources.Reservations.GenericResources?.length ? { generic: t.Resources.Reservations.GenericResources.map((g) => structuredClone(g) as Record<string, unknown>) } : {}),
+            },
+          }
         : {}),
     },
     forceUpdate: t?.ForceUpdate ?? 0,
@@ -267,6 +274,7 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
       Reservations: {
         ...(t.resources.reservations?.nanoCpus ? { NanoCPUs: t.resources.reservations.nanoCpus } : {}),
         ...(t.resources.reservations?.memoryBytes ? { MemoryBytes: t.resources.reservations.memoryBytes } : {}),
+        ...(t.resources.reservations?.generic ? { GenericResources: structuredClone(t.resources.reservations.generic) as GenericResource[] } : {}),
       },
     },
     RestartPolicy: {

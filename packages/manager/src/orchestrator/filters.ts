@@ -25,6 +25,8 @@ export interface TaskDemand {
   constraints: Constraint[];
   nanoCpus: number;
   memoryBytes: number;
+  /** Generic resources asked for (`--generic-resource`); no Shoal node advertises any. */
+  genericResources: number;
   hostPorts: string[];
   maxReplicas: number;
   /** The image's platforms; empty: any node. */
@@ -54,8 +56,9 @@ export const FILTERS: readonly Filter[] = [
   },
   {
     name: 'resources',
-    enabled: (d) => d.nanoCpus > 0 || d.memoryBytes > 0,
-    check: (d, n) => d.nanoCpus <= n.availableNanoCpus && d.memoryBytes <= n.availableMemoryBytes,
+    enabled: (d) => d.nanoCpus > 0 || d.memoryBytes > 0 || d.genericResources > 0,
+    // swarmkit's ResourceFilter; a generic resource needs a node that offers it, and none does.
+    check: (d, n) => d.nanoCpus <= n.availableNanoCpus && d.memoryBytes <= n.availableMemoryBytes && d.genericResources === 0,
     explain: (k) => plural(k, 'insufficient resources on 1 node', (c) => `insufficient resources on ${c} nodes`),
   },
   {
@@ -91,6 +94,7 @@ export function demandOf(t: TaskObject): TaskDemand {
     constraints: constraintsOf(t.spec),
     nanoCpus: reservations?.nanoCpus ?? 0,
     memoryBytes: reservations?.memoryBytes ?? 0,
+    genericResources: reservations?.generic?.length ?? 0,
     hostPorts: t.endpointPorts.filter((p) => p.publishMode === 'host' && p.publishedPort !== 0).map((p) => `${p.protocol}/${p.publishedPort}`),
     maxReplicas: t.spec.placement.maxReplicas,
     platforms: t.spec.placement.platforms ?? [],

@@ -185,6 +185,13 @@ describe('scheduler', () => {
     expect(task(sim, 't2')?.status.err).toBe('no suitable node (insufficient resources on 2 nodes)');
   });
 
+  it('keeps a task asking for a generic resource pending: no Shoal node offers any', () => {
+    const sim = cluster({ n1: {}, n2: {} }, withTask({ resources: { reservations: { generic: [{ DiscreteResourceSpec: { Kind: 'gpu', Value: 1 } }] } } }), 1);
+    sim.step(runScheduler);
+    expect(task(sim, 't1')?.nodeId).toBeFalsy();
+    expect(task(sim, 't1')?.status.err).toBe('no suitable node (insufficient resources on 2 nodes)');
+  });
+
   it('keeps host-mode published ports unique per node', () => {
     const ports: PortConfig[] = [{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' }];
     const sim = cluster({ n1: {}, n2: {} }, { endpoint: { mode: 'vip', ports } }, 3);
