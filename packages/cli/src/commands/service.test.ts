@@ -266,7 +266,19 @@ describe('service inspect', () => {
       out: '\n', // docker's TemplateInspector.Flush: nothing printed is an empty line
       err: 'template parsing error: template: :1:10: executing "" at <.Nope>: can\'t evaluate field Nope in type swarm.Service\n',
     });
-    expect((await run(withServices(), 'service', 'inspect', '--format', '{{.Spec.Name}} {{.JobStatus}} {{.Spec.Labels.none}}', 'web')).out).toBe('web <no value> <no value>\n');
+    // A nil pointer of swarm.Service prints <nil>; a map's missing key is no value, but `index`
+    // on a map[string]string gives its zero value, "" (Go's text/template).
+    expect((await run(withServices(), 'service', 'inspect', '--format', '{{.Spec.Name}} {{.JobStatus}} {{.Spec.Labels.none}}', 'web')).out).toBe('web <nil> <no value>\n');
+    expect((await run(withServices(), 'service', 'inspect', '--format', '[{{index .Spec.Labels "none"}}] {{json .UpdateStatus}} {{if .PreviousSpec}}prev{{else}}none{{end}}', 'web')).out).toBe(
+      '[] null none\n',
+    );
+  });
+
+  it("prints a version through swarm.Version's String(), and keeps its fields for .Index and json", async () => {
+    const engine = withServices();
+    const web = engine.services.find((s) => s.Spec.Name === 'web')!;
+    web.Version = { Index: 461 };
+    expect((await run(engine, 'service', 'inspect', '--format', '{{.Version}} {{.Version.Index}} {{json .Version}}', 'web')).out).toBe('461 461 {"Index":461}\n');
   });
 
   it('prints times as Go prints a time.Time, and json keeps the API text', async () => {

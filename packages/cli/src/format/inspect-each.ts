@@ -3,7 +3,7 @@ import { MultiError, StatusError } from '../errors';
 import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
 import type { RootKind } from '../template/exec';
-import { GoDuration, GoTime } from '../template/values';
+import { GoDuration, GoTime, GoVersion, STRING_MAPS } from '../template/values';
 
 /**
  * `inspect` without `--pretty`: fetch every reference (collecting failures like docker does),
@@ -42,7 +42,7 @@ export async function inspectEach<T>(
       // docker's TemplateInspector: each object through the template on its own; one that fails
       // is an error in its turn, the others still print.
       try {
-        text += renderFormat(format, [withGoTypes(item)], {}, rootKind);
+        text += renderFormat(format, [withGoTypes(item, '', 'struct' in rootKind ? rootKind : undefined)], {}, rootKind);
       } catch (err) {
         errors.push(err);
       }
@@ -62,8 +62,9 @@ export const INSPECT_ROOTS = {
   service: {
     struct: 'swarm.Service',
     fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'PreviousSpec', 'Endpoint', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
+    nilFields: ['PreviousSpec', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
   },
-  node: { struct: 'swarm.Node', fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'] },
+  node: { struct: 'swarm.Node', fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'], nilFields: ['ManagerStatus'] },
   network: {
     missingKeyError: true,
     fields: ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
@@ -82,15 +83,28 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
  */
 const DURATION_KEYS = new Set(['StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Delay', 'Window', 'Monitor', 'HeartbeatPeriod', 'NodeCertExpiry']);
 
+/** The map[string]string fields of docker's swarm types (by JSON name). */
+const STRING_MAP_KEYS = new Set(['Labels', 'Options', 'DriverOpts', 'Sysctls']);
+/** The swarm.Version fields (by JSON name). */
+const VERSION_KEYS = new Set(['Version', 'JobIteration']);
+
 /**
  * A copy of `value` whose time and duration fields print as Go prints a time.Time and a
- * time.Duration in a template.
+ * time.Duration in a template. Given the `struct` root of a typed inspect (a service or a node,
+ * which docker decodes into its Go type), also: versions print through String(), and `index` on
+ * a string map gives "" for a missing key.
  */
-export function withGoTypes(value: unknown, key = ''): unknown {
+export function withGoTypes(value: unknown, key = '', typed?: object): unknown {
   if (typeof value === 'string') return TIME_KEYS.has(key) && RFC3339.test(value) ? new GoTime(value) : value;
   if (typeof value === 'number') return DURATION_KEYS.has(key) && Number.isInteger(value) ? new GoDuration(value) : value;
-  if (Array.isArray(value)) return value.map((v) => withGoTypes(v));
+  if (Array.isArray(value)) return value.map((v) => withGoTypes(v, '', typed));
   if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value; // a Go value already
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withGoTypes(v, k)]));
+  const entries = Object.entries(value);
+  if (typed && VERSION_KEYS.has(key) && entries.every(([k, v]) => k === 'Index' && typeof v === 'number')) {
+    return new GoVersion((value as { Index?: number }).Index);
+  }
+  const out = Object.fromEntries(entries.map(([k, v]) => [k, withGoTypes(v, k, typed)]));
+  if (typed && STRING_MAP_KEYS.has(key) && entries.every(([, v]) => typeof v === 'string')) STRING_MAPS.add(out);
+  return out;
 }
 

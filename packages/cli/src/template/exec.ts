@@ -3,7 +3,7 @@
 import { MARSHALS_ESCAPED, goJson } from '../format/inspect-json';
 import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, type TemplateNode } from './parse';
 import { sprintf } from './sprintf';
-import { NO_VALUE, printValue, truthy, unwrapDuration } from './values';
+import { NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
 
 export { printValue, truthy } from './values';
 
@@ -41,7 +41,12 @@ export const BASE_FUNCS: Record<string, TemplateFunc> = {
   println: (...args) => `${args.map(text).join(' ')}\n`,
   printf: (fmt, ...args) => sprintf(text(fmt), args),
   len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : 0),
-  index: (v, ...keys) => keys.reduce((acc: unknown, k) => (acc as Record<string, unknown> | null)?.[text(k)], v),
+  index: (v, ...keys) =>
+    keys.reduce((acc: unknown, k) => {
+      const o = acc as Record<string, unknown> | null;
+      if (o !== null && typeof o === 'object' && STRING_MAPS.has(o) && !Object.prototype.hasOwnProperty.call(o, text(k))) return '';
+      return o?.[text(k)];
+    }, v),
   not: (v) => !truthy(v),
   and: (...args) => args.find((a) => !truthy(a)) ?? args[args.length - 1],
   or: (...args) => args.find((a) => truthy(a)) ?? args[args.length - 1],
@@ -78,7 +83,11 @@ type Scope = Map<string, unknown>;
  * type's `fields` that the JSON left out as empty). Deeper levels may be maps
  * (labels), so they keep `<no value>`.
  */
-export type RootKind = ({ struct: string } | { missingKeyError: true }) & { fields?: readonly string[] };
+export type RootKind = ({ struct: string } | { missingKeyError: true }) & {
+  fields?: readonly string[];
+  /** Pointer fields of the struct: left out of the JSON, a template sees nil (`<nil>`), not no value. */
+  nilFields?: readonly string[];
+};
 
 class Executor {
   private out = '';
@@ -198,9 +207,17 @@ class Executor {
         if (scope === undefined) throw new TemplateError(`template: :1: undefined variable "${arg.name}"`);
         return walkPath(scope.get(arg.name), arg.path);
       }
-      case 'field':
-        if (arg.receiver === null && dot === this.root) this.checkRootField(arg);
+      case 'field': {
+        if (arg.receiver === null && dot === this.root) {
+          this.checkRootField(arg);
+          const [name = '', ...rest] = arg.path;
+          const root = this.root as Record<string, unknown> | null;
+          if (this.rootKind?.nilFields?.includes(name) && root !== null && typeof root === 'object' && !Object.prototype.hasOwnProperty.call(root, name)) {
+            return rest.length === 0 ? null : NO_VALUE;
+          }
+        }
         return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path);
+      }
     }
   }
 

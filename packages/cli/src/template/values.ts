@@ -33,6 +33,26 @@ export function unwrapDuration(v: unknown): unknown {
   return v instanceof GoDuration ? v.ns : v;
 }
 
+/**
+ * A swarm.Version of docker's Go types (`{ Index }` in JSON): a template prints it through its
+ * String() method, the index alone; `.Index` and `json` see the object.
+ */
+export class GoVersion {
+  readonly Index?: number;
+  constructor(index: number | undefined) {
+    if (index !== undefined) this.Index = index;
+  }
+  toJSON(): { Index?: number } {
+    return this.Index === undefined ? {} : { Index: this.Index };
+  }
+}
+
+/**
+ * Maps of docker's Go types whose values are strings (labels, options): `index` of a key they lack
+ * gives the zero string, as Go's does for a map[string]string (a raw JSON map gives no value).
+ */
+export const STRING_MAPS = new WeakSet<object>();
+
 /** A nil slice of docker's Go types: `%v` prints `[]`, `json` prints `null`; empty and false. */
 export class GoNilSlice {
   toJSON(): null {
@@ -46,6 +66,7 @@ export function printValue(v: unknown): string {
   if (v instanceof GoTime) return goTimeString(v.rfc3339);
   if (v instanceof GoDuration) return formatGoDuration(v.ns);
   if (v instanceof GoNilSlice) return '[]';
+  if (v instanceof GoVersion) return String(v.Index ?? 0);
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
