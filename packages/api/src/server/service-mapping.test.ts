@@ -200,3 +200,18 @@ describe('insertDefaults (swarmkit defaults.InterpolateService)', () => {
     expect(stored).not.toHaveProperty('RollbackConfig');
   });
 });
+
+describe('field order', () => {
+  it("writes ContainerSpec and TaskTemplate fields in the order of moby's Go structs", () => {
+    const spec = fromEngineServiceSpec({
+      Name: 'x',
+      TaskTemplate: {
+        LogDriver: { Name: 'json-file' },
+        ContainerSpec: { Image: 'x', Init: true, User: 'u', Env: ['A=1'], TTY: true, StopGracePeriod: 1e9, Hosts: ['h'], Groups: ['g'], Healthcheck: { Test: ['CMD', 'true'] } },
+      },
+    } as never);
+    const t = toEngineServiceSpec(spec).TaskTemplate;
+    expect(Object.keys(t.ContainerSpec ?? {})).toEqual(['Image', 'Env', 'User', 'Groups', 'Init', 'TTY', 'StopGracePeriod', 'Healthcheck', 'Hosts', 'Isolation']);
+    expect(Object.keys(t)).toEqual(['ContainerSpec', 'Resources', 'RestartPolicy', 'Placement', 'LogDriver', 'ForceUpdate', 'Runtime']);
+  });
+});

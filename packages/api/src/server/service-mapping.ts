@@ -233,11 +233,32 @@ export interface RenderOptions {
 }
 const DEFAULT_STOP_GRACE_PERIOD_MS = 10_000;
 
+/** Field order of moby's swarm.ContainerSpec and swarm.TaskSpec: Go's encoding/json writes a struct's fields so. */
+const CONTAINER_SPEC_ORDER = [
+  'Image', 'Labels', 'Command', 'Args', 'Hostname', 'Env', 'Dir', 'User', 'Groups', 'Privileges', 'Init', 'StopSignal', 'TTY', 'OpenStdin',
+  'ReadOnly', 'Mounts', 'StopGracePeriod', 'Healthcheck', 'Hosts', 'DNSConfig', 'Secrets', 'Configs', 'Isolation', 'Sysctls',
+  'CapabilityAdd', 'CapabilityDrop', 'Ulimits', 'OomScoreAdj',
+]; // prettier-ignore
+const TASK_SPEC_ORDER = ['ContainerSpec', 'PluginSpec', 'NetworkAttachmentSpec', 'Resources', 'RestartPolicy', 'Placement', 'Networks', 'LogDriver', 'ForceUpdate', 'Runtime'];
+
+/** `o`'s keys in `order`, then any others as they came. */
+function inGoOrder<T extends object>(o: T, order: readonly string[]): T {
+  const rank = (k: string): number => {
+    const i = order.indexOf(k);
+    return i < 0 ? order.length : i;
+  };
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => rank(a) - rank(b))) as T;
+}
+
 export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineTaskSpec {
+  return inGoOrder(taskSpecOf(t, opts), TASK_SPEC_ORDER);
+}
+
+function taskSpecOf(t: TaskSpec, opts: RenderOptions): EngineTaskSpec {
   const c = t.container;
   const stopGracePeriodMs = c.stopGracePeriodMs ?? (opts.insertDefaults ? DEFAULT_STOP_GRACE_PERIOD_MS : undefined);
   return {
-    ContainerSpec: {
+    ContainerSpec: inGoOrder({
       Image: c.image,
       ...(c.labels ? { Labels: { ...c.labels } } : {}),
       ...(c.command ? { Command: [...c.command] } : {}),
@@ -264,7 +285,7 @@ export function toEngineTaskSpec(t: TaskSpec, opts: RenderOptions = {}): EngineT
         : {}),
       // moby's isolationToGRPC: process or hyperv; anything else is the default.
       Isolation: ['process', 'hyperv'].includes(String(c.containerOnly?.['Isolation'] ?? '').toLowerCase()) ? String(c.containerOnly?.['Isolation']).toLowerCase() : 'default',
-    },
+    }, CONTAINER_SPEC_ORDER),
     Resources: {
       Limits: {
         ...(t.resources.limits?.nanoCpus ? { NanoCPUs: t.resources.limits.nanoCpus } : {}),
