@@ -214,4 +214,11 @@ describe('field order', () => {
     expect(Object.keys(t.ContainerSpec ?? {})).toEqual(['Image', 'Env', 'User', 'Groups', 'Init', 'TTY', 'StopGracePeriod', 'Healthcheck', 'Hosts', 'Isolation']);
     expect(Object.keys(t)).toEqual(['ContainerSpec', 'Resources', 'RestartPolicy', 'Placement', 'LogDriver', 'ForceUpdate', 'Runtime']);
   });
+
+  it('shows Limits and Reservations only as given (a stack file gives neither, the docker CLI both)', () => {
+    const resources = (r?: object) => toEngineServiceSpec(fromEngineServiceSpec({ Name: 'x', TaskTemplate: { ContainerSpec: { Image: 'x' }, ...(r && { Resources: r }) } } as never)).TaskTemplate.Resources;
+    expect(resources()).toEqual({});
+    expect(resources({ Limits: {}, Reservations: {} })).toEqual({ Limits: {}, Reservations: {} });
+    expect(resources({ Limits: { Pids: 5 } })).toEqual({ Limits: { Pids: 5 } });
+  });
 });

@@ -286,17 +286,27 @@ function taskSpecOf(t: TaskSpec, opts: RenderOptions): EngineTaskSpec {
       // moby's isolationToGRPC: process or hyperv; anything else is the default.
       Isolation: ['process', 'hyperv'].includes(String(c.containerOnly?.['Isolation'] ?? '').toLowerCase()) ? String(c.containerOnly?.['Isolation']).toLowerCase() : 'default',
     }, CONTAINER_SPEC_ORDER),
+    // Limits and Reservations as given (moby's resourcesFromGRPC: the docker CLI sends both, a
+    // stack file neither).
     Resources: {
-      Limits: {
-        ...(t.resources.limits?.nanoCpus ? { NanoCPUs: t.resources.limits.nanoCpus } : {}),
-        ...(t.resources.limits?.memoryBytes ? { MemoryBytes: t.resources.limits.memoryBytes } : {}),
-        ...(t.resources.limits?.pids ? { Pids: t.resources.limits.pids } : {}),
-      },
-      Reservations: {
-        ...(t.resources.reservations?.nanoCpus ? { NanoCPUs: t.resources.reservations.nanoCpus } : {}),
-        ...(t.resources.reservations?.memoryBytes ? { MemoryBytes: t.resources.reservations.memoryBytes } : {}),
-        ...(t.resources.reservations?.generic ? { GenericResources: structuredClone(t.resources.reservations.generic) as GenericResource[] } : {}),
-      },
+      ...(t.resources.limits
+        ? {
+            Limits: {
+              ...(t.resources.limits.nanoCpus ? { NanoCPUs: t.resources.limits.nanoCpus } : {}),
+              ...(t.resources.limits.memoryBytes ? { MemoryBytes: t.resources.limits.memoryBytes } : {}),
+              ...(t.resources.limits.pids ? { Pids: t.resources.limits.pids } : {}),
+            },
+          }
+        : {}),
+      ...(t.resources.reservations
+        ? {
+            Reservations: {
+              ...(t.resources.reservations.nanoCpus ? { NanoCPUs: t.resources.reservations.nanoCpus } : {}),
+              ...(t.resources.reservations.memoryBytes ? { MemoryBytes: t.resources.reservations.memoryBytes } : {}),
+              ...(t.resources.reservations.generic ? { GenericResources: structuredClone(t.resources.reservations.generic) as GenericResource[] } : {}),
+            },
+          }
+        : {}),
     },
     RestartPolicy: {
       Condition: t.restart.condition,
