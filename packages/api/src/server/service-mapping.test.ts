@@ -222,3 +222,31 @@ describe('field order', () => {
     expect(resources({ Limits: { Pids: 5 } })).toEqual({ Limits: { Pids: 5 } });
   });
 });
+
+describe('a spec read back and sent again', () => {
+  it('is the stored spec (else a docker service scale would roll every task)', () => {
+    // What the docker CLI sends for `service create --replicas 2 --update-monitor 1s shoal/whoami`, and more.
+    const sent = {
+      Name: 'ru',
+      Labels: {},
+      TaskTemplate: {
+        ContainerSpec: { Image: 'shoal/whoami', Init: false, OomScoreAdj: 0, StopGracePeriod: 1_500_000, Privileges: null, TTY: false },
+        Resources: { Limits: {}, Reservations: {} },
+        RestartPolicy: { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 0 },
+        Placement: {},
+        Networks: [{ Target: 'n1', DriverOpts: { a: 'b' } }],
+        ForceUpdate: 0,
+        Runtime: 'container',
+      },
+      Mode: { Replicated: { Replicas: 2 } },
+      UpdateConfig: { Parallelism: 1, FailureAction: 'pause', Monitor: 1e9, MaxFailureRatio: 0, Order: 'stop-first' },
+      RollbackConfig: { Parallelism: 1, FailureAction: 'pause', Monitor: 1e9, MaxFailureRatio: 0, Order: 'stop-first' },
+      EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8093, PublishMode: 'ingress' }] },
+    };
+    const stored = fromEngineServiceSpec(sent as never);
+    const again = fromEngineServiceSpec(JSON.parse(JSON.stringify(toEngineServiceSpec(stored))) as never);
+    expect(again).toEqual(stored);
+    const withInsertDefaults = fromEngineServiceSpec(JSON.parse(JSON.stringify(toEngineServiceSpec(stored, { insertDefaults: true }))) as never);
+    expect(withInsertDefaults.task.container.containerOnly).toEqual(stored.task.container.containerOnly);
+  });
+});

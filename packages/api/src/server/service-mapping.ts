@@ -105,6 +105,13 @@ function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: 
     const actual = Array.isArray(v) ? 'array' : typeof v;
     if (actual !== type) throw new InvalidArgumentError(`ContainerSpec.${key} must be ${type === 'array' ? 'an array' : `a${type === 'object' ? 'n' : ''} ${type}`}`);
     if ((Array.isArray(v) && v.length === 0) || (type === 'object' && Object.keys(v as object).length === 0)) continue;
+    if (key === 'Isolation') {
+      // moby's isolationToGRPC: process or hyperv, anything else the default (not kept: a spec
+      // read back and sent again must not differ from the stored one).
+      const isolation = (v as string).toLowerCase();
+      if (isolation === 'process' || isolation === 'hyperv') kept[key] = isolation;
+      continue;
+    }
     kept[key] = structuredClone(v);
   }
   if (Array.isArray(kept['Mounts'])) kept['Mounts'] = kept['Mounts'].map(mountOf);
@@ -283,8 +290,7 @@ function taskSpecOf(t: TaskSpec, opts: RenderOptions): EngineTaskSpec {
             },
           }
         : {}),
-      // moby's isolationToGRPC: process or hyperv; anything else is the default.
-      Isolation: ['process', 'hyperv'].includes(String(c.containerOnly?.['Isolation'] ?? '').toLowerCase()) ? String(c.containerOnly?.['Isolation']).toLowerCase() : 'default',
+      Isolation: (c.containerOnly?.['Isolation'] as string | undefined) ?? 'default', // process or hyperv when given (containerOnlyOf)
     }, CONTAINER_SPEC_ORDER),
     // Limits and Reservations as given (moby's resourcesFromGRPC: the docker CLI sends both, a
     // stack file neither).
