@@ -104,15 +104,6 @@ describe('docker CLI compatibility', () => {
     expect((await lone.docker(['swarm', 'leave'])).stderr).toBe('Error response from daemon: This node is not part of a swarm\n');
     expect((await lone.dockerOk(['network', 'ls'])).stdout).toBe('NETWORK ID   NAME      DRIVER    SCOPE\n');
     await lone.stop();
-    // Every answer carries the daemon's headers, whether the server writes it whole or a route
-    // does; a target that is no path gets an answer (it hung before).
-    const api = cluster.manager.api;
-    for (const [method, path, status] of [['GET', '/v1.41/nodes', 200], ['GET', '/v1.41/nodes/nosuch', 404], ['GET', '/_ping', 200], ['GET', '/v1.41/nodes/../info', 200], ['GET', '//v1.41/nodes', 404]] as const) {
-      const res = await api.request(method, path);
-      expect({ path, status: res.status }).toEqual({ path, status });
-      expect(res.headers).toMatchObject({ 'api-version': '1.51', ostype: 'linux', swarm: 'active/manager', 'docker-experimental': 'false', 'cache-control': 'no-cache, no-store, must-revalidate' });
-      expect(res.headers['server']).toMatch(/^Shoal\//);
-    }
     // Outside the swarm subset: a plain reason, not "page not found".
     for (const args of [['ps'], ['image', 'ls']]) {
       const out = await cluster.manager.docker(args);
@@ -280,10 +271,6 @@ describe('docker CLI compatibility', () => {
       expect({ args, code: res.code, stderr: res.stderr }).toEqual({ args, code: 1, stderr: `Error response from daemon: ${message}\n` });
     }
     expect((await m.dockerOk(['network', 'ls', '-q'])).stdout).toBe(before);
-    // A lone surrogate is U+FFFD, as Go's JSON decoding makes it, on every manager alike.
-    expect((await m.api.request('POST', '/v1.41/networks/create', { Name: 'sur', Driver: 'overlay', Labels: { k: 'a\ud800' } })).status).toBe(201);
-    expect((await m.api.get<{ Labels: Record<string, string> }>('/v1.41/networks/sur')).Labels).toEqual({ k: 'a\ufffd' });
-    await m.dockerOk(['network', 'rm', 'sur']);
     // No containers to attach by hand: a plain refusal (was a bare 404 "page not found").
     const connect = await m.docker(['network', 'connect', 'ipamnet', 'some-container']);
     expect(connect.code).toBe(1);

@@ -11,11 +11,12 @@ export interface Proposer {
 }
 
 /**
- * Set by the test suites: a manager stores the very objects it proposed (their bytes went into
- * the entry, so it need not decode them), so a caller changing an object after committing it
- * would leave its store unlike every other manager's. Frozen, such a change throws where it is made.
+ * Set by the test suites (SHOAL_CHECK_WRITES=1): a manager stores the very objects it proposed
+ * (their bytes went into the entry, so it need not decode them), so each written object must not
+ * change after its commit (frozen here, such a change throws where it is made) and must come back
+ * from its encoding as it was (checked where the entry is written, the manager's command-data.ts).
  */
-const CHECK_WRITES = process.env.SHOAL_CHECK_WRITES === '1';
+export const CHECK_WRITES = process.env.SHOAL_CHECK_WRITES === '1';
 
 /** Freezes `value` and everything in it, also below an object someone froze already (store objects are trees). */
 function deepFreeze(value: unknown): void {

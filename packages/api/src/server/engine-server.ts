@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import { FailedPreconditionError, InvalidArgumentError, type ShoalError } from '@shoal/store';
 import type { Logger } from 'pino';
 import type { SwarmInitRequest, SwarmJoinRequest, SwarmSpec, NodeSpec as EngineNodeSpec } from '../engine/types';
+import { compareApiVersions } from '../client/api-version';
 import type { EngineBackend } from './backend';
 import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
@@ -236,22 +237,16 @@ function splitVersion(pathname: string): { path: string; version: string } {
   if (!m) return { path: pathname, version: API_VERSION };
   const version = m[1] as string;
   if (SUPPORTED_VERSIONS.has(version)) return { path: m[2] as string, version };
-  if (compare(version, API_VERSION) > 0) {
+  if (compareApiVersions(version, API_VERSION) > 0) {
     throw new InvalidArgumentError(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
   }
-  if (compare(version, MIN_API_VERSION) < 0) {
+  if (compareApiVersions(version, MIN_API_VERSION) < 0) {
     throw new InvalidArgumentError(
       `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
     );
   }
   if (SUPPORTED_VERSIONS.size < 64) SUPPORTED_VERSIONS.add(version);
   return { path: m[2] as string, version };
-}
-
-function compare(a: string, b: string): number {
-  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
-  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
-  return a1 !== b1 ? a1 - b1 : a2 - b2;
 }
 
 function boolParam(q: URLSearchParams, name: string): boolean {

@@ -1,6 +1,7 @@
 // Docker's ServiceSpec/Service/Task/Network JSON ↔ the store's objects. Defaults are
 // swarmkit's (api/defaults/service.go), filled in so inspect shows them as Docker does.
 import { InvalidArgumentError, isJobMode, rpcText } from '@shoal/store';
+import { containerOnlyOf } from './container-only';
 import { goTime } from './mapping';
 import type {
   NetworkObject,
@@ -71,81 +72,6 @@ function toUpdate(u: UpdateConfig): EngineUpdateConfig {
   };
 }
 
-/**
- * ContainerSpec fields kept verbatim (see the store's ContainerSpec.containerOnly), with the JSON
- * type Docker gives each: a value of another type is refused, since clients that decode Docker's
- * types (the docker CLI among them) could not read the service back.
- */
-const CONTAINER_ONLY_FIELDS = {
-  TTY: 'boolean',
-  ReadOnly: 'boolean',
-  Init: 'boolean',
-  Mounts: 'array',
-  Hosts: 'array',
-  DNSConfig: 'object',
-  Groups: 'array',
-  Sysctls: 'object',
-  CapabilityAdd: 'array',
-  CapabilityDrop: 'array',
-  Ulimits: 'array',
-  OpenStdin: 'boolean',
-  OomScoreAdj: 'number',
-  Privileges: 'object',
-  Isolation: 'string',
-} as const;
-
-function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: Record<string, unknown> } {
-  if (!c) return {};
-  const kept: Record<string, unknown> = {};
-  for (const [key, type] of Object.entries(CONTAINER_ONLY_FIELDS)) {
-    const v = (c as unknown as Record<string, unknown>)[key];
-    // false is no setting, but for Init, a *bool in moby's ContainerSpec: false is kept and shown
-    // (the docker CLI always sends it), absent is not (a stack file without `init:`).
-    if (v === undefined || v === null || (v === false && key !== 'Init') || v === 0) continue; // 0: omitempty (OomScoreAdj)
-    const actual = Array.isArray(v) ? 'array' : typeof v;
-    if (actual !== type) throw new InvalidArgumentError(`ContainerSpec.${key} must be ${type === 'array' ? 'an array' : `a${type === 'object' ? 'n' : ''} ${type}`}`);
-    if ((Array.isArray(v) && v.length === 0) || (type === 'object' && Object.keys(v as object).length === 0)) continue;
-    if (key === 'Isolation') {
-      // moby's isolationToGRPC: process or hyperv, anything else the default (not kept: a spec
-      // read back and sent again must not differ from the stored one).
-      const isolation = (v as string).toLowerCase();
-      if (isolation === 'process' || isolation === 'hyperv') kept[key] = isolation;
-      continue;
-    }
-    kept[key] = structuredClone(v);
-  }
-  if (Array.isArray(kept['Mounts'])) kept['Mounts'] = kept['Mounts'].map(mountOf);
-  return Object.keys(kept).length > 0 ? { containerOnly: kept } : {};
-}
-
-const MOUNT_TYPES = ['bind', 'volume', 'tmpfs', 'npipe', 'cluster'];
-const MOUNT_PROPAGATIONS = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'];
-
-/**
- * A mount as moby's containerToGRPC converts it: its type and bind propagation one of swarmkit's
- * (in any case; read back in lower case), else refused with moby's words.
- */
-function mountOf(m: unknown): unknown {
-  if (m === null || typeof m !== 'object') return m;
-  const mount = { ...(m as Record<string, unknown>) };
-  const type = typeof mount['Type'] === 'string' ? mount['Type'] : '';
-  if (type !== '') {
-    if (!MOUNT_TYPES.includes(type.toLowerCase())) throw new InvalidArgumentError(`invalid MountType: ${JSON.stringify(type)}`);
-    mount['Type'] = type.toLowerCase();
-  }
-  const bind = mount['BindOptions'];
-  if (bind !== null && typeof bind === 'object') {
-    const options = { ...(bind as Record<string, unknown>) };
-    const propagation = typeof options['Propagation'] === 'string' ? options['Propagation'] : '';
-    if (propagation !== '') {
-      if (!MOUNT_PROPAGATIONS.includes(propagation.toLowerCase())) throw new InvalidArgumentError(`invalid MountPropagation: ${JSON.stringify(propagation)}`);
-      options['Propagation'] = propagation.toLowerCase();
-    }
-    mount['BindOptions'] = options;
-  }
-  return mount;
-}
-
 export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks?: NetworkAttachmentConfig[]): TaskSpec {
   const c = t?.ContainerSpec;
   const r = t?.RestartPolicy;
@@ -181,11 +107,11 @@ export function fromEngineTaskSpec(t: EngineTaskSpec | undefined, legacyNetworks
             // Durations exactly (fractions of a millisecond too): the manager refuses non-zero ones under 1 ms.
             healthcheck: {
               test: [...(hc.Test ?? [])],
-              ...(hc.Interval ? { intervalMs: hc.Interval / MS } : {}),
-              ...(hc.Timeout ? { timeoutMs: hc.Timeout / MS } : {}),
+              ...(hc.Interval ? { intervalMs: ms(hc.Interval, 0) } : {}),
+              ...(hc.Timeout ? { timeoutMs: ms(hc.Timeout, 0) } : {}),
               ...(hc.Retries ? { retries: hc.Retries } : {}),
-              ...(hc.StartPeriod ? { startPeriodMs: hc.StartPeriod / MS } : {}),
-              ...(hc.StartInterval ? { startIntervalMs: hc.StartInterval / MS } : {}),
+              ...(hc.StartPeriod ? { startPeriodMs: ms(hc.StartPeriod, 0) } : {}),
+              ...(hc.StartInterval ? { startIntervalMs: ms(hc.StartInterval, 0) } : {}),
             },
           }
         : {}),
@@ -282,11 +208,11 @@ function taskSpecOf(t: TaskSpec, opts: RenderOptions): EngineTaskSpec {
         ? {
             Healthcheck: {
               ...(c.healthcheck.test.length ? { Test: [...c.healthcheck.test] } : {}),
-              ...(c.healthcheck.intervalMs ? { Interval: Math.round(c.healthcheck.intervalMs * MS) } : {}),
-              ...(c.healthcheck.timeoutMs ? { Timeout: Math.round(c.healthcheck.timeoutMs * MS) } : {}),
+              ...(c.healthcheck.intervalMs ? { Interval: ns(c.healthcheck.intervalMs) } : {}),
+              ...(c.healthcheck.timeoutMs ? { Timeout: ns(c.healthcheck.timeoutMs) } : {}),
               ...(c.healthcheck.retries ? { Retries: c.healthcheck.retries } : {}),
-              ...(c.healthcheck.startPeriodMs ? { StartPeriod: Math.round(c.healthcheck.startPeriodMs * MS) } : {}),
-              ...(c.healthcheck.startIntervalMs ? { StartInterval: Math.round(c.healthcheck.startIntervalMs * MS) } : {}),
+              ...(c.healthcheck.startPeriodMs ? { StartPeriod: ns(c.healthcheck.startPeriodMs) } : {}),
+              ...(c.healthcheck.startIntervalMs ? { StartInterval: ns(c.healthcheck.startIntervalMs) } : {}),
             },
           }
         : {}),

@@ -1,6 +1,7 @@
 // /services, /tasks, /networks and the logs endpoints of the Engine API.
 import { ConflictError, InvalidArgumentError, NO_SWARM_NOT_MANAGER_TEXT, TASK_STATES, NotFoundError, NotManagerError, PermissionDeniedError, labelMatches, labelsMatchAll, networkMatches, serviceStatuses, type ServiceObject, type TaskObject } from '@shoal/store';
 import type { ServiceSpec as EngineServiceSpec, ServiceStatus } from '../engine/types';
+import { compareApiVersions } from '../client/api-version';
 import type { EngineBackend } from './backend';
 import { parseFilters, parseUntil, type ParsedFilters } from './filters';
 import { frameLogRecord, parseLogRequest } from './logs';
@@ -349,12 +350,6 @@ async function ttyOf(backend: EngineBackend, kind: 'service' | 'task', input: st
   }
 }
 
-function olderThan(version: string, than: string): boolean {
-  const [a1 = 0, a2 = 0] = version.split('.').map(Number);
-  const [b1 = 0, b2 = 0] = than.split('.').map(Number);
-  return a1 !== b1 ? a1 < b1 : a2 < b2;
-}
-
 async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'service' | 'task'): Promise<typeof STREAMED> {
   const req = parseLogRequest(kind, ctx.params.id ?? '', ctx.query);
   if (!req.stdout && !req.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
@@ -369,7 +364,7 @@ async function streamLogs(ctx: RouteContext, backend: EngineBackend, kind: 'serv
   // out as they come), and only a client of API 1.42 or later is told a stream is multiplexed.
   const tty = await ttyOf(backend, kind, ctx.params.id ?? '');
   res.statusCode = 200;
-  res.setHeader('Content-Type', !tty && !olderThan(ctx.apiVersion, '1.42') ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
+  res.setHeader('Content-Type', !tty && compareApiVersions(ctx.apiVersion, '1.42') >= 0 ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
   res.flushHeaders();
   while (!first.done) {
     const ok = res.write(frameLogRecord(first.value, { timestamps: req.timestamps, details, raw: tty }));

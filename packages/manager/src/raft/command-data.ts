@@ -4,7 +4,7 @@
 // into the entry, and decodes it only when something reads the object (see the store's
 // encoded.ts); a snapshot copies the bytes instead of encoding the object. Entries written before
 // this form hold the objects inline, or their frames without id and facts; all of them decode.
-import { factsOf, type AppliedCommand, type CreateOp, type EncodedObject, type EncodedWriteOp, type ObjectFacts, type StoreCommand, type StoreOp, type UpdateOp } from '@shoal/store';
+import { CHECK_WRITES, factsOf, type AppliedCommand, type CreateOp, type EncodedObject, type EncodedWriteOp, type ObjectFacts, type StoreCommand, type StoreOp, type UpdateOp } from '@shoal/store';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { WIRE_VERSION, decode, decodeBody, encodeBody } from '@shoal/wire';
 import { MsgpackWriter, factsSize, strSize, writeFacts } from './msgpack-writer';
@@ -66,18 +66,13 @@ type Part =
   | { op: CreateOp | UpdateOp; body: Uint8Array; id: string | undefined; facts: ObjectFacts | undefined; expect: Uint8Array | undefined }
   | { op: StoreOp; raw: Uint8Array };
 
-/**
- * Set by the test suites (see the store's proposer.ts): the proposer stores its own objects and
- * every other manager what their bytes decode to, so each written object must come back from its
- * encoding as it was. (msgpackr renames a `__proto__` key and replaces a lone surrogate; the
- * Engine API refuses the one and replaces the other as Go does, before anything is written.)
- */
-const CHECK_WRITES = process.env.SHOAL_CHECK_WRITES === '1';
-
 function partOf(op: StoreOp): Part {
   if (op.op === 'delete') return { op, raw: encodeBody(op) };
   const id: unknown = op.object.id;
   const body = encodeBody(op.object);
+  // The proposer stores its own object, every other manager what the bytes decode to. (msgpackr
+  // renames a `__proto__` key and replaces a lone surrogate: the Engine API refuses the one and
+  // replaces the other as Go does, before anything is written.)
   if (CHECK_WRITES && !isDeepStrictEqual(decodeBody(body), op.object)) {
     throw new Error(`a ${op.kind} object does not survive its encoding: ${inspect(op.object, { depth: 6 })}`);
   }
