@@ -67,17 +67,50 @@ export function signalGroup(pgid: number, leaderStartTime: string, signal: NodeJ
 /** How far a task's shim (`sh -c … shoal-task program…`) is in starting its program. */
 export type ShimProgram = { state: 'not-a-shim' | 'starting' | 'gone' } | { state: 'running'; pid: number };
 
+/** What shimProgram reads of /proc; tests give a fake one. */
+export interface ProcView {
+  /** argv, or [] while an exec has not set up the new one yet (or of a zombie); throws when the process is gone. */
+  argv(pid: number): string[];
+  /** The first child's PID, if any; throws when the process is gone. */
+  firstChild(pid: number): number | undefined;
+  /** The one-letter state (`Z` for a zombie), or undefined when the process is gone. */
+  state(pid: number): string | undefined;
+}
+
+const liveProc: ProcView = {
+  argv: (pid) => {
+    const text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return text === '' ? [] : text.split('\0');
+  },
+  firstChild: (pid) => {
+    const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return child ? Number(child) : undefined;
+  },
+  state: (pid) => readProcStatSync(pid)?.state,
+};
+
 /**
  * 'starting' while the shim has not forked yet or its child is still sh or env; 'running' with the
  * program's PID once the child is the program; 'gone' when neither is there any more.
+ *
+ * A process in the middle of an exec has an empty cmdline for a moment (the kernel swaps in the new
+ * address space before it copies the new argv there, and a spawn's exec is reported done before
+ * that). Mid-exec is still 'starting': while env has not reset them, the signals sh ignores for a
+ * background command are still ignored, and a stop signal sent then would be lost.
  */
-export function shimProgram(pid: number): ShimProgram {
+export function shimProgram(pid: number, proc: ProcView = liveProc): ShimProgram {
   try {
-    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[3] !== SHIM_NAME) return { state: 'not-a-shim' };
-    const [child] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    if (!child) return { state: readProcStatSync(pid)?.state === 'Z' ? 'gone' : 'starting' };
-    const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
-    return argv[3] === SHIM_NAME || argv[0] === '/usr/bin/env' ? { state: 'starting' } : { state: 'running', pid: Number(child) };
+    const shim = proc.argv(pid);
+    if (shim.length === 0) return { state: [undefined, 'Z'].includes(proc.state(pid)) ? 'gone' : 'starting' };
+    if (shim[3] !== SHIM_NAME) return { state: 'not-a-shim' };
+    const child = proc.firstChild(pid);
+    if (child === undefined) return { state: proc.state(pid) === 'Z' ? 'gone' : 'starting' };
+    const argv = proc.argv(child);
+    if (argv.length === 0) {
+      // Mid-exec, or the program has already ended and waits to be reaped (it did run).
+      return proc.state(child) === 'Z' ? { state: 'running', pid: child } : { state: 'starting' };
+    }
+    return argv[3] === SHIM_NAME || argv[0] === '/usr/bin/env' ? { state: 'starting' } : { state: 'running', pid: child };
   } catch {
     return { state: 'gone' };
   }

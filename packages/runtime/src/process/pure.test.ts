@@ -4,7 +4,7 @@ import type { TaskRuntimeSpec } from '../types';
 import { planLaunch, taskEnv } from './launch';
 import { nginxConfig, nginxIndexHtml, supportsErrorLogFlag } from './nginx';
 import { exitStatus } from './task-process';
-import { parseProcStat } from './proc';
+import { parseProcStat, shimProgram, SHIM_NAME, type ProcView } from './proc';
 
 const spec: TaskRuntimeSpec = {
   taskId: 't1',
@@ -15,6 +15,44 @@ const spec: TaskRuntimeSpec = {
   image: 'busybox',
 };
 const ctx = { whoamiScript: '/opt/whoami.js', nginxPath: '/no/such/nginx', envPath: '/usr/bin:/bin' };
+
+/** A fake /proc: argv and state per PID, children by parent; a missing PID is a gone process. */
+function fakeProc(procs: Record<number, { argv: string[]; state?: string; child?: number }>): ProcView {
+  const get = (pid: number): { argv: string[]; state?: string; child?: number } => {
+    const p = procs[pid];
+    if (!p) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    return p;
+  };
+  return { argv: (pid) => get(pid).argv, firstChild: (pid) => get(pid).child, state: (pid) => procs[pid]?.state ?? (procs[pid] ? 'S' : undefined) };
+}
+
+describe('shimProgram', () => {
+  const shimArgv = ['/bin/sh', '-c', 'trap …', SHIM_NAME, '--', '/usr/bin/sleep', '30'];
+  const at = (child: { argv: string[]; state?: string } | undefined): ReturnType<typeof shimProgram> =>
+    shimProgram(10, fakeProc({ 10: { argv: shimArgv, ...(child ? { child: 11 } : {}) }, ...(child ? { 11: child } : {}) }));
+
+  it('is starting until the child has exec\'d past sh and env, then running with its PID', () => {
+    expect(at(undefined)).toEqual({ state: 'starting' });
+    expect(at({ argv: shimArgv })).toEqual({ state: 'starting' }); // forked, not yet exec'd
+    expect(at({ argv: ['/usr/bin/env', '--default-signal', '--', '/usr/bin/sleep', '30'] })).toEqual({ state: 'starting' });
+    expect(at({ argv: ['/usr/bin/sleep', '30'] })).toEqual({ state: 'running', pid: 11 });
+  });
+
+  it('takes a child in the middle of an exec (no argv yet) for starting, a reaped-to-be one for run', () => {
+    // The race a CI run hit: read between the kernel's swap of address space and its copy of argv,
+    // the child looked like the program while env had not yet reset the signals sh ignores.
+    expect(at({ argv: [] })).toEqual({ state: 'starting' });
+    expect(at({ argv: [], state: 'Z' })).toEqual({ state: 'running', pid: 11 });
+  });
+
+  it('takes a shim in the middle of its own exec for starting, and tells a gone or foreign process', () => {
+    expect(shimProgram(10, fakeProc({ 10: { argv: [] } }))).toEqual({ state: 'starting' });
+    expect(shimProgram(10, fakeProc({ 10: { argv: [], state: 'Z' } }))).toEqual({ state: 'gone' });
+    expect(shimProgram(10, fakeProc({}))).toEqual({ state: 'gone' });
+    expect(shimProgram(10, fakeProc({ 10: { argv: ['/usr/bin/sleep', '30'] } }))).toEqual({ state: 'not-a-shim' });
+    expect(shimProgram(10, fakeProc({ 10: { argv: shimArgv, state: 'Z' } }))).toEqual({ state: 'gone' });
+  });
+});
 
 describe('parseProcStat', () => {
   it('reads state, group and start time, even with a ") " in the command name', () => {

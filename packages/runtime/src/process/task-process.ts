@@ -181,17 +181,23 @@ export function resolveExecutable(file: string, cwd: string, searchPath: string,
   throw Object.assign(new Error(`${file}: not found`), { code: 'ENOENT' });
 }
 
-/** The program's PID once the shim's child runs it (exec'd past sh and env); undefined if it is gone first or after 500 ms. */
+/**
+ * The program's PID once the shim's child runs it (exec'd past sh and env); undefined if it is gone
+ * first or after PROGRAM_START_LIMIT_MS. The wait is usually a few ms; on a loaded host a fork and
+ * two execs took over 500 ms (a CI run lost a stop signal that way), so the limit is generous and
+ * the poll backs off.
+ */
 async function programRunning(shimPid: number): Promise<number | undefined> {
-  const end = Date.now() + 500;
-  while (Date.now() < end) {
+  const end = Date.now() + PROGRAM_START_LIMIT_MS;
+  for (let delay = 1; Date.now() < end; delay = Math.min(delay * 2, 20)) {
     const program = shimProgram(shimPid);
     if (program.state === 'running') return program.pid;
     if (program.state !== 'starting') return undefined;
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, delay));
   }
   return undefined;
 }
+const PROGRAM_START_LIMIT_MS = 10_000;
 
 /** The status a task's shim wrote, or null when it wrote none (killed, or a task started before shims). */
 export function readExitFile(file: string): ExitStatus | null {
