@@ -23,6 +23,17 @@ describe('generateNodeId', () => {
     expect(generateNodeId(bytes)).toBe(expected);
   });
 
+  it('reads every one of the 17 bytes in place (as the number their hex spells)', () => {
+    for (let i = 0; i < 50; i++) {
+      const raw = Uint8Array.from({ length: 17 }, () => Math.floor(Math.random() * 256));
+      const n = BigInt(`0x${Buffer.from(raw).toString('hex')}`) | (1n << 135n);
+      expect(generateNodeId(() => raw)).toBe(n.toString(36).slice(1, 26));
+      const inPool = new Uint8Array(40);
+      inPool.set(raw, 7);
+      expect(generateNodeId(() => inPool.subarray(7, 24))).toBe(n.toString(36).slice(1, 26)); // a view at an offset
+    }
+  });
+
   it('does not mutate the random source buffer', () => {
     const buf = new Uint8Array(17);
     generateNodeId(() => buf);

@@ -25,11 +25,12 @@ const CONTAINER_ONLY_FIELDS = {
   Privileges: 'object',
   Isolation: 'string',
 } as const;
+const CONTAINER_ONLY_ENTRIES = Object.entries(CONTAINER_ONLY_FIELDS); // once, not per request
 
 export function containerOnlyOf(c: EngineTaskSpec['ContainerSpec']): { containerOnly?: Record<string, unknown> } {
   if (!c) return {};
   const kept: Record<string, unknown> = {};
-  for (const [key, type] of Object.entries(CONTAINER_ONLY_FIELDS)) {
+  for (const [key, type] of CONTAINER_ONLY_ENTRIES) {
     const v = (c as unknown as Record<string, unknown>)[key];
     // false is no setting, but for Init, a *bool in moby's ContainerSpec: false is kept and shown
     // (the docker CLI always sends it), absent is not (a stack file without `init:`).

@@ -2,6 +2,7 @@
 // shoal CLI and the unmodified docker CLI drive a node.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { FailedPreconditionError, InvalidArgumentError, type ShoalError } from '@shoal/store';
 import type { Logger } from 'pino';
 import type { SwarmInitRequest, SwarmJoinRequest, SwarmSpec, NodeSpec as EngineNodeSpec } from '../engine/types';
@@ -9,7 +10,8 @@ import { compareApiVersions } from '../client/api-version';
 import type { EngineBackend } from './backend';
 import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
-import { readJson } from './request-body';
+import { servePlain, type PlainReply, type PlainRequest } from './plain-http';
+import { parseJson, readJson } from './request-body';
 import { splitTarget, type RequestTarget } from './request-target';
 import { Router, type RouteContext } from './router';
 import { NO_CONTENT, STREAMED, addServiceRoutes } from './service-routes';
@@ -19,7 +21,7 @@ export const API_VERSION = '1.51';
 export const MIN_API_VERSION = '1.24';
 export const SHOAL_VERSION = '0.1.0';
 
-const STATUS_BY_CODE: Record<ShoalError['code'], number> = {
+const STATUS_CODES_BY_ERROR: Record<ShoalError['code'], number> = {
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   INVALID_ARGUMENT: 400,
@@ -117,22 +119,45 @@ export function buildRouter(backend: EngineBackend): Router {
   return r;
 }
 
+/** How long a kept-alive connection may idle between requests (Node's server and the plain path alike). */
+const KEEP_ALIVE_MS = 60_000;
+
+export interface EngineServerListenOptions {
+  /** Plain requests answered without Node's HTTP server (plain-http.ts); off, every request goes through it. */
+  plainPath?: boolean;
+}
+
 export class EngineServer {
+  /** Node's HTTP server: it never listens itself, the front hands it the connections it is to serve. */
   private readonly server: http.Server;
+  private readonly front: net.Server;
+  private readonly sockets = new Set<net.Socket>();
   private readonly router: Router;
 
-  constructor(private readonly options: EngineServerOptions) {
+  constructor(private readonly options: EngineServerOptions & EngineServerListenOptions) {
     this.router = buildRouter(options.backend);
     this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 60_000;
+    this.server.keepAliveTimeout = KEEP_ALIVE_MS;
+    const plain = {
+      server: this.server,
+      streams: (method: string, target: string) => this.streams(method, target),
+      answer: (request: PlainRequest) => this.answerPlain(request),
+      keepAliveMs: KEEP_ALIVE_MS,
+    };
+    this.front = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      if (options.plainPath === false) this.server.emit('connection', socket);
+      else servePlain(socket, plain);
+    });
   }
 
   async listen(socketPath: string): Promise<void> {
     if (fs.existsSync(socketPath)) fs.unlinkSync(socketPath); // a stale socket from a crash
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(socketPath, () => {
-        this.server.off('error', reject);
+      this.front.once('error', reject);
+      this.front.listen(socketPath, () => {
+        this.front.off('error', reject);
         resolve();
       });
     });
@@ -140,14 +165,54 @@ export class EngineServer {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.front.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Whether a request goes to a route that writes its answer itself (the logs): Node's server serves those. */
+  private streams(method: string, target: string): boolean {
+    try {
+      const route = this.router.match(method, splitVersion(splitTarget(target).pathname).path);
+      return route !== null && route !== 'method' && route.streams;
+    } catch {
+      return false; // an error answer, which the plain path writes
+    }
+  }
+
+  private answerPlain(request: PlainRequest): Promise<PlainReply> {
+    const body = (): Promise<unknown> => Promise.resolve(parseJson(request.body));
+    const noStream = (): never => {
+      throw new Error('a streamed answer on the plain path'); // streams() sends those to Node's server
+    };
+    return this.reply(request.method, request.target, body, noStream) as Promise<PlainReply>;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    // Every answer carries these. An answer the server writes whole gets them with its own in one
-    // writeHead (res.setHeader checks and stores each on its own: ~7-10 µs a request here); a
-    // route that writes to `res` itself gets them set first.
+    const reply = await this.reply(req.method ?? 'GET', req.url ?? '/', () => readJson(req), (headers) => {
+      for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i] as string, headers[i + 1] as string);
+      return res;
+    });
+    if (reply === STREAMED) return;
+    if (reply === CUT) {
+      res.destroy(); // a stream that failed midway: cut it so the client sees an error
+      return;
+    }
+    res.writeHead(reply.status, reply.headers as string[]);
+    res.end(req.method === 'HEAD' ? undefined : reply.body);
+  }
+
+  /**
+   * The answer to a request, whichever server reads it: whole, or STREAMED when the route wrote it
+   * to the response `stream` gave it (with the headers every answer carries set), or CUT when
+   * such a stream failed after it started.
+   */
+  private async reply(
+    method: string,
+    rawTarget: string,
+    body: () => Promise<unknown>,
+    stream: (common: string[]) => http.ServerResponse,
+  ): Promise<PlainReply | typeof STREAMED | typeof CUT> {
     const common = [
       'Api-Version', API_VERSION,
       'Ostype', 'linux',
@@ -156,62 +221,65 @@ export class EngineServer {
       'Swarm', swarmHeader(this.options.backend.swarmStatus()),
       'Cache-Control', 'no-cache, no-store, must-revalidate',
     ]; // prettier-ignore
-    const out: Answer = { res, common, set: false };
-    let pathname = req.url ?? '/';
+    let streamed: http.ServerResponse | undefined;
+    let pathname = rawTarget;
     try {
       let target: RequestTarget;
       try {
-        target = splitTarget(req.url ?? '/');
+        target = splitTarget(rawTarget);
       } catch {
-        return sendError(out, 404, 'page not found'); // not a path (e.g. `//host/...`)
+        return errorReply(common, 404, 'page not found'); // not a path (e.g. `//host/...`)
       }
       pathname = target.pathname;
       const { path, version } = splitVersion(target.pathname);
-      const route = this.router.match(req.method ?? 'GET', path);
+      const route = this.router.match(method, path);
       if (route === null) {
         const family = UNSUPPORTED_FAMILIES.find((f) => path === `/${f}` || path.startsWith(`/${f}/`));
         if (family) {
-          return sendError(out, 501, `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
+          return errorReply(common, 501, `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
         }
-        return sendError(out, 404, 'page not found');
+        return errorReply(common, 404, 'page not found');
       }
-      if (route === 'method') return sendError(out, 405, 'method not allowed');
+      if (route === 'method') return errorReply(common, 405, 'method not allowed');
       const ctx: RouteContext = {
-        req,
         // A plain function, not a getter: an accessor in this literal cost the leader ~15 % more
         // CPU per write (GC) and ~40 MiB (probe A/B).
-        answer: () => setCommon(out),
+        answer: () => (streamed = stream(common)),
         params: route.params,
         query: target.query,
-        body: () => readJson(req),
+        body,
         apiVersion: version,
       };
       const result = await route.handler(ctx);
       if (path === '/_ping') {
-        setCommon(out).setHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.end(req.method === 'HEAD' ? undefined : 'OK');
-        return;
+        // moby's ping: no body for HEAD, and a length of 0 said so.
+        return { status: 200, headers: [...common, 'Pragma', 'no-cache', 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', method === 'HEAD' ? '0' : '2'], body: method === 'HEAD' ? '' : 'OK' };
       }
-      if (result === STREAMED) return;
-      if (result === NO_CONTENT) {
-        setCommon(out).statusCode = 200;
-        res.end();
-        return;
-      }
-      sendJson(out, req.method === 'POST' && path.endsWith('/create') ? 201 : 200, result);
+      if (result === STREAMED) return STREAMED;
+      if (result === NO_CONTENT) return { status: 200, headers: [...common, 'Content-Length', '0'], body: '' };
+      return jsonReply(common, method === 'POST' && path.endsWith('/create') ? 201 : 200, result);
     } catch (err) {
       const code = (err as { code?: string }).code as ShoalError['code'] | undefined;
-      const statusCode = (code && STATUS_BY_CODE[code]) || 500;
+      const statusCode = (code && STATUS_CODES_BY_ERROR[code]) || 500;
       if (statusCode >= 500 && code !== 'NOT_MANAGER' && code !== 'NOT_IN_SWARM' && code !== 'ALREADY_IN_SWARM') {
-        this.options.logger.error({ err, method: req.method, path: pathname }, 'API call failed');
+        this.options.logger.error({ err, method, path: pathname }, 'API call failed');
       }
-      if (res.headersSent) {
-        res.destroy(); // a stream that failed midway: cut it so the client sees an error
-        return;
-      }
-      sendError(out, statusCode, err instanceof Error ? err.message : String(err));
+      if (streamed?.headersSent) return CUT;
+      return errorReply(common, statusCode, err instanceof Error ? err.message : String(err));
     }
   }
+}
+
+/** A stream that failed after its answer started: the connection is cut so the client sees an error. */
+const CUT = Symbol('cut');
+
+function jsonReply(common: string[], status: number, value: unknown): PlainReply {
+  const text = JSON.stringify(value) + '\n';
+  return { status, headers: [...common, 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(text))], body: text };
+}
+
+function errorReply(common: string[], status: number, message: string): PlainReply {
+  return jsonReply(common, status, { message });
 }
 
 /** `swarm ca --rotate --ca-cert --ca-key`: the CA to rotate to (moby redacts it from the stored spec). */
@@ -252,37 +320,4 @@ function splitVersion(pathname: string): { path: string; version: string } {
 function boolParam(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-}
-
-/** A response and the headers every answer carries, until they are set on it. */
-interface Answer {
-  res: http.ServerResponse;
-  common: string[];
-  set: boolean;
-}
-
-function setCommon(out: Answer): http.ServerResponse {
-  if (!out.set) {
-    out.set = true;
-    for (let i = 0; i < out.common.length; i += 2) out.res.setHeader(out.common[i] as string, out.common[i + 1] as string);
-  }
-  return out.res;
-}
-
-function sendJson(out: Answer, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  const length = String(Buffer.byteLength(text));
-  if (out.set) {
-    out.res.statusCode = status;
-    out.res.setHeader('Content-Type', 'application/json');
-    out.res.setHeader('Content-Length', length);
-  } else {
-    out.set = true;
-    out.res.writeHead(status, [...out.common, 'Content-Type', 'application/json', 'Content-Length', length]);
-  }
-  out.res.end(text);
-}
-
-function sendError(out: Answer, status: number, message: string): void {
-  sendJson(out, status, { message });
 }

@@ -8,15 +8,24 @@ export function readJson(req: http.IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', reject);
     req.on('end', () => {
-      const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8').trim();
-      if (text === '') return resolve({});
       try {
-        resolve(wellFormed(JSON.parse(text), text));
+        resolve(parseJson(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
       } catch (err) {
-        reject(err instanceof InvalidArgumentError ? err : new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`));
+        reject(err);
       }
     });
   });
+}
+
+/** A whole body's JSON (`{}` for none); an InvalidArgumentError when it is not JSON. */
+export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    return wellFormed(JSON.parse(text), text);
+  } catch (err) {
+    throw err instanceof InvalidArgumentError ? err : new InvalidArgumentError(`invalid JSON: ${(err as Error).message}`);
+  }
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

@@ -1,9 +1,8 @@
 // Minimal path router for the Engine API: `/v1.xx` prefixes, `{param}` segments.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 export interface RouteContext {
-  req: IncomingMessage;
-  /** The response, with the headers every answer carries set: for a route that writes its answer itself. */
+  /** The response, with the headers every answer carries set: for a route that writes its answer itself (added with `streams`). */
   answer: () => ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
@@ -17,24 +16,30 @@ interface Route {
   method: string;
   parts: string[];
   handler: Handler;
+  streams: boolean;
+}
+
+export interface RouteOptions {
+  /** The route writes its answer itself, as a stream (through `answer()`). */
+  streams?: boolean;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+  add(method: string, pattern: string, handler: Handler, options: RouteOptions = {}): this {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, streams: options.streams === true });
     return this;
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | 'method' | null {
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; streams: boolean } | 'method' | null {
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     let pathMatched = false;
     for (const route of this.routes) {
       const params = matchParts(route.parts, segs);
       if (!params) continue;
       pathMatched = true;
-      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params };
+      if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params, streams: route.streams };
     }
     return pathMatched ? 'method' : null;
   }

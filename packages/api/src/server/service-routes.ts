@@ -278,8 +278,8 @@ export function addServiceRoutes(r: Router, backend: EngineBackend): void {
     return NO_CONTENT;
   });
 
-  r.add('GET', '/services/{id}/logs', (ctx) => streamLogs(ctx, backend, 'service'));
-  r.add('GET', '/tasks/{id}/logs', (ctx) => streamLogs(ctx, backend, 'task'));
+  r.add('GET', '/services/{id}/logs', (ctx) => streamLogs(ctx, backend, 'service'), { streams: true });
+  r.add('GET', '/tasks/{id}/logs', (ctx) => streamLogs(ctx, backend, 'task'), { streams: true });
 }
 
 /**
