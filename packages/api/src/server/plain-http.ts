@@ -1,10 +1,10 @@
 // The Engine API's plain requests without Node's HTTP server. A request a client sends most (a
-// GET, POST, PUT or DELETE of HTTP/1.1 with its body's length given) is read off the socket and
+// GET, HEAD, POST, PUT or DELETE of HTTP/1.1 with its body's length given) is read off the socket and
 // answered in one write here; Node's HTTP server per request cost ~100 µs of CPU on this
 // project's machine against ~65 for this path (a microbenchmark of the two, 64 keep-alive clients),
-// and on a manager it is ~a quarter of a write's cost. Anything else on a connection (HEAD, a
-// chunked or expected body, an upgrade, `Connection: close`, HTTP/1.0, a head Node would refuse,
-// a route that streams its answer) hands the connection, with the bytes read so far, to Node's
+// and on a manager it is ~a quarter of a write's cost. Anything else on a connection (a chunked or
+// expected body, an upgrade, `Connection: close`, HTTP/1.0, a head Node would refuse, a route
+// that streams its answer) hands the connection, with the bytes read so far, to Node's
 // server for good: what it answers there is what it always answered.
 import { STATUS_CODES } from 'node:http';
 import type * as http from 'node:http';
@@ -29,7 +29,7 @@ export interface PlainReply {
 const MAX_HEAD = 16 * 1024;
 /** A larger body is read by Node's server (which streams it in); the API's bodies are a few KiB. */
 const MAX_BODY = 1024 * 1024;
-const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE']);
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']);
 const REQUEST_LINE = /^([A-Z]+) ([\x21-\x7e]+) HTTP\/1\.1$/;
 /** A header line as RFC 9110 spells it (a token, a colon, a value of visible characters, spaces and tabs). */
 const HEADER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[\x21-\x7e\x80-\xff](?:[\x20\x09\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?)[ \t]*$/;
@@ -74,8 +74,11 @@ export function parseHead(buf: Buffer): HeadParse {
 let dateText = '';
 let dateExpires = 0;
 
-/** The answer's bytes as Node's server writes a `writeHead(status, headers)` + `end(body)` of a kept-alive connection. */
-export function serializeReply(reply: PlainReply, keepAliveSeconds: number): string {
+/**
+ * The answer's bytes as Node's server writes a `writeHead(status, headers)` + `end(body)` on a
+ * kept-alive connection (the head alone for a HEAD request, its Content-Length as the GET's).
+ */
+export function serializeReply(reply: PlainReply, keepAliveSeconds: number, withBody = true): string {
   const now = Date.now();
   if (now >= dateExpires) {
     dateText = new Date(now).toUTCString();
@@ -83,7 +86,7 @@ export function serializeReply(reply: PlainReply, keepAliveSeconds: number): str
   }
   let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'unknown'}\r\n`;
   for (let i = 0; i < reply.headers.length; i += 2) head += `${reply.headers[i] as string}: ${reply.headers[i + 1] as string}\r\n`;
-  return `${head}Date: ${dateText}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n${reply.body}`;
+  return `${head}Date: ${dateText}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n${withBody ? reply.body : ''}`;
 }
 
 export interface PlainHttpOptions {
@@ -141,7 +144,7 @@ export function servePlain(socket: net.Socket, options: PlainHttpOptions): void 
         const reply = await options.answer({ method: head.method, target: head.target, headers: head.headers, body });
         if (closed) return;
         // As Node's server: the next request waits while the client does not read the answers.
-        if (!socket.write(serializeReply(reply, keepAliveSeconds))) await drained(socket);
+        if (!socket.write(serializeReply(reply, keepAliveSeconds, head.method !== 'HEAD'))) await drained(socket);
         if (socket.isPaused() && (buf === null || buf.length <= MAX_HEAD + MAX_BODY)) socket.resume();
       }
     } catch {
