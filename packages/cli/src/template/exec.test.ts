@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HEADER_FUNCS, compileTemplate } from './exec';
 import { formatGoDuration } from '../format/go-duration';
-import { GoDuration } from './values';
+import { GoDuration, GoTime } from './values';
 
 const run = (src: string, data: unknown): string => compileTemplate(src).execute(data);
 
@@ -87,5 +87,38 @@ describe('time.Duration values (GoDuration)', () => {
     expect(run('{{json .Monitor}} {{printf "%d|%s|%v" .Monitor .Monitor .Monitor}}', spec)).toBe('5000000000 5000000000|5s|5s');
     expect(run('{{eq .Monitor 5000000000}} {{gt .Grace .Monitor}} {{lt .Delay 1}}', spec)).toBe('true true true');
     expect(run('{{if .Delay}}set{{else}}zero{{end}} {{if .Monitor}}set{{end}}', spec)).toBe('zero set');
+  });
+});
+
+describe("time.Time fields' methods", () => {
+  const svc = { CreatedAt: new GoTime('2026-11-28T12:02:07.47Z'), Zero: new GoTime('0001-01-01T00:00:00Z'), Off: new GoTime('2026-11-28T23:30:00.000000001+01:30') };
+
+  it('as Go computes them: Unix, UnixMilli, UnixNano, the calendar fields, IsZero, UTC, String', () => {
+    expect(run('{{.CreatedAt.Unix}} {{.CreatedAt.UnixMilli}} {{.CreatedAt.UnixNano}}', svc)).toBe('1795867327 1795867327470 1795867327470000000');
+    expect(run('{{.CreatedAt.Year}} {{.CreatedAt.Month}} {{.CreatedAt.Day}} {{.CreatedAt.Weekday}} {{.CreatedAt.YearDay}}', svc)).toBe('2026 November 28 Saturday 332');
+    expect(run('{{.CreatedAt.Hour}}:{{.CreatedAt.Minute}}:{{.CreatedAt.Second}} {{.CreatedAt.Nanosecond}}', svc)).toBe('12:2:7 470000000');
+    expect(run('{{.Zero.IsZero}} {{.CreatedAt.IsZero}} {{if .Zero.IsZero}}unset{{end}}', svc)).toBe('true false unset');
+    expect(run('{{.CreatedAt.String}} | {{.CreatedAt.UTC.Unix}}', svc)).toBe('2026-11-28 12:02:07.47 +0000 UTC | 1795867327');
+    // A fixed offset keeps its wall clock; Unix is the instant.
+    expect(run('{{.Off.Hour}} {{.Off.Unix}} {{.Off.String}}', svc)).toBe('23 1795903200 2026-11-28 23:30:00.000000001 +0130 +0130');
+    expect(run('{{printf "%d" .CreatedAt.Unix}}', svc)).toBe('1795867327');
+  });
+
+  it("formats with Go's reference layout", () => {
+    const cases: Array<[string, string]> = [
+      ['2006-01-02 15:04:05', '2026-11-28 12:02:07'],
+      ['Jan _2 03:04PM MST', 'Nov 28 12:02PM UTC'],
+      ['Monday, 02-Jan-06 3:4:5 pm', 'Saturday, 28-Nov-26 12:2:7 pm'],
+      ['2006-01-02T15:04:05.000Z07:00', '2026-11-28T12:02:07.470Z'],
+      ['15:04:05.999999999 -0700', '12:02:07.47 +0000'],
+      ['05.9 05.000000', '07.4 07.470000'],
+      ['January 2, 2006 (002)', 'November 28, 2026 (332)'],
+    ];
+    for (const [layout, want] of cases) expect(run(`{{.CreatedAt.Format "${layout}"}}`, svc)).toBe(want);
+    expect(run('{{.Off.Format "15:04 -07:00 Z07:00 MST"}}', svc)).toBe('23:30 +01:30 +01:30 +0130');
+  });
+
+  it('leaves other names an error of the template, as Go has no such method', () => {
+    expect(run('{{.CreatedAt.Nope}}', svc)).toBe('<no value>');
   });
 });

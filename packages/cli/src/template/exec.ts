@@ -3,7 +3,8 @@
 import { MARSHALS_ESCAPED, goJson } from '../format/inspect-json';
 import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, type TemplateNode } from './parse';
 import { sprintf } from './sprintf';
-import { NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
+import { goTimeMethod } from './go-time';
+import { GoTime, NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
 
 export { printValue, truthy } from './values';
 
@@ -239,6 +240,14 @@ function walkPath(start: unknown, path: string[]): unknown {
   let v = start;
   for (const name of path) {
     if (v === null || v === undefined || v === NO_VALUE) return NO_VALUE;
+    if (v instanceof GoTime) {
+      // A time.Time's method: its value (`.Unix`), or the function a command calls (`.Format "…"`).
+      const method = goTimeMethod(v.rfc3339, name, (text) => new GoTime(text));
+      if (method !== undefined) {
+        v = method.value;
+        continue;
+      }
+    }
     if (typeof v !== 'object') throw new TemplateError(`template: :1: can't evaluate field ${name} in type ${typeof v}`);
     const o = v as Record<string, unknown>;
     v = Object.prototype.hasOwnProperty.call(o, name) ? o[name] : NO_VALUE;
