@@ -144,7 +144,8 @@ export class EngineServer {
       answer: (request: PlainRequest) => this.answerPlain(request),
       keepAliveMs: KEEP_ALIVE_MS,
     };
-    this.front = net.createServer((socket) => {
+    // Half-open as Node's HTTP server makes its sockets: an ended request side may still get an answer (a 400).
+    this.front = net.createServer({ allowHalfOpen: true }, (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       if (options.plainPath === false) this.server.emit('connection', socket);
@@ -189,6 +190,14 @@ export class EngineServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      await this.answerNode(req, res);
+    } catch {
+      res.destroy(); // an answer that could not be made (the server's own fault): cut, never left hanging
+    }
+  }
+
+  private async answerNode(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const reply = await this.reply(req.method ?? 'GET', req.url ?? '/', () => readJson(req), (headers) => {
       for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i] as string, headers[i + 1] as string);
       return res;
@@ -259,14 +268,23 @@ export class EngineServer {
       if (result === NO_CONTENT) return { status: 200, headers: [...common, 'Content-Length', '0'], body: '' };
       return jsonReply(common, method === 'POST' && path.endsWith('/create') ? 201 : 200, result);
     } catch (err) {
-      const code = (err as { code?: string }).code as ShoalError['code'] | undefined;
-      const statusCode = (code && STATUS_CODES_BY_ERROR[code]) || 500;
+      const code = err !== null && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
+      const statusCode = code !== undefined && Object.hasOwn(STATUS_CODES_BY_ERROR, code) ? STATUS_CODES_BY_ERROR[code as ShoalError['code']] : 500;
       if (statusCode >= 500 && code !== 'NOT_MANAGER' && code !== 'NOT_IN_SWARM' && code !== 'ALREADY_IN_SWARM') {
         this.options.logger.error({ err, method, path: pathname }, 'API call failed');
       }
       if (streamed?.headersSent) return CUT;
-      return errorReply(common, statusCode, err instanceof Error ? err.message : String(err));
+      return errorReply(common, statusCode, err instanceof Error ? err.message : errorText(err));
     }
+  }
+}
+
+/** A thrown value that is no Error as text (String() throws for some, e.g. an object without a prototype). */
+function errorText(err: unknown): string {
+  try {
+    return String(err);
+  } catch {
+    return 'internal error';
   }
 }
 

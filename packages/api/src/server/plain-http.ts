@@ -30,11 +30,16 @@ const MAX_HEAD = 16 * 1024;
 /** A larger body is read by Node's server (which streams it in); the API's bodies are a few KiB. */
 const MAX_BODY = 1024 * 1024;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']);
-const REQUEST_LINE = /^([A-Z]+) ([\x21-\x7e]+) HTTP\/1\.1$/;
+/** Origin-form targets only (`/…`): llhttp refuses most other forms, and the API's clients send none. */
+const REQUEST_LINE = /^([A-Z]+) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
 /** A header line as RFC 9110 spells it (a token, a colon, a value of visible characters, spaces and tabs). */
 const HEADER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[\x21-\x7e\x80-\xff](?:[\x20\x09\x21-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?)[ \t]*$/;
 /** Headers whose presence asks for what only Node's server does (or whose value it checks). */
-const NODE_HEADERS = new Set(['transfer-encoding', 'expect', 'upgrade']);
+const NODE_HEADERS = new Set(['transfer-encoding', 'expect', 'upgrade', 'proxy-connection']);
+/** llhttp reads a Content-Length with spaces around the digits, not tabs. */
+const CONTENT_LENGTH_LINE = /^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]: *\d{1,7} *$/;
+/** Node keeps the first 1,000 header lines (maxHeaderPairs 2,000 names and values) and drops the rest. */
+const MAX_HEADER_LINES = 999;
 
 export type HeadParse =
   /** No whole head yet. */
@@ -49,6 +54,7 @@ export function parseHead(buf: Buffer): HeadParse {
   if (end < 0) return buf.length > MAX_HEAD ? { kind: 'node' } : { kind: 'partial' };
   if (end > MAX_HEAD) return { kind: 'node' };
   const lines = buf.toString('latin1', 0, end).split('\r\n');
+  if (lines.length - 1 > MAX_HEADER_LINES) return { kind: 'node' };
   const line = REQUEST_LINE.exec(lines[0] ?? '');
   if (!line || !METHODS.has(line[1] as string)) return { kind: 'node' };
   const headers = new Map<string, string>();
@@ -58,6 +64,7 @@ export function parseHead(buf: Buffer): HeadParse {
     const name = (h[1] as string).toLowerCase();
     const value = h[2] as string;
     if (NODE_HEADERS.has(name)) return { kind: 'node' };
+    if (name === 'content-length' && !CONTENT_LENGTH_LINE.test(lines[i] as string)) return { kind: 'node' };
     if (headers.has(name)) {
       if (name === 'content-length' || name === 'host') return { kind: 'node' }; // twice: Node's to refuse
       headers.set(name, `${headers.get(name) as string}, ${value}`);
@@ -118,11 +125,22 @@ export function servePlain(socket: net.Socket, options: PlainHttpOptions): void 
   const onError = (): void => {
     socket.destroy();
   };
+  // As Node's server (its httpAllowHalfOpen off) when the client ends its side: a request cut
+  // short is a 400 and the connection closes; otherwise the server ends its side too. Answers
+  // still to come are dropped.
+  const onEnd = (): void => {
+    closed = true;
+    if (buf !== null && endsMidRequest(buf)) {
+      socket.write(BAD_REQUEST);
+      socket.destroy();
+    } else if (socket.writable) socket.end();
+  };
   const handOver = (): void => {
     socket.removeListener('data', onData);
     socket.removeListener('timeout', onTimeout);
     socket.removeListener('close', onClose);
     socket.removeListener('error', onError);
+    socket.removeListener('end', onEnd);
     socket.setTimeout(0);
     const rest = buf;
     buf = null;
@@ -135,10 +153,9 @@ export function servePlain(socket: net.Socket, options: PlainHttpOptions): void 
     try {
       while (buf !== null && !closed) {
         const head = parseHead(buf);
-        if (head.kind === 'partial') return;
-        if (head.kind === 'node' || options.streams(head.method, head.target)) return handOver();
+        if (head.kind === 'node' || (head.kind === 'plain' && options.streams(head.method, head.target))) return handOver();
+        if (head.kind === 'partial' || buf.length < head.headLength + head.bodyLength) break; // the rest is to come
         const total = head.headLength + head.bodyLength;
-        if (buf.length < total) return;
         const body = buf.subarray(head.headLength, total);
         buf = buf.length === total ? null : buf.subarray(total);
         const reply = await options.answer({ method: head.method, target: head.target, headers: head.headers, body });
@@ -147,6 +164,8 @@ export function servePlain(socket: net.Socket, options: PlainHttpOptions): void 
         if (!socket.write(serializeReply(reply, keepAliveSeconds, head.method !== 'HEAD'))) await drained(socket);
         if (socket.isPaused() && (buf === null || buf.length <= MAX_HEAD + MAX_BODY)) socket.resume();
       }
+      // Waiting for (the rest of) a request: read on, also after a pause for a flood.
+      if (!closed && socket.isPaused()) socket.resume();
     } catch {
       socket.destroy(); // an answer that could not be made (the server's own fault): cut, as Node's server would
     } finally {
@@ -156,8 +175,26 @@ export function servePlain(socket: net.Socket, options: PlainHttpOptions): void 
   socket.on('data', onData);
   socket.on('close', onClose);
   socket.on('error', onError);
+  socket.on('end', onEnd);
   socket.on('timeout', onTimeout);
   socket.setTimeout(options.keepAliveMs);
+}
+
+/** What Node's server writes for a request it cannot parse (then it closes the connection). */
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
+
+/** Whether `buf` (requests not yet answered) ends inside a request rather than after one. */
+function endsMidRequest(buf: Buffer): boolean {
+  let rest = buf;
+  while (rest.length > 0) {
+    const head = parseHead(rest);
+    if (head.kind === 'partial') return true;
+    if (head.kind === 'node') return false; // a request Node's server was to read: its own
+    const total = head.headLength + head.bodyLength;
+    if (rest.length < total) return true;
+    rest = rest.subarray(total);
+  }
+  return false;
 }
 
 function drained(socket: net.Socket): Promise<void> {
