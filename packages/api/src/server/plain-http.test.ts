@@ -81,7 +81,7 @@ function fakeBackend(): EngineBackend {
     removeNetwork: async (input) => {
       if (input === 'gone') throw new NotFoundError('network gone not found');
       if (input === 'slow') await new Promise((r) => setTimeout(r, 300));
-      if (input === 'null') throw null; // eslint-disable-line @typescript-eslint/only-throw-error -- what a careless backend might do
+      if (input === 'null') throw null; // what a careless backend might do
       if (input === 'proto') throw Object.assign(new Error('odd code'), { code: 'constructor' });
     },
     async *logs(): AsyncIterable<LogRecordOut> {
