@@ -10,10 +10,10 @@ import { compareApiVersions } from '../client/api-version';
 import type { EngineBackend } from './backend';
 import { NODE_FILTERS, filterNodes, parseFilters } from './filters';
 import { fromEngineNodeSpec, fromEngineSwarmSpec, toEngineNode, toEngineSwarm } from './mapping';
-import { servePlain, type PlainReply, type PlainRequest } from './plain-http';
+import { servePlain, type PlainHttpOptions, type PlainReply, type PlainRequest } from './plain-http';
 import { parseJson, readJson } from './request-body';
 import { splitTarget, type RequestTarget } from './request-target';
-import { Router, type RouteContext } from './router';
+import { Router, type RouteContext, type RouteMatch } from './router';
 import { NO_CONTENT, STREAMED, addServiceRoutes } from './service-routes';
 import { versionParam } from './version-param';
 
@@ -138,10 +138,14 @@ export class EngineServer {
     this.router = buildRouter(options.backend);
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = KEEP_ALIVE_MS;
-    const plain = {
+    const plain: PlainHttpOptions<Resolved> = {
       server: this.server,
-      streams: (method: string, target: string) => this.streams(method, target),
-      answer: (request: PlainRequest) => this.answerPlain(request),
+      // A route that writes its answer itself (the logs' streams) is Node's server's to serve.
+      resolve: (method, target) => {
+        const resolved = this.resolve(method, target);
+        return resolved.kind === 'route' && resolved.route.streams ? undefined : resolved;
+      },
+      answer: (resolved, request) => this.answerPlain(resolved, request),
       keepAliveMs: KEEP_ALIVE_MS,
     };
     // Half-open as Node's HTTP server makes its sockets: an ended request side may still get an answer (a 400).
@@ -171,22 +175,42 @@ export class EngineServer {
     await closed;
   }
 
-  /** Whether a request goes to a route that writes its answer itself (the logs): Node's server serves those. */
-  private streams(method: string, target: string): boolean {
+  /** A request's target and route, found once per request whichever server reads it. */
+  private resolve(method: string, rawTarget: string): Resolved {
+    let target: RequestTarget;
     try {
-      const route = this.router.match(method, splitVersion(splitTarget(target).pathname).path);
-      return route !== null && route !== 'method' && route.streams;
+      target = splitTarget(rawTarget);
     } catch {
-      return false; // an error answer, which the plain path writes
+      return { kind: 'answer', method, pathname: rawTarget, status: 404, message: 'page not found' }; // not a path (e.g. `//host/...`)
     }
+    const pathname = target.pathname;
+    let path: string;
+    let version: string;
+    let route: ReturnType<Router['match']>;
+    try {
+      ({ path, version } = splitVersion(pathname));
+      route = this.router.match(method, path);
+    } catch (err) {
+      return { kind: 'failed', method, pathname, err }; // a version out of range, a malformed escape: reply()'s error answer
+    }
+    if (route === null) {
+      const family = UNSUPPORTED_FAMILIES.find((f) => path === `/${f}` || path.startsWith(`/${f}/`));
+      if (family) {
+        const message = `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`;
+        return { kind: 'answer', method, pathname, status: 501, message };
+      }
+      return { kind: 'answer', method, pathname, status: 404, message: 'page not found' };
+    }
+    if (route === 'method') return { kind: 'answer', method, pathname, status: 405, message: 'method not allowed' };
+    return { kind: 'route', method, pathname, route, query: target.query, path, version };
   }
 
-  private answerPlain(request: PlainRequest): Promise<PlainReply> {
+  private answerPlain(resolved: Resolved, request: PlainRequest): Promise<PlainReply> {
     const body = (): Promise<unknown> => Promise.resolve(parseJson(request.body));
     const noStream = (): never => {
-      throw new Error('a streamed answer on the plain path'); // streams() sends those to Node's server
+      throw new Error('a streamed answer on the plain path'); // resolve leaves those to Node's server
     };
-    return this.reply(request.method, request.target, body, noStream) as Promise<PlainReply>;
+    return this.reply(resolved, body, noStream) as Promise<PlainReply>;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -198,7 +222,7 @@ export class EngineServer {
   }
 
   private async answerNode(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const reply = await this.reply(req.method ?? 'GET', req.url ?? '/', () => readJson(req), (headers) => {
+    const reply = await this.reply(this.resolve(req.method ?? 'GET', req.url ?? '/'), () => readJson(req), (headers) => {
       for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i] as string, headers[i + 1] as string);
       return res;
     });
@@ -217,8 +241,7 @@ export class EngineServer {
    * such a stream failed after it started.
    */
   private async reply(
-    method: string,
-    rawTarget: string,
+    resolved: Resolved,
     body: () => Promise<unknown>,
     stream: (common: string[]) => http.ServerResponse,
   ): Promise<PlainReply | typeof STREAMED | typeof CUT> {
@@ -231,31 +254,17 @@ export class EngineServer {
       'Cache-Control', 'no-cache, no-store, must-revalidate',
     ]; // prettier-ignore
     let streamed: http.ServerResponse | undefined;
-    let pathname = rawTarget;
+    const { method, pathname } = resolved;
     try {
-      let target: RequestTarget;
-      try {
-        target = splitTarget(rawTarget);
-      } catch {
-        return errorReply(common, 404, 'page not found'); // not a path (e.g. `//host/...`)
-      }
-      pathname = target.pathname;
-      const { path, version } = splitVersion(target.pathname);
-      const route = this.router.match(method, path);
-      if (route === null) {
-        const family = UNSUPPORTED_FAMILIES.find((f) => path === `/${f}` || path.startsWith(`/${f}/`));
-        if (family) {
-          return errorReply(common, 501, `/${family} is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
-        }
-        return errorReply(common, 404, 'page not found');
-      }
-      if (route === 'method') return errorReply(common, 405, 'method not allowed');
+      if (resolved.kind === 'answer') return errorReply(common, resolved.status, resolved.message);
+      if (resolved.kind === 'failed') throw resolved.err;
+      const { route, path, version } = resolved;
       const ctx: RouteContext = {
         // A plain function, not a getter: an accessor in this literal cost the leader ~15 % more
         // CPU per write (GC) and ~40 MiB (probe A/B).
         answer: () => (streamed = stream(common)),
         params: route.params,
-        query: target.query,
+        query: resolved.query,
         body,
         apiVersion: version,
       };
@@ -278,6 +287,12 @@ export class EngineServer {
     }
   }
 }
+
+/** A request's route as resolve() found it, or the answer it gets without one. */
+type Resolved =
+  | { kind: 'route'; method: string; pathname: string; route: RouteMatch; query: URLSearchParams; path: string; version: string }
+  | { kind: 'answer'; method: string; pathname: string; status: number; message: string }
+  | { kind: 'failed'; method: string; pathname: string; err: unknown };
 
 /** A thrown value that is no Error as text (String() throws for some, e.g. an object without a prototype). */
 function errorText(err: unknown): string {

@@ -162,12 +162,13 @@ describe('the Engine API with and without the plain path', () => {
         req('GET', '/v9.99/nodes') +
         req('POST', '/v1.41/networks/create', '{"Name":') +
         req('GET', '/v1.41/containers/json') +
-        req('GET', '//v1.41/nodes'),
+        req('GET', '//v1.41/nodes') +
+        req('GET', '/v1.41/nodes/%E0%A4%A'), // an escape the router cannot decode
       closing,
     ]);
     expect(out.match(/HTTP\/1\.1 \d+/g)).toEqual([
       'HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 201', 'HTTP/1.1 200', 'HTTP/1.1 404', 'HTTP/1.1 404',
-      'HTTP/1.1 405', 'HTTP/1.1 400', 'HTTP/1.1 400', 'HTTP/1.1 501', 'HTTP/1.1 404', 'HTTP/1.1 200',
+      'HTTP/1.1 405', 'HTTP/1.1 400', 'HTTP/1.1 400', 'HTTP/1.1 501', 'HTTP/1.1 404', 'HTTP/1.1 500', 'HTTP/1.1 200',
     ]); // prettier-ignore
     expect(out).toContain('Keep-Alive: timeout=60');
     expect(out).toContain('{"message":"network gone not found"}');

@@ -99,17 +99,17 @@ export function serializeReply(reply: PlainReply, keepAliveSeconds: number, with
   return `${head}Date: ${dateText}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n${withBody ? reply.body : ''}`;
 }
 
-export interface PlainHttpOptions {
+export interface PlainHttpOptions<R> {
   /** Node's server, which takes over any connection the plain path cannot serve. */
   server: http.Server;
-  /** Whether the request's route writes its answer itself (a stream): Node's server serves those. */
-  streams: (method: string, target: string) => boolean;
-  answer: (request: PlainRequest) => Promise<PlainReply>;
+  /** The request's route, found once; undefined when Node's server is to serve it (an answer it streams). */
+  resolve: (method: string, target: string) => R | undefined;
+  answer: (resolved: R, request: PlainRequest) => Promise<PlainReply>;
   keepAliveMs: number;
 }
 
 /** Serves one connection's plain requests in order, until it hands the connection to Node's server. */
-export function servePlain(socket: net.Socket, options: PlainHttpOptions): void {
+export function servePlain<R>(socket: net.Socket, options: PlainHttpOptions<R>): void {
   let buf: Buffer | null = null;
   let busy = false;
   let closed = false;
@@ -156,12 +156,14 @@ export function servePlain(socket: net.Socket, options: PlainHttpOptions): void 
     try {
       while (buf !== null && !closed) {
         const head = parseHead(buf);
-        if (head.kind === 'node' || (head.kind === 'plain' && options.streams(head.method, head.target))) return handOver();
+        if (head.kind === 'node') return handOver();
         if (head.kind === 'partial' || buf.length < head.headLength + head.bodyLength) break; // the rest is to come
+        const resolved = options.resolve(head.method, head.target);
+        if (resolved === undefined) return handOver();
         const total = head.headLength + head.bodyLength;
         const body = buf.subarray(head.headLength, total);
         buf = buf.length === total ? null : buf.subarray(total);
-        const reply = await options.answer({ method: head.method, target: head.target, headers: head.headers, body });
+        const reply = await options.answer(resolved, { method: head.method, target: head.target, headers: head.headers, body });
         if (closed) return;
         // As Node's server: the next request waits while the client does not read the answers.
         if (!socket.write(serializeReply(reply, keepAliveSeconds, head.method !== 'HEAD'))) await drained(socket);

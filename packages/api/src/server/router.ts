@@ -19,6 +19,13 @@ interface Route {
   streams: boolean;
 }
 
+/** The route a request's method and path found. */
+export interface RouteMatch {
+  handler: Handler;
+  params: Record<string, string>;
+  streams: boolean;
+}
+
 export interface RouteOptions {
   /** The route writes its answer itself, as a stream (through `answer()`). */
   streams?: boolean;
@@ -32,7 +39,7 @@ export class Router {
     return this;
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string>; streams: boolean } | 'method' | null {
+  match(method: string, path: string): RouteMatch | 'method' | null {
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     let pathMatched = false;
     for (const route of this.routes) {
