@@ -1,4 +1,5 @@
 // Small value formatters docker applies to human output (formatter/displayutils.go, go-units).
+import { GO_TIME_STRING_LAYOUT, goFormat, parseGoInstant } from '../template/go-time';
 
 /** Docker's capitalizeFirst: first letter upper-cased, the rest lower-cased. */
 export function capitalizeFirst(s: string): string {
@@ -63,10 +64,6 @@ export function humanDuration(ns: number): string {
  * and zone: `2009-11-10T23:00:00Z` → `2009-11-10 23:00:00 +0000 UTC`.
  */
 export function goTimeString(rfc3339: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/.exec(rfc3339);
-  if (m === null) return rfc3339;
-  const [, date, time, frac = '', zone = 'Z'] = m;
-  const fraction = frac.slice(0, 9).replace(/0+$/, '');
-  const offset = zone.toUpperCase() === 'Z' ? '+0000 UTC' : `${zone.replace(':', '')} ${zone.replace(':', '')}`;
-  return `${date} ${time}${fraction === '' ? '' : `.${fraction}`} ${offset}`;
+  const t = parseGoInstant(rfc3339);
+  return t === undefined ? rfc3339 : goFormat(t, GO_TIME_STRING_LAYOUT);
 }

@@ -27,6 +27,9 @@ export function parseGoInstant(text: string): GoInstant | undefined {
   return { epochMs: wall - offsetMin * 60_000, nanos: Number(frac.slice(0, 9).padEnd(9, '0')), offsetMin, zoneName: offsetMin === 0 && zone.toUpperCase() === 'Z' ? 'UTC' : '' };
 }
 
+/** The layout of Go's Time.String(). */
+export const GO_TIME_STRING_LAYOUT = '2006-01-02 15:04:05.999999999 -0700 MST';
+
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
@@ -126,7 +129,7 @@ export function goTimeMethod(text: string, name: string, wrap: (rfc3339: string)
     case 'Weekday': return { value: DAYS[w.getUTCDay()] };
     case 'IsZero': return { value: seconds === -62135596800 && t.nanos === 0 };
     case 'UTC': return { value: wrap(goFormat({ ...t, offsetMin: 0, zoneName: 'UTC' }, '2006-01-02T15:04:05.999999999Z07:00')) };
-    case 'String': return { value: goFormat(t, '2006-01-02 15:04:05.999999999 -0700 MST') };
+    case 'String': return { value: goFormat(t, GO_TIME_STRING_LAYOUT) };
     case 'Format': return { value: (layout: unknown) => goFormat(t, String(layout)) };
     default: return undefined;
   }
