@@ -45,6 +45,10 @@ const B_ADDR = '127.0.1.2';
 const VARIANT_ADDR = '127.0.1.3';
 /** The kernel fast path's node: its own address, so its DNAT rules touch no other path. */
 const KERNEL_ADDR = '127.0.1.6';
+/** The two HAProxy processes of the haproxy-tls path (the tunnel's baseline). */
+const HAPROXY_A_ADDR = '127.0.1.7';
+const HAPROXY_B_ADDR = '127.0.1.8';
+const HAPROXY_TLS_PORT = 18086;
 
 const ALL_PATHS = [
   { id: 'direct', label: 'direct (wrk → nginx)', host: '127.0.0.1', port: NGINX_PORT, procs: [] },
@@ -52,6 +56,9 @@ const ALL_PATHS = [
   { id: 'kernel', label: 'Shoal ingress, local task, kernel fast path (DNAT)', host: KERNEL_ADDR, port: 18081, procs: ['ak'] },
   { id: 'tunnel', label: 'Shoal ingress + tunnel, task on node B', host: A_ADDR, port: 18082, procs: ['a', 'b'] },
   { id: 'haproxy', label: 'HAProxy 2.6 TCP mode, 1 thread', host: '127.0.0.1', port: 18083, procs: ['haproxy'] },
+  // The tunnel's baseline: the same two hops in C. HAProxy A (client side) opens one mutual-TLS
+  // connection to HAProxy B per client connection (kept alive with it); B forwards to nginx.
+  { id: 'haproxy-tls', label: 'HAProxy 2.6 → mutual TLS → HAProxy 2.6, 1 thread each', host: HAPROXY_A_ADDR, port: 18085, procs: ['haproxy-a', 'haproxy-b'] },
   ...(EXTRA
     ? [
         { id: 'ingress-no-onread', label: 'ingress, no shared onread buffer', host: VARIANT_ADDR, port: 18081, procs: ['a2'] },
@@ -202,7 +209,37 @@ backend task
     const c = await pki.createNodeCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, nodeId: `node-${node}`, role: 'worker', clusterId: 'bench' });
     writeFileSync(join(tmp, `${node}.pem`), c.certPem);
     writeFileSync(join(tmp, `${node}-key.pem`), c.keyPem);
+    // HAProxy reads a certificate and its key from one file.
+    writeFileSync(join(tmp, `${node}-full.pem`), c.certPem + c.keyPem);
   }
+  // haproxy-tls: the same node certificates and CA as the tunnel, both sides verified.
+  const haproxyGlobal = `global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 120s
+  timeout server 120s
+`;
+  writeFileSync(
+    join(tmp, 'haproxy-a.cfg'),
+    `${haproxyGlobal}frontend ingress
+  bind ${HAPROXY_A_ADDR}:18085 backlog 4096
+  default_backend peer
+backend peer
+  server b ${HAPROXY_B_ADDR}:${HAPROXY_TLS_PORT} ssl crt ${join(tmp, 'a-full.pem')} ca-file ${join(tmp, 'ca.pem')} verify required
+`,
+  );
+  writeFileSync(
+    join(tmp, 'haproxy-b.cfg'),
+    `${haproxyGlobal}frontend tunnel
+  bind ${HAPROXY_B_ADDR}:${HAPROXY_TLS_PORT} ssl crt ${join(tmp, 'b-full.pem')} ca-file ${join(tmp, 'ca.pem')} verify required backlog 4096
+  default_backend task
+backend task
+  server nginx ${B_ADDR}:${NGINX_PORT}
+`,
+  );
   const port = (published) => [{ published, target: 80, protocol: 'tcp', mode: 'ingress' }];
   const endpoint = (taskId, nodeId, nodeAddr, published) => ({
     serviceId: `svc-${taskId}`,
@@ -268,6 +305,14 @@ async function startAll() {
   if (needed.has('haproxy')) {
     start('haproxy', 'haproxy', ['-db', '-f', join(tmp, 'haproxy.cfg')]);
     await waitPort('127.0.0.1', 18083);
+  }
+  if (needed.has('haproxy-b')) {
+    start('haproxy-b', 'haproxy', ['-db', '-f', join(tmp, 'haproxy-b.cfg')]);
+    await waitPort(HAPROXY_B_ADDR, HAPROXY_TLS_PORT);
+  }
+  if (needed.has('haproxy-a')) {
+    start('haproxy-a', 'haproxy', ['-db', '-f', join(tmp, 'haproxy-a.cfg')]);
+    await waitPort(HAPROXY_A_ADDR, 18085);
   }
   const node = (name, role, config, flags = NODE_FLAGS) =>
     start(name, process.execPath, [...flags, join(here, 'mesh-node.mjs'), role, join(tmp, config)], 'ready');
@@ -517,7 +562,7 @@ function markdown(meta, rows) {
     '## Ingress',
     '',
     `Run ${meta.date.slice(0, 16).replace('T', ' ')} UTC on ${meta.cpus}, Linux ${meta.kernel}, Node ${meta.node}; backend ${meta.nginx.replace('nginx version: ', '')} (1 worker, static files); ${meta.haproxy.split(' - ')[0]}.`,
-    `Command: \`node bench/ingress/run.mjs\` (see bench/ingress/README.md). Each cell: \`${meta.wrk}\`, median of ${meta.reps} interleaved repetitions; % is of the direct median in the same run. Proxy CPU = user+system CPU of the proxy process(es) per request (node A + node B for the tunnel path).`,
+    `Command: \`node bench/ingress/run.mjs\` (see bench/ingress/README.md). Each cell: \`${meta.wrk}\`, median of ${meta.reps} interleaved repetitions; % is of the direct median in the same run. Proxy CPU = user+system CPU of the proxy process(es) per request (node A + node B for the tunnel path, both HAProxy processes for HAProxy → mutual TLS → HAProxy).`,
     '',
     '| path | response | connections | req/s | % of direct | p50 | p99 | proxy CPU/req | machine busy | runs (req/s) |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---|',
@@ -556,6 +601,7 @@ function history() {
     ['tunnel', '100B', 'keep-alive'],
     ['haproxy', '100B', 'keep-alive'],
     ['haproxy', '64KiB', 'keep-alive'],
+    ['haproxy-tls', '100B', 'keep-alive'],
   ];
   const out = [
     `Every full run kept in \`bench/ingress/results/\` (% of direct in that run; CPU per request in brackets):`,
@@ -584,6 +630,7 @@ function reading(rows) {
   const [iS, iL, hS, hL] = [get('ingress', '100B', 'keep-alive'), get('ingress', '64KiB', 'keep-alive'), get('haproxy', '100B', 'keep-alive'), get('haproxy', '64KiB', 'keep-alive')];
   const [iSc, iLc, hSc, hLc, tSc] = [get('ingress', '100B', 'close'), get('ingress', '64KiB', 'close'), get('haproxy', '100B', 'close'), get('haproxy', '64KiB', 'close'), get('tunnel', '100B', 'close')];
   const [tS, tL] = [get('tunnel', '100B', 'keep-alive'), get('tunnel', '64KiB', 'keep-alive')];
+  const [xS, xL, xSc] = [get('haproxy-tls', '100B', 'keep-alive'), get('haproxy-tls', '64KiB', 'keep-alive'), get('haproxy-tls', '100B', 'close')];
   const [kS, kL, kSc, kLc] = [get('kernel', '100B', 'keep-alive'), get('kernel', '64KiB', 'keep-alive'), get('kernel', '100B', 'close'), get('kernel', '64KiB', 'close')];
   const verdict = (...pairs) => (pairs.every(([r, min]) => r && r.pctOfDirect >= min) ? 'met in this run' : '**not met** in this run');
   return [
@@ -607,9 +654,13 @@ function reading(rows) {
       'CPU profiles of both tunnel ends under this load (session 3): ~62 % of each process is kernel time, mostly the one socket write per request that delivers on loopback ' +
       "and wakes the reader; user space is spread over Node's stream code, V8 entry, malloc and GC, the tunnel's own JavaScript a few per cent; TLS crypto ~1 %. " +
       `Two proxy processes pay ${us(tS)} per request against ${us(iS)} for the one local proxy making the same four socket calls per request; the tunnel's ` +
-      'frame batching (several requests per TLS write) is what keeps the second process cheap. How far 50 % is depends on what a system call and a wake-up cost on the ' +
-      'machine: the history table below names each run\'s machine (on the Intel machine of sessions 1–11 the tunnel was at 39–48 %; on the AMD machine of session 12, ' +
-      'where every figure is ~3–4× lower, at 47–59 %: the target sits inside the spread of runs on both machines). ' +
+      'frame batching (several requests per TLS write) is what keeps the second process cheap. ' +
+      `The same two hops in C, HAProxy → mutual TLS → HAProxy (one TLS connection per client connection, the only way HAProxy's TCP mode carries them), reach ` +
+      `${pct(xS)} of direct with ${us(xS)} of CPU per request for both (64 KiB: ${pct(xL)} against the tunnel's ${pct(tL)}; \`Connection: close\`: ${pct(xSc)} against ${pct(tSc)}, ` +
+      `with a TLS handshake per client connection, ${us(xSc)} of CPU each). ` +
+      'How far 50 % is depends on what a system call and a wake-up cost on the ' +
+      'machine: the history table below names each run\'s machine (on the Intel machine of sessions 1–11 the tunnel was at 39–48 %; on the AMD machine of sessions 12–20, ' +
+      'where every figure is ~3–4× lower, at 41–59 % in full runs: the target sits inside the spread of runs on both machines). ' +
       'The kernel path is not allowed for remote tasks (it would bypass the mutual-TLS tunnel). Nor can the kernel carry the TLS here: this kernel is built without ' +
       'kernel TLS (`CONFIG_TLS` is not set; `/proc/sys/net/ipv4/tcp_available_ulp` lists only `mptcp`), so kTLS with splice, the one in-kernel data path that keeps ' +
       'mutual TLS between nodes, is not available on this machine.',
@@ -631,6 +682,7 @@ function reading(rows) {
     "- Session 10, tunnel 100 B keep-alive, three partial runs (`--paths=tunnel --sizes=100B --modes=keep-alive`): 49 %, 45 % and 47 % of direct, 14.7–16 µs of CPU per request (node A 6.8–7.8, node B 7.5–8.3). `perf record` of both ends: ~61 % kernel time; the costliest kernel symbols are waking the reader (`_raw_spin_unlock_irqrestore` 7 %) and task switches (`finish_task_switch` 4 %); the machine's congestion control is BBR (`net.ipv4.tcp_congestion_control=bbr`), whose per-ACK work (`bbr_main`) is ~1 % of both ends' time, with the kernel's clock reads (`read_tsc`) another ~1 % (no Node API sets a socket's congestion control). A `--cpu-prof` of both ends shows JavaScript-visible time as the socket writes alone (`writeBuffer`, ~20 % of wall time; no function of the tunnel or of Node's streams above 0.2 %): per request node A and node B each make one unavoidable write to a socket whose reader sleeps (the client's, the task's), which is where a further 2–3 % would have to come from.",
     "- Session 11, tunnel 100 B keep-alive, four partial runs in a row on a quiet machine (`--paths=tunnel --sizes=100B --modes=keep-alive`, 17:06–17:09 UTC, no change to the mesh this session): 50.7 %, 46.9 %, 51.3 % and 49.0 % of direct. The tunnel itself was steady (66,725–68,804 req/s, 14.5–15.2 µs of CPU per request for both nodes, node A ~7.0 and node B ~7.7); the direct baseline moved 131,840–142,894 req/s. The target sits inside the run-to-run spread of the baseline, so it is not met reliably (full runs, which interleave every path, gave 44–48 %).",
     "- Session 12, on a new machine (2 × AMD EPYC, kernel 6.18.44-fc-v657, a nested VM: every system call and wake-up costs ~3–4× what it did, wrk → nginx direct 30–38k req/s against 127–143k): the full run of 18:31 UTC put the tunnel at 59 % of direct (each rep 56–61 %), and three partial runs right after (`--paths=tunnel --sizes=100B --modes=keep-alive`, 18:33–18:34 UTC, no change to the mesh) at 54 %, 58 % and 51 % (reps 41–59 %); HAProxy reached 73 % in the full run. A second full run at 19:01 UTC, same code: tunnel 47 %, HAProxy 61 %, direct 29,795–32,000 req/s. The machine had no `iptables` (the kernel fast path fell back to userspace, and this benchmark failed): `scripts/bootstrap` now installs it.",
+    "- Session 20 (AMD machine, no change to the mesh): three partial runs (`--paths=tunnel,ingress --sizes=100B --modes=keep-alive`, 16:18 UTC) put the tunnel at 52.5, 53.2 and 50.6 % of direct, rep by rep; the two full runs of 16:25 and 16:35 UTC at 41 % and 47 % (their reps 38–55 % and 33–55 %: the direct baseline moved 34,026–40,912 and 29,064–36,736 req/s, the tunnel's CPU per request 46–65 µs, same code). `perf record -a` during a tunnel run: node's kernel time 27 % of the machine, its user space 21 % (the node binary's V8 and C++ 15.5 %, JIT code 3.6 %, libc 2.4 %), no symbol above 0.5 % (`Builtins_CreateTypedArray`, megamorphic loads, V8 entry); in the kernel, waking readers (`_raw_spin_unlock_irqrestore` 4.9 %). New baseline, the same two hops in C: HAProxy → mutual TLS → HAProxy (path `haproxy-tls`) reached 28, 42 and 33 % (partial run, 16:20 UTC) and 37 % (full run of 16:35: tunnel 47 %) of direct for 100 B keep-alive, 16 % for 64 KiB (tunnel 18 %), 6 % with `Connection: close` (tunnel 27 %: a stream on the warm connection against a TLS handshake per connection). In-kernel data paths that would keep the traffic encrypted between nodes are all missing from this kernel: kTLS (`CONFIG_TLS`), IPsec ESP as Docker's encrypted overlay uses it (`CONFIG_INET_ESP`, and `CONFIG_CRYPTO_GCM` for its cipher), WireGuard (`ip link add … type wireguard`: unknown device type).",
     '- `node bench/ingress/tunnel-design.mjs`: a fresh mutual-TLS connection (ECDSA P-256) costs ~3.8 ms of CPU for both ends (~270/s), a stream over the warm ' +
       'multiplexed connection ~0.25 ms (open, 1-byte echo, close), a plain TCP connection ~0.13 ms: hence streams over one warm connection per peer, not a pool of ' +
       'one-connection-per-stream. One TLS connection moves ~600 MB/s on this machine (both ends in one process).',
