@@ -54,6 +54,39 @@ describe('docker CLI compatibility', () => {
     expect(pretty).toMatch(/Status:\n State:\s+Ready\n Availability:\s+Active\n Address:\s+127\.0\.13\.2\n/);
   });
 
+  it('docker inspect and shoal inspect find a task, a service, a network and a node by reference, and agree', async () => {
+    const m = cluster.manager;
+    await m.dockerOk(['service', 'create', '-d', '--name', 'looked', '--constraint', 'node.role==manager', 'shoal/whoami']);
+    const taskId = await waitFor(
+      async () => {
+        const [id = '', state] = (await m.dockerOk(['service', 'ps', '--no-trunc', '--format', '{{.ID}} {{.CurrentState}}', 'looked'])).stdout.trim().split(' ');
+        return state === 'Running' ? id : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the looked task running' },
+    );
+    const format = '{{.ID}}|{{.Status.State}}|{{.Slot}}|{{.Volumes}}|{{.JobIteration}}';
+    const both = async (args: string[]) => {
+      const [docker, shoal] = [await m.docker(args), await m.cli(args)];
+      expect({ code: shoal.code, stdout: shoal.stdout, stderr: shoal.stderr }).toEqual({ code: docker.code, stdout: docker.stdout, stderr: docker.stderr });
+      return docker;
+    };
+    const task = await both(['inspect', '-f', format, taskId]);
+    expect(task.stdout).toBe(`${taskId}|running|1|[]|<nil>\n`);
+    await both(['inspect', taskId, 'looked', 'ingress', 'self']); // self is a node reference only to `node inspect`
+    await both(['inspect', '-f', '{{.ID}} {{.Id}}', 'ingress']);
+    await both(['inspect', '-f', '{{.ID}}', 'looked', 'nosuch', 'worker1']);
+    await both(['inspect', '--type', 'task', '-f', '{{.ServiceID}}', 'looked']);
+    await both(['inspect', '--type', 'secret', 'x']);
+    await both(['inspect', '-s', '-f', '{{.Name}}', 'ingress']);
+    // A worker: the swarm kinds are skipped, a network is found.
+    const w = cluster.byName('worker1');
+    for (const args of [['inspect', 'looked'], ['inspect', '-f', '{{.Name}}', 'ingress']]) {
+      const [docker, shoal] = [await w.docker(args), await w.cli(args)];
+      expect(shoal).toMatchObject({ code: docker.code, stdout: docker.stdout, stderr: docker.stderr });
+    }
+    await m.dockerOk(['service', 'rm', 'looked']);
+  });
+
   it('docker node update and a worker refusing cluster commands', async () => {
     await cluster.manager.dockerOk(['node', 'update', '--label-add', 'tier=web', 'worker1']);
     // An unknown availability or role: the daemon's text, through either CLI.

@@ -3,6 +3,7 @@
 // from its own file under commands/.
 import { Command, CommanderError } from 'commander';
 import { translateCommanderError, commandPath, dockerHelp, helpFlags } from './command-kit';
+import { registerInspectCommand } from './commands/inspect';
 import { registerNetworkCommands } from './commands/network';
 import { registerNodeCommands } from './commands/node';
 import { registerServiceCommands } from './commands/service';
@@ -23,6 +24,7 @@ type Register = (root: Command, ctx: CliContext) => void;
 /** Command groups in help order. */
 const GROUPS: readonly Register[] = [
   registerSystemCommands,
+  registerInspectCommand,
   registerNodeCommands,
   registerNodePsCommand,
   registerSwarmCommands,

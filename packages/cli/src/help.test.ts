@@ -28,6 +28,7 @@ function asShoal(command: string, screen: string): string {
   let s = screen.replace(/(?<!docs\.)docker(?!\.com)/g, 'shoal');
   // Shoal's own product name.
   s = s.replace('Show the Docker version information', 'Show the Shoal version information');
+  s = s.replace('Return low-level information on Docker objects', 'Return low-level information on Shoal objects');
   // Shoal's dispatcher heartbeat defaults to 1 s (faster failure detection), not Docker's 5 s.
   if (command === 'swarm init' || command === 'swarm update') s = s.replace('(default 5s)', '(default 1s)');
   // Shoal has no `system` command group (docker's `info` is an alias of `system info`).
@@ -88,7 +89,8 @@ describe('help', () => {
     expect(r.out).toBe(
       'Usage:  shoal [OPTIONS] COMMAND\n\nA self-sufficient swarm orchestrator\n\n' +
         'Management Commands:\n  network     Manage networks\n  node        Manage Swarm nodes\n  service     Manage Swarm services\n  swarm       Manage Swarm\n\n' +
-        'Commands:\n  info        Display system-wide information\n  version     Show the Shoal version information\n\n' +
+        'Commands:\n  info        Display system-wide information\n  inspect     Return low-level information on Shoal objects\n' +
+          '  version     Show the Shoal version information\n\n' +
         'Global Options:\n  -D, --debug         Enable debug mode\n  -H, --host string   Daemon socket to connect to (env SHOAL_HOST)\n' +
         "  -v, --version       Print version information and quit\n\nRun 'shoal COMMAND --help' for more information on a command.\n",
     );

@@ -109,7 +109,25 @@ export interface EngineApi {
   networkRemove(id: string): Promise<void>;
   /** POST /networks/prune: the names of the networks removed. */
   networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }>;
+  /**
+   * GET of an object kind Shoal's daemon has none of (it answers that the endpoint is not
+   * supported, or that the secret or config is not found): `docker inspect` asks for each kind
+   * in turn, so `shoal inspect` does too. `size` asks a container's size.
+   */
+  otherObjectInspect(kind: OtherObjectKind, id: string, options?: { size?: boolean }): Promise<unknown>;
 }
+
+/** Docker object kinds outside the swarm subset. */
+export type OtherObjectKind = 'container' | 'image' | 'volume' | 'plugin' | 'secret' | 'config';
+
+const OTHER_OBJECT_PATHS: Record<OtherObjectKind, (ref: string) => string> = {
+  container: (ref) => `/containers/${ref}/json`,
+  image: (ref) => `/images/${ref}/json`,
+  volume: (ref) => `/volumes/${ref}`,
+  plugin: (ref) => `/plugins/${ref}/json`,
+  secret: (ref) => `/secrets/${ref}`,
+  config: (ref) => `/configs/${ref}`,
+};
 
 export interface ServiceInspectOptions {
   /** Ask the daemon to fill unset fields with their defaults (`service inspect` does). */
@@ -366,6 +384,11 @@ export class EngineClient implements EngineApi {
 
   async networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
     return this.call('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } });
+  }
+
+  otherObjectInspect(kind: OtherObjectKind, id: string, options: { size?: boolean } = {}): Promise<unknown> {
+    const query = kind === 'container' && options.size === true ? { size: '1' } : undefined;
+    return this.call('GET', OTHER_OBJECT_PATHS[kind](objectRef(kind, id)), query === undefined ? {} : { query });
   }
 
   private async logs(path: string, options: LogsOptions): Promise<AsyncIterable<Buffer>> {

@@ -53,7 +53,13 @@ describe('network inspect, create, rm', () => {
       out: '\n',
       err: 'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"\n',
     });
-    expect((await run(withNetworks(), 'network', 'inspect', '--format', '{{.Name}}{{.Peers}}', 'net2')).out).toBe('net2<no value>\n');
+    // A field of docker's network.Inspect the JSON leaves out (omitempty) is its zero value; Go's
+    // field ID is the JSON's "Id".
+    expect((await run(withNetworks(), 'network', 'inspect', '--format', '{{.Name}}{{.Peers}} {{.ID}}', 'net2')).out).toBe('net2[] aaa20000000000000000000000\n');
+    // network.Inspect's Options is a map[string]string: a missing key is "".
+    const engine = withNetworks();
+    engine.networks.forEach((n) => (n.Options = { 'com.docker.network.driver.overlay.vxlanid_list': '4097' }));
+    expect((await run(engine, 'network', 'inspect', '--format', '[{{index .Options "nope"}}]', 'net2')).out).toBe('[]\n');
   });
 
   it("creates with docker's request body and prints the ID", async () => {

@@ -138,7 +138,7 @@ function createRequest(name: string, flags: Flags): NetworkCreateRequest {
 
 async function runInspect(ctx: CliContext, refs: string[], format: string, verbose: boolean): Promise<void> {
   const client = ctx.client();
-  await inspectEach(ctx.io.out, refs, format, (ref) => client.networkInspect(ref, { verbose }), INSPECT_ROOTS.network);
+  await inspectEach(ctx.io.out, refs, format, (ref) => client.networkInspect(ref, { verbose }), INSPECT_ROOTS.network, { rawFallback: true });
 }
 
 export function registerNetworkCommands(root: Command, ctx: CliContext): void {

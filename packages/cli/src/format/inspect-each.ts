@@ -3,7 +3,7 @@ import { MultiError, StatusError } from '../errors';
 import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
 import type { RootKind } from '../template/exec';
-import { GoDuration, GoTime, GoVersion, STRING_MAPS } from '../template/values';
+import { GoDuration, GoNilSlice, GoTime, GoVersion, STRING_MAPS } from '../template/values';
 
 /**
  * `inspect` without `--pretty`: fetch every reference (collecting failures like docker does),
@@ -14,7 +14,9 @@ export async function inspectEach<T>(
   refs: readonly string[],
   format: string,
   get: (ref: string) => Promise<T>,
-  rootKind: RootKind,
+  /** What each object is in docker's Go (the same for all, or per object for `shoal inspect`). */
+  rootKind: RootKind | ((item: T) => RootKind),
+  options: InspectEachOptions = {},
 ): Promise<void> {
   let render: ((items: T[]) => string) | undefined;
   if (format === '') render = inspectJson;
@@ -41,10 +43,21 @@ export async function inspectEach<T>(
     else {
       // docker's TemplateInspector: each object through the template on its own; one that fails
       // is an error in its turn, the others still print.
+      const kind = typeof rootKind === 'function' ? rootKind(item) : rootKind;
       try {
-        text += renderFormat(format, [withGoTypes(item, '', 'struct' in rootKind ? rootKind : undefined)], {}, rootKind);
+        text += renderFormat(format, [withGoTypes(item, '', 'struct' in kind ? kind : undefined)], {}, kind);
       } catch (err) {
-        errors.push(err);
+        if (!options.rawFallback || !(err instanceof TemplateParseError)) {
+          errors.push(err);
+          continue;
+        }
+        // docker's tryRawInspectFallback: a template the Go struct cannot run runs again on
+        // the raw JSON, with missingkey=error; its error is the one reported.
+        try {
+          text += renderFormat(format, [item], {}, RAW_JSON);
+        } catch (rawErr) {
+          errors.push(rawErr);
+        }
       }
     }
   }
@@ -53,10 +66,21 @@ export async function inspectEach<T>(
   if (errors.length > 0) throw new StatusError(new MultiError(errors).message, 1);
 }
 
+export interface InspectEachOptions {
+  /**
+   * The Go value came with the raw JSON (docker's `…InspectWithRaw`): a template the struct
+   * cannot run falls back to the JSON. `docker inspect` and `network inspect` do this; `service
+   * inspect` and `node inspect` drop the raw JSON, so their struct's error stands.
+   */
+  rawFallback?: boolean;
+}
+
+const RAW_JSON: RootKind = { missingKeyError: true };
+const NIL_SLICE = new GoNilSlice();
+
 /**
- * What docker 28's inspect runs a template on: the Go struct for services and nodes, the raw JSON
- * (missingkey=error) for networks; with the top-level fields of each type (a template may name
- * any of them, also when the JSON leaves it out as empty).
+ * What docker 28's inspect runs a template on: the Go struct of each type, with its top-level
+ * fields (a template may name any of them, also when the JSON leaves it out as empty).
  */
 export const INSPECT_ROOTS = {
   service: {
@@ -66,8 +90,16 @@ export const INSPECT_ROOTS = {
   },
   node: { struct: 'swarm.Node', fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'], nilFields: ['ManagerStatus'] },
   network: {
-    missingKeyError: true,
-    fields: ['Name', 'Id', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
+    struct: 'network.Inspect',
+    jsonKeys: { ID: 'Id' },
+    fields: ['Name', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
+    zeros: { Peers: NIL_SLICE },
+  },
+  task: {
+    struct: 'swarm.Task',
+    fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Name', 'Labels', 'Spec', 'ServiceID', 'Slot', 'NodeID', 'Status', 'DesiredState', 'NetworksAttachments', 'GenericResources', 'JobIteration', 'Volumes'],
+    nilFields: ['JobIteration'],
+    zeros: { Name: '', ServiceID: '', Slot: 0, NodeID: '', DesiredState: '', NetworksAttachments: NIL_SLICE, GenericResources: NIL_SLICE, Volumes: NIL_SLICE },
   },
 } as const satisfies Record<string, RootKind>;
 

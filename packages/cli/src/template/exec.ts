@@ -88,6 +88,13 @@ export type RootKind = ({ struct: string } | { missingKeyError: true }) & {
   fields?: readonly string[];
   /** Pointer fields of the struct: left out of the JSON, a template sees nil (`<nil>`), not no value. */
   nilFields?: readonly string[];
+  /**
+   * Fields the JSON leaves out when empty (omitempty), or writes as null (a nil slice), as the
+   * struct holds them then: 0, "", a nil slice.
+   */
+  zeros?: Readonly<Record<string, unknown>>;
+  /** Go field names whose JSON key differs (network.Inspect's `ID` is `"Id"`). */
+  jsonKeys?: Readonly<Record<string, string>>;
 };
 
 class Executor {
@@ -213,8 +220,12 @@ class Executor {
           this.checkRootField(arg);
           const [name = '', ...rest] = arg.path;
           const root = this.root as Record<string, unknown> | null;
-          if (this.rootKind?.nilFields?.includes(name) && root !== null && typeof root === 'object' && !Object.prototype.hasOwnProperty.call(root, name)) {
-            return rest.length === 0 ? null : NO_VALUE;
+          const jsonKey = this.rootKind?.jsonKeys?.[name];
+          if (jsonKey !== undefined && root !== null && typeof root === 'object') return walkPath(root[jsonKey], rest);
+          if (root !== null && typeof root === 'object' && (!Object.prototype.hasOwnProperty.call(root, name) || root[name] === null)) {
+            const zeros = this.rootKind?.zeros;
+            if (zeros !== undefined && Object.hasOwn(zeros, name)) return walkPath(zeros[name], rest);
+            if (this.rootKind?.nilFields?.includes(name) && !Object.prototype.hasOwnProperty.call(root, name)) return rest.length === 0 ? null : NO_VALUE;
           }
         }
         return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path);
@@ -225,8 +236,13 @@ class Executor {
   private checkRootField(arg: Extract<Arg, { kind: 'field' }>): void {
     const [name = ''] = arg.path;
     const root = this.root;
-    if (this.rootKind === undefined || root === null || typeof root !== 'object' || Object.prototype.hasOwnProperty.call(root, name)) return;
-    if (this.rootKind.fields?.includes(name)) return;
+    if (this.rootKind === undefined || root === null || typeof root !== 'object') return;
+    const jsonKeys = this.rootKind.jsonKeys;
+    if (jsonKeys !== undefined && Object.hasOwn(jsonKeys, name)) return;
+    // A JSON key the struct names otherwise ("Id" of network.Inspect's ID) is no field of the struct.
+    const renamed = jsonKeys !== undefined && Object.values(jsonKeys).includes(name);
+    if (!renamed && Object.prototype.hasOwnProperty.call(root, name)) return;
+    if (this.rootKind.fields?.includes(name) || (this.rootKind.zeros !== undefined && Object.hasOwn(this.rootKind.zeros, name))) return;
     // Go's ErrorContext: line, then the byte offset (within its line after the first).
     const before = this.src.slice(0, arg.at);
     const nl = before.lastIndexOf('\n');

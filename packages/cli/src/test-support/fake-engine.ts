@@ -1,6 +1,8 @@
 // An in-memory EngineApi that records every call, so CLI tests need no daemon.
 import {
+  EmptyIdError,
   EngineApiError,
+  type OtherObjectKind,
   encodeFilters,
   type Filters,
   type LogsOptions,
@@ -192,6 +194,13 @@ export class FakeEngine implements EngineApi {
     const n = this.networks.find((x) => x.Id === id || x.Name === id);
     if (n === undefined) throw new EngineApiError(404, `network ${id} not found`);
     return structuredClone(n);
+  }
+  /** Shoal's daemon has no containers, images, volumes or plugins, and no secret or config. */
+  async otherObjectInspect(kind: OtherObjectKind, id: string, options: { size?: boolean } = {}): Promise<unknown> {
+    if (id.trim() === '') throw new EmptyIdError(kind);
+    this.record(`otherObjectInspect(${kind},${id}${options.size === true ? ',size' : ''})`);
+    if (kind === 'secret' || kind === 'config') throw new EngineApiError(404, `${kind} ${id} not found`);
+    throw new EngineApiError(501, `/${kind}s is not supported by Shoal: it runs swarm services' tasks as host processes, not containers (see docker service ps and docker service logs)`);
   }
   async networkCreate(req: NetworkCreateRequest): Promise<NetworkCreateResponse> {
     this.record('networkCreate');
