@@ -3,7 +3,8 @@ import { MultiError, StatusError } from '../errors';
 import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
 import type { RootKind } from '../template/exec';
-import { GoDuration, GoNilSlice, GoTime, GoVersion, STRING_MAPS } from '../template/values';
+import { decodeGo, isGoType } from '../template/go-types';
+import { GoDuration, GoTime, GoVersion, STRING_MAPS } from '../template/values';
 
 /**
  * `inspect` without `--pretty`: fetch every reference (collecting failures like docker does),
@@ -44,8 +45,10 @@ export async function inspectEach<T>(
       // docker's TemplateInspector: each object through the template on its own; one that fails
       // is an error in its turn, the others still print.
       const kind = typeof rootKind === 'function' ? rootKind(item) : rootKind;
+      // docker decodes the JSON into its Go type (go-types).
+      const typed = 'struct' in kind && isGoType(kind.struct) ? decodeGo(item, kind.struct) : withGoTypes(item, '', 'struct' in kind ? kind : undefined);
       try {
-        text += renderFormat(format, [withGoTypes(item, '', 'struct' in kind ? kind : undefined)], {}, kind);
+        text += renderFormat(format, [typed], {}, kind);
       } catch (err) {
         if (!options.rawFallback || !(err instanceof TemplateParseError)) {
           errors.push(err);
@@ -76,31 +79,13 @@ export interface InspectEachOptions {
 }
 
 const RAW_JSON: RootKind = { missingKeyError: true };
-const NIL_SLICE = new GoNilSlice();
 
-/**
- * What docker 28's inspect runs a template on: the Go struct of each type, with its top-level
- * fields (a template may name any of them, also when the JSON leaves it out as empty).
- */
+/** What docker 28's inspect runs a template on: each type's Go struct (template/go-types). */
 export const INSPECT_ROOTS = {
-  service: {
-    struct: 'swarm.Service',
-    fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'PreviousSpec', 'Endpoint', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
-    nilFields: ['PreviousSpec', 'UpdateStatus', 'ServiceStatus', 'JobStatus'],
-  },
-  node: { struct: 'swarm.Node', fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Spec', 'Description', 'Status', 'ManagerStatus'], nilFields: ['ManagerStatus'] },
-  network: {
-    struct: 'network.Inspect',
-    jsonKeys: { ID: 'Id' },
-    fields: ['Name', 'Created', 'Scope', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Internal', 'Attachable', 'Ingress', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Options', 'Labels', 'Peers', 'Services'],
-    zeros: { Peers: NIL_SLICE },
-  },
-  task: {
-    struct: 'swarm.Task',
-    fields: ['ID', 'Version', 'CreatedAt', 'UpdatedAt', 'Name', 'Labels', 'Spec', 'ServiceID', 'Slot', 'NodeID', 'Status', 'DesiredState', 'NetworksAttachments', 'GenericResources', 'JobIteration', 'Volumes'],
-    nilFields: ['JobIteration'],
-    zeros: { Name: '', ServiceID: '', Slot: 0, NodeID: '', DesiredState: '', NetworksAttachments: NIL_SLICE, GenericResources: NIL_SLICE, Volumes: NIL_SLICE },
-  },
+  service: { struct: 'swarm.Service' },
+  node: { struct: 'swarm.Node' },
+  network: { struct: 'network.Inspect' },
+  task: { struct: 'swarm.Task' },
 } as const satisfies Record<string, RootKind>;
 
 /** The time.Time fields of docker's swarm and network types (by JSON name). */

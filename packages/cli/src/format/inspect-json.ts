@@ -1,5 +1,6 @@
 // JSON as Go's encoding/json writes it, for `inspect` output and the `json`
 // template function.
+import { marshalStruct, structType } from '../template/go-types';
 
 export interface GoJsonOptions {
   /** MarshalIndent's indent; docker's inspect uses four spaces. */
@@ -15,8 +16,14 @@ export interface GoJsonOptions {
  */
 export const MARSHALS_ESCAPED = new WeakSet<object>();
 
+/** A decoded Go struct marshals as Go's json does: its fields in order, with omitempty. */
+function goStructs(this: unknown, _key: string, value: unknown): unknown {
+  const type = structType(value);
+  return type === undefined ? value : marshalStruct(value as object, type);
+}
+
 export function goJson(value: unknown, opts: GoJsonOptions = {}): string {
-  let s = JSON.stringify(value ?? null, null, opts.indent) ?? 'null';
+  let s = JSON.stringify(value ?? null, goStructs, opts.indent) ?? 'null';
   s = s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   if (opts.escapeHtml !== false) {
     s = s.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');

@@ -5,6 +5,7 @@ import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, 
 import { sprintf } from './sprintf';
 import { goTimeMethod } from './go-time';
 import { GoTime, NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
+import { GoFieldError, GoNilMap, GoNilPointer, nilPointerError, structField, structType } from './go-types';
 
 export { printValue, truthy } from './values';
 
@@ -44,6 +45,7 @@ export const BASE_FUNCS: Record<string, TemplateFunc> = {
   len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : 0),
   index: (v, ...keys) =>
     keys.reduce((acc: unknown, k) => {
+      if (acc instanceof GoNilMap) return GoNilMap.elemZero(acc);
       const o = acc as Record<string, unknown> | null;
       if (o !== null && typeof o === 'object' && STRING_MAPS.has(o) && !Object.prototype.hasOwnProperty.call(o, text(k))) return '';
       return o?.[text(k)];
@@ -86,15 +88,6 @@ type Scope = Map<string, unknown>;
  */
 export type RootKind = ({ struct: string } | { missingKeyError: true }) & {
   fields?: readonly string[];
-  /** Pointer fields of the struct: left out of the JSON, a template sees nil (`<nil>`), not no value. */
-  nilFields?: readonly string[];
-  /**
-   * Fields the JSON leaves out when empty (omitempty), or writes as null (a nil slice), as the
-   * struct holds them then: 0, "", a nil slice.
-   */
-  zeros?: Readonly<Record<string, unknown>>;
-  /** Go field names whose JSON key differs (network.Inspect's `ID` is `"Id"`). */
-  jsonKeys?: Readonly<Record<string, string>>;
 };
 
 class Executor {
@@ -147,6 +140,7 @@ class Executor {
     const v = this.pipeline({ decl: [], cmds: node.pipe.cmds }, dot, scopes);
     let entries: Array<[unknown, unknown]> = [];
     if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
+    else if (v instanceof GoNilPointer) entries = [];
     else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       entries = Object.keys(o)
@@ -216,46 +210,61 @@ class Executor {
         return walkPath(scope.get(arg.name), arg.path);
       }
       case 'field': {
-        if (arg.receiver === null && dot === this.root) {
-          this.checkRootField(arg);
-          const [name = '', ...rest] = arg.path;
-          const root = this.root as Record<string, unknown> | null;
-          const jsonKey = this.rootKind?.jsonKeys?.[name];
-          if (jsonKey !== undefined && root !== null && typeof root === 'object') return walkPath(root[jsonKey], rest);
-          if (root !== null && typeof root === 'object' && (!Object.prototype.hasOwnProperty.call(root, name) || root[name] === null)) {
-            const zeros = this.rootKind?.zeros;
-            if (zeros !== undefined && Object.hasOwn(zeros, name)) return walkPath(zeros[name], rest);
-            if (this.rootKind?.nilFields?.includes(name) && !Object.prototype.hasOwnProperty.call(root, name)) return rest.length === 0 ? null : NO_VALUE;
-          }
+        try {
+          return this.field(arg, dot, scopes);
+        } catch (err) {
+          if (!(err instanceof GoFieldError)) throw err;
+          throw new TemplateError(`template: :${this.where(fieldPos(arg))}: executing "" at <${arg.text}>: ${err.message}`);
         }
-        return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path);
       }
     }
+  }
+
+  private field(arg: Extract<Arg, { kind: 'field' }>, dot: unknown, scopes: Scope[]): unknown {
+    // A decoded Go struct (go-types) answers for its own fields at every depth; plain JSON at the
+    // top level goes by the root kind's list of fields.
+    if (arg.receiver === null && dot === this.root && structType(this.root) === undefined) this.checkRootField(arg);
+    // missingkey=error (inspect's raw fallback): a key missing at any depth is an error.
+    const strict = this.rootKind !== undefined && 'missingKeyError' in this.rootKind;
+    return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path, strict);
+  }
+
+  /** Go's ErrorContext: line, then the byte offset (within its line after the first). */
+  private where(at: number): string {
+    const before = this.src.slice(0, at);
+    const nl = before.lastIndexOf('\n');
+    return `${1 + (before.match(/\n/g)?.length ?? 0)}:${nl < 0 ? at : at - nl - 1}`;
   }
 
   private checkRootField(arg: Extract<Arg, { kind: 'field' }>): void {
     const [name = ''] = arg.path;
     const root = this.root;
-    if (this.rootKind === undefined || root === null || typeof root !== 'object') return;
-    const jsonKeys = this.rootKind.jsonKeys;
-    if (jsonKeys !== undefined && Object.hasOwn(jsonKeys, name)) return;
-    // A JSON key the struct names otherwise ("Id" of network.Inspect's ID) is no field of the struct.
-    const renamed = jsonKeys !== undefined && Object.values(jsonKeys).includes(name);
-    if (!renamed && Object.prototype.hasOwnProperty.call(root, name)) return;
-    if (this.rootKind.fields?.includes(name) || (this.rootKind.zeros !== undefined && Object.hasOwn(this.rootKind.zeros, name))) return;
-    // Go's ErrorContext: line, then the byte offset (within its line after the first).
-    const before = this.src.slice(0, arg.at);
-    const nl = before.lastIndexOf('\n');
-    const where = `${1 + (before.match(/\n/g)?.length ?? 0)}:${nl < 0 ? arg.at : arg.at - nl - 1}`;
+    if (this.rootKind === undefined || root === null || typeof root !== 'object' || Object.prototype.hasOwnProperty.call(root, name)) return;
+    if (this.rootKind.fields?.includes(name)) return;
+    const where = this.where(fieldPos(arg));
     const why = 'struct' in this.rootKind ? `can't evaluate field ${name} in type ${this.rootKind.struct}` : `map has no entry for key "${name}"`;
     throw new TemplateError(`template: :${where}: executing "" at <${arg.text}>: ${why}`);
   }
 }
 
-function walkPath(start: unknown, path: string[]): unknown {
+/**
+ * Where Go's errors place a field: `.A.B.C` is one chain node, positioned at its second
+ * segment (parse's newChain at the token after the first).
+ */
+function fieldPos(arg: Extract<Arg, { kind: 'field' }>): number {
+  return arg.receiver === null && arg.path.length >= 2 ? arg.at + 1 + (arg.path[0] as string).length : arg.at;
+}
+
+function walkPath(start: unknown, path: string[], missingKeyError = false): unknown {
   let v = start;
   for (const name of path) {
-    if (v === null || v === undefined || v === NO_VALUE) return NO_VALUE;
+    if (v instanceof GoNilPointer) throw nilPointerError(v, name);
+    if (v === null || v === undefined || v === NO_VALUE || v instanceof GoNilMap) return NO_VALUE;
+    const struct = structType(v);
+    if (struct !== undefined) {
+      v = structField(v as object, struct, name);
+      continue;
+    }
     if (v instanceof GoTime) {
       // A time.Time's method: its value (`.Unix`), or the function a command calls (`.Format "…"`).
       const method = goTimeMethod(v.rfc3339, name, (text) => new GoTime(text));
@@ -266,6 +275,7 @@ function walkPath(start: unknown, path: string[]): unknown {
     }
     if (typeof v !== 'object') throw new TemplateError(`template: :1: can't evaluate field ${name} in type ${typeof v}`);
     const o = v as Record<string, unknown>;
+    if (missingKeyError && !Array.isArray(o) && !Object.prototype.hasOwnProperty.call(o, name)) throw new GoFieldError(`map has no entry for key "${name}"`);
     v = Object.prototype.hasOwnProperty.call(o, name) ? o[name] : NO_VALUE;
   }
   return v;

@@ -1,6 +1,7 @@
 // How template values print and test, following Go's fmt %v and template truth.
 import { goTimeString } from '../format/display';
 import { formatGoDuration } from '../format/go-duration';
+import { GoBytes, GoNilMap, GoNilPointer, printStruct, structType } from './go-types';
 
 /** Marker for a missing map key; Go prints it as `<no value>`. */
 export const NO_VALUE: unique symbol = Symbol('no value');
@@ -67,7 +68,11 @@ export function printValue(v: unknown): string {
   if (v instanceof GoDuration) return formatGoDuration(v.ns);
   if (v instanceof GoNilSlice) return '[]';
   if (v instanceof GoVersion) return String(v.Index ?? 0);
-  if (v === null || v === undefined) return '<nil>';
+  if (v === null || v === undefined || v instanceof GoNilPointer) return '<nil>';
+  if (v instanceof GoNilMap) return 'map[]';
+  if (v instanceof GoBytes) return v.print();
+  const struct = structType(v);
+  if (struct !== undefined) return printStruct(v as object, struct, printValue);
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `[${v.map(printValue).join(' ')}]`;
@@ -86,6 +91,8 @@ export function truthy(v: unknown): boolean {
   if (v === NO_VALUE || v === null || v === undefined || v === false || v === 0 || v === '') return false;
   if (v instanceof GoDuration) return v.ns !== 0;
   if (v instanceof GoTime) return true; // a struct
+  if (v instanceof GoNilPointer || v instanceof GoNilMap) return false;
+  if (structType(v) !== undefined) return true; // a struct is never empty
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
