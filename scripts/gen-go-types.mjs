@@ -35,7 +35,7 @@ const EXTERNAL = {
       ['Retries', 'Retries', 'int', true],
     ],
   },
-  'units.Ulimit': { kind: 'struct', fields: [['Name', 'Name', 'string', false], ['Hard', 'Hard', 'int64', false], ['Soft', 'Soft', 'int64', false]] },
+  'units.Ulimit': { kind: 'struct', stringer: true, fields: [['Name', 'Name', 'string', false], ['Hard', 'Hard', 'int64', false], ['Soft', 'Soft', 'int64', false]] },
 };
 
 const types = { ...EXTERNAL };

@@ -19,14 +19,25 @@ export async function inspectEach<T>(
   rootKind: RootKind | ((item: T) => RootKind),
   options: InspectEachOptions = {},
 ): Promise<void> {
+  // docker prints the daemon's own JSON when it kept it (`inspect`, `network inspect`), else it
+  // marshals its Go value (`service inspect`, `node inspect`): field order, HTML escaped.
+  const kindOf = (item: T): RootKind => (typeof rootKind === 'function' ? rootKind(item) : rootKind);
+  const asPrinted = (items: T[]): unknown[] =>
+    options.rawFallback ? items : items.map((item) => {
+      const kind = kindOf(item);
+      return 'struct' in kind && isGoType(kind.struct) ? decodeGo(item, kind.struct) : item;
+    });
+  const escapeHtml = options.rawFallback !== true;
   let render: ((items: T[]) => string) | undefined;
-  if (format === '') render = inspectJson;
-  else if (format === 'json') render = (items) => `${goJson(items)}\n`;
+  if (format === '') render = (items) => inspectJson(asPrinted(items), escapeHtml);
+  else if (format === 'json') render = (items) => `${goJson(asPrinted(items), { escapeHtml })}\n`;
   else {
     try {
       parseFormat(format);
     } catch (err) {
-      throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), 64);
+      // docker's inspect.Inspect exits 64 on a template it cannot parse; `service` and `node
+      // inspect` parse it in their formatter, which fails with 1.
+      throw new StatusError(err instanceof TemplateParseError ? err.message : String(err), options.rawFallback === true ? 64 : 1);
     }
   }
   const items: T[] = [];
@@ -44,7 +55,7 @@ export async function inspectEach<T>(
     else {
       // docker's TemplateInspector: each object through the template on its own; one that fails
       // is an error in its turn, the others still print.
-      const kind = typeof rootKind === 'function' ? rootKind(item) : rootKind;
+      const kind = kindOf(item);
       // docker decodes the JSON into its Go type (go-types).
       const typed = 'struct' in kind && isGoType(kind.struct) ? decodeGo(item, kind.struct) : withGoTypes(item, '', 'struct' in kind ? kind : undefined);
       try {

@@ -1,6 +1,6 @@
 // JSON as Go's encoding/json writes it, for `inspect` output and the `json`
 // template function.
-import { marshalStruct, structType } from '../template/go-types';
+import { bytesBase64, marshalStruct, structType } from '../template/go-types';
 
 export interface GoJsonOptions {
   /** MarshalIndent's indent; docker's inspect uses four spaces. */
@@ -19,7 +19,7 @@ export const MARSHALS_ESCAPED = new WeakSet<object>();
 /** A decoded Go struct marshals as Go's json does: its fields in order, with omitempty. */
 function goStructs(this: unknown, _key: string, value: unknown): unknown {
   const type = structType(value);
-  return type === undefined ? value : marshalStruct(value as object, type);
+  return type === undefined ? (bytesBase64(value) ?? value) : marshalStruct(value as object, type);
 }
 
 export function goJson(value: unknown, opts: GoJsonOptions = {}): string {
@@ -32,7 +32,7 @@ export function goJson(value: unknown, opts: GoJsonOptions = {}): string {
 }
 
 /** `docker … inspect` with no --format: a 4-space indented array and a newline. */
-export function inspectJson(items: readonly unknown[]): string {
+export function inspectJson(items: readonly unknown[], escapeHtml = true): string {
   if (items.length === 0) return '[]\n';
-  return `${goJson(items, { indent: '    ' })}\n`;
+  return `${goJson(items, { indent: '    ', escapeHtml })}\n`;
 }

@@ -118,7 +118,7 @@ describe("time.Time fields' methods", () => {
     expect(run('{{.Off.Format "15:04 -07:00 Z07:00 MST"}}', svc)).toBe('23:30 +01:30 +01:30 +0130');
   });
 
-  it('leaves other names an error of the template, as Go has no such method', () => {
-    expect(run('{{.CreatedAt.Nope}}', svc)).toBe('<no value>');
+  it('makes other names an error of the template, as Go has no such method', () => {
+    expect(() => run('{{.CreatedAt.Nope}}', svc)).toThrow('template: :1:12: executing "" at <.CreatedAt.Nope>: can\'t evaluate field Nope in type time.Time');
   });
 });

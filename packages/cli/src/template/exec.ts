@@ -4,8 +4,9 @@ import { MARSHALS_ESCAPED, goJson } from '../format/inspect-json';
 import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, type TemplateNode } from './parse';
 import { sprintf } from './sprintf';
 import { goTimeMethod } from './go-time';
-import { GoTime, NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
-import { GoFieldError, GoNilMap, GoNilPointer, nilPointerError, structField, structType } from './go-types';
+import { GoDuration, GoNilSlice, GoTime, GoVersion, NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
+import { GoFieldError, GoNilMap, GoNilPointer, GoPointer, GoStringer, deref, nilPointerError, structField, structType } from './go-types';
+import { formatGoDuration } from '../format/go-duration';
 
 export { printValue, truthy } from './values';
 
@@ -14,17 +15,26 @@ export type TemplateFunc = (...args: unknown[]) => unknown;
 const text = (v: unknown): string => printValue(v);
 
 function compare(x: unknown, y: unknown): number {
-  const a = unwrapDuration(x);
-  const b = unwrapDuration(y);
+  const a = comparable(x);
+  const b = comparable(y);
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   const sa = text(a);
   const sb = text(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/** What Go's eq compares: a time by its instant, a version by its index, a pointer's target. */
+function comparable(v: unknown): unknown {
+  const d = unwrapDuration(deref(v));
+  if (d instanceof GoTime) return Date.parse(d.rfc3339) * 1e6 + Number(/\.(\d+)/.exec(d.rfc3339)?.[1]?.padEnd(9, '0').slice(3, 9) ?? 0);
+  if (d instanceof GoVersion) return d.Index ?? 0;
+  if (d instanceof GoStringer) return d.value;
+  return d;
+}
+
 const equal = (x: unknown, y: unknown): boolean => {
-  const a = unwrapDuration(x);
-  const b = unwrapDuration(y);
+  const a = comparable(x);
+  const b = comparable(y);
   return (a === null || a === undefined || a === NO_VALUE) && (b === null || b === undefined || b === NO_VALUE) ? true : a === b;
 };
 
@@ -33,7 +43,7 @@ export const BASE_FUNCS: Record<string, TemplateFunc> = {
   json: (v) =>
     goJson(v === NO_VALUE ? null : v, { escapeHtml: typeof v === 'object' && v !== null && MARSHALS_ESCAPED.has(v) }),
   split: (s, sep) => text(s).split(text(sep)),
-  join: (list, sep) => (Array.isArray(list) ? list.map(text).join(text(sep)) : text(list)),
+  join: (list, sep) => (Array.isArray(list) ? list.map(text).join(text(sep)) : list instanceof GoNilSlice ? '' : text(list)),
   title: (s) => text(s).replace(/(^|[\s])(\S)/g, (_m, pre: string, c: string) => pre + c.toUpperCase()),
   lower: (s) => text(s).toLowerCase(),
   upper: (s) => text(s).toUpperCase(),
@@ -42,7 +52,10 @@ export const BASE_FUNCS: Record<string, TemplateFunc> = {
   print: (...args) => args.map(text).join(''),
   println: (...args) => `${args.map(text).join(' ')}\n`,
   printf: (fmt, ...args) => sprintf(text(fmt), args),
-  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : 0),
+  len: (x) => {
+    const v = deref(x);
+    return Array.isArray(v) || typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : 0;
+  },
   index: (v, ...keys) =>
     keys.reduce((acc: unknown, k) => {
       if (acc instanceof GoNilMap) return GoNilMap.elemZero(acc);
@@ -207,7 +220,13 @@ class Executor {
       case 'var': {
         const scope = [...scopes].reverse().find((s) => s.has(arg.name));
         if (scope === undefined) throw new TemplateError(`template: :1: undefined variable "${arg.name}"`);
-        return walkPath(scope.get(arg.name), arg.path);
+        try {
+          return walkPath(scope.get(arg.name), arg.path, this.strict());
+        } catch (err) {
+          if (!(err instanceof GoFieldError)) throw err;
+          // `$x.A.B` is a chain too: positioned at the first field after the variable.
+          throw new TemplateError(`template: :${this.where(arg.at + arg.name.length)}: executing "" at <${arg.text}>: ${err.message}`);
+        }
       }
       case 'field': {
         try {
@@ -224,9 +243,12 @@ class Executor {
     // A decoded Go struct (go-types) answers for its own fields at every depth; plain JSON at the
     // top level goes by the root kind's list of fields.
     if (arg.receiver === null && dot === this.root && structType(this.root) === undefined) this.checkRootField(arg);
-    // missingkey=error (inspect's raw fallback): a key missing at any depth is an error.
-    const strict = this.rootKind !== undefined && 'missingKeyError' in this.rootKind;
-    return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path, strict);
+    return walkPath(arg.receiver === null ? dot : this.arg(arg.receiver, dot, scopes), arg.path, this.strict());
+  }
+
+  /** missingkey=error (inspect's raw fallback): a key missing at any depth is an error. */
+  private strict(): boolean {
+    return this.rootKind !== undefined && 'missingKeyError' in this.rootKind;
   }
 
   /** Go's ErrorContext: line, then the byte offset (within its line after the first). */
@@ -258,6 +280,9 @@ function fieldPos(arg: Extract<Arg, { kind: 'field' }>): number {
 function walkPath(start: unknown, path: string[], missingKeyError = false): unknown {
   let v = start;
   for (const name of path) {
+    // Go names a field's type as the pointer it was reached through (`*time.Duration`).
+    const star = v instanceof GoPointer ? '*' : '';
+    v = deref(v);
     if (v instanceof GoNilPointer) throw nilPointerError(v, name);
     if (v === null || v === undefined || v === NO_VALUE || v instanceof GoNilMap) return NO_VALUE;
     const struct = structType(v);
@@ -268,12 +293,22 @@ function walkPath(start: unknown, path: string[], missingKeyError = false): unkn
     if (v instanceof GoTime) {
       // A time.Time's method: its value (`.Unix`), or the function a command calls (`.Format "…"`).
       const method = goTimeMethod(v.rfc3339, name, (text) => new GoTime(text));
-      if (method !== undefined) {
-        v = method.value;
-        continue;
-      }
+      if (method === undefined) throw new GoFieldError(`can't evaluate field ${name} in type time.Time`);
+      v = method.value;
+      continue;
     }
-    if (typeof v !== 'object') throw new TemplateError(`template: :1: can't evaluate field ${name} in type ${typeof v}`);
+    if (v instanceof GoDuration) {
+      v = durationMethod(v.ns, name, star);
+      continue;
+    }
+    if (v instanceof GoVersion && name !== 'Index') {
+      if (name !== 'String') throw new GoFieldError(`can't evaluate field ${name} in type swarm.Version`);
+      v = String(v.Index ?? 0);
+      continue;
+    }
+    if (typeof v !== 'object' || Array.isArray(v) || v instanceof GoNilSlice || v instanceof GoStringer) {
+      throw new GoFieldError(`can't evaluate field ${name} in type ${missingKeyError ? 'interface {}' : star + goTypeName(v)}`);
+    }
     const o = v as Record<string, unknown>;
     if (missingKeyError && !Array.isArray(o) && !Object.prototype.hasOwnProperty.call(o, name)) throw new GoFieldError(`map has no entry for key "${name}"`);
     v = Object.prototype.hasOwnProperty.call(o, name) ? o[name] : NO_VALUE;
@@ -281,13 +316,70 @@ function walkPath(start: unknown, path: string[], missingKeyError = false): unkn
   return v;
 }
 
+/** A time.Duration's methods a template can call without arguments. */
+function durationMethod(ns: number, name: string, star: string): unknown {
+  switch (name) {
+    case 'String':
+      return formatGoDuration(ns);
+    case 'Nanoseconds':
+      return ns;
+    case 'Microseconds':
+      return Math.trunc(ns / 1e3);
+    case 'Milliseconds':
+      return Math.trunc(ns / 1e6);
+    case 'Seconds':
+      return ns / 1e9;
+    case 'Minutes':
+      return ns / 6e10;
+    case 'Hours':
+      return ns / 3.6e12;
+    default:
+      throw new GoFieldError(`can't evaluate field ${name} in type ${star}time.Duration`);
+  }
+}
+
+/** The Go type a JSON value has in a field error. */
+function goTypeName(v: unknown): string {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
+  if (v instanceof GoStringer) return 'os.FileMode';
+  return '[]string';
+}
+
 export interface CompiledTemplate {
   execute(data: unknown, funcs?: Record<string, TemplateFunc>, rootKind?: RootKind): string;
+}
+
+/** The functions Go's parser accepts in docker's templates: text/template's builtins and docker's own. */
+const PARSE_FUNCS = new Set([
+  ...['and', 'call', 'html', 'index', 'slice', 'js', 'len', 'not', 'or', 'print', 'printf', 'println', 'urlquery'],
+  ...['eq', 'ge', 'gt', 'le', 'lt', 'ne'],
+  ...['json', 'split', 'join', 'title', 'lower', 'upper', 'pad', 'truncate'],
+]);
+
+/** Go's parser refuses a function it does not know before anything runs. */
+function checkFunctions(nodes: readonly TemplateNode[]): void {
+  const pipe = (p: Pipeline): void => p.cmds.forEach((c) => c.args.forEach(arg));
+  const arg = (a: Arg): void => {
+    if (a.kind === 'func' && !PARSE_FUNCS.has(a.name)) throw new TemplateError(`template: :1: function "${a.name}" not defined`);
+    if (a.kind === 'pipe') pipe(a.pipe);
+    if (a.kind === 'field' && a.receiver !== null) arg(a.receiver);
+  };
+  for (const node of nodes) {
+    if (node.kind === 'action') pipe(node.pipe);
+    else if (node.kind !== 'text') {
+      pipe(node.pipe);
+      checkFunctions(node.list);
+      checkFunctions(node.elseList);
+    }
+  }
 }
 
 /** Parses once; execute with BASE_FUNCS (default) or HEADER_FUNCS. */
 export function compileTemplate(src: string): CompiledTemplate {
   const nodes = parseTemplate(src);
+  checkFunctions(nodes);
   return {
     execute: (data, funcs = BASE_FUNCS, rootKind) => new Executor(funcs, data, src, rootKind).run(nodes),
   };

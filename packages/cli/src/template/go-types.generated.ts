@@ -110,6 +110,6 @@ export const GO_TYPES: Readonly<Record<string, GoTypeDef>> = {
   'swarm.VolumeAttachment': {"kind":"struct","fields":[["ID","ID","string",true],["Source","Source","string",true],["Target","Target","string",true]]},
   'time.Duration': {"kind":"named","underlying":"int64","stringer":true},
   'time.Time': {"kind":"named","underlying":"time","stringer":true},
-  'units.Ulimit': {"kind":"struct","fields":[["Name","Name","string",false],["Hard","Hard","int64",false],["Soft","Soft","int64",false]]},
+  'units.Ulimit': {"kind":"struct","stringer":true,"fields":[["Name","Name","string",false],["Hard","Hard","int64",false],["Soft","Soft","int64",false]]},
   'v1.HealthcheckConfig': {"kind":"struct","fields":[["Test","Test","[]string",true],["Interval","Interval","time.Duration",true],["Timeout","Timeout","time.Duration",true],["StartPeriod","StartPeriod","time.Duration",true],["StartInterval","StartInterval","time.Duration",true],["Retries","Retries","int",true]]},
 };

@@ -2,7 +2,7 @@
 // object on a live Shoal swarm (addresses of pointers aside: Go prints where they live).
 import { describe, expect, it } from 'vitest';
 import type { Task } from '@shoal/api';
-import { buildNetwork, buildTask } from '../test-support/swarm-builders';
+import { buildNetwork, buildService, buildTask } from '../test-support/swarm-builders';
 import { buildInfo, buildNode } from '../test-support/builders';
 import { FakeEngine, run } from '../test-support/fake-engine';
 import { GO_TYPES } from './go-types.generated';
@@ -92,6 +92,46 @@ describe("templates on docker's Go types", () => {
     expect((await run(n, 'node', 'inspect', '-f', '{{.Description.TLSInfo.CertIssuerSubject}}', 'w1')).out).toBe(
       '[48 19 49 17 48 15 6 3 85 4 3 19 8 115 119 97 114 109 45 99 97]\n',
     );
+  });
+
+  it('calls String() where Go does, and treats a pointer that is not nil as true', async () => {
+    const e = new FakeEngine();
+    e.services = [
+      buildService((svc) => {
+        svc.ID = 'rv2';
+        svc.Version = { Index: 824 };
+        svc.Spec.Labels = { h: '<a&b>' };
+        svc.Spec.TaskTemplate.ContainerSpec = {
+          Image: 'shoal/whoami:latest',
+          Init: false,
+          Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { Mode: 493 } }],
+          StopGracePeriod: 10_000_000_000,
+          Ulimits: [{ Name: 'nofile', Hard: 2048, Soft: 1024 }],
+        } as never;
+      }),
+    ];
+    const inspect = async (format: string) => run(e, 'service', 'inspect', '-f', format, 'rv2');
+    // *units.Ulimit and os.FileMode print through String().
+    expect((await inspect('{{.Spec.TaskTemplate.ContainerSpec.Ulimits}}|{{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.TmpfsOptions.Mode}}{{end}}')).out).toBe(
+      '[nofile=1024:2048]|-rwxr-xr-x\n',
+    );
+    // Init is a *bool: set to false, it is still a pointer that is not nil.
+    expect((await inspect('{{if .Spec.TaskTemplate.ContainerSpec.Init}}init{{end}} {{not .Spec.TaskTemplate.ContainerSpec.Init}} {{.Spec.TaskTemplate.ContainerSpec.Init}}')).out).toBe(
+      'init false false\n',
+    );
+    expect((await inspect('{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod.Minutes}} {{.Version.String}}')).out).toBe('0.16666666666666666 824\n');
+    expect((await inspect('{{$x := .Spec.TaskTemplate.ContainerSpec}}{{$x.Nope}}')).err).toBe(
+      'template parsing error: template: :1:46: executing "" at <$x.Nope>: can\'t evaluate field Nope in type *swarm.ContainerSpec\n',
+    );
+    expect((await inspect('{{.Spec.TaskTemplate.ContainerSpec.StopGracePeriod.Nope}}')).err).toBe(
+      'template parsing error: template: :1:7: executing "" at <.Spec.TaskTemplate.ContainerSpec.StopGracePeriod.Nope>: can\'t evaluate field Nope in type *time.Duration\n',
+    );
+    // An unknown function fails the parse: exit 1 from `service inspect`, 64 from `inspect`.
+    expect(await inspect('{{nofunc .ID}}')).toEqual({ code: 1, out: '', err: 'template parsing error: template: :1: function "nofunc" not defined\n' });
+    expect((await run(e, 'inspect', '-f', '{{nofunc .ID}}', 'rv2')).code).toBe(64);
+    // `service inspect` marshals its Go value (HTML escaped); `inspect` prints the daemon's JSON.
+    expect((await inspect('json')).out).toContain('"Labels":{"h":"\\u003ca\\u0026b\\u003e"}');
+    expect((await run(e, 'inspect', '-f', 'json', 'rv2')).out).toContain('"Labels":{"h":"<a&b>"}');
   });
 
   it('has every type the inspect roots reach', () => {

@@ -49,16 +49,71 @@ export class GoNilMap {
 }
 const NIL_MAP_ZEROS = new WeakMap<GoNilMap, unknown>();
 
-/** A []byte, which the JSON carries as base64: %v prints its bytes as numbers, `json` the base64. */
-export class GoBytes {
-  constructor(readonly base64: string) {}
-  toJSON(): string {
-    return this.base64;
-  }
-  print(): string {
-    return `[${[...Buffer.from(this.base64, 'base64')].join(' ')}]`;
+/** []byte values (arrays of numbers), which the JSON carries as base64. */
+const BYTES = new WeakSet<readonly number[]>();
+
+/** A []byte marshals as base64. */
+export function bytesBase64(v: unknown): string | undefined {
+  return Array.isArray(v) && BYTES.has(v) ? Buffer.from(v as number[]).toString('base64') : undefined;
+}
+
+/**
+ * A pointer to a value that is not a struct (`*bool`, `*uint64`, `*time.Duration`): a template
+ * prints and compares what it points to, but it is true even when that is a zero value, and
+ * `json` writes the value.
+ */
+export class GoPointer {
+  constructor(readonly value: unknown) {}
+  toJSON(): unknown {
+    // JSON.stringify does not call toJSON on what toJSON returns.
+    const v = this.value as { toJSON?: () => unknown } | null;
+    return typeof v?.toJSON === 'function' ? v.toJSON() : v;
   }
 }
+
+/** The value behind a GoPointer (what a template prints and compares); anything else as it is. */
+export function deref(v: unknown): unknown {
+  return v instanceof GoPointer ? v.value : v;
+}
+
+/** A value of a named type with a String() method other than time's and swarm.Version (os.FileMode). */
+export class GoStringer {
+  constructor(
+    readonly value: unknown,
+    readonly text: string,
+  ) {}
+  toJSON(): unknown {
+    return this.value;
+  }
+}
+
+/** Go's os.FileMode.String(). */
+export function fileModeString(mode: number): string {
+  const types = 'dalTLDpSugct?';
+  let out = '';
+  for (let i = 0; i < types.length; i++) if ((mode >>> (31 - i)) & 1) out += types[i];
+  if (out === '') out = '-';
+  const rwx = 'rwxrwxrwx';
+  for (let i = 0; i < 9; i++) out += (mode >>> (8 - i)) & 1 ? rwx[i] : '-';
+  return out;
+}
+
+/** String() of the struct types that have one (a struct printed at any depth goes through it). */
+const STRUCT_STRINGS: Readonly<Record<string, (o: Record<string, unknown>) => string>> = {
+  // go-units: Name=Soft:Hard.
+  'units.Ulimit': (o) => `${String(o['Name'] ?? '')}=${String(o['Soft'] ?? 0)}:${String(o['Hard'] ?? 0)}`,
+};
+
+export function structString(v: object, type: string): string | undefined {
+  return STRUCT_STRINGS[type]?.(v as Record<string, unknown>);
+}
+
+/** A struct reached through a pointer: Go prints its address inside a struct, slice or map. */
+export function isPointed(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && POINTED.has(v) && structString(v, structType(v) ?? '') === undefined;
+}
+
+export const POINTER_TEXT = '0xc000010000';
 
 /** A field a template names that the struct does not have, or a walk into a nil pointer. */
 export class GoFieldError extends Error {}
@@ -98,10 +153,15 @@ export function decodeGo(json: unknown, type: string): unknown {
     if (json === null || json === undefined) return new GoNilPointer(`*${resolve(type.slice(1))}`);
     const value = decodeGo(json, type.slice(1));
     if (structType(value) !== undefined) POINTED.add(value as object);
+    else if (!Array.isArray(value) && !(value instanceof GoNilSlice) && !(value instanceof GoNilMap)) return new GoPointer(value);
     return value;
   }
   if (type.startsWith('[]')) {
-    if (type === '[]uint8' && typeof json === 'string') return new GoBytes(json);
+    if (type === '[]uint8' && typeof json === 'string') {
+      const bytes = [...Buffer.from(json, 'base64')];
+      BYTES.add(bytes);
+      return bytes;
+    }
     if (!Array.isArray(json)) return json === null || json === undefined ? new GoNilSlice() : json;
     return json.map((e) => decodeGo(e, type.slice(2)));
   }
@@ -119,6 +179,7 @@ export function decodeGo(json: unknown, type: string): unknown {
   if (t === 'time.Duration') return typeof json === 'number' ? new GoDuration(json) : json;
   if (t === 'swarm.Version') return json !== null && typeof json === 'object' ? new GoVersion((json as { Index?: number }).Index) : json;
   const def = GO_TYPES[t];
+  if (t === 'os.FileMode' && typeof json === 'number') return new GoStringer(json, fileModeString(json));
   if (def?.kind === 'named') return decodeGo(json, def.underlying);
   if (def?.kind !== 'struct' || json === null || typeof json !== 'object' || Array.isArray(json)) return json;
   const src = json as Record<string, unknown>;
@@ -144,6 +205,7 @@ function zeroValue(type: string): unknown {
   if (t === 'time.Time') return new GoTime('0001-01-01T00:00:00Z');
   if (t === 'time.Duration') return new GoDuration(0);
   if (t === 'swarm.Version') return new GoVersion(undefined);
+  if (t === 'os.FileMode') return new GoStringer(0, fileModeString(0));
   const def = GO_TYPES[t];
   if (def?.kind === 'named') return zeroValue(def.underlying);
   if (def?.kind === 'struct') {
@@ -179,8 +241,6 @@ export function nilPointerError(p: GoNilPointer, name: string): GoFieldError {
   return new GoFieldError(known ? `nil pointer evaluating ${type}.${name}` : `can't evaluate field ${name} in type ${type}`);
 }
 
-/** What a pointer to a struct that is not nil prints as at depth > 0 (fmt's %p; Go prints the address). */
-const POINTER_TEXT = '0xc000010000';
 
 /**
  * Go's fmt %v of a decoded struct: its fields in order, stringers through String(), a pointer
@@ -194,7 +254,7 @@ export function printStruct(v: object, type: string, print: (x: unknown) => stri
     if (embedded === true) return print(embeddedView(o, fieldType));
     const value = Object.hasOwn(o, key) ? o[key] : zeroValue(fieldType);
     if (fieldType.startsWith('*') && !(value instanceof GoNilPointer) && !isStringer(fieldType.slice(1))) return POINTER_TEXT;
-    return print(value);
+    return print(deref(value));
   });
   return `{${parts.join(' ')}}`;
 }
@@ -226,6 +286,7 @@ export function marshalStruct(v: object, type: string): Record<string, unknown> 
 
 /** Go's isEmptyValue for omitempty: false, 0, "", nil pointers, empty slices and maps (never a struct). */
 function isEmpty(v: unknown, type: string): boolean {
+  if (v instanceof GoStringer) return v.value === 0;
   if (type.startsWith('*')) return v instanceof GoNilPointer || v === null || v === undefined; // a pointer to false is set
   if (v instanceof GoNilPointer || v instanceof GoNilSlice || v instanceof GoNilMap || v === null || v === undefined) return true;
   if (v === false || v === 0 || v === '') return true;

@@ -6,7 +6,7 @@ export type Arg =
   | { kind: 'dot' }
   /** `at`: the field's offset in the template source, `text` as written (Go's error context). */
   | { kind: 'field'; receiver: Arg | null; path: string[]; at: number; text: string }
-  | { kind: 'var'; name: string; path: string[] }
+  | { kind: 'var'; name: string; path: string[]; at: number; text: string }
   | { kind: 'string'; value: string }
   | { kind: 'number'; value: number }
   | { kind: 'bool'; value: boolean }
@@ -181,7 +181,7 @@ class PipelineParser {
     if (w.startsWith('.')) return { kind: 'field', receiver: null, path: w.slice(1).split('.'), at: tok.at, text: w };
     if (w.startsWith('$')) {
       const [name = '$', ...path] = w.split('.');
-      return { kind: 'var', name, path };
+      return { kind: 'var', name, path, at: tok.at, text: w };
     }
     if (w === 'true' || w === 'false') return { kind: 'bool', value: w === 'true' };
     if (w === 'nil') return { kind: 'nil' };

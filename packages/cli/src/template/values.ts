@@ -1,7 +1,7 @@
 // How template values print and test, following Go's fmt %v and template truth.
 import { goTimeString } from '../format/display';
 import { formatGoDuration } from '../format/go-duration';
-import { GoBytes, GoNilMap, GoNilPointer, printStruct, structType } from './go-types';
+import { GoNilMap, GoNilPointer, GoPointer, GoStringer, POINTER_TEXT, isPointed, printStruct, structString, structType } from './go-types';
 
 /** Marker for a missing map key; Go prints it as `<no value>`. */
 export const NO_VALUE: unique symbol = Symbol('no value');
@@ -70,20 +70,26 @@ export function printValue(v: unknown): string {
   if (v instanceof GoVersion) return String(v.Index ?? 0);
   if (v === null || v === undefined || v instanceof GoNilPointer) return '<nil>';
   if (v instanceof GoNilMap) return 'map[]';
-  if (v instanceof GoBytes) return v.print();
+  if (v instanceof GoPointer) return printValue(v.value);
+  if (v instanceof GoStringer) return v.text;
   const struct = structType(v);
-  if (struct !== undefined) return printStruct(v as object, struct, printValue);
+  if (struct !== undefined) return structString(v as object, struct) ?? printStruct(v as object, struct, printNested);
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (Array.isArray(v)) return `[${v.map(printValue).join(' ')}]`;
+  if (Array.isArray(v)) return `[${v.map(printNested).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     return `map[${Object.keys(o)
       .sort()
-      .map((k) => `${k}:${printValue(o[k])}`)
+      .map((k) => `${k}:${printNested(o[k])}`)
       .join(' ')}]`;
   }
   return String(v);
+}
+
+/** fmt's %v inside a struct, slice or map: a pointer to a struct is its address there. */
+function printNested(v: unknown): string {
+  return isPointed(v) ? POINTER_TEXT : printValue(v);
 }
 
 /** Go's template truth: zero values are false. */
@@ -92,6 +98,8 @@ export function truthy(v: unknown): boolean {
   if (v instanceof GoDuration) return v.ns !== 0;
   if (v instanceof GoTime) return true; // a struct
   if (v instanceof GoNilPointer || v instanceof GoNilMap) return false;
+  if (v instanceof GoPointer) return true; // a pointer that is not nil, whatever it points to
+  if (v instanceof GoStringer) return truthy(v.value);
   if (structType(v) !== undefined) return true; // a struct is never empty
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
