@@ -64,7 +64,12 @@ describe('inspect', () => {
       'otherObjectInspect(secret,ghost)',
       'otherObjectInspect(config,ghost)',
     ]);
+    // docker asks whether the daemon is a manager once per reference that gets past the
+    // network kind (ingress does not).
     expect(e.calls.filter((c) => c === 'info')).toHaveLength(1);
+    const two = engine();
+    await run(two, 'inspect', 'ghost', 'ghost2');
+    expect(two.calls.filter((c) => c === 'info')).toHaveLength(2);
     // Nothing found: docker prints an empty list.
     expect((await run(engine(), 'inspect', 'ghost')).out).toBe('[]\n');
   });

@@ -59,21 +59,20 @@ async function runInspect(ctx: CliContext, refs: string[], flags: Flags): Promis
   const client = ctx.client();
   const kindOf = new WeakMap<object, RootKind>();
 
-  // Asked once, at the first swarm kind a lookup reaches.
-  let manager: boolean | undefined;
-  const isManager = async (): Promise<boolean> => {
-    if (manager === undefined) {
-      try {
-        manager = (await client.info()).Swarm.ControlAvailable;
-      } catch (err) {
-        ctx.io.err(`${describeError(err)}\n`);
-        manager = false;
-      }
-    }
-    return manager;
-  };
-
   const get = async (ref: string): Promise<unknown> => {
+    // Asked once per reference, at the first swarm kind its lookup reaches (as docker does).
+    let manager: boolean | undefined;
+    const isManager = async (): Promise<boolean> => {
+      if (manager === undefined) {
+        try {
+          manager = (await client.info()).Swarm.ControlAvailable;
+        } catch (err) {
+          ctx.io.err(`${describeError(err)}\n`);
+          manager = false;
+        }
+      }
+      return manager;
+    };
     for (const inspector of INSPECTORS) {
       if (type !== '' && inspector.type !== type) continue;
       if (type === '' && inspector.swarm && !(await isManager())) continue;

@@ -68,7 +68,7 @@ export async function inspectEach<T>(
         // docker's tryRawInspectFallback: a template the Go struct cannot run runs again on
         // the raw JSON, with missingkey=error; its error is the one reported.
         try {
-          text += renderFormat(format, [item], {}, RAW_JSON);
+          text += renderFormat(format, [sortedKeys(item)], {}, RAW_JSON);
         } catch (rawErr) {
           errors.push(rawErr);
         }
@@ -90,6 +90,18 @@ export interface InspectEachOptions {
 }
 
 const RAW_JSON: RootKind = { missingKeyError: true };
+
+/** The raw JSON as Go decodes it for the fallback: objects are maps, which `json` writes sorted by key. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, sortedKeys(o[k])]),
+  );
+}
 
 /** What docker 28's inspect runs a template on: each type's Go struct (template/go-types). */
 export const INSPECT_ROOTS = {

@@ -5,7 +5,7 @@ import { TemplateError, parseTemplate, type Arg, type BlockNode, type Pipeline, 
 import { sprintf } from './sprintf';
 import { goTimeMethod } from './go-time';
 import { GoDuration, GoNilSlice, GoTime, GoVersion, NO_VALUE, STRING_MAPS, printValue, truthy, unwrapDuration } from './values';
-import { GoFieldError, GoNilMap, GoNilPointer, GoPointer, GoStringer, deref, nilPointerError, structField, structType } from './go-types';
+import { GoFieldError, GoNilMap, GoNilPointer, GoPointer, GoStringer, deref, mapZero, nilPointerError, structField, structType } from './go-types';
 import { formatGoDuration } from '../format/go-duration';
 
 export { printValue, truthy } from './values';
@@ -59,7 +59,9 @@ export const BASE_FUNCS: Record<string, TemplateFunc> = {
   index: (v, ...keys) =>
     keys.reduce((acc: unknown, k) => {
       if (acc instanceof GoNilMap) return GoNilMap.elemZero(acc);
-      const o = acc as Record<string, unknown> | null;
+      const o = deref(acc) as Record<string, unknown> | null;
+      const zero = mapZero(o);
+      if (zero !== undefined && !Object.prototype.hasOwnProperty.call(o, text(k))) return zero.zero;
       if (o !== null && typeof o === 'object' && STRING_MAPS.has(o) && !Object.prototype.hasOwnProperty.call(o, text(k))) return '';
       return o?.[text(k)];
     }, v),

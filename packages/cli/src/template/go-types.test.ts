@@ -87,6 +87,8 @@ describe("templates on docker's Go types", () => {
     expect((await run(e, 'network', 'inspect', '-f', '{{.IPAM}}|{{.IPAM.Config}}|{{.ConfigFrom}}', 'ingress')).out).toBe(
       '{default map[] [{10.0.0.0/24  10.0.0.1 map[]}]}|[{10.0.0.0/24  10.0.0.1 map[]}]|{}\n',
     );
+    // A map of structs: a key it lacks is the zero struct (EndpointResource: five empty strings).
+    expect((await run(e, 'network', 'inspect', '-f', '[{{index .Containers "x"}}]', 'ingress')).out).toBe('[{    }]\n');
     const n = new FakeEngine();
     n.nodes = [buildNode((node) => ((node.ID = 'w1'), (node.Description.TLSInfo = { TrustRoot: '', CertIssuerSubject: 'MBMxETAPBgNVBAMTCHN3YXJtLWNh', CertIssuerPublicKey: '' })))];
     expect((await run(n, 'node', 'inspect', '-f', '{{.Description.TLSInfo.CertIssuerSubject}}', 'w1')).out).toBe(
@@ -132,6 +134,15 @@ describe("templates on docker's Go types", () => {
     // `service inspect` marshals its Go value (HTML escaped); `inspect` prints the daemon's JSON.
     expect((await inspect('json')).out).toContain('"Labels":{"h":"\\u003ca\\u0026b\\u003e"}');
     expect((await run(e, 'inspect', '-f', 'json', 'rv2')).out).toContain('"Labels":{"h":"<a&b>"}');
+  });
+
+  it("writes the raw fallback's maps with json sorted by key, as Go's map[string]interface{}", async () => {
+    const e = taskEngine();
+    e.networks = [buildNetwork((net) => (net.IPAM = { Driver: 'default', Options: null, Config: [{ Subnet: '10.0.0.0/24', Gateway: '10.0.0.1' }] } as never))];
+    // .Id is no field of network.Inspect: the template runs on the raw JSON.
+    expect((await run(e, 'inspect', '-f', '{{.Id}} {{json .IPAM}}', 'ingress')).out).toBe(
+      'n1etw0rk1d00000000000000a {"Config":[{"Gateway":"10.0.0.1","Subnet":"10.0.0.0/24"}],"Driver":"default","Options":null}\n',
+    );
   });
 
   it('has every type the inspect roots reach', () => {

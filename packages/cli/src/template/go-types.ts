@@ -115,6 +115,15 @@ export function isPointed(v: unknown): boolean {
 
 export const POINTER_TEXT = '0xc000010000';
 
+/** The element type of each decoded map: `index` of a key it lacks is that type's zero value. */
+const MAP_ZEROS = new WeakMap<object, string>();
+
+/** `index` of a missing key in a decoded map: the element's zero value; undefined for other values. */
+export function mapZero(m: unknown): { zero: unknown } | undefined {
+  const elem = typeof m === 'object' && m !== null ? MAP_ZEROS.get(m) : undefined;
+  return elem === undefined ? undefined : { zero: zeroValue(elem) };
+}
+
 /** A field a template names that the struct does not have, or a walk into a nil pointer. */
 export class GoFieldError extends Error {}
 
@@ -172,6 +181,7 @@ export function decodeGo(json: unknown, type: string): unknown {
     if (typeof json !== 'object' || Array.isArray(json)) return json;
     const out = Object.fromEntries(Object.entries(json).map(([k, v]) => [k, decodeGo(v, elem)]));
     if (underlyingOf(elem) === 'string') STRING_MAPS.add(out);
+    MAP_ZEROS.set(out, elem);
     return out;
   }
   const t = resolve(type);
