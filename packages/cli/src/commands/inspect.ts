@@ -6,7 +6,7 @@ import { EngineApiError, type EngineApi, type OtherObjectKind } from '@shoal/api
 import { defineLeaf, minArgs, type Flags } from '../command-kit';
 import type { CliContext } from '../context';
 import { describeError } from '../errors';
-import { INSPECT_ROOTS, inspectEach } from '../format/inspect-each';
+import { INSPECT_ROOTS, RAW_JSON, inspectEach } from '../format/inspect-each';
 import { INSPECT_FORMAT_HELP } from '../help';
 import type { RootKind } from '../template/exec';
 
@@ -25,7 +25,7 @@ interface Inspector {
 const other = (type: OtherObjectKind, swarm = false): Inspector => ({
   type,
   swarm,
-  kind: { missingKeyError: true },
+  kind: RAW_JSON,
   get: (client, ref, size) => client.otherObjectInspect(type, ref, { size }),
 });
 
@@ -90,7 +90,7 @@ async function runInspect(ctx: CliContext, refs: string[], flags: Flags): Promis
     throw new Error(`Error: No such object: ${ref}`);
   };
 
-  const rootKind = (item: unknown): RootKind => (typeof item === 'object' && item !== null ? kindOf.get(item) : undefined) ?? { missingKeyError: true };
+  const rootKind = (item: unknown): RootKind => (typeof item === 'object' && item !== null ? kindOf.get(item) : undefined) ?? RAW_JSON;
   await inspectEach(ctx.io.out, refs, flags.string('format') ?? '', get, rootKind, { rawFallback: true });
 }
 

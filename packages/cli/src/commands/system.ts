@@ -7,8 +7,7 @@ import { StatusError, describeError } from '../errors';
 import { bytesSize, humanDuration } from '../format/display';
 import { TabWriter } from '../format/tabwriter';
 import { parseFormat } from '../format/formatter';
-import { withGoTypes } from '../format/inspect-each';
-import { GoNilSlice } from '../template/values';
+import { GoDuration, GoNilSlice, GoTime } from '../template/values';
 import { INSPECT_FORMAT_HELP } from '../help';
 
 /** A --format template, or docker's exit status 64 with its "template parsing error". */
@@ -243,4 +242,28 @@ export function registerSystemCommands(root: Command, ctx: CliContext): void {
     flags: [{ name: 'format', short: 'f', kind: 'string', description: INSPECT_FORMAT_HELP }],
     run: (c, _args, flags) => runVersion(c, flags),
   });
+}
+
+/** The time.Time fields of docker's swarm and network types (by JSON name). */
+const TIME_KEYS = new Set(['CreatedAt', 'UpdatedAt', 'StartedAt', 'CompletedAt', 'Created', 'Timestamp', 'LastExecution']);
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The time.Duration fields of docker's swarm types (by JSON name): the container spec's stop grace
+ * period and health check, the restart policy, update and rollback configs, the dispatcher's
+ * heartbeat period and the CA's certificate expiry. (A label or option map has string values, so
+ * a key of the same name there is left alone.)
+ */
+const DURATION_KEYS = new Set(['StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Delay', 'Window', 'Monitor', 'HeartbeatPeriod', 'NodeCertExpiry']);
+
+/**
+ * A copy of `value` whose time and duration fields print as Go prints a time.Time and a
+ * time.Duration in a template (`info --format`: the swarm part of system.Info is Go's).
+ */
+function withGoTypes(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') return TIME_KEYS.has(key) && RFC3339.test(value) ? new GoTime(value) : value;
+  if (typeof value === 'number') return DURATION_KEYS.has(key) && Number.isInteger(value) ? new GoDuration(value) : value;
+  if (Array.isArray(value)) return value.map((v) => withGoTypes(v));
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value; // a Go value already
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withGoTypes(v, k)]));
 }

@@ -4,7 +4,6 @@ import { TemplateParseError, parseFormat, renderFormat } from './formatter';
 import { goJson, inspectJson } from './inspect-json';
 import type { RootKind } from '../template/exec';
 import { decodeGo, isGoType } from '../template/go-types';
-import { GoDuration, GoTime, GoVersion, STRING_MAPS } from '../template/values';
 
 /**
  * `inspect` without `--pretty`: fetch every reference (collecting failures like docker does),
@@ -22,11 +21,12 @@ export async function inspectEach<T>(
   // docker prints the daemon's own JSON when it kept it (`inspect`, `network inspect`), else it
   // marshals its Go value (`service inspect`, `node inspect`): field order, HTML escaped.
   const kindOf = (item: T): RootKind => (typeof rootKind === 'function' ? rootKind(item) : rootKind);
-  const asPrinted = (items: T[]): unknown[] =>
-    options.rawFallback ? items : items.map((item) => {
-      const kind = kindOf(item);
-      return 'struct' in kind && isGoType(kind.struct) ? decodeGo(item, kind.struct) : item;
-    });
+  /** The object as docker holds it: decoded into its Go type, or the raw JSON. */
+  const goValue = (item: T): unknown => {
+    const kind = kindOf(item);
+    return 'struct' in kind && isGoType(kind.struct) ? decodeGo(item, kind.struct) : item;
+  };
+  const asPrinted = (items: T[]): unknown[] => (options.rawFallback ? items : items.map(goValue));
   const escapeHtml = options.rawFallback !== true;
   let render: ((items: T[]) => string) | undefined;
   if (format === '') render = (items) => inspectJson(asPrinted(items), escapeHtml);
@@ -55,11 +55,8 @@ export async function inspectEach<T>(
     else {
       // docker's TemplateInspector: each object through the template on its own; one that fails
       // is an error in its turn, the others still print.
-      const kind = kindOf(item);
-      // docker decodes the JSON into its Go type (go-types).
-      const typed = 'struct' in kind && isGoType(kind.struct) ? decodeGo(item, kind.struct) : withGoTypes(item, '', 'struct' in kind ? kind : undefined);
       try {
-        text += renderFormat(format, [typed], {}, kind);
+        text += renderFormat(format, [goValue(item)], {}, kindOf(item));
       } catch (err) {
         if (!options.rawFallback || !(err instanceof TemplateParseError)) {
           errors.push(err);
@@ -89,7 +86,8 @@ export interface InspectEachOptions {
   rawFallback?: boolean;
 }
 
-const RAW_JSON: RootKind = { missingKeyError: true };
+/** The raw JSON, which a template runs on with missingkey=error. */
+export const RAW_JSON: RootKind = { missingKeyError: true };
 
 /** The raw JSON as Go decodes it for the fallback: objects are maps, which `json` writes sorted by key. */
 function sortedKeys(v: unknown): unknown {
@@ -110,41 +108,3 @@ export const INSPECT_ROOTS = {
   network: { struct: 'network.Inspect' },
   task: { struct: 'swarm.Task' },
 } as const satisfies Record<string, RootKind>;
-
-/** The time.Time fields of docker's swarm and network types (by JSON name). */
-const TIME_KEYS = new Set(['CreatedAt', 'UpdatedAt', 'StartedAt', 'CompletedAt', 'Created', 'Timestamp', 'LastExecution']);
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * The time.Duration fields of docker's swarm types (by JSON name): the container spec's stop grace
- * period and health check, the restart policy, update and rollback configs, the dispatcher's
- * heartbeat period and the CA's certificate expiry. (A label or option map has string values, so
- * a key of the same name there is left alone.)
- */
-const DURATION_KEYS = new Set(['StopGracePeriod', 'Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Delay', 'Window', 'Monitor', 'HeartbeatPeriod', 'NodeCertExpiry']);
-
-/** The map[string]string fields of docker's swarm types (by JSON name). */
-const STRING_MAP_KEYS = new Set(['Labels', 'Options', 'DriverOpts', 'Sysctls']);
-/** The swarm.Version fields (by JSON name). */
-const VERSION_KEYS = new Set(['Version', 'JobIteration']);
-
-/**
- * A copy of `value` whose time and duration fields print as Go prints a time.Time and a
- * time.Duration in a template. Given the `struct` root of a typed inspect (a service or a node,
- * which docker decodes into its Go type), also: versions print through String(), and `index` on
- * a string map gives "" for a missing key.
- */
-export function withGoTypes(value: unknown, key = '', typed?: object): unknown {
-  if (typeof value === 'string') return TIME_KEYS.has(key) && RFC3339.test(value) ? new GoTime(value) : value;
-  if (typeof value === 'number') return DURATION_KEYS.has(key) && Number.isInteger(value) ? new GoDuration(value) : value;
-  if (Array.isArray(value)) return value.map((v) => withGoTypes(v, '', typed));
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value; // a Go value already
-  const entries = Object.entries(value);
-  if (typed && VERSION_KEYS.has(key) && entries.every(([k, v]) => k === 'Index' && typeof v === 'number')) {
-    return new GoVersion((value as { Index?: number }).Index);
-  }
-  const out = Object.fromEntries(entries.map(([k, v]) => [k, withGoTypes(v, k, typed)]));
-  if (typed && STRING_MAP_KEYS.has(key) && entries.every(([, v]) => typeof v === 'string')) STRING_MAPS.add(out);
-  return out;
-}
-

@@ -142,11 +142,17 @@ function resolve(type: string): string {
   return t;
 }
 
+const FLAT_FIELDS = new Map<string, readonly GoField[]>();
+
 /** Fields in order, an embedded struct's promoted in its place (as json and field lookup see them). */
-function flatFields(type: string): GoField[] {
-  const def = GO_TYPES[resolve(type)];
-  if (def?.kind !== 'struct') return [];
-  return def.fields.flatMap((f) => (f[4] === true ? flatFields(f[2]) : [f]));
+function flatFields(type: string): readonly GoField[] {
+  let fields = FLAT_FIELDS.get(type);
+  if (fields === undefined) {
+    const def = GO_TYPES[resolve(type)];
+    fields = def?.kind === 'struct' ? def.fields.flatMap((f) => (f[4] === true ? flatFields(f[2]) : [f])) : [];
+    FLAT_FIELDS.set(type, fields);
+  }
+  return fields;
 }
 
 /** The embedded structs of a struct, at any depth. */
