@@ -185,9 +185,8 @@ http {
 }
 `,
   );
-  writeFileSync(
-    join(tmp, 'haproxy.cfg'),
-    `global
+  // Every HAProxy of the run: one thread, TCP mode.
+  const haproxyGlobal = `global
   nbthread 1
   maxconn 8000
 defaults
@@ -195,7 +194,10 @@ defaults
   timeout connect 5s
   timeout client 120s
   timeout server 120s
-frontend ingress
+`;
+  writeFileSync(
+    join(tmp, 'haproxy.cfg'),
+    `${haproxyGlobal}frontend ingress
   bind 127.0.0.1:18083 backlog 4096
   default_backend task
 backend task
@@ -213,15 +215,6 @@ backend task
     writeFileSync(join(tmp, `${node}-full.pem`), c.certPem + c.keyPem);
   }
   // haproxy-tls: the same node certificates and CA as the tunnel, both sides verified.
-  const haproxyGlobal = `global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 120s
-  timeout server 120s
-`;
   writeFileSync(
     join(tmp, 'haproxy-a.cfg'),
     `${haproxyGlobal}frontend ingress
